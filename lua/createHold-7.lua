@@ -1,0 +1,71 @@
+--[[
+  Places a stock hold: sale window, idempotency key, per-user limit and stock, checked and applied as
+  one atomic step on the product's slot. Redis TIME is the clock.
+
+  Input:
+    KEYS[1] product hash      KEYS[2] used hash (user -> units)   KEYS[3] holds hash (seq -> record)
+    KEYS[4] hold queue list   KEYS[5..7] idempotency buckets for the days before, of and after ARGV[6]
+    ARGV[1] user id   ARGV[2] qty   ARGV[3] hold ttl ms   ARGV[4] idempotency key ("" = none)
+    ARGV[5] idempotency bucket ms   ARGV[6] the caller's day number (bucket of KEYS[6])
+  Output:
+    {1, seq, created ms, expires ms}   hold placed
+    {2, seq, created ms, expires ms}   replay of the key's earlier hold (same qty)
+    {-1}                               product not found
+    {-2, available}                    insufficient stock
+    {-3} sale not started              {-4} sale ended
+    {-5, limit, used}                  per-user limit exceeded
+    {-6}                               idempotency key reused with another body
+    {-7}                               the key's hold record is gone (retention passed)
+]]
+local rcall = redis.call
+-- @include "clock"
+-- @include "holds"
+local user, qty, idemKey = ARGV[1], tonumber(ARGV[2]), ARGV[4]
+local now = nowMs()
+
+local idemField
+if idemKey ~= '' then
+  idemField = #user .. ':' .. user .. idemKey
+  for i = 5, 7 do
+    local found = rcall('HGET', KEYS[i], idemField)
+    if found then
+      local fqty, fseq = string.match(found, '^(%d+):(%d+)$')
+      if tonumber(fqty) ~= qty then return {-6} end
+      local rec = rcall('HGET', KEYS[3], fseq)
+      if not rec then return {-7} end
+      local h = parseHold(rec)
+      return {2, fseq, h.created, h.expires}
+    end
+  end
+end
+
+local p = rcall('HMGET', KEYS[1], 'available', 'starts_at', 'ends_at', 'limit', 'price')
+if not p[1] then return {-1} end
+if p[2] ~= '' and now < tonumber(p[2]) then return {-3} end
+if p[3] ~= '' and now >= tonumber(p[3]) then return {-4} end
+
+local used = tonumber(rcall('HGET', KEYS[2], user) or '0')
+if p[4] ~= '' and used + qty > tonumber(p[4]) then return {-5, tonumber(p[4]), used} end
+
+local available = tonumber(p[1])
+if available < qty then return {-2, available} end
+
+rcall('HINCRBY', KEYS[1], 'available', -qty)
+rcall('HINCRBY', KEYS[1], 'held', qty)
+local seq = rcall('HINCRBY', KEYS[1], 'seq', 1)
+rcall('HINCRBY', KEYS[2], user, qty)
+local expires = now + tonumber(ARGV[3])
+rcall('HSET', KEYS[3], seq, formatHold({ status = 'a', qty = qty, created = now, expires = expires, price = p[5], user = user }))
+rcall('RPUSH', KEYS[4], seq)
+
+if idemField then
+  local bucketMs, callerDay = tonumber(ARGV[5]), tonumber(ARGV[6])
+  local day = math.floor(now / bucketMs)
+  local slot = day - callerDay + 6
+  if slot < 5 or slot > 7 then slot, day = 6, callerDay end
+  rcall('HSET', KEYS[slot], idemField, qty .. ':' .. seq)
+  -- the bucket outlives the end of the next day: every record in it is kept at least 24 h
+  rcall('EXPIREAT', KEYS[slot], math.floor((day + 2) * bucketMs / 1000))
+end
+
+return {1, seq, now, expires}

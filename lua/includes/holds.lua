@@ -1,0 +1,26 @@
+-- Hold record: "status|qty|created|expires|price|user"; status a(ctive) c(onverted) r(eleased) e(xpired).
+local function parseHold(rec)
+  local status, qty, created, expires, price, user =
+    string.match(rec, '^(%a)|(%d+)|(%d+)|(%d+)|(%d+)|(.*)$')
+  return { status = status, qty = tonumber(qty), created = tonumber(created), expires = tonumber(expires),
+    price = tonumber(price), user = user }
+end
+
+local function formatHold(h)
+  return h.status .. '|' .. h.qty .. '|' .. h.created .. '|' .. h.expires .. '|' .. h.price .. '|' .. h.user
+end
+
+-- Gives a user's units back to the per-user limit; the field goes when it reaches zero.
+local function releaseUsed(usedKey, user, qty)
+  if redis.call('HINCRBY', usedKey, user, -qty) <= 0 then redis.call('HDEL', usedKey, user) end
+end
+
+-- Ends an active hold as r(eleased) or e(xpired) and returns its stock: the only place a hold's stock comes back.
+local function endHold(productKey, usedKey, holdsKey, seq, h, status)
+  h.status = status
+  redis.call('HSET', holdsKey, seq, formatHold(h))
+  redis.call('HINCRBY', productKey, 'held', -h.qty)
+  redis.call('HINCRBY', productKey, 'available', h.qty)
+  releaseUsed(usedKey, h.user, h.qty)
+  return formatHold(h)
+end

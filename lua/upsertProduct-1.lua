@@ -1,0 +1,40 @@
+--[[
+  Creates or updates a product's Redis record. Never resurrects held, pending or sold stock:
+  an existing record keeps its counters and only `available` moves with a change of `total`.
+
+  Input:
+    KEYS[1] product hash
+    ARGV[1] name          ARGV[2] unit price (minor units)   ARGV[3] currency
+    ARGV[4] total stock   ARGV[5] sale start ms ("" = open)  ARGV[6] sale end ms ("" = none)
+    ARGV[7] per-user limit ("" = none)
+    ARGV[8] pending units known to Postgres  ARGV[9] sold units known to Postgres
+    ARGV[10] highest record seq known to Postgres (new ids start above it)
+    (ARGV[8..10] are used only when the record does not exist yet)
+  Output:
+    {1, available}            created or updated
+    {-20, committed}          total would fall below held + pending + sold
+]]
+local rcall = redis.call
+local key = KEYS[1]
+local total = tonumber(ARGV[4])
+
+local function setMeta()
+  rcall('HSET', key, 'name', ARGV[1], 'price', ARGV[2], 'currency', ARGV[3], 'total', total,
+    'starts_at', ARGV[5], 'ends_at', ARGV[6], 'limit', ARGV[7])
+end
+
+if rcall('EXISTS', key) == 1 then
+  local c = rcall('HMGET', key, 'held', 'pending', 'sold')
+  local committed = tonumber(c[1]) + tonumber(c[2]) + tonumber(c[3])
+  if total < committed then return {-20, committed} end
+  setMeta()
+  rcall('HSET', key, 'available', total - committed)
+  return {1, total - committed}
+end
+
+local pending, sold = tonumber(ARGV[8]), tonumber(ARGV[9])
+if total < pending + sold then return {-20, pending + sold} end
+setMeta()
+rcall('HSET', key, 'available', total - pending - sold, 'held', 0, 'pending', pending, 'sold', sold,
+  'seq', ARGV[10])
+return {1, total - pending - sold}

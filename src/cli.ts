@@ -1,0 +1,47 @@
+import { ConfigError, loadConfig } from './config.js';
+import { migrate } from './db/migrate.js';
+import { createSql } from './db/sql.js';
+import { ensureDevServices } from './dev/services.js';
+import { createLogger } from './logger.js';
+import { startRuntime } from './runtime.js';
+
+const USAGE = 'usage: cli.ts all | api | worker | migrate';
+const MODES = { all: { api: true, worker: true }, api: { api: true, worker: false }, worker: { api: false, worker: true } } as const;
+
+async function main(mode: string | undefined): Promise<void> {
+  const config = loadConfig(await ensureDevServices(process.env));
+  const logger = createLogger(config.LOG_LEVEL, { mode });
+  if (mode === 'migrate') {
+    const sql = createSql(config.DATABASE_URL, { max: 1 });
+    const applied = await migrate(sql, logger);
+    logger.info({ applied }, 'migrations done');
+    await sql.end();
+    return;
+  }
+  if (mode !== 'all' && mode !== 'api' && mode !== 'worker') {
+    console.error(USAGE);
+    process.exit(2);
+  }
+  const runtime = await startRuntime(config, logger, MODES[mode]);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    runtime.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main(process.argv[2]).catch((err: unknown) => {
+  if (err instanceof ConfigError) console.error(err.message);
+  else console.error('engine failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

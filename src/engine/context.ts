@@ -1,0 +1,18 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Sql } from '../db/sql.js';
+import type { ExpiryScheduler } from '../jobs/expiry-scheduler.js';
+import type { Queues } from '../jobs/queues.js';
+import type { Keys } from '../redis/keys.js';
+
+/** What every engine system works with; built once per process (or per test) by `createEngine`. */
+export interface EngineContext {
+  config: Config;
+  redis: Redis;
+  sql: Sql;
+  keys: Keys;
+  queues: Queues;
+  expiry: ExpiryScheduler;
+  logger: Logger;
+}

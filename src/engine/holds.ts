@@ -1,0 +1,99 @@
+import { AppError } from '../errors.js';
+import { IDEMPOTENCY_BUCKET_MS, formatId, parseId } from '../redis/keys.js';
+import type { EngineContext } from './context.js';
+import { parseHold, type HoldRecord, type HoldStatus } from './records.js';
+import { ScriptCode, toDomainError } from './script-codes.js';
+
+export interface HoldView {
+  id: string;
+  product_id: string;
+  user_id: string;
+  qty: number;
+  status: HoldStatus;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface CreatedHold {
+  hold: HoldView;
+  replayed: boolean;
+}
+
+/** How long this process answers "sold out" for a product without asking Redis. */
+const SOLD_OUT_FLAG_MS = 100;
+
+export function holdView(productId: string, seq: string, h: Pick<HoldRecord, 'status' | 'qty' | 'createdAt' | 'expiresAt' | 'userId'>): HoldView {
+  return {
+    id: formatId('h', { productId, seq }),
+    product_id: productId,
+    user_id: h.userId,
+    qty: h.qty,
+    status: h.status,
+    created_at: new Date(h.createdAt).toISOString(),
+    expires_at: new Date(h.expiresAt).toISOString(),
+  };
+}
+
+export class Holds {
+  /** product id -> time until which it is known to be sold out (per process, short-lived) */
+  private readonly soldOutUntil = new Map<string, number>();
+
+  constructor(private readonly ctx: EngineContext) {}
+
+  async create(userId: string, productId: string, qty: number, idempotencyKey?: string): Promise<CreatedHold> {
+    // A keyed request always asks Redis: the flag must never turn a replay of a won hold into a 409.
+    if (idempotencyKey === undefined && (this.soldOutUntil.get(productId) ?? 0) > Date.now()) {
+      throw toDomainError([ScriptCode.InsufficientStock, 0]);
+    }
+    const k = this.ctx.keys.product(productId);
+    const now = Date.now();
+    const [prev, cur, next] = k.holdIdempotency(now);
+    const reply = await this.ctx.redis.createHold(
+      k.product, k.used, k.holds, k.holdQueue, prev, cur, next,
+      userId, qty, this.ctx.config.HOLD_TTL_MS, idempotencyKey ?? '', IDEMPOTENCY_BUCKET_MS, Math.floor(now / IDEMPOTENCY_BUCKET_MS),
+    );
+    const code = reply[0] as number;
+    if (code < 0) {
+      if (code === ScriptCode.InsufficientStock && reply[1] === 0) this.soldOutUntil.set(productId, now + SOLD_OUT_FLAG_MS);
+      throw toDomainError(reply);
+    }
+    const [, seq, createdAt, expiresAt] = reply as [number, string | number, number, number];
+    if (code === 1) this.ctx.expiry.schedule('expire-holds', productId, expiresAt);
+    return {
+      hold: holdView(productId, String(seq), { status: 'active', qty, createdAt, expiresAt, userId }),
+      replayed: code === 2,
+    };
+  }
+
+  /** A customer's own hold; another user's hold is reported as not found. */
+  async get(holdId: string, userId: string): Promise<HoldView> {
+    const ref = parseId('h', holdId);
+    if (!ref) throw new AppError('hold_not_found');
+    const rec = await this.ctx.redis.hget(this.ctx.keys.product(ref.productId).holds, ref.seq);
+    const h = rec ? parseHold(rec) : null;
+    if (!h || h.userId !== userId) throw new AppError('hold_not_found');
+    return holdView(ref.productId, ref.seq, h);
+  }
+
+  /** Releases a hold (stock back at once). `userId` null = an operator releasing anyone's hold. */
+  async release(holdId: string, userId: string | null): Promise<HoldView> {
+    const ref = parseId('h', holdId);
+    if (!ref) throw new AppError('hold_not_found');
+    const k = this.ctx.keys.product(ref.productId);
+    const reply = await this.ctx.redis.releaseHold(k.product, k.used, k.holds, ref.seq, userId ?? '');
+    if ((reply[0] as number) < 0) throw toDomainError(reply);
+    if (reply[0] === 1) this.ctx.logger.info({ holdId, by: userId ?? 'operator' }, 'hold released');
+    return holdView(ref.productId, ref.seq, parseHold(String(reply[1])));
+  }
+
+  /** Expires every overdue hold of a product (expiry jobs and the sweep). Returns how many expired. */
+  async expireDue(productId: string, batch = 500): Promise<number> {
+    const k = this.ctx.keys.product(productId);
+    let total = 0;
+    for (;;) {
+      const [expired, more] = (await this.ctx.redis.expireHolds(k.product, k.used, k.holds, k.holdQueue, k.ended, batch)) as number[];
+      total += expired!;
+      if (more !== 1) return total;
+    }
+  }
+}

@@ -1,0 +1,173 @@
+import { randomBytes } from 'node:crypto';
+import { AppError } from '../errors.js';
+import type { EngineContext } from './context.js';
+import { toDomainError } from './script-codes.js';
+
+export interface ProductInput {
+  id?: string | undefined;
+  name: string;
+  unit_price_minor: number;
+  currency: string;
+  stock: number;
+  sale_starts_at?: string | null | undefined;
+  sale_ends_at?: string | null | undefined;
+  per_user_limit?: number | null | undefined;
+}
+
+export type ProductPatch = Partial<Omit<ProductInput, 'id' | 'currency'>>;
+
+export interface ProductView {
+  id: string;
+  name: string;
+  unit_price_minor: number;
+  currency: string;
+  available: number;
+  sale_starts_at: string | null;
+  sale_ends_at: string | null;
+  per_user_limit: number | null;
+}
+
+export interface StockBreakdown {
+  total: number;
+  available: number;
+  held: number;
+  pending_payment: number;
+  sold: number;
+}
+
+interface ProductRow {
+  id: string;
+  name: string;
+  unit_price_minor: string;
+  currency: string;
+  stock: number;
+  sale_starts_at: Date | null;
+  sale_ends_at: Date | null;
+  per_user_limit: number | null;
+}
+
+const FIELDS = ['name', 'price', 'currency', 'available', 'starts_at', 'ends_at', 'limit', 'total', 'held', 'pending', 'sold'] as const;
+
+const msOrEmpty = (d: Date | null) => (d ? d.getTime() : '');
+const isoOrNull = (ms: string | undefined) => (ms ? new Date(Number(ms)).toISOString() : null);
+
+export class Products {
+  constructor(private readonly ctx: EngineContext) {}
+
+  async create(input: ProductInput): Promise<ProductView & { stock: StockBreakdown }> {
+    const id = input.id ?? `p${randomBytes(9).toString('base64url').replaceAll(/[^A-Za-z0-9]/g, '0')}`;
+    await this.ctx.sql.begin(async (tx) => {
+      const rows = await tx<ProductRow[]>`
+        INSERT INTO products (id, name, unit_price_minor, currency, stock, sale_starts_at, sale_ends_at, per_user_limit)
+        VALUES (${id}, ${input.name}, ${input.unit_price_minor}, ${input.currency}, ${input.stock},
+                ${input.sale_starts_at ?? null}, ${input.sale_ends_at ?? null}, ${input.per_user_limit ?? null})
+        ON CONFLICT (id) DO NOTHING
+        RETURNING *`;
+      if (rows.length === 0) throw new AppError('product_exists', `product ${id} exists`);
+      await this.load(rows[0]!, { pending: 0, sold: 0, seq: 0 });
+    });
+    this.ctx.logger.info({ productId: id, stock: input.stock }, 'product created');
+    return this.adminView(id);
+  }
+
+  /** Changes a product in Postgres and Redis together; lowering stock below what is committed is refused. */
+  async patch(id: string, patch: ProductPatch): Promise<ProductView & { stock: StockBreakdown }> {
+    await this.ctx.sql.begin(async (tx) => {
+      const rows = await tx<ProductRow[]>`SELECT * FROM products WHERE id = ${id} FOR UPDATE`;
+      if (rows.length === 0) throw new AppError('product_not_found');
+      const cur = rows[0]!;
+      const next = {
+        name: patch.name ?? cur.name,
+        unit_price_minor: patch.unit_price_minor ?? Number(cur.unit_price_minor),
+        stock: patch.stock ?? cur.stock,
+        sale_starts_at: patch.sale_starts_at !== undefined ? patch.sale_starts_at : cur.sale_starts_at,
+        sale_ends_at: patch.sale_ends_at !== undefined ? patch.sale_ends_at : cur.sale_ends_at,
+        per_user_limit: patch.per_user_limit !== undefined ? patch.per_user_limit : cur.per_user_limit,
+      };
+      const [updated] = await tx<ProductRow[]>`
+        UPDATE products SET name = ${next.name}, unit_price_minor = ${next.unit_price_minor}, stock = ${next.stock},
+          sale_starts_at = ${next.sale_starts_at}, sale_ends_at = ${next.sale_ends_at},
+          per_user_limit = ${next.per_user_limit}, updated_at = now()
+        WHERE id = ${id} RETURNING *`;
+      await this.load(updated!, await this.committedInPostgres(id));
+    });
+    this.ctx.logger.info({ productId: id, patch }, 'product changed');
+    return this.adminView(id);
+  }
+
+  async publicView(id: string): Promise<ProductView> {
+    const f = await this.readRedis(id);
+    return {
+      id,
+      name: f.name!,
+      unit_price_minor: Number(f.price),
+      currency: f.currency!,
+      available: Number(f.available),
+      sale_starts_at: isoOrNull(f.starts_at),
+      sale_ends_at: isoOrNull(f.ends_at),
+      per_user_limit: f.limit ? Number(f.limit) : null,
+    };
+  }
+
+  async adminView(id: string): Promise<ProductView & { stock: StockBreakdown }> {
+    const [view, stock] = await Promise.all([this.publicView(id), this.stock(id)]);
+    return { ...view, stock };
+  }
+
+  async stock(id: string): Promise<StockBreakdown> {
+    const f = await this.readRedis(id);
+    return {
+      total: Number(f.total),
+      available: Number(f.available),
+      held: Number(f.held),
+      pending_payment: Number(f.pending),
+      sold: Number(f.sold),
+    };
+  }
+
+  /** Loads a product that Postgres has but Redis lacks (a new or restarted Redis). False if unknown. */
+  async ensureLoaded(id: string): Promise<boolean> {
+    const rows = await this.ctx.sql<ProductRow[]>`SELECT * FROM products WHERE id = ${id}`;
+    if (rows.length === 0) return false;
+    await this.load(rows[0]!, await this.committedInPostgres(id));
+    return true;
+  }
+
+  /** Loads every product at start; existing Redis records keep their live counters. */
+  async loadAll(): Promise<number> {
+    const rows = await this.ctx.sql<ProductRow[]>`SELECT * FROM products`;
+    for (const row of rows) await this.load(row, await this.committedInPostgres(row.id));
+    return rows.length;
+  }
+
+  private async readRedis(id: string): Promise<Record<(typeof FIELDS)[number], string | undefined>> {
+    const key = this.ctx.keys.product(id).product;
+    let values = await this.ctx.redis.hmget(key, ...FIELDS);
+    if (values[0] === null) {
+      if (!(await this.ensureLoaded(id))) throw new AppError('product_not_found');
+      values = await this.ctx.redis.hmget(key, ...FIELDS);
+    }
+    return Object.fromEntries(FIELDS.map((f, i) => [f, values[i] ?? undefined])) as Record<(typeof FIELDS)[number], string | undefined>;
+  }
+
+  /** Units Postgres knows as pending or sold, and the highest order seq (new ids must not reuse it). */
+  private async committedInPostgres(id: string): Promise<{ pending: number; sold: number; seq: number }> {
+    const [row] = await this.ctx.sql<{ pending: string; sold: string; seq: string }[]>`
+      SELECT coalesce(sum(qty) FILTER (WHERE status = 'pending_payment'), 0) AS pending,
+             coalesce(sum(qty) FILTER (WHERE status = 'paid'), 0) AS sold,
+             coalesce(max(split_part(id, '_', 2)::bigint), 0) AS seq
+      FROM orders WHERE product_id = ${id}`;
+    return { pending: Number(row!.pending), sold: Number(row!.sold), seq: Number(row!.seq) };
+  }
+
+  private async load(row: ProductRow, committed: { pending: number; sold: number; seq: number }): Promise<void> {
+    const reply = await this.ctx.redis.upsertProduct(
+      this.ctx.keys.product(row.id).product,
+      row.name, row.unit_price_minor, row.currency, row.stock,
+      msOrEmpty(row.sale_starts_at), msOrEmpty(row.sale_ends_at), row.per_user_limit ?? '',
+      committed.pending, committed.sold, committed.seq,
+    );
+    if ((reply[0] as number) < 0) throw toDomainError(reply);
+    await this.ctx.redis.sadd(this.ctx.keys.productIndex, row.id);
+  }
+}

@@ -1,0 +1,27 @@
+/** Parsing of the packed records the Lua scripts keep (see lua/includes/*.lua for their layout). */
+
+export type HoldStatus = 'active' | 'converted' | 'released' | 'expired';
+
+const HOLD_STATUS: Record<string, HoldStatus> = { a: 'active', c: 'converted', r: 'released', e: 'expired' };
+
+export interface HoldRecord {
+  status: HoldStatus;
+  qty: number;
+  createdAt: number;
+  expiresAt: number;
+  unitPrice: number;
+  userId: string;
+}
+
+/** "status|qty|created|expires|price|user" (the user id is last and may itself contain "|"). */
+export function parseHold(rec: string): HoldRecord {
+  const parts = rec.split('|');
+  return {
+    status: HOLD_STATUS[parts[0]!]!,
+    qty: Number(parts[1]),
+    createdAt: Number(parts[2]),
+    expiresAt: Number(parts[3]),
+    unitPrice: Number(parts[4]),
+    userId: parts.slice(5).join('|'),
+  };
+}

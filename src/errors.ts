@@ -1,0 +1,130 @@
+import { z } from 'zod';
+
+/** Stable, machine-readable error codes of the API (SPEC "Errors"). */
+export const ErrorCode = z.enum([
+  'invalid_json',
+  'invalid_request',
+  'unauthorized',
+  'invalid_signature',
+  'forbidden',
+  'not_found',
+  'product_not_found',
+  'hold_not_found',
+  'order_not_found',
+  'insufficient_stock',
+  'sale_not_started',
+  'sale_ended',
+  'per_user_limit_exceeded',
+  'hold_not_active',
+  'hold_expired',
+  'product_exists',
+  'stock_below_committed',
+  'idempotency_key_in_flight',
+  'payload_too_large',
+  'unsupported_media_type',
+  'idempotency_key_reused',
+  'amount_mismatch',
+  'rate_limited',
+  'unavailable',
+  'internal_error',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+const STATUS: Record<ErrorCode, number> = {
+  invalid_json: 400,
+  invalid_request: 400,
+  unauthorized: 401,
+  invalid_signature: 401,
+  forbidden: 403,
+  not_found: 404,
+  product_not_found: 404,
+  hold_not_found: 404,
+  order_not_found: 404,
+  insufficient_stock: 409,
+  sale_not_started: 409,
+  sale_ended: 409,
+  per_user_limit_exceeded: 409,
+  hold_not_active: 409,
+  hold_expired: 410,
+  product_exists: 409,
+  stock_below_committed: 409,
+  idempotency_key_in_flight: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  idempotency_key_reused: 422,
+  amount_mismatch: 422,
+  rate_limited: 429,
+  unavailable: 503,
+  internal_error: 500,
+};
+
+const TITLE: Record<ErrorCode, string> = {
+  invalid_json: 'Body is not valid JSON',
+  invalid_request: 'Request does not match the schema',
+  unauthorized: 'Missing or invalid credentials',
+  invalid_signature: 'Webhook signature is missing or invalid',
+  forbidden: 'Not allowed',
+  not_found: 'No such route',
+  product_not_found: 'Product not found',
+  hold_not_found: 'Hold not found',
+  order_not_found: 'Order not found',
+  insufficient_stock: 'Not enough stock available',
+  sale_not_started: 'The sale has not started',
+  sale_ended: 'The sale has ended',
+  per_user_limit_exceeded: 'Per-user limit exceeded',
+  hold_not_active: 'Hold is no longer active',
+  hold_expired: 'Hold has expired',
+  product_exists: 'A product with this id exists',
+  stock_below_committed: 'Stock would fall below what is held, pending or sold',
+  idempotency_key_in_flight: 'A request with this Idempotency-Key is in progress',
+  payload_too_large: 'Body is larger than 16 KiB',
+  unsupported_media_type: 'Content-Type must be application/json',
+  idempotency_key_reused: 'Idempotency-Key was used with another request',
+  amount_mismatch: 'Payment amount or currency differs from the order',
+  rate_limited: 'Too many requests',
+  unavailable: 'Service temporarily unavailable',
+  internal_error: 'Internal error',
+};
+
+/** The one error type of the engine; `onError` turns it into problem+json. */
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string = TITLE[code],
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+    this.name = 'AppError';
+    this.status = STATUS[code];
+  }
+
+  get title(): string {
+    return TITLE[this.code];
+  }
+
+  toProblem(instance?: string): Record<string, unknown> {
+    return {
+      type: `https://flash-sale.dev/problems/${this.code.replaceAll('_', '-')}`,
+      title: this.title,
+      status: this.status,
+      detail: this.detail,
+      code: this.code,
+      ...(instance ? { instance } : {}),
+      ...this.extra,
+    };
+  }
+}
+
+/** Connection-level failures of Redis or Postgres: the request may be retried later. */
+export function isUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const e = err as Error & { code?: string };
+  if (e.name === 'MaxRetriesPerRequestError' || e.name === 'ClusterAllFailedError') return true;
+  if (/Command timed out|Connection is closed|Stream isn't writeable|connect ECONNREFUSED|ECONNRESET/.test(e.message)) {
+    return true;
+  }
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT',
+    'CONNECTION_DESTROYED', '57P01', '57P03'].includes(e.code ?? '');
+}

@@ -1,0 +1,52 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Engine } from '../engine/engine.js';
+import { AppError } from '../errors.js';
+import { MAX_BODY_BYTES } from './body.js';
+import { JwtVerifier } from './jwt.js';
+import { Metrics } from './metrics.js';
+import { adminAuth, customerAuth } from './middleware/auth.js';
+import { observe } from './middleware/observe.js';
+import { onError, problemResponse } from './problem.js';
+import { adminRoutes } from './routes/admin.js';
+import { healthRoutes } from './routes/health.js';
+import { holdRoutes } from './routes/holds.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { productRoutes } from './routes/products.js';
+
+export interface App {
+  app: Hono;
+  metrics: Metrics;
+}
+
+/** The HTTP API around an engine. No module state: tests build as many apps as they like. */
+export function createApp(engine: Engine): App {
+  const { config, logger } = engine.ctx;
+  const metrics = new Metrics();
+  const jwt = new JwtVerifier(config.JWT_SECRET);
+  const app = new Hono();
+
+  app.use('*', observe(logger, metrics));
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new AppError('payload_too_large', `the body must be at most ${MAX_BODY_BYTES} bytes`);
+      },
+    }),
+  );
+  app.use('/api/holds/*', customerAuth(jwt));
+  app.use('/api/holds', customerAuth(jwt));
+  app.use('/api/admin/*', adminAuth(config.ADMIN_TOKEN, jwt));
+
+  app.route('/api/products', productRoutes(engine));
+  app.route('/api/holds', holdRoutes(engine, metrics));
+  app.route('/api/admin', adminRoutes(engine));
+  app.route('/health', healthRoutes(engine));
+  app.route('/metrics', metricsRoutes(engine, metrics));
+
+  app.notFound((c) => problemResponse(c, new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
+  app.onError(onError);
+  return { app, metrics };
+}

@@ -1,0 +1,37 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { AppError } from '../errors.js';
+
+export const MAX_BODY_BYTES = 16 * 1024;
+
+/** `errors: [{path, message}]` of an invalid_request problem. */
+export function invalidRequest(issues: { path: PropertyKey[]; message: string }[]): AppError {
+  const errors = issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+  return new AppError('invalid_request', errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; '), { errors });
+}
+
+/** Raw body of a JSON request: 415 unless application/json (size is capped by the bodyLimit middleware). */
+export async function readRawJson(c: Context): Promise<string> {
+  const type = c.req.header('content-type');
+  if (!type || !/^application\/json\s*(;|$)/i.test(type)) {
+    throw new AppError('unsupported_media_type', 'send the body as application/json');
+  }
+  return c.req.text();
+}
+
+/** Parses and validates a JSON body against a schema: 415, 400 invalid_json or 400 invalid_request. */
+export function parseJson<S extends z.ZodType>(raw: string, schema: S): z.infer<S> {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    throw new AppError('invalid_json', 'the body is not valid JSON');
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) throw invalidRequest(parsed.error.issues);
+  return parsed.data;
+}
+
+export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  return parseJson(await readRawJson(c), schema);
+}

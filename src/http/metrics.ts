@@ -1,0 +1,65 @@
+/** A small Prometheus registry: what /metrics needs, without a dependency on the hot path. */
+
+const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+interface Histogram {
+  labels: string;
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+const escape = (v: string) => v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
+const labelsOf = (labels: Record<string, string | number>) =>
+  Object.entries(labels)
+    .map(([k, v]) => `${k}="${escape(String(v))}"`)
+    .join(',');
+
+export class Metrics {
+  private readonly latency = new Map<string, Histogram>();
+  private readonly counters = new Map<string, Map<string, number>>();
+  private readonly help = new Map<string, string>();
+
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const id = `${method} ${route} ${status}`;
+    let h = this.latency.get(id);
+    if (!h) {
+      h = { labels: labelsOf({ method, route, status }), counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
+      this.latency.set(id, h);
+    }
+    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) h.counts[i]!++;
+    h.sum += seconds;
+    h.count++;
+  }
+
+  inc(name: string, help: string, labels: Record<string, string> = {}, by = 1): void {
+    this.help.set(name, help);
+    let series = this.counters.get(name);
+    if (!series) this.counters.set(name, (series = new Map()));
+    const l = labelsOf(labels);
+    series.set(l, (series.get(l) ?? 0) + by);
+  }
+
+  /** Prometheus text exposition; `gauges` are sampled by the caller at scrape time. */
+  render(gauges: { name: string; help: string; samples: { labels: Record<string, string>; value: number }[] }[] = []): string {
+    const out: string[] = [
+      '# HELP http_request_duration_seconds Request latency by route and status.',
+      '# TYPE http_request_duration_seconds histogram',
+    ];
+    for (const h of this.latency.values()) {
+      BUCKETS.forEach((b, i) => out.push(`http_request_duration_seconds_bucket{${h.labels},le="${b}"} ${h.counts[i]}`));
+      out.push(`http_request_duration_seconds_bucket{${h.labels},le="+Inf"} ${h.count}`);
+      out.push(`http_request_duration_seconds_sum{${h.labels}} ${h.sum}`);
+      out.push(`http_request_duration_seconds_count{${h.labels}} ${h.count}`);
+    }
+    for (const [name, series] of this.counters) {
+      out.push(`# HELP ${name} ${this.help.get(name)}`, `# TYPE ${name} counter`);
+      for (const [l, v] of series) out.push(`${name}${l ? `{${l}}` : ''} ${v}`);
+    }
+    for (const g of gauges) {
+      out.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`);
+      for (const s of g.samples) out.push(`${g.name}{${labelsOf(s.labels)}} ${s.value}`);
+    }
+    return `${out.join('\n')}\n`;
+  }
+}

@@ -1,0 +1,22 @@
+import { Hono } from 'hono';
+import type { Engine } from '../../engine/engine.js';
+import { AppError } from '../../errors.js';
+import { PRODUCT_ID_PATTERN } from '../../redis/keys.js';
+import { readJson } from '../body.js';
+import { CreateProductBody, PatchProductBody } from '../schemas.js';
+
+function productId(id: string): string {
+  if (!PRODUCT_ID_PATTERN.test(id)) throw new AppError('product_not_found');
+  return id;
+}
+
+export function adminRoutes(engine: Engine): Hono {
+  return new Hono()
+    .post('/products', async (c) => c.json(await engine.products.create(await readJson(c, CreateProductBody)), 201))
+    .get('/products/:id', async (c) => c.json(await engine.products.adminView(productId(c.req.param('id')))))
+    .patch('/products/:id', async (c) => {
+      const id = productId(c.req.param('id'));
+      return c.json(await engine.products.patch(id, await readJson(c, PatchProductBody)));
+    })
+    .delete('/holds/:id', async (c) => c.json(await engine.holds.release(c.req.param('id'), null)));
+}

@@ -1,0 +1,26 @@
+import { Hono } from 'hono';
+import type { Engine } from '../../engine/engine.js';
+import type { Metrics } from '../metrics.js';
+import { readJson } from '../body.js';
+import { parseIdempotencyKey } from '../idempotency-key.js';
+import { CreateHoldBody } from '../schemas.js';
+import { AppError } from '../../errors.js';
+
+export function holdRoutes(engine: Engine, metrics: Metrics): Hono {
+  return new Hono()
+    .post('/', async (c) => {
+      const key = parseIdempotencyKey(c.req.header('idempotency-key'));
+      const body = await readJson(c, CreateHoldBody);
+      try {
+        const { hold, replayed } = await engine.holds.create(c.get('userId'), body.product_id, body.qty, key);
+        if (replayed) c.header('idempotent-replayed', 'true');
+        else metrics.inc('holds_created_total', 'Holds placed.');
+        return c.json(hold, 201);
+      } catch (err) {
+        if (err instanceof AppError) metrics.inc('holds_rejected_total', 'Hold requests refused, by code.', { code: err.code });
+        throw err;
+      }
+    })
+    .get('/:id', async (c) => c.json(await engine.holds.get(c.req.param('id'), c.get('userId'))))
+    .delete('/:id', async (c) => c.json(await engine.holds.release(c.req.param('id'), c.get('userId'))));
+}

@@ -1,0 +1,30 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { JOBS, QUEUES, type JobName, type JobPayload, type QueueName } from './catalog.js';
+
+/** Producer side of the job catalog: typed `add` with the catalog's options and a deterministic id. */
+export class Queues {
+  readonly byName: Record<QueueName, Queue>;
+
+  constructor(connection: Redis, prefix: string) {
+    const make = (name: QueueName) => new Queue(name, { connection, prefix, skipWaitingForReady: true });
+    this.byName = { expiry: make(QUEUES.expiry), persist: make(QUEUES.persist) };
+  }
+
+  add<N extends JobName>(name: N, payload: JobPayload<N>, jobId: string, delayMs = 0): Promise<unknown> {
+    const job = JOBS[name];
+    return this.byName[job.queue].add(name, payload, { ...job.options, jobId, delay: Math.max(0, delayMs) });
+  }
+
+  /** Waiting + delayed + active + failed counts per queue (for /metrics and readiness). */
+  async depths(): Promise<Record<QueueName, Record<string, number>>> {
+    const entries = await Promise.all(
+      Object.entries(this.byName).map(async ([name, q]) => [name, await q.getJobCounts('waiting', 'delayed', 'active', 'failed')] as const),
+    );
+    return Object.fromEntries(entries) as Record<QueueName, Record<string, number>>;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(Object.values(this.byName).map((q) => q.close()));
+  }
+}

@@ -1,0 +1,50 @@
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Engine } from '../engine/engine.js';
+import { JOBS, QUEUES, type JobName, type JobPayload, type QueueName } from './catalog.js';
+
+type Handlers = { [N in JobName]: (payload: JobPayload<N>) => Promise<unknown> };
+
+/** What each job does; payloads are validated against the catalog before a handler sees them. */
+function handlers(engine: Engine): Handlers {
+  return {
+    'expire-holds': ({ productId }) => engine.holds.expireDue(productId),
+    'expire-orders': async () => 0,
+    sweep: () => engine.sweep.run(),
+    'persist-order': async () => undefined,
+  };
+}
+
+export interface Workers {
+  close(): Promise<void>;
+}
+
+/** Starts one BullMQ worker per queue and registers the periodic sweep. */
+export async function startWorkers(engine: Engine, connection: Redis): Promise<Workers> {
+  const { config, keys, queues, logger } = engine.ctx;
+  const table = handlers(engine);
+  const process = async (job: Job) => {
+    const name = job.name as JobName;
+    const spec = JOBS[name];
+    if (!spec) throw new Error(`unknown job ${job.name}`);
+    const payload = spec.payload.parse(job.data);
+    return (table[name] as (p: typeof payload) => Promise<unknown>)(payload);
+  };
+  const concurrency: Record<QueueName, number> = { expiry: 4, persist: 8 };
+  const workers = (Object.values(QUEUES) as QueueName[]).map((queue) => {
+    const worker = new Worker(queue, process, { connection, prefix: keys.queuePrefix, concurrency: concurrency[queue] });
+    worker.on('failed', (job, err) => logger.warn({ jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
+    worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
+    return worker;
+  });
+  await queues.byName.expiry.upsertJobScheduler(
+    'sweep',
+    { every: config.SWEEP_INTERVAL_MS },
+    { name: 'sweep', data: {}, opts: JOBS.sweep.options },
+  );
+  return {
+    close: async () => {
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
+}

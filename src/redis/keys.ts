@@ -1,0 +1,104 @@
+/**
+ * The one place that names Redis keys and public ids.
+ *
+ * Every key a Lua script touches carries the product's hash tag `{p:<productId>}`, so one script's keys
+ * share a Redis Cluster slot. Hold and order ids embed the product id, so any id leads back to its tag.
+ */
+
+export const PRODUCT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Idempotency records live in day buckets; a record is found for at least 24 h after it was written. */
+export const IDEMPOTENCY_BUCKET_MS = 24 * 3600_000;
+
+export type RecordKind = 'h' | 'o';
+
+export interface RecordRef {
+  productId: string;
+  seq: string;
+}
+
+export function formatId(kind: RecordKind, ref: RecordRef): string {
+  return `${kind}_${ref.seq}_${ref.productId}`;
+}
+
+/** Parses a hold (`h_…`) or order (`o_…`) id; null when it is not one. */
+export function parseId(kind: RecordKind, id: string): RecordRef | null {
+  if (id.length > 90 || id[0] !== kind || id[1] !== '_') return null;
+  const sep = id.indexOf('_', 2);
+  if (sep < 3) return null;
+  const seq = id.slice(2, sep);
+  const productId = id.slice(sep + 1);
+  if (!/^[1-9][0-9]{0,15}$/.test(seq) || !PRODUCT_ID_PATTERN.test(productId)) return null;
+  return { productId, seq };
+}
+
+export interface ProductKeys {
+  /** hash: stock counters (total, available, held, pending, sold), sale window, limit, price, metadata */
+  product: string;
+  /** hash: user id -> units held + pending + paid */
+  used: string;
+  /** hash: hold seq -> packed hold record */
+  holds: string;
+  /** list: hold seqs in expiry order (constant TTL makes creation order = expiry order) */
+  holdQueue: string;
+  /** hash: order seq -> packed order record */
+  orders: string;
+  /** list: order seqs in payment-deadline order */
+  orderQueue: string;
+  /** list: "<kind><seq>" of ended records waiting for their retention to pass */
+  ended: string;
+  /** hash: event id -> fingerprint and result of a payment event */
+  events: string;
+  /** hash: hold seq -> payment event that arrived before the hold's order */
+  deferred: string;
+  /** set: order seqs whose current state is not yet known to be in Postgres */
+  outbox: string;
+  /** the three hold idempotency buckets around `now` (previous, current, next day) */
+  holdIdempotency(nowMs: number): [string, string, string];
+}
+
+export class Keys {
+  private readonly byProduct = new Map<string, ProductKeys>();
+
+  constructor(readonly prefix: string) {}
+
+  /** set of every product id loaded into Redis (read by the sweep; not part of any script). */
+  get productIndex(): string {
+    return `${this.prefix}:products`;
+  }
+
+  /** BullMQ queue prefix: the deployment's prefix, so tests and deployments can share one Redis. */
+  get queuePrefix(): string {
+    return `${this.prefix}:q`;
+  }
+
+  product(productId: string): ProductKeys {
+    let keys = this.byProduct.get(productId);
+    if (!keys) {
+      keys = this.buildProductKeys(productId);
+      if (this.byProduct.size >= 10_000) this.byProduct.clear();
+      this.byProduct.set(productId, keys);
+    }
+    return keys;
+  }
+
+  private buildProductKeys(productId: string): ProductKeys {
+    const tag = `${this.prefix}:{p:${productId}}`;
+    return {
+      product: `${tag}:product`,
+      used: `${tag}:used`,
+      holds: `${tag}:holds`,
+      holdQueue: `${tag}:hold-queue`,
+      orders: `${tag}:orders`,
+      orderQueue: `${tag}:order-queue`,
+      ended: `${tag}:ended`,
+      events: `${tag}:events`,
+      deferred: `${tag}:deferred`,
+      outbox: `${tag}:outbox`,
+      holdIdempotency(nowMs: number) {
+        const day = Math.floor(nowMs / IDEMPOTENCY_BUCKET_MS);
+        return [`${tag}:idem:holds:${day - 1}`, `${tag}:idem:holds:${day}`, `${tag}:idem:holds:${day + 1}`];
+      },
+    };
+  }
+}

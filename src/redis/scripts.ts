@@ -1,0 +1,57 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Redis, Result } from 'ioredis';
+
+const LUA_DIR = fileURLToPath(new URL('../../lua/', import.meta.url));
+
+type Arg = string | number;
+type Reply = (string | number)[];
+
+/** Every script in lua/, typed. Each takes its keys first, then its arguments. */
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    upsertProduct(...args: Arg[]): Result<Reply, Context>;
+    createHold(...args: Arg[]): Result<Reply, Context>;
+    releaseHold(...args: Arg[]): Result<Reply, Context>;
+    expireHolds(...args: Arg[]): Result<Reply, Context>;
+    collectEnded(...args: Arg[]): Result<Reply, Context>;
+    createOrder(...args: Arg[]): Result<Reply, Context>;
+    applyPayment(...args: Arg[]): Result<Reply, Context>;
+    expireOrders(...args: Arg[]): Result<Reply, Context>;
+    markPersisted(...args: Arg[]): Result<Reply, Context>;
+  }
+}
+
+export interface ScriptSource {
+  name: string;
+  numberOfKeys: number;
+  lua: string;
+}
+
+/** Inlines `-- @include "name"` lines with lua/includes/name.lua (BullMQ's include idea, one level deep). */
+function withIncludes(source: string): string {
+  return source.replace(/^-- @include "([a-zA-Z]+)"$/gm, (_, name: string) =>
+    readFileSync(`${LUA_DIR}includes/${name}.lua`, 'utf8').trimEnd(),
+  );
+}
+
+/** Reads lua/<name>-<numberOfKeys>.lua files. */
+export function readScripts(): ScriptSource[] {
+  return readdirSync(LUA_DIR)
+    .map((file) => /^([a-zA-Z]+)-(\d+)\.lua$/.exec(file))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map(([file, name, keys]) => ({
+      name: name!,
+      numberOfKeys: Number(keys),
+      lua: withIncludes(readFileSync(LUA_DIR + file!, 'utf8')),
+    }));
+}
+
+let cached: ScriptSource[] | undefined;
+
+/** Defines every script on a client once; ioredis then sends EVALSHA and falls back on NOSCRIPT. */
+export function defineScripts(redis: Redis): Redis {
+  cached ??= readScripts();
+  for (const s of cached) redis.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
+  return redis;
+}

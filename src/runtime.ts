@@ -1,0 +1,96 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Logger } from 'pino';
+import { devSecretsInUse, type Config } from './config.js';
+import { migrate } from './db/migrate.js';
+import { createSql } from './db/sql.js';
+import { createEngine, type Engine } from './engine/engine.js';
+import { createApp } from './http/app.js';
+import { ExpiryScheduler } from './jobs/expiry-scheduler.js';
+import { Queues } from './jobs/queues.js';
+import { startWorkers, type Workers } from './jobs/worker.js';
+import { createRedis } from './redis/client.js';
+import { Keys } from './redis/keys.js';
+
+export interface RuntimeOptions {
+  api: boolean;
+  worker: boolean;
+}
+
+export interface Runtime {
+  engine: Engine;
+  app: Hono;
+  /** the port the API listens on (0 when the API is not started) */
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * BullMQ jobs and holds live in Redis: under eviction they would vanish silently. Production refuses
+ * to start on such a Redis; development warns.
+ */
+async function checkEvictionPolicy(config: Config, redis: import('ioredis').Redis, logger: Logger): Promise<void> {
+  const reply = (await redis.config('GET', 'maxmemory-policy').catch(() => [])) as string[];
+  const policy = reply[1];
+  if (policy === undefined || policy === 'noeviction') return;
+  const msg = `Redis maxmemory-policy is "${policy}"; it must be "noeviction" or holds and jobs can be lost`;
+  if (config.NODE_ENV === 'production') throw new Error(msg);
+  logger.warn(msg);
+}
+
+/** Connects everything, migrates, loads products, and starts the API and/or the worker. */
+export async function startRuntime(config: Config, logger: Logger, opts: RuntimeOptions): Promise<Runtime> {
+  for (const name of devSecretsInUse(config)) logger.warn(`${name} is the development default; set it before going live`);
+
+  const redis = createRedis({ url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, name: 'engine' });
+  const queueConnection = createRedis({ url: config.REDIS_URL, commandTimeoutMs: 0, forQueue: true, name: 'queues' });
+  const sql = createSql(config.DATABASE_URL);
+  try {
+    await Promise.all([redis.connect(), queueConnection.connect()]);
+    await checkEvictionPolicy(config, redis, logger);
+    await migrate(sql, logger);
+  } catch (err) {
+    redis.disconnect();
+    queueConnection.disconnect();
+    await sql.end({ timeout: 1 });
+    throw err;
+  }
+
+  const keys = new Keys(config.KEY_PREFIX);
+  const queues = new Queues(queueConnection, keys.queuePrefix);
+  const expiry = new ExpiryScheduler(queues, logger);
+  const engine = createEngine({ config, redis, sql, keys, queues, expiry, logger });
+  const loaded = await engine.products.loadAll();
+  logger.info({ products: loaded }, 'products loaded into Redis');
+
+  const workers: Workers | null = opts.worker ? await startWorkers(engine, queueConnection) : null;
+  const { app } = createApp(engine);
+  let port = 0;
+  const server = opts.api
+    ? await new Promise<ReturnType<typeof serve>>((resolve) => {
+        const s = serve({ fetch: app.fetch, port: config.PORT }, (info: AddressInfo) => {
+          port = info.port;
+          resolve(s);
+        });
+      })
+    : null;
+  logger.info({ api: opts.api, worker: opts.worker, port }, 'engine started');
+
+  return {
+    engine,
+    app,
+    get port() {
+      return port;
+    },
+    async close() {
+      // stop accepting, let in-flight requests and jobs finish, then close connections
+      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (workers) await workers.close();
+      await queues.close();
+      await Promise.all([redis.quit().catch(() => {}), queueConnection.quit().catch(() => {})]);
+      await sql.end({ timeout: 5 });
+      logger.info('engine stopped');
+    },
+  };
+}
