@@ -1,0 +1,207 @@
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { IDEMPOTENCY_BUCKET_MS, Keys } from '../../src/redis/keys.js';
+import { dropPrefix, rawRedis, uniq } from '../support/harness.js';
+
+/** The hold scripts called directly against real Redis, each test on its own prefix and product. */
+const redis = rawRedis();
+const prefixes: string[] = [];
+let keys: Keys;
+let pid: string;
+
+afterAll(async () => {
+  for (const p of prefixes) await dropPrefix(redis, p);
+  redis.disconnect();
+});
+
+beforeEach(() => {
+  const prefix = uniq('lua');
+  prefixes.push(prefix);
+  keys = new Keys(prefix);
+  pid = uniq('p');
+});
+
+async function load(total: number, opts: { limit?: number; start?: number | ''; end?: number | ''; pending?: number; sold?: number } = {}) {
+  return redis.upsertProduct(
+    keys.product(pid).product, 'Thing', 1000, 'EUR', total, opts.start ?? '', opts.end ?? '', opts.limit ?? '',
+    opts.pending ?? 0, opts.sold ?? 0, 0,
+  );
+}
+
+function hold(user: string, qty: number, o: { ttl?: number; key?: string; nowMs?: number } = {}) {
+  const k = keys.product(pid);
+  const now = o.nowMs ?? Date.now();
+  return redis.createHold(
+    k.product, k.used, k.holds, k.holdQueue, ...k.holdIdempotency(now),
+    user, qty, o.ttl ?? 60_000, o.key ?? '', IDEMPOTENCY_BUCKET_MS, Math.floor(now / IDEMPOTENCY_BUCKET_MS),
+  );
+}
+
+async function counters() {
+  const [total, available, held, pending, sold] = await redis.hmget(keys.product(pid).product, 'total', 'available', 'held', 'pending', 'sold');
+  return { total: Number(total), available: Number(available), held: Number(held), pending: Number(pending), sold: Number(sold) };
+}
+
+const release = (seq: string | number, user = '') => {
+  const k = keys.product(pid);
+  return redis.releaseHold(k.product, k.used, k.holds, seq, user);
+};
+const expire = () => {
+  const k = keys.product(pid);
+  return redis.expireHolds(k.product, k.used, k.holds, k.holdQueue, k.ended, 1000);
+};
+
+describe('createHold: stock boundary', () => {
+  it('grants a hold for exactly the remaining stock and refuses one unit more', async () => {
+    await load(5);
+    expect((await hold('a', 6))[0]).toBe(-2);
+    expect(await hold('a', 6)).toEqual([-2, 5]);
+    const ok = await hold('a', 5);
+    expect(ok[0]).toBe(1);
+    expect(await counters()).toEqual({ total: 5, available: 0, held: 5, pending: 0, sold: 0 });
+    expect(await hold('b', 1)).toEqual([-2, 0]);
+    expect(await counters()).toEqual({ total: 5, available: 0, held: 5, pending: 0, sold: 0 });
+  });
+
+  it('answers -1 for a product Redis does not know', async () => {
+    expect(await hold('a', 1)).toEqual([-1]);
+  });
+
+  it('enforces the sale window with Redis time', async () => {
+    const [sec] = await redis.time();
+    const nowMs = Number(sec) * 1000;
+    await load(5, { start: nowMs + 60_000 });
+    expect(await hold('a', 1)).toEqual([-3]);
+    await load(5, { start: nowMs - 120_000, end: nowMs - 60_000 });
+    expect(await hold('a', 1)).toEqual([-4]);
+    await load(5, { start: nowMs - 120_000, end: nowMs + 60_000 });
+    expect((await hold('a', 1))[0]).toBe(1);
+  });
+
+  it('enforces the per-user limit over held units and gives units back on release', async () => {
+    await load(100, { limit: 3 });
+    const first = await hold('a', 2);
+    expect(first[0]).toBe(1);
+    expect(await hold('a', 2)).toEqual([-5, 3, 2]);
+    expect((await hold('b', 3))[0]).toBe(1);
+    await release(first[1]!);
+    expect((await hold('a', 3))[0]).toBe(1);
+    expect(await redis.hget(keys.product(pid).used, 'a')).toBe('3');
+  });
+});
+
+describe('createHold: idempotency', () => {
+  it('replays the same hold for the same user, key and qty; refuses another qty', async () => {
+    await load(10);
+    const first = await hold('a', 2, { key: 'k1' });
+    expect(first[0]).toBe(1);
+    const again = await hold('a', 2, { key: 'k1' });
+    expect(again).toEqual([2, String(first[1]), first[2], first[3]]);
+    expect(await hold('a', 3, { key: 'k1' })).toEqual([-6]);
+    expect((await counters()).held).toBe(2);
+  });
+
+  it('scopes a key to its user: the same key from another user is another hold', async () => {
+    await load(10);
+    const a = await hold('a', 1, { key: 'shared' });
+    const b = await hold('b', 1, { key: 'shared' });
+    expect(a[0]).toBe(1);
+    expect(b[0]).toBe(1);
+    expect(b[1]).not.toEqual(a[1]);
+  });
+
+  it('does not confuse user and key boundaries ("ab"+"c" vs "a"+"bc")', async () => {
+    await load(10);
+    expect((await hold('ab', 1, { key: 'c' }))[0]).toBe(1);
+    expect((await hold('a', 1, { key: 'bc' }))[0]).toBe(1);
+  });
+
+  it('finds a record across the day boundary and keeps its bucket at least 24 h', async () => {
+    await load(10);
+    const [sec] = await redis.time();
+    const now = Number(sec) * 1000;
+    const first = await hold('a', 1, { key: 'k', nowMs: now });
+    // a caller whose clock is already in the next day still finds it
+    const next = await hold('a', 1, { key: 'k', nowMs: now + IDEMPOTENCY_BUCKET_MS });
+    expect(next[0]).toBe(2);
+    expect(next[1]).toBe(String(first[1]));
+    const bucket = keys.product(pid).holdIdempotency(now)[1];
+    expect(await redis.ttl(bucket)).toBeGreaterThan(24 * 3600);
+  });
+
+  it('records nothing for a refused request, so a retry with the key is a fresh attempt', async () => {
+    await load(1);
+    await hold('x', 1);
+    expect(await hold('a', 1, { key: 'k' })).toEqual([-2, 0]);
+    const [seq] = (await redis.hget(keys.product(pid).holds, '1'))!.split('|');
+    expect(seq).toBe('a');
+    await release(1);
+    expect((await hold('a', 1, { key: 'k' }))[0]).toBe(1);
+  });
+});
+
+describe('hold endings', () => {
+  it('release returns stock once; repeating it is harmless', async () => {
+    await load(3);
+    const h = await hold('a', 2);
+    expect((await release(h[1]!, 'a'))[0]).toBe(1);
+    expect((await release(h[1]!, 'a'))[0]).toBe(2);
+    expect(await counters()).toEqual({ total: 3, available: 3, held: 0, pending: 0, sold: 0 });
+    expect(await redis.hexists(keys.product(pid).used, 'a')).toBe(0);
+  });
+
+  it('release by another user is "not found" and changes nothing', async () => {
+    await load(3);
+    const h = await hold('a', 2);
+    expect(await release(h[1]!, 'b')).toEqual([-10]);
+    expect((await counters()).held).toBe(2);
+  });
+
+  it('racing expiry against release: every hold ends exactly once, stock returns exactly once', async () => {
+    const n = 200;
+    await load(n);
+    const seqs: (string | number)[] = [];
+    for (let i = 0; i < n; i++) seqs.push((await hold(`u${i}`, 1, { ttl: 30 }))[1]!);
+    await new Promise((r) => setTimeout(r, 60));
+    // a second connection so the scripts really interleave at the server
+    const other = rawRedis();
+    const k = keys.product(pid);
+    const results = await Promise.all([
+      ...seqs.map((s) => other.releaseHold(k.product, k.used, k.holds, s, '')),
+      expire(),
+      other.expireHolds(k.product, k.used, k.holds, k.holdQueue, k.ended, 1000),
+    ]);
+    other.disconnect();
+    const releaseCodes = results.slice(0, n).map((r) => r[0]);
+    // every hold was overdue: the release either expired it (-12) or found it expired (-12); none released
+    expect(releaseCodes.every((c) => c === -12)).toBe(true);
+    const statuses = await redis.hvals(k.holds);
+    expect(statuses.filter((s) => s.startsWith('e|'))).toHaveLength(n);
+    expect(await counters()).toEqual({ total: n, available: n, held: 0, pending: 0, sold: 0 });
+    expect(await redis.hlen(k.used)).toBe(0);
+  });
+
+  it('racing release against expiry before the deadline: release wins and expiry skips it', async () => {
+    await load(10);
+    const h = await hold('a', 4, { ttl: 60_000 });
+    const [rel, exp] = await Promise.all([release(h[1]!), expire()]);
+    expect(rel[0]).toBe(1);
+    expect(exp).toEqual([0, 0]);
+    expect(await counters()).toEqual({ total: 10, available: 10, held: 0, pending: 0, sold: 0 });
+  });
+});
+
+describe('upsertProduct', () => {
+  it('never resurrects held stock when reloaded, and refuses a total below what is committed', async () => {
+    await load(10);
+    await hold('a', 4);
+    expect(await load(10)).toEqual([1, 6]);
+    expect(await counters()).toEqual({ total: 10, available: 6, held: 4, pending: 0, sold: 0 });
+    expect(await load(3)).toEqual([-20, 4]);
+    expect(await load(20)).toEqual([1, 16]);
+  });
+
+  it('a first load takes pending and sold units from Postgres', async () => {
+    expect(await load(10, { pending: 2, sold: 5 })).toEqual([1, 3]);
+    expect(await counters()).toEqual({ total: 10, available: 3, held: 0, pending: 2, sold: 5 });
+  });
+});
