@@ -29,3 +29,9 @@ CREATE TABLE payment_events (
   persisted_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX payment_events_hold ON payment_events (hold_id);
+
+-- Order status only moves forward: pending -> failed/expired -> paid/refund_required (late payment).
+CREATE FUNCTION order_status_rank(status text) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE status WHEN 'pending_payment' THEN 0 WHEN 'payment_failed' THEN 1 WHEN 'expired' THEN 1 ELSE 2 END
+$$;

@@ -1,6 +1,11 @@
 import type { EngineContext } from './context.js';
+import { Expiry } from './expiry.js';
 import { Holds } from './holds.js';
+import { Orders } from './orders.js';
+import { Payments } from './payments.js';
+import { Persistence } from './persistence.js';
 import { Products } from './products.js';
+import { Reconciler } from './reconciler.js';
 import { Sweep } from './sweep.js';
 
 /** The engine's systems, sharing one context. */
@@ -8,10 +13,27 @@ export interface Engine {
   ctx: EngineContext;
   products: Products;
   holds: Holds;
+  orders: Orders;
+  payments: Payments;
+  persistence: Persistence;
+  expiry: Expiry;
   sweep: Sweep;
+  reconciler: Reconciler;
 }
 
 export function createEngine(ctx: EngineContext): Engine {
-  const holds = new Holds(ctx);
-  return { ctx, products: new Products(ctx), holds, sweep: new Sweep(ctx, holds) };
+  const persistence = new Persistence(ctx);
+  const expiry = new Expiry(ctx, persistence);
+  const products = new Products(ctx);
+  return {
+    ctx,
+    products,
+    holds: new Holds(ctx),
+    orders: new Orders(ctx, persistence),
+    payments: new Payments(ctx, persistence),
+    persistence,
+    expiry,
+    sweep: new Sweep(ctx, expiry, persistence),
+    reconciler: new Reconciler(ctx, products, persistence),
+  };
 }

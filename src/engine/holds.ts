@@ -1,5 +1,6 @@
 import { AppError } from '../errors.js';
-import { IDEMPOTENCY_BUCKET_MS, formatId, parseId } from '../redis/keys.js';
+import { commands } from '../redis/commands.js';
+import { formatId, parseId } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
 import { parseHold, type HoldRecord, type HoldStatus } from './records.js';
 import { ScriptCode, toDomainError } from './script-codes.js';
@@ -45,13 +46,9 @@ export class Holds {
     if (idempotencyKey === undefined && (this.soldOutUntil.get(productId) ?? 0) > Date.now()) {
       throw toDomainError([ScriptCode.InsufficientStock, 0]);
     }
-    const k = this.ctx.keys.product(productId);
     const now = Date.now();
-    const [prev, cur, next] = k.holdIdempotency(now);
-    const reply = await this.ctx.redis.createHold(
-      k.product, k.used, k.holds, k.holdQueue, prev, cur, next,
-      userId, qty, this.ctx.config.HOLD_TTL_MS, idempotencyKey ?? '', IDEMPOTENCY_BUCKET_MS, Math.floor(now / IDEMPOTENCY_BUCKET_MS),
-    );
+    const k = this.ctx.keys.product(productId);
+    const reply = await commands.createHold(this.ctx.redis, k, userId, qty, this.ctx.config.HOLD_TTL_MS, idempotencyKey ?? '', now);
     const code = reply[0] as number;
     if (code < 0) {
       if (code === ScriptCode.InsufficientStock && reply[1] === 0) this.soldOutUntil.set(productId, now + SOLD_OUT_FLAG_MS);
@@ -79,21 +76,9 @@ export class Holds {
   async release(holdId: string, userId: string | null): Promise<HoldView> {
     const ref = parseId('h', holdId);
     if (!ref) throw new AppError('hold_not_found');
-    const k = this.ctx.keys.product(ref.productId);
-    const reply = await this.ctx.redis.releaseHold(k.product, k.used, k.holds, ref.seq, userId ?? '');
+    const reply = await commands.releaseHold(this.ctx.redis, this.ctx.keys.product(ref.productId), ref.seq, userId ?? '');
     if ((reply[0] as number) < 0) throw toDomainError(reply);
     if (reply[0] === 1) this.ctx.logger.info({ holdId, by: userId ?? 'operator' }, 'hold released');
     return holdView(ref.productId, ref.seq, parseHold(String(reply[1])));
-  }
-
-  /** Expires every overdue hold of a product (expiry jobs and the sweep). Returns how many expired. */
-  async expireDue(productId: string, batch = 500): Promise<number> {
-    const k = this.ctx.keys.product(productId);
-    let total = 0;
-    for (;;) {
-      const [expired, more] = (await this.ctx.redis.expireHolds(k.product, k.used, k.holds, k.holdQueue, k.ended, batch)) as number[];
-      total += expired!;
-      if (more !== 1) return total;
-    }
   }
 }

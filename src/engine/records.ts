@@ -25,3 +25,30 @@ export function parseHold(rec: string): HoldRecord {
     userId: parts.slice(5).join('|'),
   };
 }
+
+export type OrderStatus = 'pending_payment' | 'paid' | 'payment_failed' | 'expired' | 'refund_required';
+
+/** The order record as createOrder / applyPayment keep it (JSON). */
+export interface OrderRecord {
+  status: OrderStatus;
+  qty: number;
+  unit_price: number;
+  total: number;
+  currency: string;
+  user: string;
+  created: number;
+  due: number;
+  updated: number;
+}
+
+export type PaymentResult = 'applied' | 'duplicate' | 'deferred' | 'ignored' | 'amount_mismatch';
+
+/** The payment event record (JSON). */
+export interface PaymentEventRecord {
+  fp: string;
+  kind: 'succeeded' | 'failed';
+  result: PaymentResult;
+  payload: string;
+  at: number;
+}
+

@@ -1,33 +1,44 @@
+import { commands } from '../redis/commands.js';
 import type { EngineContext } from './context.js';
-import type { Holds } from './holds.js';
+import type { Expiry } from './expiry.js';
+import type { Persistence } from './persistence.js';
 
 const GC_BATCH = 1000;
 
+export interface SweepReport {
+  products: number;
+  expiredHolds: number;
+  expiredOrders: number;
+  requeued: number;
+  retried: number;
+  dropped: number;
+}
+
 /**
- * The safety net behind the per-second expiry jobs: expires every overdue hold of every product (so a
- * lost or late job never leaks stock) and drops ended records past their retention.
+ * The safety net behind the per-second expiry jobs and the immediate persistence jobs: expires every
+ * overdue hold and order of every product (a lost or late job never leaks stock), re-enqueues what the
+ * outboxes still hold, retries persistence jobs that ran out of attempts, and drops ended records
+ * past their retention.
  */
 export class Sweep {
   constructor(
     private readonly ctx: EngineContext,
-    private readonly holds: Holds,
+    private readonly expiry: Expiry,
+    private readonly persistence: Persistence,
   ) {}
 
-  async run(): Promise<{ products: number; expiredHolds: number; dropped: number }> {
+  async run(): Promise<SweepReport> {
     const ids = await this.ctx.redis.smembers(this.ctx.keys.productIndex);
-    let expiredHolds = 0;
-    let dropped = 0;
+    const report: SweepReport = { products: ids.length, expiredHolds: 0, expiredOrders: 0, requeued: 0, retried: 0, dropped: 0 };
     for (const id of ids) {
-      expiredHolds += await this.holds.expireDue(id);
-      dropped += await this.collectEnded(id);
+      report.expiredHolds += await this.expiry.holds(id);
+      report.expiredOrders += await this.expiry.orders(id);
+      report.requeued += await this.persistence.drainOutbox(id);
+      const [dropped] = (await commands.collectEnded(this.ctx.redis, this.ctx.keys.product(id), this.ctx.config.RECORD_RETENTION_MS, GC_BATCH)) as number[];
+      report.dropped += dropped!;
     }
-    if (expiredHolds > 0) this.ctx.logger.info({ expiredHolds }, 'sweep expired overdue holds');
-    return { products: ids.length, expiredHolds, dropped };
-  }
-
-  private async collectEnded(productId: string): Promise<number> {
-    const k = this.ctx.keys.product(productId);
-    const [dropped] = (await this.ctx.redis.collectEnded(k.ended, k.holds, k.orders, k.outbox, this.ctx.config.RECORD_RETENTION_MS, GC_BATCH)) as number[];
-    return dropped!;
+    report.retried = await this.persistence.retryFailed();
+    if (report.expiredHolds + report.expiredOrders + report.retried > 0) this.ctx.logger.info(report, 'sweep');
+    return report;
   }
 }

@@ -12,7 +12,9 @@ import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { holdRoutes } from './routes/holds.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { orderRoutes } from './routes/orders.js';
 import { productRoutes } from './routes/products.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface App {
   app: Hono;
@@ -36,12 +38,14 @@ export function createApp(engine: Engine): App {
       },
     }),
   );
-  app.use('/api/holds/*', customerAuth(jwt));
-  app.use('/api/holds', customerAuth(jwt));
+  const customer = customerAuth(jwt);
+  for (const path of ['/api/holds', '/api/holds/*', '/api/orders', '/api/orders/*']) app.use(path, customer);
   app.use('/api/admin/*', adminAuth(config.ADMIN_TOKEN, jwt));
 
   app.route('/api/products', productRoutes(engine));
   app.route('/api/holds', holdRoutes(engine, metrics));
+  app.route('/api/orders', orderRoutes(engine));
+  app.route('/api/webhooks', webhookRoutes(engine));
   app.route('/api/admin', adminRoutes(engine));
   app.route('/health', healthRoutes(engine));
   app.route('/metrics', metricsRoutes(engine, metrics));

@@ -11,6 +11,14 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 const productPayload = z.object({ productId: z.string() });
 
+/** About 17 minutes of retries (0.5 s doubling, capped by attempts); then the sweep retries failed jobs. */
+const persistOptions: JobsOptions = {
+  attempts: 12,
+  backoff: { type: 'exponential', delay: 500 },
+  removeOnComplete: true,
+  removeOnFail: 5000,
+};
+
 export const JOBS = {
   'expire-holds': {
     queue: QUEUES.expiry,
@@ -30,8 +38,12 @@ export const JOBS = {
   'persist-order': {
     queue: QUEUES.persist,
     payload: z.object({ productId: z.string(), seq: z.string() }),
-    // about 20 minutes of retries; past that the outbox reconciler enqueues it again
-    options: { attempts: 12, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: true, removeOnFail: 5000 },
+    options: persistOptions,
+  },
+  'persist-event': {
+    queue: QUEUES.persist,
+    payload: z.object({ productId: z.string(), eventId: z.string() }),
+    options: persistOptions,
   },
 } satisfies Record<string, { queue: QueueName; payload: z.ZodType; options: JobsOptions }>;
 

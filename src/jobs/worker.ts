@@ -8,10 +8,11 @@ type Handlers = { [N in JobName]: (payload: JobPayload<N>) => Promise<unknown> }
 /** What each job does; payloads are validated against the catalog before a handler sees them. */
 function handlers(engine: Engine): Handlers {
   return {
-    'expire-holds': ({ productId }) => engine.holds.expireDue(productId),
-    'expire-orders': async () => 0,
+    'expire-holds': ({ productId }) => engine.expiry.holds(productId),
+    'expire-orders': ({ productId }) => engine.expiry.orders(productId),
     sweep: () => engine.sweep.run(),
-    'persist-order': async () => undefined,
+    'persist-order': ({ productId, seq }) => engine.persistence.writeOrder(productId, seq),
+    'persist-event': ({ productId, eventId }) => engine.persistence.writeEvent(productId, eventId),
   };
 }
 
@@ -32,7 +33,13 @@ export async function startWorkers(engine: Engine, connection: Redis): Promise<W
   };
   const concurrency: Record<QueueName, number> = { expiry: 4, persist: 8 };
   const workers = (Object.values(QUEUES) as QueueName[]).map((queue) => {
-    const worker = new Worker(queue, process, { connection, prefix: keys.queuePrefix, concurrency: concurrency[queue] });
+    const worker = new Worker(queue, process, {
+      connection,
+      prefix: keys.queuePrefix,
+      concurrency: concurrency[queue],
+      lockDuration: config.JOB_LOCK_MS,
+      stalledInterval: config.JOB_LOCK_MS,
+    });
     worker.on('failed', (job, err) => logger.warn({ jobId: job?.id, job: job?.name, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
     worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
     return worker;

@@ -53,6 +53,8 @@ export interface ProductKeys {
   deferred: string;
   /** set: order seqs whose current state is not yet known to be in Postgres */
   outbox: string;
+  /** set: payment event ids whose current state is not yet known to be in Postgres */
+  eventOutbox: string;
   /** the three hold idempotency buckets around `now` (previous, current, next day) */
   holdIdempotency(nowMs: number): [string, string, string];
 }
@@ -95,6 +97,7 @@ export class Keys {
       events: `${tag}:events`,
       deferred: `${tag}:deferred`,
       outbox: `${tag}:outbox`,
+      eventOutbox: `${tag}:event-outbox`,
       holdIdempotency(nowMs: number) {
         const day = Math.floor(nowMs / IDEMPOTENCY_BUCKET_MS);
         return [`${tag}:idem:holds:${day - 1}`, `${tag}:idem:holds:${day}`, `${tag}:idem:holds:${day + 1}`];

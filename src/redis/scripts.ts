@@ -19,6 +19,7 @@ declare module 'ioredis' {
     applyPayment(...args: Arg[]): Result<Reply, Context>;
     expireOrders(...args: Arg[]): Result<Reply, Context>;
     markPersisted(...args: Arg[]): Result<Reply, Context>;
+    auditProduct(...args: Arg[]): Result<Reply, Context>;
   }
 }
 

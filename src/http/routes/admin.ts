@@ -18,5 +18,6 @@ export function adminRoutes(engine: Engine): Hono {
       const id = productId(c.req.param('id'));
       return c.json(await engine.products.patch(id, await readJson(c, PatchProductBody)));
     })
-    .delete('/holds/:id', async (c) => c.json(await engine.holds.release(c.req.param('id'), null)));
+    .delete('/holds/:id', async (c) => c.json(await engine.holds.release(c.req.param('id'), null)))
+    .post('/reconcile', async (c) => c.json(await engine.reconciler.run(c.req.query('dry_run') !== 'true')));
 }

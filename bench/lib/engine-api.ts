@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import type { EngineProcess } from '../../loadtests/lib/engine-process.js';
+
+export interface StockBreakdown {
+  total: number;
+  available: number;
+  held: number;
+  pending_payment: number;
+  sold: number;
+}
+
+async function admin<T>(engine: EngineProcess, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${engine.url}/api/admin${path}`, {
+    method,
+    headers: { authorization: `Bearer ${engine.adminToken}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} /api/admin${path} -> ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Creates a product (no sale window, no per-user limit) and returns its id. */
+export async function createProduct(engine: EngineProcess, name: string, stock: number): Promise<string> {
+  const id = `bench-${name}-${randomBytes(3).toString('hex')}`;
+  await admin(engine, 'POST', '/products', { id, name: `bench ${name}`, unit_price_minor: 1999, currency: 'EUR', stock, per_user_limit: null });
+  return id;
+}
+
+export async function productStock(engine: EngineProcess, id: string): Promise<StockBreakdown> {
+  return (await admin<{ stock: StockBreakdown }>(engine, 'GET', `/products/${id}`)).stock;
+}

@@ -1,0 +1,64 @@
+import { parseArgs } from 'node:util';
+
+export interface BenchOptions {
+  /** seconds per measured run */
+  duration: number;
+  /** seconds of warm-up before the alternating runs */
+  warmup: number;
+  connections: number;
+  /** measured runs per target (plain and engine alternate) */
+  runs: number;
+  /** section names to run; empty = all */
+  only: string[];
+  /** distinct customers (pre-signed JWTs) the load cycles through */
+  users: number;
+  /** holds created per memory measurement */
+  memoryHolds: number;
+  /** connections used to create the memory-measurement holds */
+  memoryConnections: number;
+}
+
+const USAGE = `usage: npm run bench -- [--duration 10] [--warmup 3] [--connections 100] [--runs 3]
+                       [--only holds,soldout,memory] [--users 10000]
+                       [--memory-holds 100000] [--memory-connections 200]`;
+
+const positive = (name: string, raw: string): number => {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${raw}"\n${USAGE}`);
+  return n;
+};
+
+export function parseOptions(argv: string[], sectionNames: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      duration: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '3' },
+      connections: { type: 'string', default: '100' },
+      runs: { type: 'string', default: '3' },
+      only: { type: 'string', default: '' },
+      users: { type: 'string', default: '10000' },
+      'memory-holds': { type: 'string', default: '100000' },
+      'memory-connections': { type: 'string', default: '200' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(`${USAGE}\nsections: ${sectionNames.join(', ')}`);
+    process.exit(0);
+  }
+  const only = values.only.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = only.filter((s) => !sectionNames.includes(s));
+  if (unknown.length > 0) throw new Error(`unknown section(s) ${unknown.join(', ')}; known: ${sectionNames.join(', ')}`);
+  return {
+    duration: positive('duration', values.duration),
+    warmup: positive('warmup', values.warmup),
+    connections: Math.round(positive('connections', values.connections)),
+    runs: Math.round(positive('runs', values.runs)),
+    only,
+    users: Math.round(positive('users', values.users)),
+    memoryHolds: Math.round(positive('memory-holds', values['memory-holds'])),
+    memoryConnections: Math.round(positive('memory-connections', values['memory-connections'])),
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * `npm run bench -- [flags]`: runs the sections in bench/sections against one engine process
+ * (API + worker) and one plain Hono server, each in its own process, with autocannon in a third,
+ * then writes bench/results/<date>.{json,md} and latest.md and prints the table.
+ */
+import { loadavg } from 'node:os';
+import { startEngineProcess, type EngineProcess } from '../loadtests/lib/engine-process.js';
+import { fmtMB } from './lib/format.js';
+import { parseOptions } from './lib/options.js';
+import { startPlainServer } from './lib/processes.js';
+import { localDate, machineInfo, renderMarkdown, writeResults, type BenchReport, type SectionReport } from './lib/report.js';
+import type { BenchContext, Section, SectionResult, Service } from './lib/types.js';
+import { SECTIONS } from './sections/index.js';
+
+const MAX_ENGINE_RSS_BYTES = 300e6;
+/** Holds outlive the whole bench, so one run's holds never expire in the middle of a later run. */
+const ENGINE_ENV = { HOLD_TTL_MS: String(3600_000) };
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
+
+/** Starts a service on first use and remembers it. */
+function lazy<T>(start: () => Promise<T>): { get: () => Promise<T>; started: () => Promise<T> | undefined } {
+  let p: Promise<T> | undefined;
+  return { get: () => (p ??= start()), started: () => p };
+}
+
+/** Peak RSS of the engine, as a table section of its own. */
+function engineSection(engine: EngineProcess, peakAfter: Record<string, number>): SectionResult {
+  const peak = engine.peakRssBytes();
+  return {
+    rows: [
+      {
+        metric: 'peak RSS (VmHWM) over the whole bench',
+        value: fmtMB(peak),
+        baseline: Object.entries(peakAfter).map(([name, b]) => `${fmtMB(b)} after ${name}`).join(', '),
+        target: `≤ ${fmtMB(MAX_ENGINE_RSS_BYTES)}`,
+        pass: peak <= MAX_ENGINE_RSS_BYTES,
+      },
+    ],
+    raw: { peakRssBytes: peak, peakRssBytesAfterSection: peakAfter },
+  };
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2), SECTIONS.map((s) => s.name));
+  const selected: Section[] = SECTIONS.filter((s) => opts.only.length === 0 || opts.only.includes(s.name));
+  const started = new Date();
+  const machine = await machineInfo();
+
+  const engine = lazy(() => {
+    log('starting the engine (mode all)');
+    return startEngineProcess({ mode: 'all', env: ENGINE_ENV });
+  });
+  const plain = lazy<Service>(() => {
+    log('starting the plain Hono server');
+    return startPlainServer();
+  });
+  const stopAll = () => Promise.allSettled([engine.started()?.then((e) => e.stop()), plain.started()?.then((p) => p.stop())]);
+  process.once('SIGINT', () => {
+    log('interrupted; stopping servers and cleaning up');
+    void stopAll().then(() => process.exit(130));
+  });
+  const ctx: BenchContext = { opts, engine: engine.get, plain: plain.get, log };
+
+  const sections: SectionReport[] = [];
+  const peakAfter: Record<string, number> = {};
+  try {
+    for (const section of selected) {
+      log(`\n== ${section.title}`);
+      try {
+        sections.push({ name: section.name, title: section.title, result: await section.run(ctx) });
+      } catch (err) {
+        log(`section ${section.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        sections.push({ name: section.name, title: section.title, error: err instanceof Error ? err.message : String(err) });
+      }
+      const e = await engine.started()?.catch(() => undefined);
+      if (e) peakAfter[section.name] = e.peakRssBytes();
+    }
+    const e = await engine.started()?.catch(() => undefined);
+    if (e) sections.push({ name: 'engine', title: 'Engine process (API + worker)', result: engineSection(e, peakAfter) });
+  } finally {
+    await stopAll();
+  }
+
+  const report: BenchReport = {
+    date: localDate(started),
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    options: opts,
+    machine,
+    loadAverageAtEnd: loadavg(),
+    sections,
+  };
+  const markdown = renderMarkdown(report);
+  const files = await writeResults(report, markdown);
+  process.stdout.write(`\n${markdown}\n`);
+  log(`written: ${files.join(', ')}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,28 @@
+import { compareWithPlain, comparisonResult } from '../lib/compare.js';
+import { createProduct } from '../lib/engine-api.js';
+import type { Section } from '../lib/types.js';
+
+/** Holds on one hot product, each request from one of many users with its own Idempotency-Key. */
+export const holdsSection: Section = {
+  name: 'holds',
+  title: 'POST /api/holds, one hot product',
+  async run(ctx) {
+    const engine = await ctx.engine();
+    const productId = await createProduct(engine, 'hot', 10_000_000);
+    const c = await compareWithPlain(
+      ctx,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ product_id: productId, qty: 1 }),
+        auth: { jwtSecret: engine.jwtSecret, users: ctx.opts.users },
+        idempotencyKeys: true,
+      },
+      '/api/holds',
+    );
+    return comparisonResult(c, { expectedStatus: 201, minRatio: 0.5, maxP99Ms: 10 }, [
+      `holds: stock 10,000,000, no per-user limit, ${ctx.opts.users} users round robin, a UUID Idempotency-Key per request; ` +
+        `the plain endpoint gets the same requests on /json.`,
+    ]);
+  },
+};

@@ -1,0 +1,26 @@
+import { compareWithPlain, comparisonResult } from '../lib/compare.js';
+import { createProduct } from '../lib/engine-api.js';
+import type { Section } from '../lib/types.js';
+
+/** The sold-out path: a product with stock 0, requests without Idempotency-Key, all answered 409. */
+export const soldOutSection: Section = {
+  name: 'soldout',
+  title: 'POST /api/holds, sold out (409)',
+  async run(ctx) {
+    const engine = await ctx.engine();
+    const productId = await createProduct(engine, 'soldout', 0);
+    const c = await compareWithPlain(
+      ctx,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ product_id: productId, qty: 1 }),
+        auth: { jwtSecret: engine.jwtSecret, users: ctx.opts.users },
+      },
+      '/api/holds',
+    );
+    return comparisonResult(c, { expectedStatus: 409, minRatio: 0.75 }, [
+      'soldout: stock 0, no Idempotency-Key; every engine answer should be 409 insufficient_stock.',
+    ]);
+  },
+};

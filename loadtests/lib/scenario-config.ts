@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * The scenario definitions (`loadtests/scenarios.json`), validated. The k6 scripts read the same file,
+ * so this schema is the contract of that file.
+ */
+
+export const SCENARIO_NAMES = ['stampede', 'checkout', 'webhook-storm', 'soak'] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+const share = z.number().min(0).max(1);
+const range = z.tuple([z.number().min(0), z.number().min(0)]);
+
+const PassRules = z.object({
+  /** p99 of every load request, in ms */
+  p99_ms: z.number().positive(),
+  /** responses outside what a step expects (5xx, network errors, unexpected codes) */
+  max_unexpected: z.number().int().min(0),
+  /** how long paid orders may take to show up in Postgres */
+  postgres_timeout_s: z.number().positive(),
+});
+
+const common = {
+  description: z.string(),
+  vus: z.number().int().positive(),
+  duration_s: z.number().positive(),
+  stock: z.number().int().positive(),
+  /** environment for an engine the runner starts itself (short TTLs so expiry runs during the test) */
+  engine_env: z.record(z.string(), z.string()).default({}),
+};
+
+/** One customer's hold -> order -> payment, shared by `checkout` and `soak`. */
+export const FlowParams = z.object({
+  qty_max: z.number().int().min(1).max(100),
+  think_ms: range,
+  abandon_hold_share: share,
+  abandon_payment_share: share,
+  payment_failed_share: share,
+});
+export type FlowParams = z.infer<typeof FlowParams>;
+
+export const PaymentEventType = z.enum(['payment.succeeded', 'payment.failed']);
+export type PaymentEventType = z.infer<typeof PaymentEventType>;
+
+export const OrderStatus = z.enum(['pending_payment', 'paid', 'payment_failed', 'expired', 'refund_required']);
+export type OrderStatus = z.infer<typeof OrderStatus>;
+
+/** A webhook-storm case: steps run one after another; the events of one step are sent concurrently, `copies` times each, shuffled. */
+export const StormCase = z.object({
+  steps: z.array(z.array(PaymentEventType).min(1)).min(1),
+  /** the first step is delivered before the order exists (the engine defers it) */
+  before_order: z.boolean().default(false),
+  /** finally re-send the first event with another amount: 422 idempotency_key_reused expected */
+  replay_conflict: z.boolean().default(false),
+  final_status: z.array(OrderStatus).min(1),
+});
+export type StormCase = z.infer<typeof StormCase>;
+
+export const StampedeDef = z.object({
+  ...common,
+  qty: z.number().int().min(1).max(100),
+  opens_in_s: z.number().min(0),
+  retry_ms: z.number().min(1),
+  pass: PassRules,
+});
+
+export const CheckoutDef = z.object({
+  ...common,
+  flow: FlowParams,
+  drain_timeout_s: z.number().positive(),
+  expiry_sample: z.number().int().min(0),
+  pass: PassRules,
+});
+
+export const WebhookStormDef = z.object({
+  ...common,
+  copies: z.number().int().min(1).max(50),
+  cases: z.record(z.string(), StormCase),
+  pass: PassRules,
+});
+
+export const SoakDef = z.object({
+  ...common,
+  interval_s: z.number().positive(),
+  think_ms: range,
+  mix: z.object({ browse: z.number().min(0), checkout: z.number().min(0), hold_release: z.number().min(0) }),
+  flow: FlowParams,
+  pass: PassRules.extend({
+    p99_growth_max: z.number().positive(),
+    p99_slack_ms: z.number().min(0),
+    rss_growth_max: z.number().positive(),
+    rss_slack_mb: z.number().min(0),
+  }),
+});
+
+export const ProductTemplate = z.object({
+  name: z.string(),
+  unit_price_minor: z.number().int().min(0),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+});
+export type ProductTemplate = z.infer<typeof ProductTemplate>;
+
+export const ScenarioFile = z.object({
+  product: ProductTemplate,
+  scenarios: z.object({
+    stampede: StampedeDef,
+    checkout: CheckoutDef,
+    'webhook-storm': WebhookStormDef,
+    soak: SoakDef,
+  }),
+});
+export type ScenarioFile = z.infer<typeof ScenarioFile>;
+export type ScenarioDefs = ScenarioFile['scenarios'];
+export type PassRules = z.infer<typeof PassRules>;
+
+export const SCENARIOS_PATH = new URL('../scenarios.json', import.meta.url);
+
+export function loadScenarioFile(path: URL | string = SCENARIOS_PATH): ScenarioFile {
+  return ScenarioFile.parse(JSON.parse(readFileSync(path, 'utf8')));
+}
+
+export function isScenarioName(name: string): name is ScenarioName {
+  return (SCENARIO_NAMES as readonly string[]).includes(name);
+}

@@ -1,0 +1,73 @@
+--[[
+  Applies a payment webhook event atomically with the order change. The event id is the idempotency
+  key: the same event again answers "duplicate"; the same id with another body is refused.
+  An event for a hold whose order does not exist yet is stored (deferred) and applied when it does.
+  A success for a hold or order whose reservation ended re-reserves stock, or asks for a refund.
+
+  Input:
+    KEYS[1] product  KEYS[2] used  KEYS[3] holds  KEYS[4] orders  KEYS[5] deferred  KEYS[6] events
+    KEYS[7] order outbox  KEYS[8] event outbox  KEYS[9] ended list
+    ARGV[1] hold seq   ARGV[2] event id   ARGV[3] kind (succeeded | failed)   ARGV[4] amount minor
+    ARGV[5] currency   ARGV[6] fingerprint of the event's content   ARGV[7] raw payload
+  Output:
+    JSON {result, order (or null), changes: {orders: {seq: status}, events: {event id: result}}}
+    {-10} no such hold   {-31, expected total, expected currency} amount mismatch (event recorded)
+    {-32} event id reused with another body
+]]
+local rcall = redis.call
+-- @include "clock"
+-- @include "holds"
+-- @include "orders"
+local K = { product = KEYS[1], used = KEYS[2], holds = KEYS[3], orders = KEYS[4], deferred = KEYS[5],
+  events = KEYS[6], outbox = KEYS[7], eventOutbox = KEYS[8], ended = KEYS[9] }
+local seq, eventId, kind, amount, currency, fp = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
+
+local known = rcall('HGET', K.events, eventId)
+if known then
+  local ev = cjson.decode(known)
+  if ev.fp ~= fp then return {-32} end
+  if ev.result == 'amount_mismatch' then return {-31, ev.expected_total, ev.expected_currency} end
+  return cjson.encode({ result = 'duplicate', order = loadOrder(K.orders, seq) or cjson.null, changes = CHANGES })
+end
+
+local rec = rcall('HGET', K.holds, seq)
+if not rec then return {-10} end
+local h = parseHold(rec)
+local now = nowMs()
+local o = loadOrder(K.orders, seq)
+local ev = { fp = fp, kind = kind, payload = ARGV[7], at = now }
+
+local expectedTotal = o and o.total or h.price * h.qty
+local expectedCurrency = o and o.currency or rcall('HGET', K.product, 'currency')
+if amount ~= expectedTotal or currency ~= expectedCurrency then
+  ev.result, ev.expected_total, ev.expected_currency = 'amount_mismatch', expectedTotal, expectedCurrency
+  saveEvent(K, eventId, ev)
+  return {-31, expectedTotal, expectedCurrency}
+end
+
+if o then
+  ev.result = applyOutcome(K, seq, o, kind, now)
+elseif h.status == 'a' and h.expires > now then
+  -- the order is not created yet: keep the event for the conversion (a success outranks a failure)
+  local d = rcall('HGET', K.deferred, seq)
+  if d and kind == 'failed' and cjson.decode(d).kind == 'succeeded' then
+    ev.result = 'ignored'
+  else
+    rcall('HSET', K.deferred, seq, cjson.encode({ event_id = eventId, kind = kind }))
+    ev.result = 'deferred'
+  end
+else
+  if h.status == 'a' then endHold(K.product, K.used, K.holds, seq, h, 'e') end
+  if kind == 'succeeded' then
+    -- paid for a hold that ended without an order: an order for it, sold again or refunded
+    o = newOrder(K.product, K.holds, seq, h, now, 0)
+    reReserve(K, o)
+    saveOrder(K.orders, K.outbox, seq, o, now)
+    rcall('RPUSH', K.ended, 'o' .. seq .. ':' .. now)
+    ev.result = 'applied'
+  else
+    ev.result = 'ignored'
+  end
+end
+saveEvent(K, eventId, ev)
+return cjson.encode({ result = ev.result, order = o or cjson.null, changes = CHANGES })

@@ -1,0 +1,53 @@
+--[[
+  Expires every overdue hold of a product, oldest first. Run by the per-second expiry jobs and by the
+  sweep; a hold that was released or converted meanwhile is only moved along, so stock returns once.
+  A hold whose payment already succeeded (deferred, the order never requested) becomes a paid order.
+
+  Input:
+    KEYS[1] product  KEYS[2] used  KEYS[3] holds  KEYS[4] hold queue  KEYS[5] ended list
+    KEYS[6] orders  KEYS[7] deferred  KEYS[8] events  KEYS[9] order outbox  KEYS[10] event outbox
+    ARGV[1] most holds to look at in this call
+  Output:
+    JSON {expired, more, changes: {orders: {seq: status}, events: {event id: result}}}
+]]
+local rcall = redis.call
+-- @include "clock"
+-- @include "holds"
+-- @include "orders"
+local K = { product = KEYS[1], used = KEYS[2], holds = KEYS[3], holdQueue = KEYS[4], ended = KEYS[5],
+  orders = KEYS[6], deferred = KEYS[7], events = KEYS[8], outbox = KEYS[9], eventOutbox = KEYS[10] }
+local now = nowMs()
+local limit = tonumber(ARGV[1])
+local expired, seen, more = 0, 0, 0
+
+local function paidWhileHeld(seq)
+  local d = rcall('HGET', K.deferred, seq)
+  return d and cjson.decode(d).kind == 'succeeded'
+end
+
+while true do
+  if seen >= limit then more = 1 break end
+  local seq = rcall('LINDEX', K.holdQueue, 0)
+  if not seq then break end
+  local rec = rcall('HGET', K.holds, seq)
+  if rec then
+    local h = parseHold(rec)
+    if h.expires > now then break end
+    if h.status == 'a' then
+      if paidWhileHeld(seq) then
+        local o = convertHold(K, seq, h, now, 0)
+        saveOrder(K.orders, K.outbox, seq, o, now)
+        applyDeferred(K, seq, o, now)
+        rcall('RPUSH', K.ended, 'o' .. seq .. ':' .. now)
+      else
+        rcall('HDEL', K.deferred, seq)
+        endHold(K.product, K.used, K.holds, seq, h, 'e')
+        expired = expired + 1
+      end
+    end
+    rcall('RPUSH', K.ended, 'h' .. seq .. ':' .. now)
+  end
+  rcall('LPOP', K.holdQueue)
+  seen = seen + 1
+end
+return cjson.encode({ expired = expired, more = more, changes = CHANGES })

@@ -1,0 +1,40 @@
+--[[
+  Expires every order whose payment deadline passed while it was still pending (stock: pending ->
+  available), oldest first. Orders that were paid or failed meanwhile are only moved along.
+
+  Input:
+    KEYS[1] product  KEYS[2] used  KEYS[3] orders  KEYS[4] order queue  KEYS[5] ended list  KEYS[6] order outbox
+    ARGV[1] most orders to look at in this call
+  Output:
+    JSON {expired, more, changes: {orders: {seq: status}, events: {}}}
+]]
+local rcall = redis.call
+-- @include "clock"
+-- @include "holds"
+-- @include "orders"
+local K = { product = KEYS[1], used = KEYS[2], orders = KEYS[3], orderQueue = KEYS[4], ended = KEYS[5], outbox = KEYS[6] }
+local now = nowMs()
+local limit = tonumber(ARGV[1])
+local expired, seen, more = 0, 0, 0
+
+while true do
+  if seen >= limit then more = 1 break end
+  local seq = rcall('LINDEX', K.orderQueue, 0)
+  if not seq then break end
+  local o = loadOrder(K.orders, seq)
+  if o then
+    if o.due > now then break end
+    if o.status == 'pending_payment' then
+      rcall('HINCRBY', K.product, 'pending', -o.qty)
+      rcall('HINCRBY', K.product, 'available', o.qty)
+      releaseUsed(K.used, o.user, o.qty)
+      o.status = 'expired'
+      saveOrder(K.orders, K.outbox, seq, o, now)
+      expired = expired + 1
+    end
+    rcall('RPUSH', K.ended, 'o' .. seq .. ':' .. now)
+  end
+  rcall('LPOP', K.orderQueue)
+  seen = seen + 1
+end
+return cjson.encode({ expired = expired, more = more, changes = CHANGES })

@@ -1,0 +1,94 @@
+import { AppError } from '../errors.js';
+import { commands } from '../redis/commands.js';
+import { formatId, parseId } from '../redis/keys.js';
+import type { EngineContext } from './context.js';
+import type { Changes, Persistence } from './persistence.js';
+import type { OrderRecord, OrderStatus } from './records.js';
+import { toDomainError } from './script-codes.js';
+
+export interface OrderView {
+  id: string;
+  hold_id: string;
+  product_id: string;
+  user_id: string;
+  qty: number;
+  unit_price_minor: number;
+  total_minor: number;
+  currency: string;
+  status: OrderStatus;
+  created_at: string;
+  payment_due_at: string;
+}
+
+export function orderView(productId: string, seq: string, o: OrderRecord): OrderView {
+  return {
+    id: formatId('o', { productId, seq }),
+    hold_id: formatId('h', { productId, seq }),
+    product_id: productId,
+    user_id: o.user,
+    qty: o.qty,
+    unit_price_minor: o.unit_price,
+    total_minor: o.total,
+    currency: o.currency,
+    status: o.status,
+    created_at: new Date(o.created).toISOString(),
+    payment_due_at: new Date(o.due).toISOString(),
+  };
+}
+
+interface OrderRow {
+  id: string;
+  hold_id: string;
+  user_id: string;
+  product_id: string;
+  qty: number;
+  unit_price_minor: string;
+  total_minor: string;
+  currency: string;
+  status: OrderStatus;
+  created_at: Date;
+  payment_due_at: Date;
+}
+
+export class Orders {
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly persistence: Persistence,
+  ) {}
+
+  /** Converts the user's hold into an order; `created` is false when the hold was converted before. */
+  async create(userId: string, holdId: string): Promise<{ order: OrderView; created: boolean }> {
+    const ref = parseId('h', holdId);
+    if (!ref) throw new AppError('hold_not_found');
+    const reply = await commands.createOrder(this.ctx.redis, this.ctx.keys.product(ref.productId), ref.seq, userId, this.ctx.config.PAYMENT_TTL_MS);
+    if (Array.isArray(reply)) throw toDomainError(reply);
+    const { created, order, changes } = JSON.parse(String(reply)) as { created: boolean; order: OrderRecord; changes: Changes };
+    if (created) {
+      this.ctx.expiry.schedule('expire-orders', ref.productId, order.due);
+      this.ctx.logger.info({ orderId: formatId('o', ref), status: order.status }, 'order created');
+    }
+    await this.persistence.enqueue(ref.productId, changes);
+    return { order: orderView(ref.productId, ref.seq, order), created };
+  }
+
+  /** A customer's own order: from Redis while it is live there, else from Postgres. */
+  async get(userId: string, orderId: string): Promise<OrderView> {
+    const ref = parseId('o', orderId);
+    if (!ref) throw new AppError('order_not_found');
+    const raw = await this.ctx.redis.hget(this.ctx.keys.product(ref.productId).orders, ref.seq);
+    if (raw) {
+      const o = JSON.parse(raw) as OrderRecord;
+      if (o.user !== userId) throw new AppError('order_not_found');
+      return orderView(ref.productId, ref.seq, o);
+    }
+    const [row] = await this.ctx.sql<OrderRow[]>`SELECT * FROM orders WHERE id = ${orderId} AND user_id = ${userId}`;
+    if (!row) throw new AppError('order_not_found');
+    return {
+      ...row,
+      unit_price_minor: Number(row.unit_price_minor),
+      total_minor: Number(row.total_minor),
+      created_at: row.created_at.toISOString(),
+      payment_due_at: row.payment_due_at.toISOString(),
+    };
+  }
+}

@@ -1,0 +1,58 @@
+import { AppError } from '../errors.js';
+import { commands } from '../redis/commands.js';
+import { formatId, parseId } from '../redis/keys.js';
+import type { EngineContext } from './context.js';
+import type { Changes, Persistence } from './persistence.js';
+import type { OrderRecord, PaymentResult } from './records.js';
+import { ScriptCode, toDomainError } from './script-codes.js';
+
+export interface PaymentEvent {
+  event_id: string;
+  type: 'payment.succeeded' | 'payment.failed';
+  hold_id: string;
+  order_id?: string | undefined;
+  amount_minor: number;
+  currency: string;
+}
+
+export interface PaymentOutcome {
+  result: PaymentResult;
+  order_id: string | null;
+  order_status: OrderRecord['status'] | null;
+}
+
+/** What makes two deliveries "the same event": its content, not its JSON formatting. */
+function fingerprint(e: PaymentEvent): string {
+  return JSON.stringify([e.type, e.hold_id, e.order_id ?? null, e.amount_minor, e.currency]);
+}
+
+export class Payments {
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly persistence: Persistence,
+  ) {}
+
+  /** Applies a verified payment event: one effect per event id, atomically with the order change. */
+  async apply(e: PaymentEvent): Promise<PaymentOutcome> {
+    const ref = parseId('h', e.hold_id);
+    if (!ref) throw new AppError('hold_not_found');
+    const orderId = formatId('o', ref);
+    if (e.order_id !== undefined && e.order_id !== orderId) throw new AppError('order_not_found', `order ${e.order_id} is not the order of hold ${e.hold_id}`);
+    const kind = e.type === 'payment.succeeded' ? 'succeeded' : 'failed';
+    const payload = JSON.stringify(e);
+    const reply = await commands.applyPayment(this.ctx.redis, this.ctx.keys.product(ref.productId), ref.seq, {
+      eventId: e.event_id, kind, amount: e.amount_minor, currency: e.currency, fingerprint: fingerprint(e), payload,
+    });
+    if (Array.isArray(reply)) {
+      if (reply[0] === ScriptCode.AmountMismatch) {
+        await this.persistence.enqueue(ref.productId, { orders: {}, events: { [e.event_id]: 'amount_mismatch' } });
+        this.ctx.logger.warn({ eventId: e.event_id, holdId: e.hold_id }, 'payment amount mismatch');
+      }
+      throw toDomainError(reply);
+    }
+    const { result, order, changes } = JSON.parse(String(reply)) as { result: PaymentResult; order: OrderRecord | null; changes: Changes };
+    await this.persistence.enqueue(ref.productId, changes);
+    if (result !== 'duplicate') this.ctx.logger.info({ eventId: e.event_id, type: e.type, orderId, result, status: order?.status }, 'payment event');
+    return { result, order_id: order ? orderId : null, order_status: order?.status ?? null };
+  }
+}

@@ -1,0 +1,77 @@
+import { commands } from '../redis/commands.js';
+import type { EngineContext } from './context.js';
+import type { Persistence } from './persistence.js';
+import type { Products } from './products.js';
+
+interface Audit {
+  counters: { total: number; available: number; held: number; pending: number; sold: number };
+  records: { held: number; pending: number; paid: number };
+  repaired: boolean;
+}
+
+export interface ProductReconciliation {
+  product_id: string;
+  redis: Audit['counters'];
+  redis_records: Audit['records'];
+  postgres: { pending: number; sold: number; total: number };
+  /** orders and events whose latest state is not yet in Postgres (being written) */
+  unpersisted: number;
+  drift: string[];
+  repaired: string[];
+  /** needs a human: more sold than stock, or Postgres knows sales Redis does not */
+  oversell_risk: boolean;
+}
+
+/**
+ * Compares Redis counters with Redis records and with Postgres, reports drift, repairs what is
+ * provably safe (counter drift the records explain; unpersisted states are re-enqueued), and flags
+ * oversell risk for a human instead of guessing.
+ */
+export class Reconciler {
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly products: Products,
+    private readonly persistence: Persistence,
+  ) {}
+
+  async run(repair = true): Promise<{ products: ProductReconciliation[]; oversell_risk: boolean }> {
+    const rows = await this.ctx.sql<{ id: string }[]>`SELECT id FROM products ORDER BY id`;
+    const products: ProductReconciliation[] = [];
+    for (const { id } of rows) products.push(await this.product(id, repair));
+    return { products, oversell_risk: products.some((p) => p.oversell_risk) };
+  }
+
+  private async product(id: string, repair: boolean): Promise<ProductReconciliation> {
+    const k = this.ctx.keys.product(id);
+    if ((await this.ctx.redis.exists(k.product)) === 0) await this.products.ensureLoaded(id);
+    const audit = JSON.parse(String(await commands.auditProduct(this.ctx.redis, k, repair))) as Audit;
+    const [pg] = await this.ctx.sql<{ pending: string; sold: string; total: number }[]>`
+      SELECT coalesce(sum(o.qty) FILTER (WHERE o.status = 'pending_payment'), 0) AS pending,
+             coalesce(sum(o.qty) FILTER (WHERE o.status = 'paid'), 0) AS sold,
+             p.stock AS total
+      FROM products p LEFT JOIN orders o ON o.product_id = p.id WHERE p.id = ${id} GROUP BY p.stock`;
+    const postgres = { pending: Number(pg!.pending), sold: Number(pg!.sold), total: pg!.total };
+    const unpersisted = (await this.ctx.redis.scard(k.outbox)) + (await this.ctx.redis.scard(k.eventOutbox));
+    const c = audit.counters;
+    const drift: string[] = [];
+    if (c.held !== audit.records.held) drift.push(`held counter ${c.held} != ${audit.records.held} in active holds`);
+    if (c.pending !== audit.records.pending) drift.push(`pending counter ${c.pending} != ${audit.records.pending} in pending orders`);
+    if (c.total !== c.available + c.held + c.pending + c.sold) drift.push('total != available + held + pending + sold');
+    if (c.total !== postgres.total) drift.push(`total ${c.total} in Redis != ${postgres.total} in Postgres`);
+    if (unpersisted === 0 && c.sold < postgres.sold) drift.push(`Postgres has ${postgres.sold} sold, Redis ${c.sold}`);
+    const repaired: string[] = [];
+    if (audit.repaired) repaired.push('held/pending/available counters set from the records');
+    if (repair && unpersisted > 0) {
+      await this.persistence.drainOutbox(id);
+      repaired.push(`${unpersisted} unpersisted states re-enqueued`);
+    }
+    if (repair && c.total !== postgres.total) {
+      await this.products.ensureLoaded(id);
+      repaired.push('total reloaded from Postgres');
+    }
+    const oversellRisk =
+      c.available < 0 || c.sold + c.pending + c.held > c.total || postgres.sold > postgres.total || (unpersisted === 0 && c.sold < postgres.sold);
+    if (drift.length > 0 || oversellRisk) this.ctx.logger.warn({ productId: id, drift, repaired, oversellRisk }, 'reconcile found drift');
+    return { product_id: id, redis: c, redis_records: audit.records, postgres, unpersisted, drift, repaired, oversell_risk: oversellRisk };
+  }
+}

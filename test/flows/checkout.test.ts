@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signPayload } from '../../src/http/webhook-signature.js';
+import { WEBHOOK_SECRET, startHarness, uniq, type Harness } from '../support/harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => h?.close());
+
+async function json<T = Record<string, unknown>>(res: Response | Promise<Response>): Promise<{ status: number; body: T }> {
+  const r = await res;
+  return { status: r.status, body: (await r.json()) as T };
+}
+
+function webhook(event: Record<string, unknown>) {
+  const raw = JSON.stringify(event);
+  return h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });
+}
+
+describe('checkout flow', () => {
+  it('hold -> order -> signed webhook -> paid row in Postgres', async () => {
+    const pid = await h.createProduct({ stock: 5, unit_price_minor: 2500 });
+    const token = h.token('alice');
+    const hold = await json<{ id: string }>(h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 2 } }));
+    expect(hold.status).toBe(201);
+    const order = await json<{ id: string; total_minor: number; status: string }>(h.request('POST', '/api/orders', { token, body: { hold_id: hold.body.id } }));
+    expect(order.status).toBe(201);
+    expect(order.body).toMatchObject({ total_minor: 5000, status: 'pending_payment', currency: 'EUR' });
+    const again = await json(h.request('POST', '/api/orders', { token, body: { hold_id: hold.body.id } }));
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(order.body);
+    expect(await h.stock(pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 2, sold: 0 });
+
+    const paid = await json(webhook({ event_id: uniq('evt'), type: 'payment.succeeded', hold_id: hold.body.id, amount_minor: 5000, currency: 'EUR' }));
+    expect(paid).toEqual({ status: 200, body: { result: 'applied', order_id: order.body.id, order_status: 'paid' } });
+    expect(await h.stock(pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
+
+    await expect.poll(async () => (await h.sql`SELECT status FROM orders WHERE id = ${order.body.id}`)[0]?.status, { timeout: 10_000 }).toBe('paid');
+    const events = await h.sql`SELECT result FROM payment_events WHERE hold_id = ${hold.body.id}`;
+    await expect.poll(async () => (await h.sql`SELECT result FROM payment_events WHERE hold_id = ${hold.body.id}`).map((r) => r.result), { timeout: 10_000 }).toEqual(['applied']);
+    void events;
+  });
+});
