@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.js';
+
+/** Real parallel HTTP requests over sockets against a listening engine. */
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => h?.close());
+
+function postHold(token: string, productId: string, key?: string): Promise<Response> {
+  return fetch(`${h.url}/api/holds`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(key ? { 'idempotency-key': key } : {}) },
+    body: JSON.stringify({ product_id: productId, qty: 1 }),
+  });
+}
+
+/** Samples the product's counters until stopped; every sample must satisfy the invariant. */
+function sampleInvariant(productId: string) {
+  const key = h.runtime.engine.ctx.keys.product(productId).product;
+  const violations: string[] = [];
+  let samples = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const [total, available, held, pending, sold] = (await h.redis.hmget(key, 'total', 'available', 'held', 'pending', 'sold')).map(Number);
+      samples++;
+      if (available! < 0 || held! < 0 || total !== available! + held! + pending! + sold!) {
+        violations.push(`total=${total} available=${available} held=${held} pending=${pending} sold=${sold}`);
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { samples, violations };
+    },
+  };
+}
+
+describe('stampede on a small stock', () => {
+  it('2,000 parallel holds from distinct users on stock 100: exactly 100 win, 1,900 insufficient_stock, never oversold', async () => {
+    const pid = await h.createProduct({ stock: 100 });
+    const tokens = Array.from({ length: 2000 }, (_, i) => h.token(`stampede-${i}`));
+    const sampler = sampleInvariant(pid);
+    const responses = await Promise.all(tokens.map((t) => postHold(t, pid)));
+    const { samples, violations } = await sampler.stop();
+    const bodies = await Promise.all(responses.map((r) => r.json() as Promise<{ code?: string; id?: string }>));
+
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(100);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(1900);
+    expect(bodies.filter((b) => b.code === 'insufficient_stock')).toHaveLength(1900);
+    expect(new Set(bodies.filter((b) => b.id).map((b) => b.id)).size).toBe(100);
+    expect(samples).toBeGreaterThan(10);
+    expect(violations).toEqual([]);
+    expect(await h.stock(pid)).toEqual({ total: 100, available: 0, held: 100, pending_payment: 0, sold: 0 });
+  });
+
+  it('100 parallel requests with one Idempotency-Key make one hold; all answer it', async () => {
+    const pid = await h.createProduct({ stock: 50 });
+    const token = h.token('impatient-user');
+    const responses = await Promise.all(Array.from({ length: 100 }, () => postHold(token, pid, 'double-click-123')));
+    const bodies = await Promise.all(responses.map((r) => r.json() as Promise<{ id: string }>));
+    expect(responses.every((r) => r.status === 201)).toBe(true);
+    expect(new Set(bodies.map((b) => b.id)).size).toBe(1);
+    expect(responses.filter((r) => r.headers.get('idempotent-replayed') === 'true')).toHaveLength(99);
+    expect(await h.stock(pid)).toMatchObject({ available: 49, held: 1 });
+  });
+
+  it('many users racing to the per-user limit never pass it', async () => {
+    const pid = await h.createProduct({ stock: 1000, per_user_limit: 3 });
+    const users = Array.from({ length: 20 }, (_, i) => h.token(`limited-${i}`));
+    const responses = await Promise.all(users.flatMap((t) => Array.from({ length: 10 }, () => postHold(t, pid))));
+    expect(responses.filter((r) => r.status === 201)).toHaveLength(60);
+    const used = await h.redis.hvals(h.runtime.engine.ctx.keys.product(pid).used);
+    expect(used.map(Number)).toEqual(Array(20).fill(3));
+    const res = await fetch(`${h.url}/api/admin/products/${pid}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(((await res.json()) as { stock: { held: number } }).stock.held).toBe(60);
+  });
+});
