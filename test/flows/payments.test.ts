@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signPayload } from '../../src/http/webhook-signature.js';
+import { WEBHOOK_SECRET, startHarness, uniq, type Harness } from '../support/harness.js';
+
+const PRICE = 1500;
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ HOLD_TTL_MS: '1000', PAYMENT_TTL_MS: '1000', SWEEP_INTERVAL_MS: '600000' });
+});
+afterAll(async () => h?.close());
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Flow {
+  pid: string;
+  user: string;
+  holdId: string;
+  orderId?: string;
+}
+
+async function holdFor(stock = 5, qty = 2): Promise<Flow> {
+  const pid = await h.createProduct({ stock, unit_price_minor: PRICE });
+  const user = uniq('buyer');
+  const res = await h.request('POST', '/api/holds', { token: h.token(user), body: { product_id: pid, qty } });
+  expect(res.status).toBe(201);
+  return { pid, user, holdId: ((await res.json()) as { id: string }).id };
+}
+
+async function orderFor(stock = 5, qty = 2): Promise<Required<Flow>> {
+  const f = await holdFor(stock, qty);
+  const res = await h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } });
+  expect(res.status).toBe(201);
+  return { ...f, orderId: ((await res.json()) as { id: string }).id };
+}
+
+function event(f: Flow, type: 'payment.succeeded' | 'payment.failed', extra: Record<string, unknown> = {}) {
+  return { event_id: uniq('evt'), type, hold_id: f.holdId, amount_minor: PRICE * 2, currency: 'EUR', ...extra };
+}
+
+async function deliver(ev: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }> {
+  const raw = JSON.stringify(ev);
+  const res = await h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function orderStatus(f: Flow): Promise<string> {
+  const res = await h.request('GET', `/api/orders/${f.orderId}`, { token: h.token(f.user) });
+  return ((await res.json()) as { status: string }).status;
+}
+
+const pgStatus = async (orderId: string) => (await h.sql`SELECT status FROM orders WHERE id = ${orderId}`)[0]?.status as string | undefined;
+
+describe('payment webhooks', () => {
+  it('50 concurrent deliveries of one event: exactly one applied, the rest duplicate', async () => {
+    const f = await orderFor();
+    const ev = event(f, 'payment.succeeded');
+    const raw = JSON.stringify(ev);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        fetch(`${h.url}/api/webhooks/payment`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'payment-signature': signPayload(WEBHOOK_SECRET, raw) },
+          body: raw,
+        }).then(async (r) => ({ status: r.status, result: ((await r.json()) as { result: string }).result })),
+      ),
+    );
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    expect(results.filter((r) => r.result === 'applied')).toHaveLength(1);
+    expect(results.filter((r) => r.result === 'duplicate')).toHaveLength(49);
+    expect(await h.stock(f.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
+    await expect.poll(() => h.sql`SELECT count(*)::int AS n FROM payment_events WHERE event_id = ${ev.event_id}`.then((r) => r[0]!.n), { timeout: 10_000 }).toBe(1);
+  });
+
+  it('same event_id with another body is refused with 422 and changes nothing', async () => {
+    const f = await orderFor();
+    const ev = event(f, 'payment.succeeded');
+    expect((await deliver(ev)).body.result).toBe('applied');
+    const other = await deliver({ ...ev, type: 'payment.failed' });
+    expect(other.status).toBe(422);
+    expect(other.body.code).toBe('idempotency_key_reused');
+    expect(await orderStatus(f)).toBe('paid');
+  });
+
+  it('a failure delivered after the success does not undo the paid order', async () => {
+    const f = await orderFor();
+    expect((await deliver(event(f, 'payment.succeeded'))).body).toMatchObject({ result: 'applied', order_status: 'paid' });
+    expect((await deliver(event(f, 'payment.failed'))).body).toMatchObject({ result: 'ignored', order_status: 'paid' });
+    expect(await orderStatus(f)).toBe('paid');
+    expect(await h.stock(f.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
+  });
+
+  it('a failed payment releases the stock and the per-user units', async () => {
+    const f = await orderFor();
+    expect((await deliver(event(f, 'payment.failed'))).body).toMatchObject({ result: 'applied', order_status: 'payment_failed' });
+    expect(await h.stock(f.pid)).toEqual({ total: 5, available: 5, held: 0, pending_payment: 0, sold: 0 });
+    expect(await h.redis.hexists(h.runtime.engine.ctx.keys.product(f.pid).used, f.user)).toBe(0);
+    await expect.poll(() => pgStatus(f.orderId), { timeout: 10_000 }).toBe('payment_failed');
+  });
+
+  it('an early webhook (before the order exists) is deferred and applied when the order is created', async () => {
+    const f = await holdFor();
+    expect((await deliver(event(f, 'payment.succeeded'))).body).toMatchObject({ result: 'deferred', order_status: null });
+    expect(await h.stock(f.pid)).toMatchObject({ held: 2, sold: 0 });
+    const res = await h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } });
+    expect(res.status).toBe(201);
+    const order = (await res.json()) as { id: string; status: string };
+    expect(order.status).toBe('paid');
+    expect(await h.stock(f.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
+    await expect.poll(() => pgStatus(order.id), { timeout: 10_000 }).toBe('paid');
+    await expect
+      .poll(async () => (await h.sql`SELECT result FROM payment_events WHERE hold_id = ${f.holdId}`).map((r) => r.result), { timeout: 10_000 })
+      .toEqual(['applied']);
+  });
+
+  it('an early success whose order is never requested becomes a paid order when the hold expires', async () => {
+    const f = await holdFor();
+    expect((await deliver(event(f, 'payment.succeeded'))).body.result).toBe('deferred');
+    await sleep(1100);
+    await h.runtime.engine.expiry.holds(f.pid);
+    expect(await h.stock(f.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
+    const orderId = f.holdId.replace(/^h_/, 'o_');
+    await expect.poll(() => pgStatus(orderId), { timeout: 10_000 }).toBe('paid');
+  });
+
+  it('amount or currency mismatch: 422, order unchanged, event recorded', async () => {
+    const f = await orderFor();
+    const wrongAmount = event(f, 'payment.succeeded', { amount_minor: 1 });
+    const res = await deliver(wrongAmount);
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ code: 'amount_mismatch', expected_amount_minor: PRICE * 2, expected_currency: 'EUR' });
+    expect((await deliver(event(f, 'payment.succeeded', { currency: 'USD' }))).status).toBe(422);
+    expect((await deliver(wrongAmount)).status).toBe(422);
+    expect(await orderStatus(f)).toBe('pending_payment');
+    expect(await h.stock(f.pid)).toMatchObject({ pending_payment: 2, sold: 0 });
+    await expect
+      .poll(async () => (await h.sql`SELECT result FROM payment_events WHERE event_id = ${wrongAmount.event_id}`)[0]?.result, { timeout: 10_000 })
+      .toBe('amount_mismatch');
+  });
+
+  it('late success after the order expired re-reserves stock when it is there', async () => {
+    const f = await orderFor(5, 2);
+    await sleep(1100);
+    await h.runtime.engine.expiry.orders(f.pid);
+    expect(await orderStatus(f)).toBe('expired');
+    expect(await h.stock(f.pid)).toEqual({ total: 5, available: 5, held: 0, pending_payment: 0, sold: 0 });
+    expect((await deliver(event(f, 'payment.succeeded'))).body).toMatchObject({ result: 'applied', order_status: 'paid' });
+    expect(await h.stock(f.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
+    await expect.poll(() => pgStatus(f.orderId), { timeout: 10_000 }).toBe('paid');
+  });
+
+  it('late success after the stock was sold to someone else asks for a refund', async () => {
+    const f = await orderFor(2, 2);
+    await sleep(1100);
+    await h.runtime.engine.expiry.orders(f.pid);
+    const other = await h.request('POST', '/api/holds', { token: h.token(uniq('other')), body: { product_id: f.pid, qty: 2 } });
+    expect(other.status).toBe(201);
+    expect((await deliver(event(f, 'payment.succeeded'))).body).toMatchObject({ result: 'applied', order_status: 'refund_required' });
+    expect(await h.stock(f.pid)).toEqual({ total: 2, available: 0, held: 2, pending_payment: 0, sold: 0 });
+    await expect.poll(() => pgStatus(f.orderId), { timeout: 10_000 }).toBe('refund_required');
+  });
+
+  it('late success for a hold that expired before any order: paid if stock allows', async () => {
+    const f = await holdFor(5, 2);
+    await sleep(1100);
+    await h.runtime.engine.expiry.holds(f.pid);
+    expect((await deliver(event(f, 'payment.succeeded'))).body).toMatchObject({ result: 'applied', order_status: 'paid' });
+    expect(await h.stock(f.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
+    const again = await h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } });
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { status: string }).status).toBe('paid');
+  });
+
+  it('unpaid orders expire and return their stock', async () => {
+    const f = await orderFor(5, 2);
+    await expect.poll(() => orderStatus(f), { timeout: 6000, interval: 200 }).toBe('expired');
+    expect(await h.stock(f.pid)).toEqual({ total: 5, available: 5, held: 0, pending_payment: 0, sold: 0 });
+    await expect.poll(() => pgStatus(f.orderId), { timeout: 10_000 }).toBe('expired');
+  });
+
+  it('order expiry racing a payment: exactly one wins and stock stays consistent', async () => {
+    const flows = await Promise.all(Array.from({ length: 20 }, () => orderFor(4, 2)));
+    await sleep(1000);
+    const results = await Promise.all([
+      ...flows.map((f) => deliver(event(f, 'payment.succeeded'))),
+      ...flows.map((f) => h.runtime.engine.expiry.orders(f.pid)),
+    ]);
+    for (const [i, f] of flows.entries()) {
+      const status = await orderStatus(f);
+      expect(['paid', 'expired']).toContain(status);
+      const stock = await h.stock(f.pid);
+      // a success that lost the race against expiry re-reserves: the order still ends paid
+      expect(stock).toEqual(status === 'paid' ? { total: 4, available: 2, held: 0, pending_payment: 0, sold: 2 } : { total: 4, available: 4, held: 0, pending_payment: 0, sold: 0 });
+      expect(results[i]!.status).toBe(200);
+    }
+  });
+});
