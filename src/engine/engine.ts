@@ -28,7 +28,7 @@ export function createEngine(ctx: EngineContext): Engine {
   return {
     ctx,
     products,
-    holds: new Holds(ctx),
+    holds: new Holds(ctx, (id) => products.ensureLoaded(id)),
     orders: new Orders(ctx, persistence),
     payments: new Payments(ctx, persistence),
     persistence,

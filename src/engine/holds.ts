@@ -39,7 +39,11 @@ export class Holds {
   /** product id -> time until which it is known to be sold out (per process, short-lived) */
   private readonly soldOutUntil = new Map<string, number>();
 
-  constructor(private readonly ctx: EngineContext) {}
+  constructor(
+    private readonly ctx: EngineContext,
+    /** loads a product Redis lacks (after a Redis restart) from Postgres; false if it does not exist */
+    private readonly loadProduct: (productId: string) => Promise<boolean>,
+  ) {}
 
   async create(userId: string, productId: string, qty: number, idempotencyKey?: string): Promise<CreatedHold> {
     // A keyed request always asks Redis: the flag must never turn a replay of a won hold into a 409.
@@ -48,7 +52,9 @@ export class Holds {
     }
     const now = Date.now();
     const k = this.ctx.keys.product(productId);
-    const reply = await commands.createHold(this.ctx.redis, k, userId, qty, this.ctx.config.HOLD_TTL_MS, idempotencyKey ?? '', now);
+    const place = () => commands.createHold(this.ctx.redis, k, userId, qty, this.ctx.config.HOLD_TTL_MS, idempotencyKey ?? '', now);
+    let reply = await place();
+    if (reply[0] === ScriptCode.ProductNotFound && (await this.loadProduct(productId))) reply = await place();
     const code = reply[0] as number;
     if (code < 0) {
       if (code === ScriptCode.InsufficientStock && reply[1] === 0) this.soldOutUntil.set(productId, now + SOLD_OUT_FLAG_MS);

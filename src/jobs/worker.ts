@@ -16,6 +16,14 @@ function handlers(engine: Engine): Handlers {
   };
 }
 
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 export interface Workers {
   close(): Promise<void>;
 }
@@ -29,7 +37,7 @@ export async function startWorkers(engine: Engine, connection: Redis): Promise<W
     const spec = JOBS[name];
     if (!spec) throw new Error(`unknown job ${job.name}`);
     const payload = spec.payload.parse(job.data);
-    return (table[name] as (p: typeof payload) => Promise<unknown>)(payload);
+    return withTimeout((table[name] as (p: typeof payload) => Promise<unknown>)(payload), spec.timeoutMs, job.name);
   };
   const concurrency: Record<QueueName, number> = { expiry: 4, persist: 8 };
   const workers = (Object.values(QUEUES) as QueueName[]).map((queue) => {

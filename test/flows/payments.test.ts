@@ -190,7 +190,7 @@ describe('payment webhooks', () => {
       const stock = await h.stock(f.pid);
       // a success that lost the race against expiry re-reserves: the order still ends paid
       expect(stock).toEqual(status === 'paid' ? { total: 4, available: 2, held: 0, pending_payment: 0, sold: 2 } : { total: 4, available: 4, held: 0, pending_payment: 0, sold: 0 });
-      expect(results[i]!.status).toBe(200);
+      expect((results[i] as { status: number }).status).toBe(200);
     }
   });
 });

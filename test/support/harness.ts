@@ -49,6 +49,8 @@ export function rawRedis(url = inject('redisUrl')): Redis {
 export interface Harness {
   config: Config;
   runtime: Runtime;
+  /** the test database, reached directly */
+  databaseUrl: string;
   redis: Redis;
   sql: postgres.Sql;
   /** base URL of the listening API */
@@ -61,15 +63,22 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+export interface HarnessOptions {
+  api?: boolean;
+  worker?: boolean;
+  /** the engine reaches Postgres through this URL (e.g. through a TCP proxy); the test's own client does not */
+  engineDatabaseUrl?: (url: string) => string;
+}
+
 /** A whole engine (API on a free port + worker) on its own key prefix and its own database. */
-export async function startHarness(env: Record<string, string> = {}, opts = { api: true, worker: true }): Promise<Harness> {
+export async function startHarness(env: Record<string, string> = {}, opts: HarnessOptions = {}): Promise<Harness> {
   const db = await createTestDatabase();
   const prefix = uniq('t');
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
     REDIS_URL: inject('redisUrl'),
-    DATABASE_URL: db.url,
+    DATABASE_URL: opts.engineDatabaseUrl?.(db.url) ?? db.url,
     KEY_PREFIX: prefix,
     JWT_SECRET,
     ADMIN_TOKEN,
@@ -77,7 +86,7 @@ export async function startHarness(env: Record<string, string> = {}, opts = { ap
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
-  const runtime = await startRuntime(config, createLogger(config.LOG_LEVEL), opts);
+  const runtime = await startRuntime(config, createLogger(config.LOG_LEVEL), { api: opts.api ?? true, worker: opts.worker ?? true });
   const redis = rawRedis(config.REDIS_URL);
   const sql = postgres(db.url, { max: 2, onnotice: () => {} });
   const token = (userId: string, ttlSeconds = 3600) =>
@@ -97,6 +106,7 @@ export async function startHarness(env: Record<string, string> = {}, opts = { ap
   return {
     config,
     runtime,
+    databaseUrl: db.url,
     redis,
     sql,
     url: `http://127.0.0.1:${runtime.port}`,

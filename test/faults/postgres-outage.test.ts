@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { signPayload } from '../../src/http/webhook-signature.js';
+import { WEBHOOK_SECRET, startHarness, type Harness } from '../support/harness.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+
+let h: Harness;
+let proxy: TcpProxy;
+beforeAll(async () => {
+  const server = new URL(inject('postgresUrl'));
+  proxy = await startTcpProxy(server.hostname, Number(server.port || 5432));
+  h = await startHarness({ SWEEP_INTERVAL_MS: '1000' }, { engineDatabaseUrl: (url) => proxy.wrap(url) });
+});
+afterAll(async () => {
+  proxy?.restore();
+  await h?.close();
+  await proxy?.close();
+});
+
+const N = 200;
+
+describe('Postgres outage', () => {
+  it('keeps selling while Postgres is cut off, then writes exactly every paid order once it is back', async () => {
+    const pid = await h.createProduct({ stock: N, unit_price_minor: 990 });
+    proxy.cut();
+    const ready = await h.request('GET', '/health/ready');
+    expect(ready.status).toBe(503);
+
+    await Promise.all(
+      Array.from({ length: N }, async (_, i) => {
+        const token = h.token(`outage-${i}`);
+        const hold = await h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 1 } });
+        expect(hold.status).toBe(201);
+        const holdId = ((await hold.json()) as { id: string }).id;
+        const order = await h.request('POST', '/api/orders', { token, body: { hold_id: holdId } });
+        expect(order.status).toBe(201);
+        const raw = JSON.stringify({ event_id: `evt-outage-${i}`, type: 'payment.succeeded', hold_id: holdId, amount_minor: 990, currency: 'EUR' });
+        const paid = await h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });
+        expect(((await paid.json()) as { result: string }).result).toBe('applied');
+      }),
+    );
+    expect(await h.stock(pid)).toEqual({ total: N, available: 0, held: 0, pending_payment: 0, sold: N });
+    // the writes are failing and being retried; a few seconds more of outage
+    const persist = h.runtime.engine.ctx.queues.byName.persist;
+    await expect.poll(() => persist.getDelayedCount(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 3000));
+    // nothing reached Postgres while it was away
+    expect((await h.sql`SELECT count(*)::int AS n FROM orders`)[0]!.n).toBe(0);
+
+    proxy.restore();
+    await expect
+      .poll(async () => (await h.sql`SELECT count(*)::int AS n FROM orders WHERE status = 'paid'`)[0]!.n, { timeout: 60_000, interval: 500 })
+      .toBe(N);
+    await expect.poll(async () => (await h.sql`SELECT count(*)::int AS n FROM payment_events`)[0]!.n, { timeout: 30_000, interval: 500 }).toBe(N);
+    const [rows] = await h.sql`SELECT count(*)::int AS n, count(DISTINCT hold_id)::int AS holds, sum(total_minor)::int AS total FROM orders`;
+    expect(rows).toEqual({ n: N, holds: N, total: N * 990 });
+    const results = await h.sql`SELECT DISTINCT result FROM payment_events`;
+    expect(results.map((r) => r.result)).toEqual(['applied']);
+    const k = h.runtime.engine.ctx.keys.product(pid);
+    await expect.poll(async () => (await h.redis.scard(k.outbox)) + (await h.redis.scard(k.eventOutbox)), { timeout: 10_000 }).toBe(0);
+    expect((await h.request('GET', '/health/ready')).status).toBe(200);
+  });
+});
