@@ -4,6 +4,7 @@ import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { devSecretsInUse, type Config } from './config.js';
 import { migrate } from './db/migrate.js';
+import { AppError } from './errors.js';
 import { createSql } from './db/sql.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { createApp } from './http/app.js';
@@ -58,7 +59,7 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
   }
 
   const keys = new Keys(config.KEY_PREFIX);
-  const queues = new Queues(queueConnection, keys.queuePrefix);
+  const queues = new Queues(queueConnection, keys.queuePrefix, logger);
   const expiry = new ExpiryScheduler(queues, logger);
   const engine = createEngine({ config, redis, sql, keys, queues, expiry, logger });
   const loaded = await engine.products.loadAll();
@@ -75,6 +76,12 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
         });
       })
     : null;
+  server?.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // a request Node's parser refuses (bad header bytes, ...) still gets a problem+json answer
+    if (!socket.writable) return socket.destroy();
+    const body = JSON.stringify(new AppError('invalid_request', `malformed HTTP request (${err.code ?? 'parse error'})`, { errors: [] }).toProblem());
+    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
   logger.info({ api: opts.api, worker: opts.worker, port }, 'engine started');
 
   return {

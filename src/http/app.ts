@@ -33,8 +33,9 @@ export function createApp(engine: Engine): App {
     '/api/*',
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
+      // the unread rest of the body would poison a kept-alive connection: close it after the answer
       onError: () => {
-        throw new AppError('payload_too_large', `the body must be at most ${MAX_BODY_BYTES} bytes`);
+        throw new AppError('payload_too_large', `the body must be at most ${MAX_BODY_BYTES} bytes`, {}, { connection: 'close' });
       },
     }),
   );

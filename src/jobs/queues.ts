@@ -1,13 +1,18 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { JOBS, QUEUES, type JobName, type JobPayload, type QueueName } from './catalog.js';
 
 /** Producer side of the job catalog: typed `add` with the catalog's options and a deterministic id. */
 export class Queues {
   readonly byName: Record<QueueName, Queue>;
 
-  constructor(connection: Redis, prefix: string) {
-    const make = (name: QueueName) => new Queue(name, { connection, prefix, skipWaitingForReady: true });
+  constructor(connection: Redis, prefix: string, logger: Logger) {
+    const make = (name: QueueName) => {
+      const queue = new Queue(name, { connection, prefix, skipWaitingForReady: true });
+      queue.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'queue connection error'));
+      return queue;
+    };
     this.byName = { expiry: make(QUEUES.expiry), persist: make(QUEUES.persist) };
   }
 

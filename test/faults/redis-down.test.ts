@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../support/harness.js';
+import { startPrivateRedis, type PrivateRedis } from '../support/redis-server.js';
+
+let redis: PrivateRedis;
+let h: Harness;
+beforeAll(async () => {
+  redis = await startPrivateRedis();
+  h = await startHarness({ REDIS_URL: redis.url });
+});
+afterAll(async () => {
+  await redis.start();
+  await h?.close();
+  await redis.stop();
+});
+
+const hold = (pid: string, user: string) => h.request('POST', '/api/holds', { token: h.token(user), body: { product_id: pid, qty: 1 } });
+
+describe('Redis down', () => {
+  it('answers 503 unavailable with Retry-After at once, never hangs, and recovers by itself', async () => {
+    const pid = await h.createProduct({ stock: 10 });
+    expect((await hold(pid, 'before')).status).toBe(201);
+
+    await redis.kill();
+    const started = Date.now();
+    const res = await hold(pid, 'during');
+    const elapsed = Date.now() - started;
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(((await res.json()) as { code: string }).code).toBe('unavailable');
+    expect(elapsed).toBeLessThan(3000);
+    expect((await h.request('GET', `/api/products/${pid}`)).status).toBe(503);
+    expect((await h.request('GET', '/health/ready')).status).toBe(503);
+    expect((await h.request('GET', '/health/live')).status).toBe(200);
+
+    // back, empty (no persistence): the engine reconnects and reloads the product from Postgres
+    await redis.start();
+    await expect.poll(async () => (await hold(pid, 'after')).status, { timeout: 10_000, interval: 200 }).toBe(201);
+    expect(await h.stock(pid)).toEqual({ total: 10, available: 9, held: 1, pending_payment: 0, sold: 0 });
+    await expect.poll(async () => (await h.request('GET', '/health/ready')).status, { timeout: 10_000 }).toBe(200);
+  });
+});
