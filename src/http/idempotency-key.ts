@@ -8,14 +8,27 @@ const PRINTABLE = /^[\x20-\x7e]{1,255}$/;
  */
 export function parseIdempotencyKey(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
-  let key = header.trim();
-  if (key.length >= 2 && key.startsWith('"') && key.endsWith('"')) {
-    const inner = key.slice(1, -1);
-    if (/(^|[^\\])(\\\\)*"/.test(inner) || /\\[^"\\]/.test(inner)) throw invalidKey();
-    key = inner.replace(/\\(["\\])/g, '$1');
-  }
+  const trimmed = header.trim();
+  const key = trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"') ? unquote(trimmed.slice(1, -1)) : trimmed;
   if (!PRINTABLE.test(key)) throw invalidKey();
   return key;
+}
+
+/** The content of an sf-string: `\"` and `\\` are the only escapes; a bare `"` is not allowed. */
+function unquote(inner: string): string {
+  let out = '';
+  for (let i = 0; i < inner.length; i++) {
+    const ch = inner[i]!;
+    if (ch === '"') throw invalidKey();
+    if (ch === '\\') {
+      const next = inner[++i];
+      if (next !== '"' && next !== '\\') throw invalidKey();
+      out += next;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
 }
 
 function invalidKey(): AppError {

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEV_SECRETS, devSecretsInUse, loadConfig } from '../../src/config.js';
+
+const secrets = { JWT_SECRET: 'a'.repeat(32), ADMIN_TOKEN: 'b'.repeat(32), WEBHOOK_SECRET: 'c'.repeat(32) };
+
+describe('config', () => {
+  it('has the SPEC defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      PORT: 3000,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/flashsale',
+      KEY_PREFIX: 'fs',
+      HOLD_TTL_MS: 120_000,
+      PAYMENT_TTL_MS: 900_000,
+      LOG_LEVEL: 'info',
+    });
+    expect(devSecretsInUse(c)).toEqual(['JWT_SECRET', 'ADMIN_TOKEN', 'WEBHOOK_SECRET']);
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['REDIS_URL', 'http://localhost'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['KEY_PREFIX', 'has space'],
+    ['KEY_PREFIX', 'a{b}'],
+    ['HOLD_TTL_MS', '-5'],
+    ['HOLD_TTL_MS', '1.5'],
+    ['PAYMENT_TTL_MS', '0'],
+    ['JWT_SECRET', 'short'],
+    ['LOG_LEVEL', 'loud'],
+  ])('refuses %s=%s and names the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration:\\n  ${name}:`));
+  });
+
+  it('production refuses the development secrets, naming each', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET, ADMIN_TOKEN, WEBHOOK_SECRET must be set in production/);
+    expect(() => loadConfig({ NODE_ENV: 'production', ...secrets, ADMIN_TOKEN: DEV_SECRETS.ADMIN_TOKEN })).toThrow(/ADMIN_TOKEN must be set/);
+    expect(loadConfig({ NODE_ENV: 'production', ...secrets }).NODE_ENV).toBe('production');
+  });
+
+  it('the engine process stops at start with the message', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'api'], {
+      env: { ...process.env, NODE_ENV: 'test', HOLD_TTL_MS: 'soon' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('HOLD_TTL_MS');
+  });
+});

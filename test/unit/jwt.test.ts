@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { JwtVerifier, signJwt } from '../../src/http/jwt.js';
+
+const SECRET = 'unit-test-secret-0123456789';
+const now = Date.now();
+const exp = Math.floor(now / 1000) + 60;
+
+describe('JwtVerifier', () => {
+  const jwt = new JwtVerifier(SECRET);
+
+  it('accepts a valid HS256 token and returns its sub', () => {
+    expect(jwt.verify(signJwt(SECRET, { sub: 'u1', exp }), now)).toEqual({ sub: 'u1', expMs: exp * 1000 });
+  });
+
+  it.each([
+    ['another secret', signJwt('another-secret-0123456789', { sub: 'u1', exp })],
+    ['expired', signJwt(SECRET, { sub: 'u1', exp: Math.floor(now / 1000) - 1 })],
+    ['no exp', signJwt(SECRET, { sub: 'u1' })],
+    ['no sub', signJwt(SECRET, { exp })],
+    ['numeric sub', signJwt(SECRET, { sub: 42, exp })],
+    ['not yet valid', signJwt(SECRET, { sub: 'u1', exp, nbf: exp })],
+    ['alg none', `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'u1', exp })).toString('base64url')}.`],
+    ['alg HS512 header', signJwt(SECRET, { sub: 'u1', exp }, { alg: 'HS512' })],
+    ['garbage', 'not.a.token'],
+    ['two parts', 'a.b'],
+  ])('refuses a token: %s', (_, token) => {
+    expect(jwt.verify(token, now)).toBeNull();
+  });
+
+  it('honours exp for cached tokens', () => {
+    const token = signJwt(SECRET, { sub: 'u2', exp });
+    expect(jwt.verify(token, now)).not.toBeNull();
+    expect(jwt.verify(token, exp * 1000 + 1)).toBeNull();
+  });
+});
