@@ -10,7 +10,7 @@ export interface PrivateRedis {
   port: number;
   /** SIGKILL, as a crash would */
   kill(): Promise<void>;
-  /** starts again on the same port (empty: no persistence) */
+  /** starts again on the same port (empty: no persistence); nothing to do when it runs */
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -29,6 +29,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'fs-redis-'));
   let child: ChildProcess | undefined;
   const start = async () => {
+    if (child && child.exitCode === null && child.signalCode === null) return;
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
     for (let i = 0; i < 100 && !(await accepting(port)); i++) await new Promise((r) => setTimeout(r, 50));
   };
