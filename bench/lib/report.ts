@@ -99,7 +99,7 @@ export function renderMarkdown(r: BenchReport): string {
     '',
     '## Runs',
     '',
-    table(['Section', 'Run', 'req/s', 'p50 ms', 'p97.5 ms', 'p99 ms', 'requests', 'non-2xx', 'errors', 'status codes'], runs),
+    table(['Section', 'Run', 'req/s (mean)', 'p50 ms', 'p97.5 ms', 'p99 ms', 'requests', 'non-2xx', 'errors', 'status codes'], runs),
     '',
     ...(notes.length > 0 ? ['## Notes', '', ...notes.map((n) => `- ${n}`), ''] : []),
   ].join('\n');

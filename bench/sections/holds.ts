@@ -1,5 +1,6 @@
 import { compareWithPlain, comparisonResult } from '../lib/compare.js';
 import { createProduct } from '../lib/engine-api.js';
+import { fmtInt } from '../lib/format.js';
 import type { Section } from '../lib/types.js';
 
 /** Holds on one hot product, each request from one of many users with its own Idempotency-Key. */
@@ -21,7 +22,7 @@ export const holdsSection: Section = {
       '/api/holds',
     );
     return comparisonResult(c, { expectedStatus: 201, minRatio: 0.5, maxP99Ms: 10 }, [
-      `holds: stock 10,000,000, no per-user limit, ${ctx.opts.users} users round robin, a UUID Idempotency-Key per request; ` +
+      `holds: stock 10,000,000, no per-user limit, ${fmtInt(ctx.opts.users)} users round robin, a UUID Idempotency-Key per request; ` +
         `the plain endpoint gets the same requests on /json.`,
     ]);
   },
