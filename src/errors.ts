@@ -95,7 +95,11 @@ export class AppError extends Error {
     readonly extra: Record<string, unknown> = {},
     readonly headers: Record<string, string> = {},
   ) {
+    // expected outcomes (409s under a stampede) need no stack trace, and capturing one is costly
+    const { stackTraceLimit } = Error;
+    Error.stackTraceLimit = 0;
     super(detail);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'AppError';
     this.status = STATUS[code];
   }

@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Engine } from '../engine/engine.js';
 import { AppError } from '../errors.js';
 import { MAX_BODY_BYTES } from './body.js';
 import { JwtVerifier } from './jwt.js';
 import { Metrics } from './metrics.js';
 import { adminAuth, customerAuth } from './middleware/auth.js';
+import { limitBody } from './middleware/limit-body.js';
 import { observe } from './middleware/observe.js';
 import { onError, problemResponse } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
@@ -29,16 +29,7 @@ export function createApp(engine: Engine): App {
   const app = new Hono();
 
   app.use('*', observe(logger, metrics));
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      // the unread rest of the body would poison a kept-alive connection: close it after the answer
-      onError: () => {
-        throw new AppError('payload_too_large', `the body must be at most ${MAX_BODY_BYTES} bytes`, {}, { connection: 'close' });
-      },
-    }),
-  );
+  app.use('/api/*', limitBody(MAX_BODY_BYTES));
   const customer = customerAuth(jwt);
   for (const path of ['/api/holds', '/api/holds/*', '/api/orders', '/api/orders/*']) app.use(path, customer);
   app.use('/api/admin/*', adminAuth(config.ADMIN_TOKEN, jwt));

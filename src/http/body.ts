@@ -1,3 +1,4 @@
+import { header } from './header.js';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { AppError } from '../errors.js';
@@ -12,7 +13,7 @@ export function invalidRequest(issues: { path: PropertyKey[]; message: string }[
 
 /** Raw body of a JSON request: 415 unless application/json (size is capped by the bodyLimit middleware). */
 export async function readRawJson(c: Context): Promise<string> {
-  const type = c.req.header('content-type');
+  const type = header(c, 'content-type');
   if (!type || !/^application\/json\s*(;|$)/i.test(type)) {
     throw new AppError('unsupported_media_type', 'send the body as application/json');
   }

@@ -7,7 +7,8 @@ import { requestLogger } from './middleware/observe.js';
 const RETRY_AFTER_S = '1';
 
 export function problemResponse(c: Context, err: AppError): Response {
-  const body = JSON.stringify(err.toProblem(c.get('requestId')));
+  // 5xx carry the request id to quote; 4xx answers stay small
+  const body = JSON.stringify(err.toProblem(err.status >= 500 ? c.get('requestId') : undefined));
   return c.body(body, err.status as 400, { 'content-type': 'application/problem+json', ...err.headers });
 }
 

@@ -1,3 +1,4 @@
+import { header } from '../header.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../../errors.js';
@@ -18,7 +19,7 @@ function bearer(header: string | undefined): string | null {
 /** Customer routes: a valid HS256 JWT; its `sub` becomes the `userId` context variable. */
 export function customerAuth(jwt: JwtVerifier): MiddlewareHandler {
   return async function customerAuth(c, next) {
-    const token = bearer(c.req.header('authorization'));
+    const token = bearer(header(c, 'authorization'));
     const verified = token ? jwt.verify(token) : null;
     if (!verified) throw new AppError('unauthorized', 'a valid Bearer token is required');
     c.set('userId', verified.sub);
@@ -32,7 +33,7 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 export function adminAuth(adminToken: string, jwt: JwtVerifier): MiddlewareHandler {
   const expected = digest(adminToken);
   return async function adminAuth(c, next) {
-    const token = bearer(c.req.header('authorization'));
+    const token = bearer(header(c, 'authorization'));
     if (!token) throw new AppError('unauthorized', 'the admin Bearer token is required');
     if (!timingSafeEqual(digest(token), expected)) {
       if (jwt.verify(token)) throw new AppError('forbidden', 'customer tokens cannot use admin routes');

@@ -1,3 +1,4 @@
+import { header } from '../header.js';
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { Logger } from 'pino';
@@ -20,18 +21,17 @@ export function requestLogger(c: Context): Logger {
 }
 
 /**
- * Request id (incoming X-Request-Id or a cheap local one), latency histogram by route and status, and
- * an access line at debug level, which costs nothing when debug is off.
+ * Request id (incoming X-Request-Id or a cheap local one) for log lines and 5xx problems, latency
+ * histogram by route and status, and an access line at debug level, which costs nothing when debug is off.
  */
 export function observe(logger: Logger, metrics: Metrics): MiddlewareHandler {
   return async function observe(c, next) {
     const start = performance.now();
-    const incoming = c.req.header('x-request-id');
+    const incoming = header(c, 'x-request-id');
     const requestId = incoming && VALID_INCOMING_ID.test(incoming) ? incoming : `${processTag}-${(++counter).toString(36)}`;
     c.set('requestId', requestId);
     c.set('logger', logger);
     await next();
-    c.header('x-request-id', requestId);
     const seconds = (performance.now() - start) / 1000;
     const handler = matchedRoutes(c).at(-1);
     const route = handler && handler.method !== 'ALL' ? handler.path : 'unmatched';

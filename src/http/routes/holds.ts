@@ -1,3 +1,4 @@
+import { header } from '../header.js';
 import { Hono } from 'hono';
 import type { Engine } from '../../engine/engine.js';
 import type { Metrics } from '../metrics.js';
@@ -9,7 +10,7 @@ import { AppError } from '../../errors.js';
 export function holdRoutes(engine: Engine, metrics: Metrics): Hono {
   return new Hono()
     .post('/', async (c) => {
-      const key = parseIdempotencyKey(c.req.header('idempotency-key'));
+      const key = parseIdempotencyKey(header(c, 'idempotency-key'));
       const body = await readJson(c, CreateHoldBody);
       try {
         const { hold, replayed } = await engine.holds.create(c.get('userId'), body.product_id, body.qty, key);

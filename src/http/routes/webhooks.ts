@@ -1,3 +1,4 @@
+import { header } from '../header.js';
 import { Hono } from 'hono';
 import type { Engine } from '../../engine/engine.js';
 import { AppError } from '../../errors.js';
@@ -10,8 +11,8 @@ export function webhookRoutes(engine: Engine): Hono {
   const secret = engine.ctx.config.WEBHOOK_SECRET;
   return new Hono().post('/payment', async (c) => {
     const raw = await readRawJson(c);
-    const header = c.req.header('payment-signature') ?? c.req.header('stripe-signature');
-    if (!verifySignature(header, raw, secret)) {
+    const signature = header(c, 'payment-signature') ?? header(c, 'stripe-signature');
+    if (!verifySignature(signature, raw, secret)) {
       throw new AppError('invalid_signature', 'Payment-Signature is missing, wrong, or outside the 300 s tolerance');
     }
     return c.json(await engine.payments.apply(parseJson(raw, PaymentEventBody)));
