@@ -6,7 +6,7 @@ export interface RequestOutcome {
   name: string;
   /** HTTP status; 0 = no response (network error, timeout) */
   status: number;
-  /** problem+json `code`, when the body had one */
+  /** problem+json `code` of an error, or the step's label of a success (a webhook's `result`) */
   code?: string | undefined;
   ms: number;
   /** false when the step did not expect this outcome (counted against `max_unexpected`) */
@@ -43,8 +43,14 @@ export class Recorder {
   private tickUnexpected = 0;
   unexpected = 0;
   readonly unexpectedSamples: string[] = [];
-  readonly startedAt = Date.now();
-  stoppedAt: number | undefined;
+  private startedAt = Date.now();
+  private stoppedAt: number | undefined;
+
+  /** The load phase begins (setup is not part of the rates). */
+  start(): void {
+    this.startedAt = Date.now();
+    this.stoppedAt = undefined;
+  }
 
   record(o: RequestOutcome): void {
     let entry = this.byName.get(o.name);
@@ -61,8 +67,10 @@ export class Recorder {
     if (!o.expected) {
       this.unexpected += 1;
       this.tickUnexpected += 1;
-      if (this.unexpectedSamples.length < MAX_UNEXPECTED_SAMPLES) {
-        this.unexpectedSamples.push(`${o.name} -> ${key}${o.detail ? `: ${o.detail.slice(0, 300)}` : ''}`);
+      // one example per distinct request and outcome
+      const kind = `${o.name} -> ${key}`;
+      if (this.unexpectedSamples.length < MAX_UNEXPECTED_SAMPLES && !this.unexpectedSamples.some((s) => s.startsWith(`${kind}:`) || s === kind)) {
+        this.unexpectedSamples.push(`${kind}${o.detail ? `: ${o.detail.slice(0, 300)}` : ''}`);
       }
     }
   }

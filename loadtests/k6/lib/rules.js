@@ -1,0 +1,101 @@
+// Pass/fail rules for k6: thresholds built from the scenario's `pass` rules, named rules (checks) and
+// the end-of-test stock verification run in teardown().
+import { check } from 'k6';
+import { Counter } from 'k6/metrics';
+import { adminProduct, EXPECT, REQUEST_NAMES } from './api.js';
+
+/**
+ * @typedef {import('./api.js').StockBreakdown} StockBreakdown
+ * @typedef {import('./config.js').ScenarioDefs} ScenarioDefs
+ */
+
+/** Failed rules (each also appears as a failed check with its name). */
+export const ruleViolations = new Counter('rule_violations');
+/** Incremented once when teardown() finished its checks: a crashed teardown fails the run. */
+export const verified = new Counter('verified');
+/**
+ * Units customers saw paid (added by VUs) minus units the engine reports sold (subtracted in teardown):
+ * 0 when every sold unit belongs to a paid order and vice versa. One counter, because thresholds cannot
+ * compare two metrics.
+ */
+export const unaccountedUnits = new Counter('unaccounted_units');
+
+/**
+ * A named rule: a check (listed in the summary) and, when it fails, a violation and a log line.
+ * @param {string} name
+ * @param {boolean} ok
+ * @param {() => string} detail
+ */
+export function rule(name, ok, detail) {
+  check(ok, { [name]: (v) => v });
+  if (!ok) {
+    ruleViolations.add(1, { rule: name });
+    console.warn(`rule failed: ${name}: ${detail()}`);
+  }
+  return ok;
+}
+
+/** Trend statistics the summary shows. */
+export const SUMMARY_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(95)', 'p(99)', 'count'];
+
+/** Thresholds only there to make k6 keep per-tag statistics for the summary (always true). */
+export const DISPLAY_ONLY = ['max>=0', 'count>=0'];
+
+const OUTCOME_KEYS = [
+  ...new Set([...Object.values(EXPECT).flat(), '409 sale_not_started', '422 idempotency_key_reused', '200 applied', '200 duplicate', '200 deferred', '200 ignored']),
+];
+
+/**
+ * The scenario's pass rules as k6 thresholds, plus the scenario's own.
+ * @param {import('./config.js').Settings<keyof ScenarioDefs>} cfg
+ * @param {Record<string, string[]>} [extra]
+ * @returns {Record<string, string[]>}
+ */
+export function thresholds(cfg, extra = {}) {
+  const { pass } = cfg.def;
+  /** @type {Record<string, string[]>} */
+  const th = {
+    'http_req_duration{phase:load}': [`p(99)<${pass.p99_ms}`],
+    unexpected_responses: [`count<=${pass.max_unexpected}`],
+    rule_violations: ['count==0'],
+    unaccounted_units: ['count==0'],
+    verified: ['count>0'],
+    ...extra,
+  };
+  for (const name of REQUEST_NAMES) th[`http_req_duration{name:${name}}`] = [DISPLAY_ONLY[0] ?? ''];
+  for (const key of OUTCOME_KEYS) th[`outcomes{outcome:${key}}`] = [DISPLAY_ONLY[1] ?? ''];
+  return th;
+}
+
+/**
+ * Invariant 1: total = available + held + pending_payment + sold, every term >= 0.
+ * @param {StockBreakdown} s
+ */
+export function stockInvariant(s) {
+  const terms = [s.total, s.available, s.held, s.pending_payment, s.sold];
+  const sum = s.available + s.held + s.pending_payment + s.sold;
+  return { ok: sum === s.total && terms.every((v) => typeof v === 'number' && v >= 0), detail: `${s.total} = ${s.available} + ${s.held} + ${s.pending_payment} + ${s.sold}` };
+}
+
+/**
+ * End of test (teardown): the invariant per product, and sold units against paid orders.
+ * Returns the stock of each product for the scenario's own checks; call `verificationDone()` last.
+ * @param {import('./config.js').Target} t
+ * @param {string[]} productIds
+ * @returns {StockBreakdown[]}
+ */
+export function verifyProducts(t, productIds) {
+  ruleViolations.add(0);
+  return productIds.map((id) => {
+    const { stock } = adminProduct(t, id);
+    const inv = stockInvariant(stock);
+    rule(`invariant total = available + held + pending_payment + sold (${id})`, inv.ok, () => inv.detail);
+    unaccountedUnits.add(-stock.sold);
+    console.info(`${id}: ${inv.detail}`);
+    return stock;
+  });
+}
+
+export function verificationDone() {
+  verified.add(1);
+}
