@@ -1,0 +1,46 @@
+import calculateSlot from 'cluster-key-slot';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { commands } from '../../src/redis/commands.js';
+import { Keys } from '../../src/redis/keys.js';
+import { readScripts } from '../../src/redis/scripts.js';
+
+/**
+ * Redis Cluster readiness: every key one script touches must hash to one slot. A stand-in client
+ * records the KEYS each bound command would send (the scripts' declared key counts tell which
+ * arguments are keys).
+ */
+const numberOfKeys = new Map(readScripts().map((s) => [s.name, s.numberOfKeys]));
+const sent: { script: string; keys: string[] }[] = [];
+const recorder = new Proxy({}, {
+  get: (_, script: string) => (...args: (string | number)[]) => {
+    sent.push({ script, keys: args.slice(0, numberOfKeys.get(script)).map(String) });
+    return Promise.resolve([]);
+  },
+}) as unknown as Redis;
+
+describe('hash tags', () => {
+  it.each(['plain', 'with-dash_and_underscore', 'X'.repeat(64)])('every script call for product %s stays in one slot', async (productId) => {
+    sent.length = 0;
+    const k = new Keys('fs').product(productId);
+    await Promise.all([
+      commands.upsertProduct(recorder, k, 'n', 1, 'EUR', 1, '', '', '', 0, 0, 0),
+      commands.createHold(recorder, k, 'user', 1, 1000, 'key', Date.now()),
+      commands.releaseHold(recorder, k, '1', 'user'),
+      commands.expireHolds(recorder, k, 10),
+      commands.createOrder(recorder, k, '1', 'user', 1000),
+      commands.applyPayment(recorder, k, '1', { eventId: 'e', kind: 'succeeded', amount: 1, currency: 'EUR', fingerprint: 'f', payload: '{}' }),
+      commands.expireOrders(recorder, k, 10),
+      commands.markOrderPersisted(recorder, k, '1', '{}'),
+      commands.markEventPersisted(recorder, k, 'e', '{}'),
+      commands.auditProduct(recorder, k, false),
+      commands.collectEnded(recorder, k, 1000, 10),
+    ]);
+    expect(new Set(sent.map((s) => s.script))).toEqual(new Set(numberOfKeys.keys()));
+    for (const { script, keys } of sent) {
+      expect(keys, script).toHaveLength(numberOfKeys.get(script)!);
+      expect(new Set(keys.map((key) => calculateSlot(key))).size, script).toBe(1);
+      expect(keys.every((key) => key.startsWith(`fs:{p:${productId}}:`)), script).toBe(true);
+    }
+  });
+});
