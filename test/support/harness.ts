@@ -43,7 +43,9 @@ export async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
 
 /** A raw client with the engine's scripts, for asserting on Redis state directly. */
 export function rawRedis(url = inject('redisUrl')): Redis {
-  return defineScripts(new Redis(url, { maxRetriesPerRequest: 3 }));
+  const redis = new Redis(url, { maxRetriesPerRequest: 3 });
+  redis.on('error', () => {}); // tests that crash a Redis see the failures in their assertions
+  return defineScripts(redis);
 }
 
 export interface Harness {
