@@ -1,15 +1,17 @@
 /**
  * `npm run bench -- [flags]`: runs the sections in bench/sections against one engine process
- * (API + worker) and one plain Hono server, each in its own process, with autocannon in a third,
- * then writes bench/results/<date>.{json,md} and latest.md and prints the table.
+ * (API + worker), one plain Hono server and the row-lock baseline, each in its own process, with the
+ * load generators in others, then writes bench/results/<date>.{json,md,svg} and latest.{md,svg} and
+ * prints the table.
  */
 import { loadavg } from 'node:os';
 import { startEngineProcess, type EngineProcess } from '../loadtests/lib/engine-process.js';
 import { fmtMB } from './lib/format.js';
 import { parseOptions } from './lib/options.js';
 import { startPlainServer } from './lib/processes.js';
-import { localDate, machineInfo, renderMarkdown, writeResults, type BenchReport, type SectionReport } from './lib/report.js';
-import type { BenchContext, Section, SectionResult, Service } from './lib/types.js';
+import { localDate, machineInfo, writeResults, type BenchReport, type SectionReport } from './lib/report.js';
+import { startRowLockServer } from './lib/rowlock.js';
+import type { BenchContext, RowLockService, Section, SectionResult, Service } from './lib/types.js';
 import { SECTIONS } from './sections/index.js';
 
 const MAX_ENGINE_RSS_BYTES = 300e6;
@@ -71,12 +73,16 @@ async function main(): Promise<void> {
     log('starting the plain Hono server');
     return startPlainServer();
   });
-  const stopAll = () => Promise.allSettled([engine.started()?.then((e) => e.stop()), plain.started()?.then((p) => p.stop())]);
+  const rowlock = lazy<RowLockService>(() => {
+    log(`starting the row-lock baseline server (pool ${opts.rowlockPool})`);
+    return startRowLockServer(opts.rowlockPool);
+  });
+  const stopAll = () => Promise.allSettled([engine, plain, rowlock].map((s) => s.started()?.then((x) => x.stop())));
   process.once('SIGINT', () => {
     log('interrupted; stopping servers and cleaning up');
     void stopAll().then(() => process.exit(130));
   });
-  const ctx: BenchContext = { opts, engine: engine.get, plain: plain.get, log };
+  const ctx: BenchContext = { opts, engine: engine.get, plain: plain.get, rowlock: rowlock.get, log };
 
   const sections: SectionReport[] = [];
   try {
@@ -106,8 +112,7 @@ async function main(): Promise<void> {
     loadAverageAtEnd: loadavg(),
     sections,
   };
-  const markdown = renderMarkdown(report);
-  const files = await writeResults(report, markdown);
+  const { files, markdown } = await writeResults(report);
   process.stdout.write(`\n${markdown}\n`);
   log(`written: ${files.join(', ')}`);
 }

@@ -110,7 +110,8 @@ export class AppError extends Error {
 
   toProblem(instance?: string): Record<string, unknown> {
     return {
-      type: `https://flash-sale.dev/problems/${this.code.replaceAll('_', '-')}`,
+      // a URN: it names the problem type without promising a web page behind it
+      type: `urn:flash-sale:problem:${this.code}`,
       title: this.title,
       status: this.status,
       detail: this.detail,

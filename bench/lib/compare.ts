@@ -1,84 +1,108 @@
-import { fmtInt, fmtLatencies, fmtRatio } from './format.js';
+import { fmtInt, fmtLatencies, fmtRatio, fmtTimes } from './format.js';
 import { runLoad } from './processes.js';
 import { medianRun, summarize, unexpected, type RunSummary } from './summary.js';
 import type { BenchContext, LabeledRun, LoadSpec, Row, SectionResult } from './types.js';
 
-/** The request to send; the same one goes to the plain endpoint and to the engine. */
+/** The request to send to a target (the load options come from the bench options). */
 export type RequestShape = Omit<LoadSpec, 'url' | 'connections' | 'duration' | 'amount'>;
 
-type Target = 'plain' | 'engine';
+/** One server under load in a comparison. */
+export interface LoadTarget {
+  name: string;
+  url: string;
+  request: RequestShape;
+}
 
 export interface Comparison {
-  runs: Record<Target, RunSummary[]>;
-  median: Record<Target, RunSummary>;
-  /** engine req/s / plain req/s, medians */
-  ratio: number;
+  /** target names, in the order their runs alternate */
+  targets: string[];
+  runs: Record<string, RunSummary[]>;
+  median: Record<string, RunSummary>;
 }
 
 const fmtRun = (r: RunSummary) =>
   `${fmtInt(r.rps)} req/s, p50/p97.5/p99 ${fmtLatencies(r)}, non-2xx ${r.non2xx}, errors ${r.errors}`;
 
 /**
- * Warms both servers up, then alternates measured runs (plain, engine, plain, engine, ...) so that
- * background noise hits both alike. The plain server gets the same request on `/json`.
+ * Warms every target up, then alternates measured runs (a, b, a, b, ...) so that background noise on
+ * the machine hits all of them alike. Each run is autocannon in its own process.
  */
-export async function compareWithPlain(ctx: BenchContext, request: RequestShape, enginePath: string): Promise<Comparison> {
-  const [engine, plain] = await Promise.all([ctx.engine(), ctx.plain()]);
-  const urls: Record<Target, string> = { plain: `${plain.url}/json`, engine: `${engine.url}${enginePath}` };
+export async function compareAlternating(ctx: BenchContext, targets: LoadTarget[]): Promise<Comparison> {
   const { connections, warmup, duration, runs } = ctx.opts;
-  const load = async (target: Target, seconds: number) =>
-    summarize(await runLoad({ ...request, url: urls[target], connections, duration: seconds }));
+  const load = async (t: LoadTarget, seconds: number) =>
+    summarize(await runLoad({ ...t.request, url: t.url, connections, duration: seconds }));
 
   ctx.log(`  warm-up ${warmup} s each`);
-  for (const target of ['plain', 'engine'] as const) await load(target, warmup);
-  const measured: Record<Target, RunSummary[]> = { plain: [], engine: [] };
+  for (const t of targets) await load(t, warmup);
+  const measured: Record<string, RunSummary[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
   for (let i = 1; i <= runs; i++) {
-    for (const target of ['plain', 'engine'] as const) {
-      const r = await load(target, duration);
-      measured[target].push(r);
-      ctx.log(`  ${target} #${i}: ${fmtRun(r)}`);
+    for (const t of targets) {
+      const r = await load(t, duration);
+      measured[t.name]!.push(r);
+      ctx.log(`  ${t.name} #${i}: ${fmtRun(r)}`);
     }
   }
-  const median = { plain: medianRun(measured.plain), engine: medianRun(measured.engine) };
-  return { runs: measured, median, ratio: median.engine.rps / median.plain.rps };
+  const median = Object.fromEntries(targets.map((t) => [t.name, medianRun(measured[t.name]!)]));
+  return { targets: targets.map((t) => t.name), runs: measured, median };
+}
+
+/** The engine against the plain Hono endpoint, which gets the same request on `/json`. */
+export async function compareWithPlain(ctx: BenchContext, request: RequestShape, enginePath: string): Promise<Comparison> {
+  const [engine, plain] = await Promise.all([ctx.engine(), ctx.plain()]);
+  return compareAlternating(ctx, [
+    { name: 'plain', url: `${plain.url}/json`, request },
+    { name: 'engine', url: `${engine.url}${enginePath}`, request },
+  ]);
 }
 
 export interface ComparisonTargets {
-  /** the status every engine response should have */
+  /** the target measured (default `engine`) and the one it is measured against (default `plain`) */
+  subject?: string;
+  baseline?: string;
+  /** the status every response of the subject should have */
   expectedStatus: number;
-  /** engine req/s must be at least this times plain's */
+  /** the same for the baseline (default 201) */
+  baselineStatus?: number;
+  /** subject req/s must be at least this times the baseline's */
   minRatio: number;
-  /** engine p99 must be at most this, in ms */
+  /** subject p99 must be at most this, in ms */
   maxP99Ms?: number;
+  /** heading of this comparison's bars in the chart */
+  chartTitle: string;
 }
 
-/** The summary rows and the detail runs of a comparison. */
+/** The summary rows, the detail runs and the chart bars of a comparison. */
 export function comparisonResult(c: Comparison, t: ComparisonTargets, notes: string[] = []): SectionResult {
-  const { plain, engine } = c.median;
-  const n = c.runs.engine.length;
+  const subjectName = t.subject ?? 'engine';
+  const baselineName = t.baseline ?? 'plain';
+  const subject = c.median[subjectName]!;
+  const baseline = c.median[baselineName]!;
+  const ratio = subject.rps / baseline.rps;
+  const n = c.runs[subjectName]!.length;
   const rows: Row[] = [
     {
-      metric: `req/s (median of ${n})`,
-      value: fmtInt(engine.rps),
-      baseline: fmtInt(plain.rps),
-      ratio: fmtRatio(c.ratio),
-      target: `≥ ${t.minRatio.toFixed(2)}× plain`,
-      pass: c.ratio >= t.minRatio,
+      metric: `req/s (median of ${n}), ${subjectName} vs ${baselineName}`,
+      value: fmtInt(subject.rps),
+      baseline: fmtInt(baseline.rps),
+      ratio: fmtRatio(ratio),
+      target: `≥ ${fmtTimes(t.minRatio)} ${baselineName}`,
+      pass: ratio >= t.minRatio,
     },
     {
       metric: 'latency p50 / p97.5 / p99 (medians)',
-      value: fmtLatencies(engine),
-      baseline: fmtLatencies(plain),
-      ...(t.maxP99Ms === undefined ? {} : { target: `p99 ≤ ${t.maxP99Ms} ms`, pass: engine.p99 <= t.maxP99Ms }),
+      value: fmtLatencies(subject),
+      baseline: fmtLatencies(baseline),
+      ...(t.maxP99Ms === undefined ? {} : { target: `p99 ≤ ${t.maxP99Ms} ms`, pass: subject.p99 <= t.maxP99Ms }),
     },
     {
       metric: `responses ≠ ${t.expectedStatus} + errors (all runs)`,
-      value: `${fmtInt(unexpected(engine, t.expectedStatus))} of ${fmtInt(engine.requests)}`,
-      baseline: `${fmtInt(unexpected(plain, 201))} of ${fmtInt(plain.requests)}`,
+      value: `${fmtInt(unexpected(subject, t.expectedStatus))} of ${fmtInt(subject.requests)}`,
+      baseline: `${fmtInt(unexpected(baseline, t.baselineStatus ?? 201))} of ${fmtInt(baseline.requests)}`,
     },
   ];
-  const runs: LabeledRun[] = c.runs.engine.flatMap((_, i) =>
-    (['plain', 'engine'] as const).map((target) => ({ label: `${target} #${i + 1}`, ...c.runs[target][i]! })),
+  const runs: LabeledRun[] = c.runs[subjectName]!.flatMap((_, i) =>
+    c.targets.map((name) => ({ label: `${name} #${i + 1}`, ...c.runs[name]![i]! })),
   );
-  return { rows, runs, notes, raw: c };
+  const chart = [{ title: t.chartTitle, bars: c.targets.map((name) => ({ label: name, rps: c.median[name]!.rps, p99: c.median[name]!.p99 })) }];
+  return { rows, runs, notes, chart, raw: { ...c, ratio } };
 }

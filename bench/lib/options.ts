@@ -16,11 +16,18 @@ export interface BenchOptions {
   memoryHolds: number;
   /** connections used to create the memory-measurement holds */
   memoryConnections: number;
+  /** Postgres pool size of the row-lock baseline server */
+  rowlockPool: number;
+  /** pending orders whose payment webhooks the checkout section fires */
+  webhookOrders: number;
+  /** seconds per load scenario instead of each one's fixed bench size */
+  scenarioDuration: number | undefined;
 }
 
 const USAGE = `usage: npm run bench -- [--duration 10] [--warmup 3] [--connections 100] [--runs 3]
-                       [--only holds,soldout,memory] [--users 10000]
-                       [--memory-holds 100000] [--memory-connections 200]`;
+                       [--only holds,soldout,rowlock,checkout,memory,scenarios] [--users 10000]
+                       [--memory-holds 100000] [--memory-connections 200] [--rowlock-pool 10]
+                       [--webhook-orders 10000] [--scenario-duration S]`;
 
 const positive = (name: string, raw: string): number => {
   const n = Number(raw);
@@ -41,6 +48,9 @@ export function parseOptions(argv: string[], sectionNames: string[]): BenchOptio
       users: { type: 'string', default: '10000' },
       'memory-holds': { type: 'string', default: '100000' },
       'memory-connections': { type: 'string', default: '200' },
+      'rowlock-pool': { type: 'string', default: '10' },
+      'webhook-orders': { type: 'string', default: '10000' },
+      'scenario-duration': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -60,5 +70,8 @@ export function parseOptions(argv: string[], sectionNames: string[]): BenchOptio
     users: Math.round(positive('users', values.users)),
     memoryHolds: Math.round(positive('memory-holds', values['memory-holds'])),
     memoryConnections: Math.round(positive('memory-connections', values['memory-connections'])),
+    rowlockPool: Math.round(positive('rowlock-pool', values['rowlock-pool'])),
+    webhookOrders: Math.round(positive('webhook-orders', values['webhook-orders'])),
+    scenarioDuration: values['scenario-duration'] === undefined ? undefined : positive('scenario-duration', values['scenario-duration']),
   };
 }

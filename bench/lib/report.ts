@@ -3,6 +3,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
+import { renderChart } from './chart.js';
 import { fmtInt } from './format.js';
 import type { BenchOptions } from './options.js';
 import type { SectionResult } from './types.js';
@@ -72,7 +73,8 @@ const table = (head: string[], rows: (string | undefined)[][]) =>
 const mark = (pass: boolean | undefined) => (pass === undefined ? '' : pass ? '✓' : '✗');
 const loads = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
 
-export function renderMarkdown(r: BenchReport): string {
+/** Renders the report; `chartFile` is the SVG next to the markdown file. */
+export function renderMarkdown(r: BenchReport, chartFile: string): string {
   const m = r.machine;
   const o = r.options;
   const summary = r.sections.flatMap((s) =>
@@ -91,10 +93,13 @@ export function renderMarkdown(r: BenchReport): string {
     `# Benchmark ${r.date}`,
     '',
     `${m.cpuModel}, ${m.cores} cores, ${m.totalMemoryGiB} GiB, ${m.os}; Node ${m.nodeVersion}, Redis ${m.redisVersion}, Postgres ${m.postgresVersion}.`,
-    `Load average (1/5/15 min) at start ${loads(m.loadAverageAtStart)}, at end ${loads(r.loadAverageAtEnd)}; the engine, the plain server and autocannon share the machine.`,
+    `Load average (1/5/15 min) at start ${loads(m.loadAverageAtStart)}, at end ${loads(r.loadAverageAtEnd)}; ` +
+      'the servers (engine, plain, row-lock) and the load generators share the machine.',
     `Options: ${o.connections} connections, ${o.runs} × ${o.duration} s runs per target after ${o.warmup} s warm-up, ${fmtInt(o.users)} users, ` +
-      `${fmtInt(o.memoryHolds)} holds per memory run (${o.memoryConnections} connections).`,
+      `${fmtInt(o.memoryHolds)} holds per memory run (${o.memoryConnections} connections), row-lock pool ${o.rowlockPool}, ` +
+      `${fmtInt(o.webhookOrders)} orders in the webhook phase.`,
     '',
+    ...(r.sections.some((s) => s.result?.chart?.length) ? [`![chart](${chartFile})`, ''] : []),
     table(['Section', 'Metric', 'Engine', 'Baseline / basis', 'Ratio', 'Target', ''], summary),
     '',
     '## Runs',
@@ -105,14 +110,30 @@ export function renderMarkdown(r: BenchReport): string {
   ].join('\n');
 }
 
-/** Writes results/<date>.json, results/<date>.md and results/latest.md; returns the paths. */
-export async function writeResults(r: BenchReport, markdown: string): Promise<string[]> {
+/** The chart of every section's bars. */
+export const renderSvg = (r: BenchReport): string =>
+  renderChart(
+    r.sections.flatMap((s) => s.result?.chart ?? []),
+    `Flash-sale engine benchmark, ${r.date}`,
+    `${r.machine.cpuModel}, ${r.machine.cores} cores; ${r.options.connections} connections, medians of ${r.options.runs} × ${r.options.duration} s runs; ` +
+      'load generators on the same machine',
+  );
+
+/**
+ * Writes results/<date>.{json,md,svg} and results/latest.{md,svg} (each markdown file shows the chart
+ * next to it); returns the paths and the latest markdown.
+ */
+export async function writeResults(r: BenchReport): Promise<{ files: string[]; markdown: string }> {
   await mkdir(RESULTS_DIR, { recursive: true });
+  const svg = renderSvg(r);
+  const markdown = renderMarkdown(r, 'latest.svg');
   const files: [string, string][] = [
     [`${r.date}.json`, `${JSON.stringify(r, null, 2)}\n`],
-    [`${r.date}.md`, markdown],
+    [`${r.date}.md`, renderMarkdown(r, `${r.date}.svg`)],
+    [`${r.date}.svg`, svg],
     ['latest.md', markdown],
+    ['latest.svg', svg],
   ];
   await Promise.all(files.map(([name, text]) => writeFile(RESULTS_DIR + name, text)));
-  return files.map(([name]) => `bench/results/${name}`);
+  return { files: files.map(([name]) => `bench/results/${name}`), markdown };
 }

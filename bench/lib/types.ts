@@ -26,11 +26,24 @@ export interface Service {
   stop(): Promise<void>;
 }
 
+/** The row-lock baseline server (`bench/rowlock-server.ts`) with its own database. */
+export interface RowLockService extends Service {
+  /** the HS256 secret its JWT verification uses */
+  jwtSecret: string;
+  /** pool size of its Postgres connection pool */
+  poolSize: number;
+  /** inserts a product with this stock; returns its id */
+  createProduct(stock: number): Promise<string>;
+  /** the product's stock and the holds made on it */
+  ledger(productId: string): Promise<{ stock: number; holds: number; heldQty: number }>;
+}
+
 /** What every section gets: options, shared servers (started on first use), a progress logger. */
 export interface BenchContext {
   opts: BenchOptions;
   engine(): Promise<EngineProcess>;
   plain(): Promise<Service>;
+  rowlock(): Promise<RowLockService>;
   log(message: string): void;
 }
 
@@ -48,10 +61,27 @@ export interface LabeledRun extends RunSummary {
   label: string;
 }
 
+/** One bar of the chart: a target or scenario with its throughput and p99 latency. */
+export interface ChartBar {
+  label: string;
+  /** requests (or flows, webhooks) per second */
+  rps: number;
+  /** ms */
+  p99: number;
+}
+
+/** Bars drawn together under one heading (e.g. engine and plain of one comparison). */
+export interface ChartGroup {
+  title: string;
+  bars: ChartBar[];
+}
+
 export interface SectionResult {
   rows: Row[];
   /** individual load runs, listed in the detail table */
   runs?: LabeledRun[];
+  /** bars for results/<date>.svg */
+  chart?: ChartGroup[];
   notes?: string[];
   /** everything measured, for the JSON file */
   raw: unknown;

@@ -21,7 +21,7 @@ export const holdsSection: Section = {
       },
       '/api/holds',
     );
-    return comparisonResult(c, { expectedStatus: 201, minRatio: 0.5, maxP99Ms: 10 }, [
+    return comparisonResult(c, { expectedStatus: 201, minRatio: 0.5, maxP99Ms: 10, chartTitle: 'holds, hot product' }, [
       `holds: stock 10,000,000, no per-user limit, ${fmtInt(ctx.opts.users)} users round robin, a UUID Idempotency-Key per request; ` +
         `the plain endpoint gets the same requests on /json.`,
     ]);

@@ -1,7 +1,10 @@
 import type { Section } from '../lib/types.js';
+import { checkoutSection } from './checkout.js';
 import { holdsSection } from './holds.js';
 import { memorySection } from './memory.js';
+import { rowLockSection } from './rowlock.js';
+import { scenariosSection } from './scenarios.js';
 import { soldOutSection } from './soldout.js';
 
 /** Every section, in the order they run. Add a new one here (see bench/README.md). */
-export const SECTIONS: Section[] = [holdsSection, soldOutSection, memorySection];
+export const SECTIONS: Section[] = [holdsSection, soldOutSection, rowLockSection, memorySection, checkoutSection, scenariosSection];

@@ -19,7 +19,7 @@ export const soldOutSection: Section = {
       },
       '/api/holds',
     );
-    return comparisonResult(c, { expectedStatus: 409, minRatio: 0.75 }, [
+    return comparisonResult(c, { expectedStatus: 409, minRatio: 0.75, chartTitle: 'holds, sold out (409)' }, [
       'soldout: stock 0, no Idempotency-Key; every engine answer should be 409 insufficient_stock.',
     ]);
   },
