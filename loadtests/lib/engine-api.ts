@@ -1,4 +1,5 @@
 import type { HoldView } from '../../src/engine/holds.js';
+import type { OrderView } from '../../src/engine/orders.js';
 import type { StockBreakdown } from '../../src/engine/products.js';
 import { ApiClient, StepError, type ApiResponse } from './api-client.js';
 import { paymentSignature, type Credentials } from './auth.js';
@@ -9,21 +10,7 @@ import type { OrderStatus, PaymentEventType, ProductTemplate } from './scenario-
  * normal for it (anything else counts as unexpected). Shapes follow SPEC.md.
  */
 
-export type { HoldView, StockBreakdown };
-
-export interface OrderView {
-  id: string;
-  hold_id: string;
-  product_id: string;
-  user_id: string;
-  qty: number;
-  unit_price_minor: number;
-  total_minor: number;
-  currency: string;
-  status: OrderStatus;
-  created_at: string;
-  payment_due_at: string;
-}
+export type { HoldView, OrderView, StockBreakdown };
 
 export interface AdminProductView {
   id: string;

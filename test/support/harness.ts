@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { inject } from 'vitest';
+import { dropPrefix } from '../../loadtests/lib/engine-process.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { signJwt } from '../../src/http/jwt.js';
 import { createLogger } from '../../src/logger.js';
@@ -31,15 +32,7 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   };
 }
 
-/** Deletes every key under a prefix (only keys this test created). */
-export async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
-}
+export { dropPrefix };
 
 /** A raw client with the engine's scripts, for asserting on Redis state directly. */
 export function rawRedis(url = inject('redisUrl')): Redis {
