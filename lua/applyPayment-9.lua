@@ -36,6 +36,8 @@ local h = parseHold(rec)
 local now = nowMs()
 local o = loadOrder(K.orders, seq)
 local ev = { fp = fp, kind = kind, payload = ARGV[7], at = now }
+-- the event is remembered for the retention period, then dropped (Postgres keeps it)
+rcall('RPUSH', K.ended, 'e' .. eventId .. ':' .. now)
 
 local expectedTotal = o and o.total or h.price * h.qty
 local expectedCurrency = o and o.currency or rcall('HGET', K.product, 'currency')

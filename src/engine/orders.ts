@@ -4,7 +4,7 @@ import { formatId, parseId } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
 import type { Changes, Persistence } from './persistence.js';
 import type { OrderRecord, OrderStatus } from './records.js';
-import { toDomainError } from './script-codes.js';
+import { ScriptCode, toDomainError } from './script-codes.js';
 
 export interface OrderView {
   id: string;
@@ -61,7 +61,12 @@ export class Orders {
     const ref = parseId('h', holdId);
     if (!ref) throw new AppError('hold_not_found');
     const reply = await commands.createOrder(this.ctx.redis, this.ctx.keys.product(ref.productId), ref.seq, userId, this.ctx.config.PAYMENT_TTL_MS);
-    if (Array.isArray(reply)) throw toDomainError(reply);
+    if (Array.isArray(reply)) {
+      // a hold whose records Redis has dropped after their retention may still have its order in Postgres
+      const archived = reply[0] === ScriptCode.HoldNotFound ? await this.fromPostgres(formatId('o', ref), userId) : null;
+      if (archived) return { order: archived, created: false };
+      throw toDomainError(reply);
+    }
     const { created, order, changes } = JSON.parse(String(reply)) as { created: boolean; order: OrderRecord; changes: Changes };
     if (created) {
       this.ctx.expiry.schedule('expire-orders', ref.productId, order.due);
@@ -81,8 +86,16 @@ export class Orders {
       if (o.user !== userId) throw new AppError('order_not_found');
       return orderView(ref.productId, ref.seq, o);
     }
-    const [row] = await this.ctx.sql<OrderRow[]>`SELECT * FROM orders WHERE id = ${orderId} AND user_id = ${userId}`;
-    if (!row) throw new AppError('order_not_found');
+    const order = await this.fromPostgres(orderId, userId);
+    if (!order) throw new AppError('order_not_found');
+    return order;
+  }
+
+  private async fromPostgres(orderId: string, userId: string): Promise<OrderView | null> {
+    const [row] = await this.ctx.sql<OrderRow[]>`
+      SELECT id, hold_id, user_id, product_id, qty, unit_price_minor, total_minor, currency, status, created_at, payment_due_at
+      FROM orders WHERE id = ${orderId} AND user_id = ${userId}`;
+    if (!row) return null;
     return {
       ...row,
       unit_price_minor: Number(row.unit_price_minor),

@@ -21,6 +21,10 @@ export interface PaymentOutcome {
   order_status: OrderRecord['status'] | null;
 }
 
+interface EventRow {
+  event_id: string;
+}
+
 /** What makes two deliveries "the same event": its content, not its JSON formatting. */
 function fingerprint(e: PaymentEvent): string {
   return JSON.stringify([e.type, e.hold_id, e.order_id ?? null, e.amount_minor, e.currency]);
@@ -44,6 +48,10 @@ export class Payments {
       eventId: e.event_id, kind, amount: e.amount_minor, currency: e.currency, fingerprint: fingerprint(e), payload,
     });
     if (Array.isArray(reply)) {
+      if (reply[0] === ScriptCode.HoldNotFound && (await this.seenInPostgres(e.event_id))) {
+        // a late redelivery after Redis dropped the hold and its events: Postgres remembers the event
+        return { result: 'duplicate', order_id: null, order_status: null };
+      }
       if (reply[0] === ScriptCode.AmountMismatch) {
         await this.persistence.enqueue(ref.productId, { orders: {}, events: { [e.event_id]: 'amount_mismatch' } });
         this.ctx.logger.warn({ eventId: e.event_id, holdId: e.hold_id }, 'payment amount mismatch');
@@ -54,5 +62,10 @@ export class Payments {
     await this.persistence.enqueue(ref.productId, changes);
     if (result !== 'duplicate') this.ctx.logger.info({ eventId: e.event_id, type: e.type, orderId, result, status: order?.status }, 'payment event');
     return { result, order_id: order ? orderId : null, order_status: order?.status ?? null };
+  }
+
+  private async seenInPostgres(eventId: string): Promise<boolean> {
+    const rows = await this.ctx.sql<EventRow[]>`SELECT event_id FROM payment_events WHERE event_id = ${eventId}`;
+    return rows.length > 0;
   }
 }

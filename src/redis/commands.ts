@@ -38,5 +38,5 @@ export const commands = {
   auditProduct: (r: Redis, k: ProductKeys, repair: boolean) => r.auditProduct(k.product, k.holds, k.orders, repair ? 1 : 0),
 
   collectEnded: (r: Redis, k: ProductKeys, retentionMs: number, batch: number) =>
-    r.collectEnded(k.ended, k.holds, k.orders, k.outbox, retentionMs, batch),
+    r.collectEnded(k.ended, k.holds, k.orders, k.outbox, k.events, k.eventOutbox, retentionMs, batch),
 };

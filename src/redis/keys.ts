@@ -45,7 +45,7 @@ export interface ProductKeys {
   orders: string;
   /** list: order seqs in payment-deadline order */
   orderQueue: string;
-  /** list: "<kind><seq>" of ended records waiting for their retention to pass */
+  /** list: "<h|o><seq>:<ms>" / "e<event id>:<ms>" of ended records waiting for their retention to pass */
   ended: string;
   /** hash: event id -> fingerprint and result of a payment event */
   events: string;
