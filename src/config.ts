@@ -31,6 +31,10 @@ const schema = z.object({
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEV_SECRETS.ADMIN_TOKEN),
   WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').default(DEV_SECRETS.WEBHOOK_SECRET),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Requests per second per customer on the customer API (per API process; 0 = no limit). */
+  RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(20),
+  /** Requests a customer may send at once before the rate applies. */
+  RATE_LIMIT_BURST: positiveInt.default(40),
   /** How long a worker's job lock lasts; a killed worker's job is retried by another after about this long. */
   JOB_LOCK_MS: positiveInt.min(1000).default(30_000),
   /** Redis command timeout: a request fails with 503 after this, never hangs. */

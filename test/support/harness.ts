@@ -79,6 +79,8 @@ export async function startHarness(env: Record<string, string> = {}, opts: Harne
     ADMIN_TOKEN,
     WEBHOOK_SECRET,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // tests drive many requests per customer; the limiter has its own test
+    RATE_LIMIT_PER_SECOND: '0',
     ...env,
   });
   const runtime = await startRuntime(config, createLogger(config.LOG_LEVEL), { api: opts.api ?? true, worker: opts.worker ?? true });

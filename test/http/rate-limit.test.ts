@@ -1,0 +1,33 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../support/harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ RATE_LIMIT_PER_SECOND: '5', RATE_LIMIT_BURST: '10' });
+});
+afterAll(async () => h?.close());
+
+describe('per-customer rate limit', () => {
+  it('lets a burst through, then answers 429 rate_limited with Retry-After, without touching stock', async () => {
+    const pid = await h.createProduct({ stock: 100 });
+    const token = h.token('eager-bot');
+    const statuses = [];
+    for (let i = 0; i < 15; i++) {
+      const res = await h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 1 } });
+      statuses.push(res.status);
+      if (res.status === 429) {
+        expect(res.headers.get('retry-after')).toBe('1');
+        expect(res.headers.get('content-type')).toBe('application/problem+json');
+        expect(((await res.json()) as { code: string }).code).toBe('rate_limited');
+      }
+    }
+    expect(statuses.filter((s) => s === 201)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(5);
+    expect(await h.stock(pid)).toMatchObject({ available: 90, held: 10 });
+    // other customers are not affected
+    expect((await h.request('POST', '/api/holds', { token: h.token('patient'), body: { product_id: pid, qty: 1 } })).status).toBe(201);
+    // and the bucket refills at the configured rate
+    await new Promise((r) => setTimeout(r, 450));
+    expect((await h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 1 } })).status).toBe(201);
+  });
+});
