@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { Cluster } from 'ioredis';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { devSecretsInUse, type Config } from './config.js';
@@ -11,7 +12,7 @@ import { createApp } from './http/app.js';
 import { ExpiryScheduler } from './jobs/expiry-scheduler.js';
 import { Queues } from './jobs/queues.js';
 import { startWorkers, type Workers } from './jobs/worker.js';
-import { createRedis } from './redis/client.js';
+import { createRedis, type RedisClient } from './redis/client.js';
 import { Keys } from './redis/keys.js';
 
 export interface RuntimeOptions {
@@ -31,13 +32,15 @@ export interface Runtime {
  * BullMQ jobs and holds live in Redis: under eviction they would vanish silently. Production refuses
  * to start on such a Redis; development warns.
  */
-async function checkEvictionPolicy(config: Config, redis: import('ioredis').Redis, logger: Logger): Promise<void> {
-  const reply = (await redis.config('GET', 'maxmemory-policy').catch(() => [])) as string[];
-  const policy = reply[1];
-  if (policy === undefined || policy === 'noeviction') return;
-  const msg = `Redis maxmemory-policy is "${policy}"; it must be "noeviction" or holds and jobs can be lost`;
-  if (config.NODE_ENV === 'production') throw new Error(msg);
-  logger.warn(msg);
+async function checkEvictionPolicy(config: Config, redis: RedisClient, logger: Logger): Promise<void> {
+  for (const node of redis instanceof Cluster ? redis.nodes('master') : [redis]) {
+    const reply = (await node.config('GET', 'maxmemory-policy').catch(() => [])) as string[];
+    const policy = reply[1];
+    if (policy === undefined || policy === 'noeviction') continue;
+    const msg = `Redis maxmemory-policy is "${policy}"; it must be "noeviction" or holds and jobs can be lost`;
+    if (config.NODE_ENV === 'production') throw new Error(msg);
+    logger.warn(msg);
+  }
 }
 
 /** Connects everything, migrates, loads products, and starts the API and/or the worker. */

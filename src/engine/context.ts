@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
@@ -9,7 +9,7 @@ import type { Keys } from '../redis/keys.js';
 /** What every engine system works with; built once per process (or per test) by `createEngine`. */
 export interface EngineContext {
   config: Config;
-  redis: Redis;
+  redis: RedisClient;
   sql: Sql;
   keys: Keys;
   queues: Queues;

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import type { Logger } from 'pino';
 import { JOBS, QUEUES, type JobName, type JobPayload, type QueueName } from './catalog.js';
 
@@ -7,7 +7,7 @@ import { JOBS, QUEUES, type JobName, type JobPayload, type QueueName } from './c
 export class Queues {
   readonly byName: Record<QueueName, Queue>;
 
-  constructor(connection: Redis, prefix: string, logger: Logger) {
+  constructor(connection: RedisClient, prefix: string, logger: Logger) {
     const make = (name: QueueName) => {
       const queue = new Queue(name, { connection, prefix, skipWaitingForReady: true });
       queue.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'queue connection error'));

@@ -1,5 +1,5 @@
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import type { Engine } from '../engine/engine.js';
 import { JOBS, QUEUES, type JobName, type JobPayload, type QueueName } from './catalog.js';
 
@@ -24,15 +24,27 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** How long shutdown waits for workers to finish their jobs and close. */
+const CLOSE_GRACE_MS = 10_000;
+
+/** True when `work` settled within `ms`. */
+function within(ms: number, work: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([work.then(() => true), timeout]).finally(() => clearTimeout(timer));
+}
+
 export interface Workers {
   close(): Promise<void>;
 }
 
 /** Starts one BullMQ worker per queue and registers the periodic sweep. */
-export async function startWorkers(engine: Engine, connection: Redis): Promise<Workers> {
+export async function startWorkers(engine: Engine, connection: RedisClient): Promise<Workers> {
   const { config, keys, queues, logger } = engine.ctx;
   const table = handlers(engine);
-  const process = async (job: Job) => {
+  const processJob = async (job: Job) => {
     const name = job.name as JobName;
     const spec = JOBS[name];
     if (!spec) throw new Error(`unknown job ${job.name}`);
@@ -41,7 +53,7 @@ export async function startWorkers(engine: Engine, connection: Redis): Promise<W
   };
   const concurrency: Record<QueueName, number> = { expiry: 4, persist: 8 };
   const workers = (Object.values(QUEUES) as QueueName[]).map((queue) => {
-    const worker = new Worker(queue, process, {
+    const worker = new Worker(queue, processJob, {
       connection,
       prefix: keys.queuePrefix,
       concurrency: concurrency[queue],
@@ -59,7 +71,12 @@ export async function startWorkers(engine: Engine, connection: Redis): Promise<W
   );
   return {
     close: async () => {
-      await Promise.all(workers.map((w) => w.close()));
+      if (await within(CLOSE_GRACE_MS, Promise.all(workers.map((w) => w.close())))) return;
+      // A worker that cannot close (its blocking connection can stay wedged after a Redis restart) is cut
+      // off, and shutdown goes on even if that hangs too: a job it still held is taken over by another
+      // worker once its lock expires, and every job is idempotent.
+      logger.warn({ graceMs: CLOSE_GRACE_MS }, 'workers did not close in time; disconnecting them');
+      await within(2_000, Promise.all(workers.map((w) => w.disconnect().catch(() => undefined))));
     },
   };
 }

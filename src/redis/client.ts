@@ -1,5 +1,8 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { defineScripts } from './scripts.js';
+
+/** One Redis, or a Redis Cluster (REDIS_URL lists several nodes, comma-separated). */
+export type RedisClient = Redis | Cluster;
 
 export interface RedisClientOptions {
   url: string;
@@ -13,17 +16,29 @@ export interface RedisClientOptions {
  * A client for the hot path fails fast while Redis is away (no offline queue, one retry, a command
  * timeout), so requests answer 503 at once instead of hanging; it reconnects by itself.
  */
-export function createRedis(opts: RedisClientOptions): Redis {
-  const redis = opts.forQueue
-    ? new Redis(opts.url, { maxRetriesPerRequest: null, connectionName: opts.name, lazyConnect: true })
-    : new Redis(opts.url, {
+export function createRedis(opts: RedisClientOptions): RedisClient {
+  const options: RedisOptions = opts.forQueue
+    ? { maxRetriesPerRequest: null, connectionName: opts.name }
+    : {
         commandTimeout: opts.commandTimeoutMs,
         maxRetriesPerRequest: 1,
         enableOfflineQueue: false,
         connectionName: opts.name,
-        lazyConnect: true,
         retryStrategy: (times) => Math.min(50 * times, 1000),
-      });
+      };
+  const urls = opts.url.split(',').map((u) => u.trim());
+  const redis: RedisClient =
+    urls.length > 1
+      ? new Cluster(
+          urls.map((u) => ({ host: new URL(u).hostname, port: Number(new URL(u).port || 6379) })),
+          {
+            lazyConnect: true,
+            enableOfflineQueue: options.enableOfflineQueue ?? true,
+            clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+            redisOptions: { ...options, password: decodeURIComponent(new URL(urls[0]!).password) || undefined },
+          },
+        )
+      : new Redis(opts.url, { ...options, lazyConnect: true });
   // connection errors are reported through readiness and request failures; do not crash on them
   redis.on('error', () => {});
   return defineScripts(redis);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 import { IDEMPOTENCY_BUCKET_MS, type ProductKeys } from './keys.js';
 
 type Arg = string | number;
@@ -8,35 +8,35 @@ type Arg = string | number;
  * product's keys to a script call.
  */
 export const commands = {
-  upsertProduct: (r: Redis, k: ProductKeys, ...args: Arg[]) => r.upsertProduct(k.product, ...args),
+  upsertProduct: (r: RedisClient, k: ProductKeys, ...args: Arg[]) => r.upsertProduct(k.product, ...args),
 
-  createHold(r: Redis, k: ProductKeys, userId: string, qty: number, ttlMs: number, idempotencyKey: string, nowMs: number) {
+  createHold(r: RedisClient, k: ProductKeys, userId: string, qty: number, ttlMs: number, idempotencyKey: string, nowMs: number) {
     const [prev, cur, next] = k.holdIdempotency(nowMs);
     return r.createHold(k.product, k.used, k.holds, k.holdQueue, prev, cur, next,
       userId, qty, ttlMs, idempotencyKey, IDEMPOTENCY_BUCKET_MS, Math.floor(nowMs / IDEMPOTENCY_BUCKET_MS));
   },
 
-  releaseHold: (r: Redis, k: ProductKeys, seq: string, userId: string) => r.releaseHold(k.product, k.used, k.holds, seq, userId),
+  releaseHold: (r: RedisClient, k: ProductKeys, seq: string, userId: string) => r.releaseHold(k.product, k.used, k.holds, seq, userId),
 
-  expireHolds: (r: Redis, k: ProductKeys, batch: number) =>
+  expireHolds: (r: RedisClient, k: ProductKeys, batch: number) =>
     r.expireHolds(k.product, k.used, k.holds, k.holdQueue, k.ended, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, batch),
 
-  createOrder: (r: Redis, k: ProductKeys, seq: string, userId: string, paymentTtlMs: number) =>
+  createOrder: (r: RedisClient, k: ProductKeys, seq: string, userId: string, paymentTtlMs: number) =>
     r.createOrder(k.product, k.used, k.holds, k.orders, k.orderQueue, k.deferred, k.events, k.outbox, k.eventOutbox, seq, userId, paymentTtlMs),
 
-  applyPayment: (r: Redis, k: ProductKeys, seq: string, e: { eventId: string; kind: string; amount: number; currency: string; fingerprint: string; payload: string }) =>
+  applyPayment: (r: RedisClient, k: ProductKeys, seq: string, e: { eventId: string; kind: string; amount: number; currency: string; fingerprint: string; payload: string }) =>
     r.applyPayment(k.product, k.used, k.holds, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended,
       seq, e.eventId, e.kind, e.amount, e.currency, e.fingerprint, e.payload),
 
-  expireOrders: (r: Redis, k: ProductKeys, batch: number) =>
+  expireOrders: (r: RedisClient, k: ProductKeys, batch: number) =>
     r.expireOrders(k.product, k.used, k.orders, k.orderQueue, k.ended, k.outbox, batch),
 
-  markOrderPersisted: (r: Redis, k: ProductKeys, seq: string, record: string) => r.markPersisted(k.orders, k.outbox, seq, record),
+  markOrderPersisted: (r: RedisClient, k: ProductKeys, seq: string, record: string) => r.markPersisted(k.orders, k.outbox, seq, record),
 
-  markEventPersisted: (r: Redis, k: ProductKeys, eventId: string, record: string) => r.markPersisted(k.events, k.eventOutbox, eventId, record),
+  markEventPersisted: (r: RedisClient, k: ProductKeys, eventId: string, record: string) => r.markPersisted(k.events, k.eventOutbox, eventId, record),
 
-  auditProduct: (r: Redis, k: ProductKeys, repair: boolean) => r.auditProduct(k.product, k.holds, k.orders, repair ? 1 : 0),
+  auditProduct: (r: RedisClient, k: ProductKeys, repair: boolean) => r.auditProduct(k.product, k.holds, k.orders, repair ? 1 : 0),
 
-  collectEnded: (r: Redis, k: ProductKeys, retentionMs: number, batch: number) =>
+  collectEnded: (r: RedisClient, k: ProductKeys, retentionMs: number, batch: number) =>
     r.collectEnded(k.ended, k.holds, k.orders, k.outbox, k.events, k.eventOutbox, retentionMs, batch),
 };

@@ -69,9 +69,12 @@ export class Keys {
     return `${this.prefix}:products`;
   }
 
-  /** BullMQ queue prefix: the deployment's prefix, so tests and deployments can share one Redis. */
+  /**
+   * BullMQ queue prefix: the deployment's prefix (tests and deployments can share one Redis), with a
+   * hash tag so every key of a queue shares one Redis Cluster slot, as BullMQ's scripts require.
+   */
   get queuePrefix(): string {
-    return `${this.prefix}:q`;
+    return `${this.prefix}:{q}`;
   }
 
   product(productId: string): ProductKeys {

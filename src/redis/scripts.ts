@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { RedisClient } from './client.js';
 
 const LUA_DIR = fileURLToPath(new URL('../../lua/', import.meta.url));
 
@@ -51,7 +52,7 @@ export function readScripts(): ScriptSource[] {
 let cached: ScriptSource[] | undefined;
 
 /** Defines every script on a client once; ioredis then sends EVALSHA and falls back on NOSCRIPT. */
-export function defineScripts(redis: Redis): Redis {
+export function defineScripts<C extends RedisClient>(redis: C): C {
   cached ??= readScripts();
   for (const s of cached) redis.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
   return redis;

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import { dropPrefix } from '../../loadtests/lib/engine-process.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { signJwt } from '../../src/http/jwt.js';
 import { createLogger } from '../../src/logger.js';
-import { defineScripts } from '../../src/redis/scripts.js';
+import { createRedis, type RedisClient } from '../../src/redis/client.js';
 import { startRuntime, type Runtime } from '../../src/runtime.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -34,11 +33,9 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
 
 export { dropPrefix };
 
-/** A raw client with the engine's scripts, for asserting on Redis state directly. */
-export function rawRedis(url = inject('redisUrl')): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: 3 });
-  redis.on('error', () => {}); // tests that crash a Redis see the failures in their assertions
-  return defineScripts(redis);
+/** A raw client with the engine's scripts (a cluster client for a node list), for asserting on Redis state. */
+export function rawRedis(url = inject('redisUrl')): RedisClient {
+  return createRedis({ url, commandTimeoutMs: 0, forQueue: true, name: 'test' });
 }
 
 export interface Harness {
@@ -46,7 +43,7 @@ export interface Harness {
   runtime: Runtime;
   /** the test database, reached directly */
   databaseUrl: string;
-  redis: Redis;
+  redis: RedisClient;
   sql: postgres.Sql;
   /** base URL of the listening API */
   url: string;

@@ -1,0 +1,56 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signPayload } from '../../src/http/webhook-signature.js';
+import { WEBHOOK_SECRET, startHarness, type Harness } from '../support/harness.js';
+import { startPrivateCluster, type PrivateCluster } from '../support/redis-cluster.js';
+
+/** The whole engine on a 3-master Redis Cluster: products land in different slots on different nodes. */
+let cluster: PrivateCluster;
+let h: Harness;
+beforeAll(async () => {
+  cluster = await startPrivateCluster();
+  h = await startHarness({ REDIS_URL: cluster.url, HOLD_TTL_MS: '700', SWEEP_INTERVAL_MS: '1000' });
+});
+afterAll(async () => {
+  await h?.close();
+  await cluster?.stop();
+});
+
+describe('Redis Cluster', () => {
+  it('sells, converts, pays, expires and persists with products spread over the nodes', async () => {
+    const products = await Promise.all(Array.from({ length: 6 }, () => h.createProduct({ stock: 20, unit_price_minor: 100 })));
+    const keysPerNode = cluster.ports.map((port) => Number(execFileSync('redis-cli', ['-p', String(port), 'dbsize']).toString().trim()));
+    expect(keysPerNode.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
+
+    await Promise.all(
+      products.map(async (pid) => {
+        const results = await Promise.all(
+          Array.from({ length: 40 }, async (_, i) => {
+            const res = await fetch(`${h.url}/api/holds`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${h.token(`${pid}-u${i}`)}` },
+              body: JSON.stringify({ product_id: pid, qty: 1 }),
+            });
+            return { user: `${pid}-u${i}`, status: res.status, body: (await res.json()) as { id: string } };
+          }),
+        );
+        const won = results.filter((r) => r.status === 201);
+        expect(won).toHaveLength(20);
+        // the first five winners pay; the rest let their holds expire
+        for (const w of won.slice(0, 5)) {
+          const token = h.token(w.user);
+          const order = await h.request('POST', '/api/orders', { token, body: { hold_id: w.body.id } });
+          expect(order.status).toBe(201);
+          const raw = JSON.stringify({ event_id: `evt-${w.body.id}`, type: 'payment.succeeded', hold_id: w.body.id, amount_minor: 100, currency: 'EUR' });
+          const paid = await h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });
+          expect(((await paid.json()) as { result: string }).result).toBe('applied');
+        }
+      }),
+    );
+
+    for (const pid of products) {
+      await expect.poll(() => h.stock(pid), { timeout: 10_000, interval: 200 }).toEqual({ total: 20, available: 15, held: 0, pending_payment: 0, sold: 5 });
+    }
+    await expect.poll(async () => (await h.sql`SELECT count(*)::int AS n FROM orders WHERE status = 'paid'`)[0]!.n, { timeout: 15_000 }).toBe(30);
+  });
+});
