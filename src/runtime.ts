@@ -9,7 +9,7 @@ import { AppError } from './errors.js';
 import { createSql } from './db/sql.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { createApp } from './http/app.js';
-import { ExpiryScheduler } from './jobs/expiry-scheduler.js';
+import { ProductJobs } from './jobs/product-jobs.js';
 import { Queues } from './jobs/queues.js';
 import { startWorkers, type Workers } from './jobs/worker.js';
 import { createRedis, type RedisClient } from './redis/client.js';
@@ -63,8 +63,8 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
 
   const keys = new Keys(config.KEY_PREFIX);
   const queues = new Queues(queueConnection, keys.queuePrefix, logger);
-  const expiry = new ExpiryScheduler(queues, logger);
-  const engine = createEngine({ config, redis, sql, keys, queues, expiry, logger });
+  const jobs = new ProductJobs(queues, logger);
+  const engine = createEngine({ config, redis, sql, keys, queues, jobs, logger });
   const loaded = await engine.products.loadAll();
   logger.info({ products: loaded }, 'products loaded into Redis');
 

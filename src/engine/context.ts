@@ -2,7 +2,7 @@ import type { RedisClient } from '../redis/client.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
-import type { ExpiryScheduler } from '../jobs/expiry-scheduler.js';
+import type { ProductJobs } from '../jobs/product-jobs.js';
 import type { Queues } from '../jobs/queues.js';
 import type { Keys } from '../redis/keys.js';
 
@@ -13,6 +13,6 @@ export interface EngineContext {
   sql: Sql;
   keys: Keys;
   queues: Queues;
-  expiry: ExpiryScheduler;
+  jobs: ProductJobs;
   logger: Logger;
 }

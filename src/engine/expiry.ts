@@ -30,7 +30,7 @@ export class Expiry {
     for (;;) {
       const reply = JSON.parse(String(await step())) as ExpiryReply;
       total += reply.expired;
-      await this.persistence.enqueue(productId, reply.changes);
+      this.persistence.changed(productId, reply.changes);
       if (reply.more !== 1) return total;
     }
   }

@@ -69,10 +69,10 @@ export class Orders {
     }
     const { created, order, changes } = JSON.parse(String(reply)) as { created: boolean; order: OrderRecord; changes: Changes };
     if (created) {
-      this.ctx.expiry.schedule('expire-orders', ref.productId, order.due);
+      this.ctx.jobs.expireAt('expire-orders', ref.productId, order.due);
       this.ctx.logger.info({ orderId: formatId('o', ref), status: order.status }, 'order created');
     }
-    await this.persistence.enqueue(ref.productId, changes);
+    this.persistence.changed(ref.productId, changes);
     return { order: orderView(ref.productId, ref.seq, order), created };
   }
 

@@ -53,13 +53,13 @@ export class Payments {
         return { result: 'duplicate', order_id: null, order_status: null };
       }
       if (reply[0] === ScriptCode.AmountMismatch) {
-        await this.persistence.enqueue(ref.productId, { orders: {}, events: { [e.event_id]: 'amount_mismatch' } });
+        this.persistence.changed(ref.productId, { orders: {}, events: { [e.event_id]: 'amount_mismatch' } });
         this.ctx.logger.warn({ eventId: e.event_id, holdId: e.hold_id }, 'payment amount mismatch');
       }
       throw toDomainError(reply);
     }
     const { result, order, changes } = JSON.parse(String(reply)) as { result: PaymentResult; order: OrderRecord | null; changes: Changes };
-    await this.persistence.enqueue(ref.productId, changes);
+    this.persistence.changed(ref.productId, changes);
     if (result !== 'duplicate') this.ctx.logger.info({ eventId: e.event_id, type: e.type, orderId, result, status: order?.status }, 'payment event');
     return { result, order_id: order ? orderId : null, order_status: order?.status ?? null };
   }

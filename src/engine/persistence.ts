@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import type { Job } from 'bullmq';
+import type { ChainableCommander } from 'ioredis';
 import { commands } from '../redis/commands.js';
-import { formatId } from '../redis/keys.js';
+import { formatId, type ProductKeys } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
 import type { OrderRecord, PaymentEventRecord } from './records.js';
 
@@ -11,92 +10,125 @@ export interface Changes {
   events: Record<string, string>;
 }
 
-const eventJobId = (eventId: string, result: string) =>
-  `persist-event-${createHash('sha1').update(eventId).digest('hex')}-${result}`;
+/** Records written per statement, and statements per drain (the next drain takes the rest). */
+const BATCH = 500;
+const MAX_ROUNDS = 40;
 
 /**
- * Postgres as the system of record. Scripts put every changed order and payment event in a Redis
- * outbox in the same atomic step; this hands each new state to the worker as a job with a
- * deterministic id, the worker upserts it (status only moves forward) and takes it out of the outbox.
- * The sweep re-enqueues whatever the outbox still holds, so a crash between steps loses nothing.
+ * Postgres as the system of record. Every script that changes an order or a payment event also puts
+ * it in the product's Redis outbox, in the same atomic step. A change asks for a drain job for its
+ * product at the end of the current second (one job per product and second, however many changes);
+ * the drain upserts the outbox in batches (status only moves forward, in SQL too) and takes each
+ * record out only if it did not change meanwhile. The sweep asks for a drain wherever an outbox is not
+ * empty, so a crash between any two steps, a Postgres outage or a killed worker loses nothing.
  */
 export class Persistence {
   constructor(private readonly ctx: EngineContext) {}
 
-  /** Enqueues a write for every changed record; failures are left to the outbox sweep. */
-  enqueue(productId: string, changes: Changes): Promise<void> {
-    const jobs: Promise<unknown>[] = [];
-    for (const [seq, status] of Object.entries(changes.orders)) {
-      jobs.push(this.ctx.queues.add('persist-order', { productId, seq }, `persist-order-${formatId('o', { productId, seq })}-${status}`));
+  /** Called with what a script changed: those states reach Postgres within about a second. */
+  changed(productId: string, changes: Changes): void {
+    for (const _ in changes.orders) return this.ctx.jobs.persistSoon(productId);
+    for (const _ in changes.events) return this.ctx.jobs.persistSoon(productId);
+  }
+
+  /** Sweep: asks for a drain when the product's outboxes hold anything; returns how many records. */
+  async scheduleBacklog(productId: string): Promise<number> {
+    const k = this.ctx.keys.product(productId);
+    const backlog = (await this.ctx.redis.scard(k.outbox)) + (await this.ctx.redis.scard(k.eventOutbox));
+    if (backlog > 0) this.ctx.jobs.persistSoon(productId);
+    return backlog;
+  }
+
+  /** Worker: writes the product's outboxes to Postgres in batches. Returns the records written. */
+  async drain(productId: string): Promise<number> {
+    const k = this.ctx.keys.product(productId);
+    let written = 0;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const [orders, events] = await Promise.all([this.writeOrders(productId, k), this.writeEvents(k)]);
+      written += orders + events;
+      if (orders < BATCH && events < BATCH) break;
     }
-    for (const [eventId, result] of Object.entries(changes.events)) {
-      jobs.push(this.ctx.queues.add('persist-event', { productId, eventId }, eventJobId(eventId, result)));
+    return written;
+  }
+
+  private async writeOrders(productId: string, k: ProductKeys): Promise<number> {
+    const batch = await this.read(k.outbox, k.orders);
+    const rows = batch
+      .filter((r): r is { id: string; raw: string } => r.raw !== null)
+      .map(({ id: seq, raw }) => {
+        const o = JSON.parse(raw) as OrderRecord;
+        return {
+          id: formatId('o', { productId, seq }),
+          hold_id: formatId('h', { productId, seq }),
+          user_id: o.user,
+          product_id: productId,
+          qty: o.qty,
+          unit_price_minor: o.unit_price,
+          total_minor: o.total,
+          currency: o.currency,
+          status: o.status,
+          created_at: new Date(o.created),
+          payment_due_at: new Date(o.due),
+          updated_at: new Date(o.updated),
+        };
+      });
+    if (rows.length > 0) {
+      await this.ctx.sql`
+        INSERT INTO orders ${this.ctx.sql(rows)}
+        ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, persisted_at = now()
+        WHERE order_status_rank(orders.status) < order_status_rank(EXCLUDED.status)`;
     }
-    return Promise.all(jobs).then(
-      () => undefined,
-      (err: unknown) => this.ctx.logger.warn({ err, productId }, 'could not enqueue persistence; the outbox sweep will'),
-    );
+    await this.markPersisted(batch, (p, id, raw) => commands.markOrderPersisted(p, k, id, raw));
+    return batch.length;
   }
 
-  /** Worker: writes an order's current state to Postgres, then clears it from the outbox. */
-  async writeOrder(productId: string, seq: string): Promise<void> {
-    const k = this.ctx.keys.product(productId);
-    const raw = await this.ctx.redis.hget(k.orders, seq);
-    if (raw === null) return;
-    const o = JSON.parse(raw) as OrderRecord;
-    const id = formatId('o', { productId, seq });
-    await this.ctx.sql`
-      INSERT INTO orders (id, hold_id, user_id, product_id, qty, unit_price_minor, total_minor, currency, status,
-                          created_at, payment_due_at, updated_at)
-      VALUES (${id}, ${formatId('h', { productId, seq })}, ${o.user}, ${productId}, ${o.qty}, ${o.unit_price}, ${o.total},
-              ${o.currency}, ${o.status}, ${new Date(o.created)}, ${new Date(o.due)}, ${new Date(o.updated)})
-      ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, persisted_at = now()
-      WHERE order_status_rank(orders.status) < order_status_rank(EXCLUDED.status)`;
-    await commands.markOrderPersisted(this.ctx.redis, k, seq, raw);
+  private async writeEvents(k: ProductKeys): Promise<number> {
+    const batch = await this.read(k.eventOutbox, k.events);
+    const rows = batch
+      .filter((r): r is { id: string; raw: string } => r.raw !== null)
+      .map(({ id, raw }) => {
+        const ev = JSON.parse(raw) as PaymentEventRecord;
+        const p = JSON.parse(ev.payload) as { type: string; hold_id: string; order_id?: string; amount_minor: number; currency: string };
+        return {
+          event_id: id,
+          type: p.type,
+          hold_id: p.hold_id,
+          order_id: p.order_id ?? null,
+          amount_minor: p.amount_minor,
+          currency: p.currency,
+          payload: ev.payload,
+          result: ev.result,
+          received_at: new Date(ev.at),
+        };
+      });
+    if (rows.length > 0) {
+      await this.ctx.sql`
+        INSERT INTO payment_events ${this.ctx.sql(rows)}
+        ON CONFLICT (event_id) DO UPDATE SET result = EXCLUDED.result, persisted_at = now()
+        WHERE payment_events.result = 'deferred' AND EXCLUDED.result <> 'deferred'`;
+    }
+    await this.markPersisted(batch, (p, id, raw) => commands.markEventPersisted(p, k, id, raw));
+    return batch.length;
   }
 
-  /** Worker: writes a payment event (payload and result) to Postgres, then clears it from the outbox. */
-  async writeEvent(productId: string, eventId: string): Promise<void> {
-    const k = this.ctx.keys.product(productId);
-    const raw = await this.ctx.redis.hget(k.events, eventId);
-    if (raw === null) return;
-    const ev = JSON.parse(raw) as PaymentEventRecord;
-    const p = JSON.parse(ev.payload) as { type: string; hold_id: string; order_id?: string; amount_minor: number; currency: string };
-    await this.ctx.sql`
-      INSERT INTO payment_events (event_id, type, hold_id, order_id, amount_minor, currency, payload, result, received_at)
-      VALUES (${eventId}, ${p.type}, ${p.hold_id}, ${p.order_id ?? null}, ${p.amount_minor}, ${p.currency},
-              ${ev.payload}::jsonb, ${ev.result}, ${new Date(ev.at)})
-      ON CONFLICT (event_id) DO UPDATE SET result = EXCLUDED.result, persisted_at = now()
-      WHERE payment_events.result = 'deferred' AND EXCLUDED.result <> 'deferred'`;
-    await commands.markEventPersisted(this.ctx.redis, k, eventId, raw);
+  /**
+   * Up to BATCH members of an outbox with their records, sorted by id: concurrent drains then lock
+   * rows in the same order and cannot deadlock.
+   */
+  private async read(outbox: string, records: string): Promise<{ id: string; raw: string | null }[]> {
+    const ids = ((await this.ctx.redis.srandmember(outbox, BATCH)) as string[]).sort();
+    if (ids.length === 0) return [];
+    const raws = await this.ctx.redis.hmget(records, ...ids);
+    return ids.map((id, i) => ({ id, raw: raws[i] ?? null }));
   }
 
-  /** Sweep: re-enqueues what a product's outboxes still hold (deduplicated by job id). */
-  async drainOutbox(productId: string): Promise<number> {
-    const k = this.ctx.keys.product(productId);
-    const [seqs, eventIds] = await Promise.all([this.ctx.redis.smembers(k.outbox), this.ctx.redis.smembers(k.eventOutbox)]);
-    if (seqs.length === 0 && eventIds.length === 0) return 0;
-    const [orders, events] = await Promise.all([
-      seqs.length ? this.ctx.redis.hmget(k.orders, ...seqs) : [],
-      eventIds.length ? this.ctx.redis.hmget(k.events, ...eventIds) : [],
-    ]);
-    const changes: Changes = { orders: {}, events: {} };
-    seqs.forEach((seq, i) => {
-      const raw = orders[i];
-      if (raw) changes.orders[seq] = (JSON.parse(raw) as OrderRecord).status;
-    });
-    eventIds.forEach((id, i) => {
-      const raw = events[i];
-      if (raw) changes.events[id] = (JSON.parse(raw) as PaymentEventRecord).result;
-    });
-    await this.enqueue(productId, changes);
-    return seqs.length + eventIds.length;
-  }
-
-  /** Sweep: jobs that exhausted their retries (e.g. a long Postgres outage) are given another round. */
-  async retryFailed(): Promise<number> {
-    const failed: Job[] = await this.ctx.queues.byName.persist.getFailed(0, 999);
-    await Promise.all(failed.map((job) => job.retry('failed').catch(() => undefined)));
-    return failed.length;
+  private async markPersisted(
+    batch: { id: string; raw: string | null }[],
+    mark: (pipeline: ChainableCommander, id: string, raw: string) => unknown,
+  ): Promise<void> {
+    if (batch.length === 0) return;
+    const pipeline = this.ctx.redis.pipeline();
+    for (const { id, raw } of batch) mark(pipeline, id, raw ?? '');
+    await pipeline.exec();
   }
 }

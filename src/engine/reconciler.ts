@@ -62,8 +62,8 @@ export class Reconciler {
     const repaired: string[] = [];
     if (audit.repaired) repaired.push('held/pending/available counters set from the records');
     if (repair && unpersisted > 0) {
-      await this.persistence.drainOutbox(id);
-      repaired.push(`${unpersisted} unpersisted states re-enqueued`);
+      const written = await this.persistence.drain(id);
+      repaired.push(`${written} unpersisted states written to Postgres`);
     }
     if (repair && c.total !== postgres.total) {
       await this.products.ensureLoaded(id);

@@ -12,18 +12,11 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 const productPayload = z.object({ productId: z.string() });
 
 /**
- * A write that has not finished by then fails and is retried: a query stuck on a half-dead Postgres
- * connection must not hold a worker slot (or shutdown) hostage.
+ * A drain that has not finished by then fails and is retried: a query stuck on a half-dead Postgres
+ * connection must not hold a worker slot (or shutdown) hostage. Retries are few (about a minute): while
+ * the outbox is not empty the sweep schedules a fresh drain every interval, and failed ones stay visible.
  */
-const PERSIST_TIMEOUT_MS = 10_000;
-
-/** About 17 minutes of retries (0.5 s doubling, capped by attempts); then the sweep retries failed jobs. */
-const persistOptions: JobsOptions = {
-  attempts: 12,
-  backoff: { type: 'exponential', delay: 500 },
-  removeOnComplete: true,
-  removeOnFail: 5000,
-};
+const PERSIST_TIMEOUT_MS = 30_000;
 
 export const JOBS = {
   'expire-holds': {
@@ -44,17 +37,11 @@ export const JOBS = {
     timeoutMs: 120_000,
     options: { removeOnComplete: true, removeOnFail: 100 },
   },
-  'persist-order': {
+  persist: {
     queue: QUEUES.persist,
-    payload: z.object({ productId: z.string(), seq: z.string() }),
+    payload: productPayload,
     timeoutMs: PERSIST_TIMEOUT_MS,
-    options: persistOptions,
-  },
-  'persist-event': {
-    queue: QUEUES.persist,
-    payload: z.object({ productId: z.string(), eventId: z.string() }),
-    timeoutMs: PERSIST_TIMEOUT_MS,
-    options: persistOptions,
+    options: { attempts: 6, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 },
   },
 } satisfies Record<string, { queue: QueueName; payload: z.ZodType; timeoutMs: number; options: JobsOptions }>;
 

@@ -11,8 +11,7 @@ function handlers(engine: Engine): Handlers {
     'expire-holds': ({ productId }) => engine.expiry.holds(productId),
     'expire-orders': ({ productId }) => engine.expiry.orders(productId),
     sweep: () => engine.sweep.run(),
-    'persist-order': ({ productId, seq }) => engine.persistence.writeOrder(productId, seq),
-    'persist-event': ({ productId, eventId }) => engine.persistence.writeEvent(productId, eventId),
+    persist: ({ productId }) => engine.persistence.drain(productId),
   };
 }
 

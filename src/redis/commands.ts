@@ -1,3 +1,4 @@
+import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from './client.js';
 import { IDEMPOTENCY_BUCKET_MS, type ProductKeys } from './keys.js';
 
@@ -31,9 +32,10 @@ export const commands = {
   expireOrders: (r: RedisClient, k: ProductKeys, batch: number) =>
     r.expireOrders(k.product, k.used, k.orders, k.orderQueue, k.ended, k.outbox, batch),
 
-  markOrderPersisted: (r: RedisClient, k: ProductKeys, seq: string, record: string) => r.markPersisted(k.orders, k.outbox, seq, record),
+  // (these two are also queued on pipelines: a drain marks a whole batch in one round trip)
+  markOrderPersisted: (r: RedisClient | ChainableCommander, k: ProductKeys, seq: string, record: string) => r.markPersisted(k.orders, k.outbox, seq, record),
 
-  markEventPersisted: (r: RedisClient, k: ProductKeys, eventId: string, record: string) => r.markPersisted(k.events, k.eventOutbox, eventId, record),
+  markEventPersisted: (r: RedisClient | ChainableCommander, k: ProductKeys, eventId: string, record: string) => r.markPersisted(k.events, k.eventOutbox, eventId, record),
 
   auditProduct: (r: RedisClient, k: ProductKeys, repair: boolean) => r.auditProduct(k.product, k.holds, k.orders, repair ? 1 : 0),
 
