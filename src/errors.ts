@@ -122,6 +122,12 @@ export class AppError extends Error {
   }
 }
 
+/** `errors: [{path, message}]` of an invalid_request problem. */
+export function invalidRequest(issues: { path: PropertyKey[]; message: string }[]): AppError {
+  const errors = issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+  return new AppError('invalid_request', errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; '), { errors });
+}
+
 /** Connection-level failures of Redis or Postgres: the request may be retried later. */
 export function isUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AppError } from '../errors.js';
+import { AppError, invalidRequest } from '../errors.js';
 import type { EngineContext } from './context.js';
 import { toDomainError } from './script-codes.js';
 
@@ -84,6 +84,10 @@ export class Products {
         sale_ends_at: patch.sale_ends_at !== undefined ? patch.sale_ends_at : cur.sale_ends_at,
         per_user_limit: patch.per_user_limit !== undefined ? patch.per_user_limit : cur.per_user_limit,
       };
+      const [starts, ends] = [next.sale_starts_at, next.sale_ends_at].map((t) => (t ? new Date(t).getTime() : null));
+      if (starts != null && ends != null && ends <= starts) {
+        throw invalidRequest([{ path: ['sale_ends_at'], message: 'must be after sale_starts_at' }]);
+      }
       const [updated] = await tx<ProductRow[]>`
         UPDATE products SET name = ${next.name}, unit_price_minor = ${next.unit_price_minor}, stock = ${next.stock},
           sale_starts_at = ${next.sale_starts_at}, sale_ends_at = ${next.sale_ends_at},

@@ -1,15 +1,9 @@
 import { header } from './header.js';
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { AppError } from '../errors.js';
+import { AppError, invalidRequest } from '../errors.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
-
-/** `errors: [{path, message}]` of an invalid_request problem. */
-export function invalidRequest(issues: { path: PropertyKey[]; message: string }[]): AppError {
-  const errors = issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
-  return new AppError('invalid_request', errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; '), { errors });
-}
 
 /** Raw body of a JSON request: 415 unless application/json (size is capped by the bodyLimit middleware). */
 export async function readRawJson(c: Context): Promise<string> {

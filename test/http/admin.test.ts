@@ -69,6 +69,14 @@ describe('admin products', () => {
     expect(await h.stock(pid)).toEqual({ total: 6, available: 3, held: 1, pending_payment: 2, sold: 0 });
   });
 
+  it('refuses a change that would leave the sale window ending before it starts, naming the field', async () => {
+    const pid = await h.createProduct({ sale_starts_at: '2030-01-01T00:00:00Z' });
+    const res = await admin('PATCH', `/products/${pid}`, { sale_ends_at: '2029-01-01T00:00:00Z' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: 'invalid_request', errors: [{ path: 'sale_ends_at', message: 'must be after sale_starts_at' }] });
+    expect((await h.sql`SELECT sale_ends_at FROM products WHERE id = ${pid}`)[0]!.sale_ends_at).toBeNull();
+  });
+
   it('an operator can release anyone\'s hold', async () => {
     const pid = await h.createProduct({ stock: 2 });
     const hold = (await (await h.request('POST', '/api/holds', { token: h.token('someone'), body: { product_id: pid, qty: 2 } })).json()) as { id: string };
