@@ -6,6 +6,15 @@ import type { BenchContext, LabeledRun, LoadSpec, Row, SectionResult } from './t
 /** The request to send to a target (the load options come from the bench options). */
 export type RequestShape = Omit<LoadSpec, 'url' | 'connections' | 'duration' | 'amount'>;
 
+/** POST a hold of one unit of `productId`, each request as one of `users` customers (JWT). */
+export const holdRequest = (productId: string, jwtSecret: string, users: number, idempotencyKeys = false): RequestShape => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ product_id: productId, qty: 1 }),
+  auth: { jwtSecret, users },
+  ...(idempotencyKeys ? { idempotencyKeys: true } : {}),
+});
+
 /** One server under load in a comparison. */
 export interface LoadTarget {
   name: string;

@@ -1,13 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { EngineProcess } from '../../loadtests/lib/engine-process.js';
+import type { StockBreakdown } from '../../src/engine/products.js';
 
-export interface StockBreakdown {
-  total: number;
-  available: number;
-  held: number;
-  pending_payment: number;
-  sold: number;
-}
+export type { StockBreakdown };
 
 async function admin<T>(engine: EngineProcess, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${engine.url}/api/admin${path}`, {

@@ -1,4 +1,4 @@
-import { compareWithPlain, comparisonResult } from '../lib/compare.js';
+import { compareWithPlain, comparisonResult, holdRequest } from '../lib/compare.js';
 import { createProduct } from '../lib/engine-api.js';
 import { fmtInt } from '../lib/format.js';
 import type { Section } from '../lib/types.js';
@@ -10,17 +10,7 @@ export const holdsSection: Section = {
   async run(ctx) {
     const engine = await ctx.engine();
     const productId = await createProduct(engine, 'hot', 10_000_000);
-    const c = await compareWithPlain(
-      ctx,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ product_id: productId, qty: 1 }),
-        auth: { jwtSecret: engine.jwtSecret, users: ctx.opts.users },
-        idempotencyKeys: true,
-      },
-      '/api/holds',
-    );
+    const c = await compareWithPlain(ctx, holdRequest(productId, engine.jwtSecret, ctx.opts.users, true), '/api/holds');
     return comparisonResult(c, { expectedStatus: 201, minRatio: 0.5, maxP99Ms: 10, chartTitle: 'holds, hot product' }, [
       `holds: stock 10,000,000, no per-user limit, ${fmtInt(ctx.opts.users)} users round robin, a UUID Idempotency-Key per request; ` +
         `the plain endpoint gets the same requests on /json.`,

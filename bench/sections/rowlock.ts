@@ -1,4 +1,4 @@
-import { compareAlternating, comparisonResult, type RequestShape } from '../lib/compare.js';
+import { compareAlternating, comparisonResult, holdRequest } from '../lib/compare.js';
 import { createProduct } from '../lib/engine-api.js';
 import { fmtInt } from '../lib/format.js';
 import type { Section } from '../lib/types.js';
@@ -7,12 +7,6 @@ const STOCK = 10_000_000;
 /** The engine should take holds at least this many times faster than a row lock on the product. */
 const MIN_RATIO = 25;
 
-const holdRequest = (productId: string, jwtSecret: string, users: number): RequestShape => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ product_id: productId, qty: 1 }),
-  auth: { jwtSecret, users },
-});
 
 /**
  * The engine against the row-lock baseline (`rowlock-server.ts`: one Postgres transaction per hold
@@ -27,7 +21,7 @@ export const rowLockSection: Section = {
     const { users } = ctx.opts;
     const c = await compareAlternating(ctx, [
       { name: 'row-lock', url: `${rowlock.url}/holds`, request: holdRequest(rowlockProduct, rowlock.jwtSecret, users) },
-      { name: 'engine', url: `${engine.url}/api/holds`, request: { ...holdRequest(engineProduct, engine.jwtSecret, users), idempotencyKeys: true } },
+      { name: 'engine', url: `${engine.url}/api/holds`, request: holdRequest(engineProduct, engine.jwtSecret, users, true) },
     ]);
     const ledger = await rowlock.ledger(rowlockProduct);
     const result = comparisonResult(c, { baseline: 'row-lock', expectedStatus: 201, minRatio: MIN_RATIO, chartTitle: 'holds vs row lock' }, [

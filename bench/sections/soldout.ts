@@ -1,4 +1,4 @@
-import { compareWithPlain, comparisonResult } from '../lib/compare.js';
+import { compareWithPlain, comparisonResult, holdRequest } from '../lib/compare.js';
 import { createProduct } from '../lib/engine-api.js';
 import type { Section } from '../lib/types.js';
 
@@ -9,16 +9,7 @@ export const soldOutSection: Section = {
   async run(ctx) {
     const engine = await ctx.engine();
     const productId = await createProduct(engine, 'soldout', 0);
-    const c = await compareWithPlain(
-      ctx,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ product_id: productId, qty: 1 }),
-        auth: { jwtSecret: engine.jwtSecret, users: ctx.opts.users },
-      },
-      '/api/holds',
-    );
+    const c = await compareWithPlain(ctx, holdRequest(productId, engine.jwtSecret, ctx.opts.users), '/api/holds');
     return comparisonResult(c, { expectedStatus: 409, minRatio: 0.75, chartTitle: 'holds, sold out (409)' }, [
       'soldout: stock 0, no Idempotency-Key; every engine answer should be 409 insufficient_stock.',
     ]);
