@@ -23,10 +23,15 @@ local rcall = redis.call
 local user, qty, idemKey = ARGV[1], tonumber(ARGV[2]), ARGV[4]
 local now = nowMs()
 
+-- the buckets of Redis's day and the day before, among the three the caller passed (KEYS[6] = its day)
+local bucketMs, callerDay = tonumber(ARGV[5]), tonumber(ARGV[6])
+local day = math.floor(now / bucketMs)
+local slot = day - callerDay + 6
+
 local idemField
 if idemKey ~= '' then
   idemField = #user .. ':' .. user .. idemKey
-  for i = 5, 7 do
+  for i = math.max(5, slot - 1), math.min(7, slot) do
     local found = rcall('HGET', KEYS[i], idemField)
     if found then
       local fqty, fseq = string.match(found, '^(%d+):(%d+)$')
@@ -39,7 +44,7 @@ if idemKey ~= '' then
   end
 end
 
-local p = rcall('HMGET', KEYS[1], 'available', 'starts_at', 'ends_at', 'limit', 'price')
+local p = rcall('HMGET', KEYS[1], 'available', 'starts_at', 'ends_at', 'limit', 'price', 'held', 'seq')
 if not p[1] then return {-1} end
 if p[2] ~= '' and now < tonumber(p[2]) then return {-3} end
 if p[3] ~= '' and now >= tonumber(p[3]) then return {-4} end
@@ -50,18 +55,14 @@ if p[4] ~= '' and used + qty > tonumber(p[4]) then return {-5, tonumber(p[4]), u
 local available = tonumber(p[1])
 if available < qty then return {-2, available} end
 
-rcall('HINCRBY', KEYS[1], 'available', -qty)
-rcall('HINCRBY', KEYS[1], 'held', qty)
-local seq = rcall('HINCRBY', KEYS[1], 'seq', 1)
+local seq = tonumber(p[7]) + 1
+rcall('HSET', KEYS[1], 'available', available - qty, 'held', tonumber(p[6]) + qty, 'seq', seq)
 rcall('HINCRBY', KEYS[2], user, qty)
 local expires = now + tonumber(ARGV[3])
 rcall('HSET', KEYS[3], seq, formatHold({ status = 'a', qty = qty, created = now, expires = expires, price = p[5], user = user }))
 rcall('RPUSH', KEYS[4], seq)
 
 if idemField then
-  local bucketMs, callerDay = tonumber(ARGV[5]), tonumber(ARGV[6])
-  local day = math.floor(now / bucketMs)
-  local slot = day - callerDay + 6
   if slot < 5 or slot > 7 then slot, day = 6, callerDay end
   rcall('HSET', KEYS[slot], idemField, qty .. ':' .. seq)
   -- the bucket outlives the end of the next day: every record in it is kept at least 24 h
