@@ -47,19 +47,24 @@ if amount ~= expectedTotal or currency ~= expectedCurrency then
   return {-31, expectedTotal, expectedCurrency}
 end
 
+if not o and h.status == 'a' and h.expires <= now and endActiveHold(K, seq, h, 'e', now) == 'converted' then
+  o = loadOrder(K.orders, seq)
+end
 if o then
   ev.result = applyOutcome(K, seq, o, kind, now)
-elseif h.status == 'a' and h.expires > now then
-  -- the order is not created yet: keep the event for the conversion (a success outranks a failure)
+elseif h.status == 'a' then
+  -- the order is not created yet: keep the event for the conversion. The first success stays; a
+  -- success replaces a deferred failure; anything else changes nothing.
   local d = rcall('HGET', K.deferred, seq)
-  if d and kind == 'failed' and cjson.decode(d).kind == 'succeeded' then
+  local earlier = d and cjson.decode(d)
+  if earlier and (earlier.kind == 'succeeded' or kind == 'failed') then
     ev.result = 'ignored'
   else
+    if earlier then ignoreEvent(K, earlier.event_id) end
     rcall('HSET', K.deferred, seq, cjson.encode({ event_id = eventId, kind = kind }))
     ev.result = 'deferred'
   end
 else
-  if h.status == 'a' then endHold(K.product, K.used, K.holds, seq, h, 'e') end
   if kind == 'succeeded' then
     -- paid for a hold that ended without an order: an order for it, sold again or refunded
     o = newOrder(K.product, K.holds, seq, h, now, 0)

@@ -20,11 +20,6 @@ local now = nowMs()
 local limit = tonumber(ARGV[1])
 local expired, seen, more = 0, 0, 0
 
-local function paidWhileHeld(seq)
-  local d = rcall('HGET', K.deferred, seq)
-  return d and cjson.decode(d).kind == 'succeeded'
-end
-
 while true do
   if seen >= limit then more = 1 break end
   local seq = rcall('LINDEX', K.holdQueue, 0)
@@ -33,18 +28,7 @@ while true do
   if rec then
     local h = parseHold(rec)
     if h.expires > now then break end
-    if h.status == 'a' then
-      if paidWhileHeld(seq) then
-        local o = convertHold(K, seq, h, now, 0)
-        saveOrder(K.orders, K.outbox, seq, o, now)
-        applyDeferred(K, seq, o, now)
-        rcall('RPUSH', K.ended, 'o' .. seq .. ':' .. now)
-      else
-        rcall('HDEL', K.deferred, seq)
-        endHold(K.product, K.used, K.holds, seq, h, 'e')
-        expired = expired + 1
-      end
-    end
+    if h.status == 'a' and endActiveHold(K, seq, h, 'e', now) == 'e' then expired = expired + 1 end
     rcall('RPUSH', K.ended, 'h' .. seq .. ':' .. now)
   end
   rcall('LPOP', K.holdQueue)

@@ -44,6 +44,11 @@ const schema = z.object({
   REDIS_COMMAND_TIMEOUT_MS: positiveInt.default(1_000),
 });
 
+const refined = schema.refine((c) => c.RECORD_RETENTION_MS >= Math.max(c.HOLD_TTL_MS, c.PAYMENT_TTL_MS), {
+  message: 'must be at least HOLD_TTL_MS and PAYMENT_TTL_MS (records must outlive the holds and orders they describe)',
+  path: ['RECORD_RETENTION_MS'],
+});
+
 export type Config = z.infer<typeof schema>;
 
 export class ConfigError extends Error {
@@ -53,7 +58,7 @@ export class ConfigError extends Error {
 /** Parses the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(input);
+  const parsed = refined.safeParse(input);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);

@@ -82,7 +82,39 @@ local function applyDeferred(K, seq, o, now)
   if not d then return end
   redis.call('HDEL', K.deferred, seq)
   local deferred = cjson.decode(d)
-  local ev = cjson.decode(redis.call('HGET', K.events, deferred.event_id))
+  local raw = redis.call('HGET', K.events, deferred.event_id)
+  if not raw then return end
+  local ev = cjson.decode(raw)
   ev.result = applyOutcome(K, seq, o, ev.kind, now)
   saveEvent(K, deferred.event_id, ev)
+end
+
+-- Marks a stored event as having no effect (a deferred payment that something else overtook).
+local function ignoreEvent(K, eventId)
+  local raw = redis.call('HGET', K.events, eventId)
+  if not raw then return end
+  local ev = cjson.decode(raw)
+  ev.result = 'ignored'
+  saveEvent(K, eventId, ev)
+end
+
+-- Ends an active hold as r(eleased) or e(xpired). A payment that already succeeded for it (deferred,
+-- its order never requested) makes it a paid order instead: money is never kept without stock.
+-- Returns 'converted' in that case, else the hold's new status.
+local function endActiveHold(K, seq, h, status, now)
+  local d = redis.call('HGET', K.deferred, seq)
+  if d then
+    local deferred = cjson.decode(d)
+    if deferred.kind == 'succeeded' then
+      local o = convertHold(K, seq, h, now, 0)
+      saveOrder(K.orders, K.outbox, seq, o, now)
+      applyDeferred(K, seq, o, now)
+      redis.call('RPUSH', K.ended, 'o' .. seq .. ':' .. now)
+      return 'converted'
+    end
+    redis.call('HDEL', K.deferred, seq)
+    ignoreEvent(K, deferred.event_id)
+  end
+  endHold(K.product, K.used, K.holds, seq, h, status)
+  return status
 end

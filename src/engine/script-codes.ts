@@ -13,7 +13,6 @@ export enum ScriptCode {
   HoldNotActive = -11,
   HoldExpired = -12,
   StockBelowCommitted = -20,
-  OrderNotFound = -30,
   AmountMismatch = -31,
   EventReused = -32,
 }
@@ -48,8 +47,6 @@ export function toDomainError(reply: (string | number)[]): AppError {
       return new AppError('stock_below_committed', `${a} units are held, pending payment or sold`, {
         committed: Number(a),
       });
-    case ScriptCode.OrderNotFound:
-      return new AppError('order_not_found');
     case ScriptCode.AmountMismatch:
       return new AppError('amount_mismatch', `order total is ${a} ${b}`, { expected_amount_minor: Number(a), expected_currency: b });
     case ScriptCode.EventReused:

@@ -4,6 +4,8 @@ import type { Expiry } from './expiry.js';
 import type { Persistence } from './persistence.js';
 
 const GC_BATCH = 1000;
+/** Batches of ended records one sweep may drop per product (it goes on while batches come back full). */
+const GC_ROUNDS = 20;
 
 export interface SweepReport {
   products: number;
@@ -31,13 +33,28 @@ export class Sweep {
     const ids = await this.ctx.redis.smembers(this.ctx.keys.productIndex);
     const report: SweepReport = { products: ids.length, expiredHolds: 0, expiredOrders: 0, unpersisted: 0, dropped: 0 };
     for (const id of ids) {
-      report.expiredHolds += await this.expiry.holds(id);
-      report.expiredOrders += await this.expiry.orders(id);
-      report.unpersisted += await this.persistence.scheduleBacklog(id);
-      const [dropped] = (await commands.collectEnded(this.ctx.redis, this.ctx.keys.product(id), this.ctx.config.RECORD_RETENTION_MS, GC_BATCH)) as number[];
-      report.dropped += dropped!;
+      try {
+        report.expiredHolds += await this.expiry.holds(id);
+        report.expiredOrders += await this.expiry.orders(id);
+        report.unpersisted += await this.persistence.scheduleBacklog(id);
+        report.dropped += await this.collectEnded(id);
+      } catch (err) {
+        // one product's failure must not stop the safety net for the others
+        this.ctx.logger.error({ err, productId: id }, 'sweep failed for a product');
+      }
     }
     if (report.expiredHolds + report.expiredOrders > 0) this.ctx.logger.info(report, 'sweep');
     return report;
+  }
+
+  private async collectEnded(productId: string): Promise<number> {
+    const k = this.ctx.keys.product(productId);
+    let total = 0;
+    for (let round = 0; round < GC_ROUNDS; round++) {
+      const [dropped] = (await commands.collectEnded(this.ctx.redis, k, this.ctx.config.RECORD_RETENTION_MS, GC_BATCH)) as number[];
+      total += dropped!;
+      if (dropped! < GC_BATCH) break;
+    }
+    return total;
   }
 }

@@ -9,6 +9,9 @@ export interface VerifiedToken {
 /** How many verified tokens are remembered; a storefront sends the same token many times. */
 const CACHE_SIZE = 50_000;
 
+/** 1-255 characters, none of them control characters (Postgres text cannot hold NUL). */
+const VALID_SUB = /^[^\u0000-\u001f\u007f]{1,255}$/;
+
 const b64json = (part: string): unknown => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
 
 /**
@@ -49,7 +52,7 @@ export class JwtVerifier {
       const given = Buffer.from(s, 'base64url');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
       const claims = b64json(p) as { sub?: unknown; exp?: unknown; nbf?: unknown };
-      if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 255) return null;
+      if (typeof claims.sub !== 'string' || !VALID_SUB.test(claims.sub)) return null;
       if (typeof claims.exp !== 'number' || claims.exp * 1000 <= nowMs) return null;
       if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf * 1000 > nowMs)) return null;
       return { sub: claims.sub, expMs: claims.exp * 1000 };

@@ -12,18 +12,18 @@ export const commands = {
   upsertProduct: (r: RedisClient, k: ProductKeys, ...args: Arg[]) => r.upsertProduct(k.product, ...args),
 
   createHold(r: RedisClient, k: ProductKeys, userId: string, qty: number, ttlMs: number, idempotencyKey: string, nowMs: number) {
-    const [prev, cur, next] = k.holdIdempotency(nowMs);
-    return r.createHold(k.product, k.used, k.holds, k.holdQueue, prev, cur, next,
+    return r.createHold(k.product, k.used, k.holds, k.holdQueue, ...k.holdIdempotency(nowMs),
       userId, qty, ttlMs, idempotencyKey, IDEMPOTENCY_BUCKET_MS, Math.floor(nowMs / IDEMPOTENCY_BUCKET_MS));
   },
 
-  releaseHold: (r: RedisClient, k: ProductKeys, seq: string, userId: string) => r.releaseHold(k.product, k.used, k.holds, seq, userId),
+  releaseHold: (r: RedisClient, k: ProductKeys, seq: string, userId: string) =>
+    r.releaseHold(k.product, k.used, k.holds, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended, seq, userId),
 
   expireHolds: (r: RedisClient, k: ProductKeys, batch: number) =>
     r.expireHolds(k.product, k.used, k.holds, k.holdQueue, k.ended, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, batch),
 
   createOrder: (r: RedisClient, k: ProductKeys, seq: string, userId: string, paymentTtlMs: number) =>
-    r.createOrder(k.product, k.used, k.holds, k.orders, k.orderQueue, k.deferred, k.events, k.outbox, k.eventOutbox, seq, userId, paymentTtlMs),
+    r.createOrder(k.product, k.used, k.holds, k.orders, k.orderQueue, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended, seq, userId, paymentTtlMs),
 
   applyPayment: (r: RedisClient, k: ProductKeys, seq: string, e: { eventId: string; kind: string; amount: number; currency: string; fingerprint: string; payload: string }) =>
     r.applyPayment(k.product, k.used, k.holds, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended,

@@ -41,7 +41,7 @@ export interface ProductKeys {
   holds: string;
   /** list: hold seqs in expiry order (constant TTL makes creation order = expiry order) */
   holdQueue: string;
-  /** hash: order seq -> packed order record */
+  /** hash: order seq (= its hold's seq) -> order record (JSON) */
   orders: string;
   /** list: order seqs in payment-deadline order */
   orderQueue: string;
@@ -55,8 +55,8 @@ export interface ProductKeys {
   outbox: string;
   /** set: payment event ids whose current state is not yet known to be in Postgres */
   eventOutbox: string;
-  /** the three hold idempotency buckets around `now` (previous, current, next day) */
-  holdIdempotency(nowMs: number): [string, string, string];
+  /** the hold idempotency buckets of the days `now` - 2 .. `now` + 1 */
+  holdIdempotency(nowMs: number): [string, string, string, string];
 }
 
 export class Keys {
@@ -103,7 +103,7 @@ export class Keys {
       eventOutbox: `${tag}:event-outbox`,
       holdIdempotency(nowMs: number) {
         const day = Math.floor(nowMs / IDEMPOTENCY_BUCKET_MS);
-        return [`${tag}:idem:holds:${day - 1}`, `${tag}:idem:holds:${day}`, `${tag}:idem:holds:${day + 1}`];
+        return [day - 2, day - 1, day, day + 1].map((d) => `${tag}:idem:holds:${d}`) as [string, string, string, string];
       },
     };
   }

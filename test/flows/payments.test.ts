@@ -122,6 +122,54 @@ describe('payment webhooks', () => {
     await expect.poll(() => pgStatus(orderId), { timeout: 10_000 }).toBe('paid');
   });
 
+  it('a hold paid before its order cannot be released: it becomes the paid order', async () => {
+    const f = await holdFor();
+    expect((await deliver(event(f, 'payment.succeeded'))).body.result).toBe('deferred');
+    const res = await h.request('DELETE', `/api/holds/${f.holdId}`, { token: h.token(f.user) });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { code: string }).code).toBe('hold_not_active');
+    expect(await h.stock(f.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
+    await expect.poll(() => pgStatus(f.holdId.replace(/^h_/, 'o_')), { timeout: 10_000 }).toBe('paid');
+  });
+
+  it('a hold paid before its order, converted after its deadline (no job ran yet): the paid order, not 410', async () => {
+    const f = await holdFor();
+    const queue = h.runtime.engine.ctx.queues.byName.expiry;
+    for (const job of await queue.getDelayed()) if (job.data.productId === f.pid) await job.remove();
+    expect((await deliver(event(f, 'payment.succeeded'))).body.result).toBe('deferred');
+    await sleep(1100);
+    const res = await h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { status: string }).status).toBe('paid');
+    expect(await h.stock(f.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
+  });
+
+  it('a second success before the order keeps the first: one applied, the other ignored', async () => {
+    const f = await holdFor();
+    const first = event(f, 'payment.succeeded');
+    const second = event(f, 'payment.succeeded');
+    expect((await deliver(first)).body.result).toBe('deferred');
+    expect((await deliver(second)).body.result).toBe('ignored');
+    expect((await deliver(event(f, 'payment.failed'))).body.result).toBe('ignored');
+    const res = await h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } });
+    expect(((await res.json()) as { status: string }).status).toBe('paid');
+    await expect
+      .poll(async () => Object.fromEntries((await h.sql`SELECT event_id, result FROM payment_events WHERE hold_id = ${f.holdId}`).map((r) => [r.event_id, r.result])), { timeout: 10_000 })
+      .toMatchObject({ [first.event_id]: 'applied', [second.event_id]: 'ignored' });
+  });
+
+  it('a deferred failure that a success overtakes is marked ignored', async () => {
+    const f = await holdFor();
+    const failure = event(f, 'payment.failed');
+    expect((await deliver(failure)).body.result).toBe('deferred');
+    expect((await deliver(event(f, 'payment.succeeded'))).body.result).toBe('deferred');
+    const res = await h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } });
+    expect(((await res.json()) as { status: string }).status).toBe('paid');
+    await expect
+      .poll(async () => (await h.sql`SELECT result FROM payment_events WHERE event_id = ${failure.event_id}`)[0]?.result, { timeout: 10_000 })
+      .toBe('ignored');
+  });
+
   it('amount or currency mismatch: 422, order unchanged, event recorded', async () => {
     const f = await orderFor();
     const wrongAmount = event(f, 'payment.succeeded', { amount_minor: 1 });

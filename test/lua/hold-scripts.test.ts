@@ -105,6 +105,13 @@ describe('createHold: idempotency', () => {
     expect((await hold('a', 1, { key: 'bc' }))[0]).toBe(1);
   });
 
+  it('a new product\'s ids start above Redis time in ms, so a Redis that lost its data never reuses one', async () => {
+    await load(5);
+    const [sec] = await redis.time();
+    const [, seq] = await hold('a', 1);
+    expect(Number(seq)).toBeGreaterThan(Number(sec) * 1000 - 5000);
+  });
+
   it('finds a record across the day boundary and keeps its bucket at least 24 h', async () => {
     await load(10);
     const [sec] = await redis.time();
@@ -114,17 +121,16 @@ describe('createHold: idempotency', () => {
     const next = await hold('a', 1, { key: 'k', nowMs: now + IDEMPOTENCY_BUCKET_MS });
     expect(next[0]).toBe(2);
     expect(next[1]).toBe(String(first[1]));
-    const bucket = keys.product(pid).holdIdempotency(now)[1];
+    const bucket = keys.product(pid).holdIdempotency(now)[2];
     expect(await redis.ttl(bucket)).toBeGreaterThan(24 * 3600);
   });
 
   it('records nothing for a refused request, so a retry with the key is a fresh attempt', async () => {
     await load(1);
-    await hold('x', 1);
+    const [, seq] = await hold('x', 1);
     expect(await hold('a', 1, { key: 'k' })).toEqual([-2, 0]);
-    const [seq] = (await redis.hget(keys.product(pid).holds, '1'))!.split('|');
-    expect(seq).toBe('a');
-    await release(1);
+    expect(await redis.hlen(keys.product(pid).holds)).toBe(1);
+    await release(seq!);
     expect((await hold('a', 1, { key: 'k' }))[0]).toBe(1);
   });
 });
@@ -193,5 +199,16 @@ describe('upsertProduct', () => {
   it('a first load takes pending and sold units from Postgres', async () => {
     expect(await load(10, { pending: 2, sold: 5 })).toEqual([1, 3]);
     expect(await counters()).toEqual({ total: 10, available: 3, held: 0, pending: 2, sold: 5 });
+  });
+});
+
+describe('createHold: idempotency with skewed app clocks', () => {
+  it.each([-1, 1])('a caller %i day(s) off Redis still finds a key written by a caller in step', async (offDays) => {
+    await load(10);
+    const [sec] = await redis.time();
+    const now = Number(sec) * 1000;
+    const first = await hold('a', 1, { key: 'skew', nowMs: now });
+    const again = await hold('a', 1, { key: 'skew', nowMs: now + offDays * IDEMPOTENCY_BUCKET_MS });
+    expect(again).toEqual([2, String(first[1]), first[2], first[3]]);
   });
 });

@@ -35,6 +35,11 @@ describe('config', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration:\\n  ${name}:`));
   });
 
+  it('refuses a record retention shorter than the holds and orders it must outlive', () => {
+    expect(() => loadConfig({ RECORD_RETENTION_MS: '60000' })).toThrow(/RECORD_RETENTION_MS: must be at least HOLD_TTL_MS and PAYMENT_TTL_MS/);
+    expect(loadConfig({ RECORD_RETENTION_MS: '60000', HOLD_TTL_MS: '1000', PAYMENT_TTL_MS: '60000' }).RECORD_RETENTION_MS).toBe(60_000);
+  });
+
   it('production refuses the development secrets, naming each', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET, ADMIN_TOKEN, WEBHOOK_SECRET must be set in production/);
     expect(() => loadConfig({ NODE_ENV: 'production', ...secrets, ADMIN_TOKEN: DEV_SECRETS.ADMIN_TOKEN })).toThrow(/ADMIN_TOKEN must be set/);

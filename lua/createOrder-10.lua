@@ -4,7 +4,7 @@
 
   Input:
     KEYS[1] product  KEYS[2] used  KEYS[3] holds  KEYS[4] orders  KEYS[5] order queue
-    KEYS[6] deferred  KEYS[7] events  KEYS[8] order outbox  KEYS[9] event outbox
+    KEYS[6] deferred  KEYS[7] events  KEYS[8] order outbox  KEYS[9] event outbox  KEYS[10] ended list
     ARGV[1] hold seq (= order seq)   ARGV[2] user id   ARGV[3] payment ttl ms
   Output:
     JSON {created: bool, order: {...}, changes: {orders: {seq: status}, events: {event id: result}}}
@@ -15,7 +15,7 @@ local rcall = redis.call
 -- @include "holds"
 -- @include "orders"
 local K = { product = KEYS[1], used = KEYS[2], holds = KEYS[3], orders = KEYS[4], orderQueue = KEYS[5],
-  deferred = KEYS[6], events = KEYS[7], outbox = KEYS[8], eventOutbox = KEYS[9] }
+  deferred = KEYS[6], events = KEYS[7], outbox = KEYS[8], eventOutbox = KEYS[9], ended = KEYS[10] }
 local seq, user = ARGV[1], ARGV[2]
 
 local rec = rcall('HGET', K.holds, seq)
@@ -29,7 +29,10 @@ if h.status == 'r' then return {-11} end
 if h.status == 'e' then return {-12} end
 local now = nowMs()
 if h.expires <= now then
-  endHold(K.product, K.used, K.holds, seq, h, 'e')
+  -- too late for an order, unless its payment already came in: then it is a paid order now
+  if endActiveHold(K, seq, h, 'e', now) == 'converted' then
+    return cjson.encode({ created = true, order = loadOrder(K.orders, seq), changes = CHANGES })
+  end
   return {-12}
 end
 

@@ -4,7 +4,7 @@
 
   Input:
     KEYS[1] product hash      KEYS[2] used hash (user -> units)   KEYS[3] holds hash (seq -> record)
-    KEYS[4] hold queue list   KEYS[5..7] idempotency buckets for the days before, of and after ARGV[6]
+    KEYS[4] hold queue list   KEYS[5..8] idempotency buckets for the days ARGV[6] - 2 .. ARGV[6] + 1
     ARGV[1] user id   ARGV[2] qty   ARGV[3] hold ttl ms   ARGV[4] idempotency key ("" = none)
     ARGV[5] idempotency bucket ms   ARGV[6] the caller's day number (bucket of KEYS[6])
   Output:
@@ -23,15 +23,16 @@ local rcall = redis.call
 local user, qty, idemKey = ARGV[1], tonumber(ARGV[2]), ARGV[4]
 local now = nowMs()
 
--- the buckets of Redis's day and the day before, among the three the caller passed (KEYS[6] = its day)
+-- the buckets of Redis's day and the day before, among the four the caller passed (KEYS[7] = its day):
+-- a caller whose clock is a little ahead of or behind Redis's still finds both
 local bucketMs, callerDay = tonumber(ARGV[5]), tonumber(ARGV[6])
 local day = math.floor(now / bucketMs)
-local slot = day - callerDay + 6
+local slot = day - callerDay + 7
 
 local idemField
 if idemKey ~= '' then
   idemField = #user .. ':' .. user .. idemKey
-  for i = math.max(5, slot - 1), math.min(7, slot) do
+  for i = math.max(5, slot - 1), math.min(8, slot) do
     local found = rcall('HGET', KEYS[i], idemField)
     if found then
       local fqty, fseq = string.match(found, '^(%d+):(%d+)$')
@@ -63,7 +64,7 @@ rcall('HSET', KEYS[3], seq, formatHold({ status = 'a', qty = qty, created = now,
 rcall('RPUSH', KEYS[4], seq)
 
 if idemField then
-  if slot < 5 or slot > 7 then slot, day = 6, callerDay end
+  if slot < 5 or slot > 8 then slot, day = 7, callerDay end
   rcall('HSET', KEYS[slot], idemField, qty .. ':' .. seq)
   -- the bucket outlives the end of the next day: every record in it is kept at least 24 h
   rcall('EXPIREAT', KEYS[slot], math.floor((day + 2) * bucketMs / 1000))
