@@ -1,5 +1,6 @@
 import type { ChainableCommander } from 'ioredis';
 import { commands } from '../redis/commands.js';
+import { isUnavailable } from '../errors.js';
 import { formatId, type ProductKeys } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
 import type { OrderRecord, PaymentEventRecord } from './records.js';
@@ -53,61 +54,51 @@ export class Persistence {
 
   private async writeOrders(productId: string, k: ProductKeys): Promise<number> {
     const batch = await this.read(k.outbox, k.orders);
-    const rows = batch
-      .filter((r): r is { id: string; raw: string } => r.raw !== null)
-      .map(({ id: seq, raw }) => {
-        const o = JSON.parse(raw) as OrderRecord;
-        return {
-          id: formatId('o', { productId, seq }),
-          hold_id: formatId('h', { productId, seq }),
-          user_id: o.user,
-          product_id: productId,
-          qty: o.qty,
-          unit_price_minor: o.unit_price,
-          total_minor: o.total,
-          currency: o.currency,
-          status: o.status,
-          created_at: new Date(o.created),
-          payment_due_at: new Date(o.due),
-          updated_at: new Date(o.updated),
-        };
-      });
-    if (rows.length > 0) {
-      await this.ctx.sql`
-        INSERT INTO orders ${this.ctx.sql(rows)}
-        ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, persisted_at = now()
-        WHERE order_status_rank(orders.status) < order_status_rank(EXCLUDED.status)`;
-    }
-    await this.markPersisted(batch, (p, id, raw) => commands.markOrderPersisted(p, k, id, raw));
+    const failed = await this.upsert(batch, 'order', (seq, raw) => {
+      const o = JSON.parse(raw) as OrderRecord;
+      return {
+        id: formatId('o', { productId, seq }),
+        hold_id: formatId('h', { productId, seq }),
+        user_id: o.user,
+        product_id: productId,
+        qty: o.qty,
+        unit_price_minor: o.unit_price,
+        total_minor: o.total,
+        currency: o.currency,
+        status: o.status,
+        created_at: new Date(o.created),
+        payment_due_at: new Date(o.due),
+        updated_at: new Date(o.updated),
+      };
+    }, (rows) => this.ctx.sql`
+      INSERT INTO orders ${this.ctx.sql(rows)}
+      ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, persisted_at = now()
+      WHERE order_status_rank(orders.status) < order_status_rank(EXCLUDED.status)`);
+    await this.markPersisted(batch, failed, (p, id, raw) => commands.markOrderPersisted(p, k, id, raw));
     return batch.length;
   }
 
   private async writeEvents(k: ProductKeys): Promise<number> {
     const batch = await this.read(k.eventOutbox, k.events);
-    const rows = batch
-      .filter((r): r is { id: string; raw: string } => r.raw !== null)
-      .map(({ id, raw }) => {
-        const ev = JSON.parse(raw) as PaymentEventRecord;
-        const p = JSON.parse(ev.payload) as { type: string; hold_id: string; order_id?: string; amount_minor: number; currency: string };
-        return {
-          event_id: id,
-          type: p.type,
-          hold_id: p.hold_id,
-          order_id: p.order_id ?? null,
-          amount_minor: p.amount_minor,
-          currency: p.currency,
-          payload: ev.payload,
-          result: ev.result,
-          received_at: new Date(ev.at),
-        };
-      });
-    if (rows.length > 0) {
-      await this.ctx.sql`
-        INSERT INTO payment_events ${this.ctx.sql(rows)}
-        ON CONFLICT (event_id) DO UPDATE SET result = EXCLUDED.result, persisted_at = now()
-        WHERE payment_events.result = 'deferred' AND EXCLUDED.result <> 'deferred'`;
-    }
-    await this.markPersisted(batch, (p, id, raw) => commands.markEventPersisted(p, k, id, raw));
+    const failed = await this.upsert(batch, 'payment event', (id, raw) => {
+      const ev = JSON.parse(raw) as PaymentEventRecord;
+      const p = JSON.parse(ev.payload) as { type: string; hold_id: string; order_id?: string; amount_minor: number; currency: string };
+      return {
+        event_id: id,
+        type: p.type,
+        hold_id: p.hold_id,
+        order_id: p.order_id ?? null,
+        amount_minor: p.amount_minor,
+        currency: p.currency,
+        payload: ev.payload,
+        result: ev.result,
+        received_at: new Date(ev.at),
+      };
+    }, (rows) => this.ctx.sql`
+      INSERT INTO payment_events ${this.ctx.sql(rows)}
+      ON CONFLICT (event_id) DO UPDATE SET result = EXCLUDED.result, persisted_at = now()
+      WHERE payment_events.result = 'deferred' AND EXCLUDED.result <> 'deferred'`);
+    await this.markPersisted(batch, failed, (p, id, raw) => commands.markEventPersisted(p, k, id, raw));
     return batch.length;
   }
 
@@ -122,13 +113,43 @@ export class Persistence {
     return ids.map((id, i) => ({ id, raw: raws[i] ?? null }));
   }
 
+  /**
+   * Upserts a batch's rows in one statement. If Postgres refuses the statement for a reason other than
+   * being unreachable, each row is written alone, so one bad record cannot hold back the others; the
+   * ids that still fail are logged and returned (they stay in the outbox, visible to reconcile).
+   */
+  private async upsert<R extends Record<string, unknown>>(
+    batch: { id: string; raw: string | null }[],
+    what: string,
+    toRow: (id: string, raw: string) => R,
+    write: (rows: R[]) => Promise<unknown>,
+  ): Promise<Set<string>> {
+    const entries = batch.filter((e): e is { id: string; raw: string } => e.raw !== null).map((e) => ({ id: e.id, row: toRow(e.id, e.raw) }));
+    const failed = new Set<string>();
+    if (entries.length === 0) return failed;
+    try {
+      await write(entries.map((e) => e.row));
+    } catch (err) {
+      if (isUnavailable(err)) throw err;
+      for (const e of entries) {
+        await write([e.row]).catch((rowErr: unknown) => {
+          if (isUnavailable(rowErr)) throw rowErr;
+          failed.add(e.id);
+          this.ctx.logger.error({ err: rowErr, id: e.id }, `Postgres refused a ${what}; it stays in the outbox`);
+        });
+      }
+    }
+    return failed;
+  }
+
   private async markPersisted(
     batch: { id: string; raw: string | null }[],
+    failed: Set<string>,
     mark: (pipeline: ChainableCommander, id: string, raw: string) => unknown,
   ): Promise<void> {
     if (batch.length === 0) return;
     const pipeline = this.ctx.redis.pipeline();
-    for (const { id, raw } of batch) mark(pipeline, id, raw ?? '');
+    for (const { id, raw } of batch) if (!failed.has(id)) mark(pipeline, id, raw ?? '');
     await pipeline.exec();
   }
 }
