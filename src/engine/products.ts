@@ -51,7 +51,13 @@ const FIELDS = ['name', 'price', 'currency', 'available', 'starts_at', 'ends_at'
 const msOrEmpty = (d: Date | null) => (d ? d.getTime() : '');
 const isoOrNull = (ms: string | undefined) => (ms ? new Date(Number(ms)).toISOString() : null);
 
+/** How long an id that Postgres does not know is answered 404 without asking Postgres again. */
+const UNKNOWN_TTL_MS = 1_000;
+
 export class Products {
+  /** product id -> until when it is known not to exist (bounds Postgres lookups for unknown ids) */
+  private readonly unknownUntil = new Map<string, number>();
+
   constructor(private readonly ctx: EngineContext) {}
 
   async create(input: ProductInput): Promise<ProductView & { stock: StockBreakdown }> {
@@ -131,8 +137,13 @@ export class Products {
 
   /** Loads a product that Postgres has but Redis lacks (a new or restarted Redis). False if unknown. */
   async ensureLoaded(id: string): Promise<boolean> {
+    if ((this.unknownUntil.get(id) ?? 0) > Date.now()) return false;
     const rows = await this.ctx.sql<ProductRow[]>`SELECT * FROM products WHERE id = ${id}`;
-    if (rows.length === 0) return false;
+    if (rows.length === 0) {
+      if (this.unknownUntil.size >= 10_000) this.unknownUntil.clear();
+      this.unknownUntil.set(id, Date.now() + UNKNOWN_TTL_MS);
+      return false;
+    }
     await this.load(rows[0]!, await this.committedInPostgres(id));
     return true;
   }
@@ -172,6 +183,7 @@ export class Products {
       committed.pending, committed.sold, committed.seq,
     );
     if ((reply[0] as number) < 0) throw toDomainError(reply);
+    this.unknownUntil.delete(row.id);
     await this.ctx.redis.sadd(this.ctx.keys.productIndex, row.id);
   }
 }
