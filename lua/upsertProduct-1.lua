@@ -8,15 +8,13 @@
     ARGV[4] total stock   ARGV[5] sale start ms ("" = open)  ARGV[6] sale end ms ("" = none)
     ARGV[7] per-user limit ("" = none)
     ARGV[8] pending units known to Postgres  ARGV[9] sold units known to Postgres
-    ARGV[10] highest record seq known to Postgres (new ids start above it and above Redis TIME in ms,
-             so a Redis that lost its data never hands out an id it handed out before)
+    ARGV[10] the seq new ids start above: beyond every id Postgres knows was handed out
     (ARGV[8..10] are used only when the record does not exist yet)
   Output:
     {1, available}            created or updated
     {-20, committed}          total would fall below held + pending + sold
 ]]
 local rcall = redis.call
--- @include "clock"
 local key = KEYS[1]
 local total = tonumber(ARGV[4])
 
@@ -38,5 +36,5 @@ local pending, sold = tonumber(ARGV[8]), tonumber(ARGV[9])
 if total < pending + sold then return {-20, pending + sold} end
 setMeta()
 rcall('HSET', key, 'available', total - pending - sold, 'held', 0, 'pending', pending, 'sold', sold,
-  'seq', math.max(tonumber(ARGV[10]), nowMs()))
+  'seq', ARGV[10])
 return {1, total - pending - sold}

@@ -33,7 +33,7 @@ export function createEngine(ctx: EngineContext): Engine {
     payments: new Payments(ctx, persistence),
     persistence,
     expiry,
-    sweep: new Sweep(ctx, expiry, persistence),
+    sweep: new Sweep(ctx, expiry, persistence, products),
     reconciler: new Reconciler(ctx, products, persistence),
   };
 }

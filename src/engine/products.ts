@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AppError, invalidRequest } from '../errors.js';
 import type { EngineContext } from './context.js';
+import { commands } from '../redis/commands.js';
 import { toDomainError } from './script-codes.js';
 
 export interface ProductInput {
@@ -44,7 +45,15 @@ interface ProductRow {
   sale_starts_at: Date | null;
   sale_ends_at: Date | null;
   per_user_limit: number | null;
+  seq_high_water: string;
 }
+
+/**
+ * Ids a product may have handed out since the sweep last recorded its high-water mark in Postgres
+ * (about 2 million holds a second at the default sweep interval): a Redis that lost its data starts
+ * this far above the mark.
+ */
+const SEQ_MARGIN = 10_000_000;
 
 const FIELDS = ['name', 'price', 'currency', 'available', 'starts_at', 'ends_at', 'limit', 'total', 'held', 'pending', 'sold'] as const;
 
@@ -57,6 +66,8 @@ const UNKNOWN_TTL_MS = 1_000;
 export class Products {
   /** product id -> until when it is known not to exist (bounds Postgres lookups for unknown ids) */
   private readonly unknownUntil = new Map<string, number>();
+  /** product id -> the high-water mark this process last wrote to Postgres */
+  private readonly seqWritten = new Map<string, number>();
 
   constructor(private readonly ctx: EngineContext) {}
 
@@ -99,7 +110,7 @@ export class Products {
           sale_starts_at = ${next.sale_starts_at}, sale_ends_at = ${next.sale_ends_at},
           per_user_limit = ${next.per_user_limit}, updated_at = now()
         WHERE id = ${id} RETURNING *`;
-      await this.load(updated!, await this.committedInPostgres(id));
+      await this.load(updated!, await this.committedInPostgres(updated!));
     });
     this.ctx.logger.info({ productId: id, patch }, 'product changed');
     return this.adminView(id);
@@ -144,14 +155,22 @@ export class Products {
       this.unknownUntil.set(id, Date.now() + UNKNOWN_TTL_MS);
       return false;
     }
-    await this.load(rows[0]!, await this.committedInPostgres(id));
+    await this.load(rows[0]!, await this.committedInPostgres(rows[0]!));
     return true;
+  }
+
+  /** Sweep: records in Postgres how far the product's ids have gone, for a Redis that loses its data. */
+  async recordSeqHighWater(id: string): Promise<void> {
+    const seq = Number(await this.ctx.redis.hget(this.ctx.keys.product(id).product, 'seq'));
+    if (!(seq > (this.seqWritten.get(id) ?? 0))) return;
+    await this.ctx.sql`UPDATE products SET seq_high_water = ${seq} WHERE id = ${id} AND seq_high_water < ${seq}`;
+    this.seqWritten.set(id, seq);
   }
 
   /** Loads every product at start; existing Redis records keep their live counters. */
   async loadAll(): Promise<number> {
     const rows = await this.ctx.sql<ProductRow[]>`SELECT * FROM products`;
-    for (const row of rows) await this.load(row, await this.committedInPostgres(row.id));
+    for (const row of rows) await this.load(row, await this.committedInPostgres(row));
     return rows.length;
   }
 
@@ -165,19 +184,25 @@ export class Products {
     return Object.fromEntries(FIELDS.map((f, i) => [f, values[i] ?? undefined])) as Record<(typeof FIELDS)[number], string | undefined>;
   }
 
-  /** Units Postgres knows as pending or sold, and the highest order seq (new ids must not reuse it). */
-  private async committedInPostgres(id: string): Promise<{ pending: number; sold: number; seq: number }> {
+  /**
+   * What a Redis record that has to be (re)built starts from: the units Postgres knows as pending or
+   * sold, and a seq beyond every id that may have been handed out (orders in Postgres, and the
+   * high-water mark plus a margin). Used only when Redis lacks the product.
+   */
+  private async committedInPostgres(product: ProductRow): Promise<{ pending: number; sold: number; seq: number }> {
     const [row] = await this.ctx.sql<{ pending: string; sold: string; seq: string }[]>`
       SELECT coalesce(sum(qty) FILTER (WHERE status = 'pending_payment'), 0) AS pending,
              coalesce(sum(qty) FILTER (WHERE status = 'paid'), 0) AS sold,
              coalesce(max(split_part(id, '_', 2)::bigint), 0) AS seq
-      FROM orders WHERE product_id = ${id}`;
-    return { pending: Number(row!.pending), sold: Number(row!.sold), seq: Number(row!.seq) };
+      FROM orders WHERE product_id = ${product.id}`;
+    const seq = Math.max(Number(row!.seq), Number(product.seq_high_water)) + SEQ_MARGIN;
+    return { pending: Number(row!.pending), sold: Number(row!.sold), seq };
   }
 
   private async load(row: ProductRow, committed: { pending: number; sold: number; seq: number }): Promise<void> {
-    const reply = await this.ctx.redis.upsertProduct(
-      this.ctx.keys.product(row.id).product,
+    const reply = await commands.upsertProduct(
+      this.ctx.redis,
+      this.ctx.keys.product(row.id),
       row.name, row.unit_price_minor, row.currency, row.stock,
       msOrEmpty(row.sale_starts_at), msOrEmpty(row.sale_ends_at), row.per_user_limit ?? '',
       committed.pending, committed.sold, committed.seq,

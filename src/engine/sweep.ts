@@ -2,6 +2,7 @@ import { commands } from '../redis/commands.js';
 import type { EngineContext } from './context.js';
 import type { Expiry } from './expiry.js';
 import type { Persistence } from './persistence.js';
+import type { Products } from './products.js';
 
 const GC_BATCH = 1000;
 /** Batches of ended records one sweep may drop per product (it goes on while batches come back full). */
@@ -27,6 +28,7 @@ export class Sweep {
     private readonly ctx: EngineContext,
     private readonly expiry: Expiry,
     private readonly persistence: Persistence,
+    private readonly products: Products,
   ) {}
 
   async run(): Promise<SweepReport> {
@@ -38,6 +40,7 @@ export class Sweep {
         report.expiredOrders += await this.expiry.orders(id);
         report.unpersisted += await this.persistence.scheduleBacklog(id);
         report.dropped += await this.collectEnded(id);
+        await this.products.recordSeqHighWater(id);
       } catch (err) {
         // one product's failure must not stop the safety net for the others
         this.ctx.logger.error({ err, productId: id }, 'sweep failed for a product');

@@ -71,6 +71,20 @@ describe('stampede on a small stock', () => {
     expect(await h.stock(pid)).toMatchObject({ available: 49, held: 1 });
   });
 
+  it('the in-process sold-out shortcut never turns a replay of a won hold into a 409', async () => {
+    const pid = await h.createProduct({ stock: 1 });
+    const winner = h.token('winner');
+    const won = await postHold(winner, pid, 'winning-key');
+    expect(won.status).toBe(201);
+    // sold out now: these answer 409 and arm the shortcut
+    const losers = await Promise.all(Array.from({ length: 20 }, (_, i) => postHold(h.token(`late-${i}`), pid)));
+    expect(losers.every((r) => r.status === 409)).toBe(true);
+    const replay = await postHold(winner, pid, 'winning-key');
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await replay.json()) as { id: string }).id).toBe(((await won.json()) as { id: string }).id);
+  });
+
   it('many users racing to the per-user limit never pass it', async () => {
     const pid = await h.createProduct({ stock: 1000, per_user_limit: 3 });
     const users = Array.from({ length: 20 }, (_, i) => h.token(`limited-${i}`));

@@ -19,7 +19,11 @@ const hold = (pid: string, user: string) => h.request('POST', '/api/holds', { to
 describe('Redis down', () => {
   it('answers 503 unavailable with Retry-After at once, never hangs, and recovers by itself', async () => {
     const pid = await h.createProduct({ stock: 10 });
-    expect((await hold(pid, 'before')).status).toBe(201);
+    const before = await hold(pid, 'before');
+    expect(before.status).toBe(201);
+    const beforeId = ((await before.json()) as { id: string }).id;
+    // the sweep records how far the product's ids have gone
+    await h.runtime.engine.sweep.run();
 
     await redis.kill();
     const started = Date.now();
@@ -36,8 +40,13 @@ describe('Redis down', () => {
 
     // back, empty (no persistence): the engine reconnects and reloads the product from Postgres
     await redis.start();
-    await expect.poll(async () => (await hold(pid, 'after')).status, { timeout: 10_000, interval: 200 }).toBe(201);
+    let after: Response | undefined;
+    await expect.poll(async () => (after = await hold(pid, 'after')).status, { timeout: 10_000, interval: 200 }).toBe(201);
     expect(await h.stock(pid)).toEqual({ total: 10, available: 9, held: 1, pending_payment: 0, sold: 0 });
+    // the emptied Redis hands out ids far beyond any it handed out before
+    const afterId = ((await after!.json()) as { id: string }).id;
+    expect(Number(afterId.split('_')[1])).toBeGreaterThan(Number(beforeId.split('_')[1]) + 10_000_000);
+    expect((await h.sql`SELECT seq_high_water FROM products WHERE id = ${pid}`)[0]!.seq_high_water).toBe(beforeId.split('_')[1]);
     await expect.poll(async () => (await h.request('GET', '/health/ready')).status, { timeout: 10_000 }).toBe(200);
   });
 });
