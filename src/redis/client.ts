@@ -12,6 +12,15 @@ export interface RedisClientOptions {
   name?: string;
 }
 
+/** TLS and credentials of a cluster's nodes, taken from the first URL (`rediss://user:pass@host`). */
+function credentials(url: URL): RedisOptions {
+  return {
+    username: decodeURIComponent(url.username) || undefined,
+    password: decodeURIComponent(url.password) || undefined,
+    tls: url.protocol === 'rediss:' ? {} : undefined,
+  };
+}
+
 /**
  * A client for the hot path fails fast while Redis is away (no offline queue, one retry, a command
  * timeout), so requests answer 503 at once instead of hanging; it reconnects by itself.
@@ -35,7 +44,7 @@ export function createRedis(opts: RedisClientOptions): RedisClient {
             lazyConnect: true,
             enableOfflineQueue: options.enableOfflineQueue ?? true,
             clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
-            redisOptions: { ...options, password: decodeURIComponent(new URL(urls[0]!).password) || undefined },
+            redisOptions: { ...options, ...credentials(new URL(urls[0]!)) },
           },
         )
       : new Redis(opts.url, { ...options, lazyConnect: true });
