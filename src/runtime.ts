@@ -15,6 +15,9 @@ import { startWorkers, type Workers } from './jobs/worker.js';
 import { createRedis, type RedisClient } from './redis/client.js';
 import { Keys } from './redis/keys.js';
 
+/** How long SIGTERM waits for in-flight requests before cutting the connections left. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 export interface RuntimeOptions {
   api: boolean;
   worker: boolean;
@@ -95,7 +98,12 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
     },
     async close() {
       // stop accepting, let in-flight requests and jobs finish, then close connections
-      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (server) {
+        // in-flight requests get a while to finish; connections still open after that are cut
+        const cut = setTimeout(() => 'closeAllConnections' in server && server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        clearTimeout(cut);
+      }
       if (workers) await workers.close();
       await queues.close();
       await Promise.all([redis.quit().catch(() => {}), queueConnection.quit().catch(() => {})]);
