@@ -12,3 +12,15 @@ export function createSql(url: string, opts: { max?: number } = {}): Sql {
     transform: { undefined: null },
   });
 }
+
+/** How long a request waits for Postgres before answering 503 (a silently dropping network never answers). */
+export const QUERY_DEADLINE_MS = 3_000;
+
+/** A query that fails as unavailable (503) when Postgres does not answer within the deadline. */
+export function bounded<T>(query: PromiseLike<T>, ms = QUERY_DEADLINE_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`Postgres did not answer within ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
+  });
+  return Promise.race([Promise.resolve(query), deadline]).finally(() => clearTimeout(timer));
+}

@@ -1,3 +1,4 @@
+import { bounded } from '../db/sql.js';
 import { AppError } from '../errors.js';
 import { commands } from '../redis/commands.js';
 import { formatId, parseId } from '../redis/keys.js';
@@ -92,9 +93,9 @@ export class Orders {
   }
 
   private async fromPostgres(orderId: string, userId: string): Promise<OrderView | null> {
-    const [row] = await this.ctx.sql<OrderRow[]>`
+    const [row] = await bounded(this.ctx.sql<OrderRow[]>`
       SELECT id, hold_id, user_id, product_id, qty, unit_price_minor, total_minor, currency, status, created_at, payment_due_at
-      FROM orders WHERE id = ${orderId} AND user_id = ${userId}`;
+      FROM orders WHERE id = ${orderId} AND user_id = ${userId}`);
     if (!row) return null;
     return {
       ...row,

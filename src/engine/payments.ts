@@ -1,3 +1,4 @@
+import { bounded } from '../db/sql.js';
 import { AppError } from '../errors.js';
 import { commands } from '../redis/commands.js';
 import { formatId, parseId } from '../redis/keys.js';
@@ -65,7 +66,7 @@ export class Payments {
   }
 
   private async seenInPostgres(eventId: string): Promise<boolean> {
-    const rows = await this.ctx.sql<EventRow[]>`SELECT event_id FROM payment_events WHERE event_id = ${eventId}`;
+    const rows = await bounded(this.ctx.sql<EventRow[]>`SELECT event_id FROM payment_events WHERE event_id = ${eventId}`);
     return rows.length > 0;
   }
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { bounded } from '../db/sql.js';
 import { AppError, invalidRequest } from '../errors.js';
-import type { EngineContext } from './context.js';
 import { commands } from '../redis/commands.js';
+import type { EngineContext } from './context.js';
 import { toDomainError } from './script-codes.js';
 
 export interface ProductInput {
@@ -149,7 +150,7 @@ export class Products {
   /** Loads a product that Postgres has but Redis lacks (a new or restarted Redis). False if unknown. */
   async ensureLoaded(id: string): Promise<boolean> {
     if ((this.unknownUntil.get(id) ?? 0) > Date.now()) return false;
-    const rows = await this.ctx.sql<ProductRow[]>`SELECT * FROM products WHERE id = ${id}`;
+    const rows = await bounded(this.ctx.sql<ProductRow[]>`SELECT * FROM products WHERE id = ${id}`);
     if (rows.length === 0) {
       if (this.unknownUntil.size >= 10_000) this.unknownUntil.clear();
       this.unknownUntil.set(id, Date.now() + UNKNOWN_TTL_MS);
@@ -190,11 +191,11 @@ export class Products {
    * high-water mark plus a margin). Used only when Redis lacks the product.
    */
   private async committedInPostgres(product: ProductRow): Promise<{ pending: number; sold: number; seq: number }> {
-    const [row] = await this.ctx.sql<{ pending: string; sold: string; seq: string }[]>`
+    const [row] = await bounded(this.ctx.sql<{ pending: string; sold: string; seq: string }[]>`
       SELECT coalesce(sum(qty) FILTER (WHERE status = 'pending_payment'), 0) AS pending,
              coalesce(sum(qty) FILTER (WHERE status = 'paid'), 0) AS sold,
              coalesce(max(split_part(id, '_', 2)::bigint), 0) AS seq
-      FROM orders WHERE product_id = ${product.id}`;
+      FROM orders WHERE product_id = ${product.id}`);
     const seq = Math.max(Number(row!.seq), Number(product.seq_high_water)) + SEQ_MARGIN;
     return { pending: Number(row!.pending), sold: Number(row!.sold), seq };
   }

@@ -19,6 +19,21 @@ afterAll(async () => {
 const N = 200;
 
 describe('Postgres outage', () => {
+  it('a request that needs Postgres answers 503 within the deadline when Postgres stops answering', async () => {
+    const pid = await h.createProduct({ stock: 1 });
+    proxy.setDelay(10_000);
+    try {
+      const started = Date.now();
+      // an order Redis does not have is looked up in Postgres
+      const res = await h.request('GET', `/api/orders/o_999_${pid}`, { token: h.token('patient') });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { code: string }).code).toBe('unavailable');
+      expect(Date.now() - started).toBeLessThan(6000);
+    } finally {
+      proxy.setDelay(0);
+    }
+  });
+
   it('keeps selling while Postgres is cut off, then writes exactly every paid order once it is back', async () => {
     const pid = await h.createProduct({ stock: N, unit_price_minor: 990 });
     proxy.cut();
