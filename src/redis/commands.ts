@@ -1,5 +1,5 @@
 import type { ChainableCommander } from 'ioredis';
-import type { RedisClient } from './client.js';
+import { batchWrites, type RedisClient } from './client.js';
 import { IDEMPOTENCY_BUCKET_MS, type ProductKeys } from './keys.js';
 
 type Arg = string | number;
@@ -11,23 +11,31 @@ type Arg = string | number;
 export const commands = {
   upsertProduct: (r: RedisClient, k: ProductKeys, ...args: Arg[]) => r.upsertProduct(k.product, ...args),
 
+  // the request-path scripts leave in one socket write per event-loop turn (batchWrites)
   createHold(r: RedisClient, k: ProductKeys, userId: string, qty: number, ttlMs: number, idempotencyKey: string, nowMs: number) {
+    batchWrites(r);
     return r.createHold(k.product, k.used, k.holds, k.holdQueue, ...k.holdIdempotency(nowMs),
       userId, qty, ttlMs, idempotencyKey, IDEMPOTENCY_BUCKET_MS, Math.floor(nowMs / IDEMPOTENCY_BUCKET_MS));
   },
 
-  releaseHold: (r: RedisClient, k: ProductKeys, seq: string, userId: string) =>
-    r.releaseHold(k.product, k.used, k.holds, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended, seq, userId),
+  releaseHold(r: RedisClient, k: ProductKeys, seq: string, userId: string) {
+    batchWrites(r);
+    return r.releaseHold(k.product, k.used, k.holds, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended, seq, userId);
+  },
 
   expireHolds: (r: RedisClient, k: ProductKeys, batch: number) =>
     r.expireHolds(k.product, k.used, k.holds, k.holdQueue, k.ended, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, batch),
 
-  createOrder: (r: RedisClient, k: ProductKeys, seq: string, userId: string, paymentTtlMs: number) =>
-    r.createOrder(k.product, k.used, k.holds, k.orders, k.orderQueue, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended, seq, userId, paymentTtlMs),
+  createOrder(r: RedisClient, k: ProductKeys, seq: string, userId: string, paymentTtlMs: number) {
+    batchWrites(r);
+    return r.createOrder(k.product, k.used, k.holds, k.orders, k.orderQueue, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended, seq, userId, paymentTtlMs);
+  },
 
-  applyPayment: (r: RedisClient, k: ProductKeys, seq: string, e: { eventId: string; kind: string; amount: number; currency: string; fingerprint: string; payload: string }) =>
-    r.applyPayment(k.product, k.used, k.holds, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended,
-      seq, e.eventId, e.kind, e.amount, e.currency, e.fingerprint, e.payload),
+  applyPayment(r: RedisClient, k: ProductKeys, seq: string, e: { eventId: string; kind: string; amount: number; currency: string; fingerprint: string; payload: string }) {
+    batchWrites(r);
+    return r.applyPayment(k.product, k.used, k.holds, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended,
+      seq, e.eventId, e.kind, e.amount, e.currency, e.fingerprint, e.payload);
+  },
 
   expireOrders: (r: RedisClient, k: ProductKeys, batch: number) =>
     r.expireOrders(k.product, k.used, k.orders, k.orderQueue, k.ended, k.outbox, batch),
