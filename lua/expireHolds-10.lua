@@ -14,24 +14,18 @@ local rcall = redis.call
 -- @include "clock"
 -- @include "holds"
 -- @include "orders"
+-- @include "deadlines"
 local K = { product = KEYS[1], used = KEYS[2], holds = KEYS[3], holdQueue = KEYS[4], ended = KEYS[5],
   orders = KEYS[6], deferred = KEYS[7], events = KEYS[8], outbox = KEYS[9], eventOutbox = KEYS[10] }
 local now = nowMs()
-local limit = tonumber(ARGV[1])
-local expired, seen, more = 0, 0, 0
+local expired = 0
 
-while true do
-  if seen >= limit then more = 1 break end
-  local seq = rcall('LINDEX', K.holdQueue, 0)
-  if not seq then break end
+local more = drainDue(K.holdQueue, K.ended, 'h', tonumber(ARGV[1]), now, function(seq)
   local rec = rcall('HGET', K.holds, seq)
-  if rec then
-    local h = parseHold(rec)
-    if h.expires > now then break end
-    if h.status == 'a' and endActiveHold(K, seq, h, 'e', now) == 'e' then expired = expired + 1 end
-    rcall('RPUSH', K.ended, 'h' .. seq .. ':' .. now)
-  end
-  rcall('LPOP', K.holdQueue)
-  seen = seen + 1
-end
+  if not rec then return 'gone' end
+  local h = parseHold(rec)
+  if h.expires > now then return 'later' end
+  if h.status == 'a' and endActiveHold(K, seq, h, 'e', now) == 'e' then expired = expired + 1 end
+  return 'done'
+end)
 return cjson.encode({ expired = expired, more = more, changes = CHANGES })

@@ -12,29 +12,23 @@ local rcall = redis.call
 -- @include "clock"
 -- @include "holds"
 -- @include "orders"
+-- @include "deadlines"
 local K = { product = KEYS[1], used = KEYS[2], orders = KEYS[3], orderQueue = KEYS[4], ended = KEYS[5], outbox = KEYS[6] }
 local now = nowMs()
-local limit = tonumber(ARGV[1])
-local expired, seen, more = 0, 0, 0
+local expired = 0
 
-while true do
-  if seen >= limit then more = 1 break end
-  local seq = rcall('LINDEX', K.orderQueue, 0)
-  if not seq then break end
+local more = drainDue(K.orderQueue, K.ended, 'o', tonumber(ARGV[1]), now, function(seq)
   local o = loadOrder(K.orders, seq)
-  if o then
-    if o.due > now then break end
-    if o.status == 'pending_payment' then
-      rcall('HINCRBY', K.product, 'pending', -o.qty)
-      rcall('HINCRBY', K.product, 'available', o.qty)
-      releaseUsed(K.used, o.user, o.qty)
-      o.status = 'expired'
-      saveOrder(K.orders, K.outbox, seq, o, now)
-      expired = expired + 1
-    end
-    rcall('RPUSH', K.ended, 'o' .. seq .. ':' .. now)
+  if not o then return 'gone' end
+  if o.due > now then return 'later' end
+  if o.status == 'pending_payment' then
+    rcall('HINCRBY', K.product, 'pending', -o.qty)
+    rcall('HINCRBY', K.product, 'available', o.qty)
+    releaseUsed(K.used, o.user, o.qty)
+    o.status = 'expired'
+    saveOrder(K.orders, K.outbox, seq, o, now)
+    expired = expired + 1
   end
-  rcall('LPOP', K.orderQueue)
-  seen = seen + 1
-end
+  return 'done'
+end)
 return cjson.encode({ expired = expired, more = more, changes = CHANGES })
