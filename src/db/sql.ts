@@ -1,4 +1,5 @@
 import postgres from 'postgres';
+import { withDeadline } from '../deadline.js';
 
 export type Sql = postgres.Sql;
 
@@ -14,13 +15,11 @@ export function createSql(url: string, opts: { max?: number } = {}): Sql {
 }
 
 /** How long a request waits for Postgres before answering 503 (a silently dropping network never answers). */
-export const QUERY_DEADLINE_MS = 3_000;
+const QUERY_DEADLINE_MS = 3_000;
 
 /** A query that fails as unavailable (503) when Postgres does not answer within the deadline. */
-export function bounded<T>(query: PromiseLike<T>, ms = QUERY_DEADLINE_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`Postgres did not answer within ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
-  });
-  return Promise.race([Promise.resolve(query), deadline]).finally(() => clearTimeout(timer));
+export function bounded<T>(query: PromiseLike<T>): Promise<T> {
+  return withDeadline(query, QUERY_DEADLINE_MS, () =>
+    Object.assign(new Error(`Postgres did not answer within ${QUERY_DEADLINE_MS} ms`), { code: 'ETIMEDOUT' }),
+  );
 }

@@ -1,5 +1,6 @@
 import { Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../redis/client.js';
+import { withDeadline } from '../deadline.js';
 import type { Engine } from '../engine/engine.js';
 import { JOBS, QUEUES, type JobName, type JobPayload, type QueueName } from './catalog.js';
 
@@ -15,24 +16,20 @@ function handlers(engine: Engine): Handlers {
   };
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
 /** How long shutdown waits for workers to finish their jobs and close. */
 const CLOSE_GRACE_MS = 10_000;
 
+class StillRunning extends Error {}
+
 /** True when `work` settled within `ms`. */
 function within(ms: number, work: Promise<unknown>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  return Promise.race([work.then(() => true), timeout]).finally(() => clearTimeout(timer));
+  return withDeadline(work, ms, () => new StillRunning()).then(
+    () => true,
+    (err: unknown) => {
+      if (err instanceof StillRunning) return false;
+      throw err;
+    },
+  );
 }
 
 export interface Workers {
@@ -48,7 +45,8 @@ export async function startWorkers(engine: Engine, connection: RedisClient): Pro
     const spec = JOBS[name];
     if (!spec) throw new Error(`unknown job ${job.name}`);
     const payload = spec.payload.parse(job.data);
-    return withTimeout((table[name] as (p: typeof payload) => Promise<unknown>)(payload), spec.timeoutMs, job.name);
+    const work = (table[name] as (p: typeof payload) => Promise<unknown>)(payload);
+    return withDeadline(work, spec.timeoutMs, () => new Error(`${job.name} timed out after ${spec.timeoutMs} ms`));
   };
   const concurrency: Record<QueueName, number> = { expiry: 4, persist: 8 };
   const workers = (Object.values(QUEUES) as QueueName[]).map((queue) => {

@@ -1,22 +1,15 @@
 import { Hono } from 'hono';
+import { withDeadline } from '../../deadline.js';
 import type { Engine } from '../../engine/engine.js';
 
 const CHECK_TIMEOUT_MS = 1_000;
 
 async function check(fn: () => Promise<unknown>): Promise<'ok' | string> {
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      fn(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS);
-      }),
-    ]);
+    await withDeadline(fn(), CHECK_TIMEOUT_MS, () => new Error('timed out'));
     return 'ok';
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
