@@ -28,8 +28,7 @@ export class Persistence {
 
   /** Called with what a script changed: those states reach Postgres within about a second. */
   changed(productId: string, changes: Changes): void {
-    for (const _ in changes.orders) return this.ctx.jobs.persistSoon(productId);
-    for (const _ in changes.events) return this.ctx.jobs.persistSoon(productId);
+    if (Object.keys(changes.orders).length + Object.keys(changes.events).length > 0) this.ctx.jobs.persistSoon(productId);
   }
 
   /** Sweep: asks for a drain when the product's outboxes hold anything; returns how many records. */
