@@ -45,29 +45,39 @@ if idemKey ~= '' then
   end
 end
 
-local p = rcall('HMGET', KEYS[1], 'available', 'starts_at', 'ends_at', 'limit', 'price', 'held', 'seq')
+-- idem_day: the day whose bucket already has its expiry set, so that EXPIREAT runs once a day, not per hold
+local p = rcall('HMGET', KEYS[1], 'available', 'starts_at', 'ends_at', 'limit', 'price', 'held', 'seq', 'idem_day')
 if not p[1] then return {-1} end
 if p[2] ~= '' and now < tonumber(p[2]) then return {-3} end
 if p[3] ~= '' and now >= tonumber(p[3]) then return {-4} end
 
-local used = tonumber(rcall('HGET', KEYS[2], user) or '0')
-if p[4] ~= '' and used + qty > tonumber(p[4]) then return {-5, tonumber(p[4]), used} end
+-- the user's units are counted whether or not there is a limit (one may be set later), read only if there is
+if p[4] ~= '' then
+  local used = tonumber(rcall('HGET', KEYS[2], user) or '0')
+  if used + qty > tonumber(p[4]) then return {-5, tonumber(p[4]), used} end
+end
 
 local available = tonumber(p[1])
 if available < qty then return {-2, available} end
 
-local seq = tonumber(p[7]) + 1
-rcall('HSET', KEYS[1], 'available', available - qty, 'held', tonumber(p[6]) + qty, 'seq', seq)
-rcall('HINCRBY', KEYS[2], user, qty)
+local seqNum = tonumber(p[7]) + 1
+local seq = int(seqNum)
 local expires = now + tonumber(ARGV[3])
+rcall('HINCRBY', KEYS[2], user, ARGV[2])
 rcall('HSET', KEYS[3], seq, formatHold({ status = 'a', qty = qty, created = now, expires = expires, price = p[5], user = user }))
 rcall('RPUSH', KEYS[4], seq)
 
+local product = { 'HSET', KEYS[1], 'available', int(available - qty), 'held', int(tonumber(p[6]) + qty), 'seq', seq }
 if idemField then
   if slot < 5 or slot > 8 then slot, day = 7, callerDay end
-  rcall('HSET', KEYS[slot], idemField, qty .. ':' .. seq)
-  -- the bucket outlives the end of the next day: every record in it is kept at least 24 h
-  rcall('EXPIREAT', KEYS[slot], math.floor((day + 2) * bucketMs / 1000))
+  rcall('HSET', KEYS[slot], idemField, ARGV[2] .. ':' .. seq)
+  local dayStr = int(day)
+  if p[8] ~= dayStr then
+    -- the bucket outlives the end of the next day: every record in it is kept at least 24 h
+    rcall('EXPIREAT', KEYS[slot], int(math.floor((day + 2) * bucketMs / 1000)))
+    product[#product + 1], product[#product + 2] = 'idem_day', dayStr
+  end
 end
+rcall(unpack(product))
 
-return {1, seq, now, expires}
+return {1, seqNum, now, expires}

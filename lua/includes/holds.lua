@@ -1,3 +1,9 @@
+-- An integer as a string. Lua numbers are doubles, and `..` or a number argument to redis.call formats
+-- them with "%.14g", several times slower than "%d": on the hold path that was a third of the script.
+local function int(n)
+  return string.format('%d', n)
+end
+
 -- Hold record: "status|qty|created|expires|price|user"; status a(ctive) c(onverted) r(eleased) e(xpired).
 local function parseHold(rec)
   local status, qty, created, expires, price, user =
@@ -7,7 +13,7 @@ local function parseHold(rec)
 end
 
 local function formatHold(h)
-  return h.status .. '|' .. h.qty .. '|' .. h.created .. '|' .. h.expires .. '|' .. h.price .. '|' .. h.user
+  return h.status .. '|' .. int(h.qty) .. '|' .. int(h.created) .. '|' .. int(h.expires) .. '|' .. int(h.price) .. '|' .. h.user
 end
 
 -- Gives a user's units back to the per-user limit; the field goes when it reaches zero.

@@ -118,6 +118,26 @@ describe('createHold: idempotency', () => {
     expect(await redis.ttl(bucket)).toBeGreaterThan(24 * 3600);
   });
 
+  it('gives every day bucket it writes an expiry, also when writes move between days', async () => {
+    await load(10);
+    const [sec] = await redis.time();
+    const now = Number(sec) * 1000;
+    const today = keys.product(pid).holdIdempotency(now)[2];
+    // a caller whose clock is days off writes to its own day's bucket
+    const far = now + 5 * IDEMPOTENCY_BUCKET_MS;
+    const farBucket = keys.product(pid).holdIdempotency(far)[2];
+    for (const [i, t] of [now, now, far, far, now].entries()) expect((await hold(`u${i}`, 1, { key: `k${i}`, nowMs: t }))[0]).toBe(1);
+    expect(await redis.hlen(today)).toBe(3);
+    expect(await redis.hlen(farBucket)).toBe(2);
+    expect(await redis.ttl(today)).toBeGreaterThan(24 * 3600);
+    expect(await redis.ttl(farBucket)).toBeGreaterThan(6 * 24 * 3600);
+    // the expiry is set on a bucket's first write after writes to another day's bucket (here it was removed)
+    await redis.persist(today);
+    expect((await hold('u9', 1, { key: 'k9', nowMs: far }))[0]).toBe(1);
+    expect((await hold('u10', 1, { key: 'k10', nowMs: now }))[0]).toBe(1);
+    expect(await redis.ttl(today)).toBeGreaterThan(24 * 3600);
+  });
+
   it('records nothing for a refused request, so a retry with the key is a fresh attempt', async () => {
     await load(1);
     const [, seq] = await hold('x', 1);
