@@ -23,6 +23,9 @@ export interface CreatedHold {
 /** How long this process answers "sold out" for a product without asking Redis. */
 const SOLD_OUT_FLAG_MS = 100;
 
+/** The answer while a product is known to be sold out (one instance: nothing in it is per request). */
+export const SOLD_OUT = toDomainError([ScriptCode.InsufficientStock, 0]);
+
 export function holdView(productId: string, seq: string, h: Pick<HoldRecord, 'status' | 'qty' | 'createdAt' | 'expiresAt' | 'userId'>): HoldView {
   return {
     id: formatId('h', { productId, seq }),
@@ -45,11 +48,17 @@ export class Holds {
     private readonly loadProduct: (productId: string) => Promise<boolean>,
   ) {}
 
+  /**
+   * True for a little while after Redis answered that the product has no stock left: the caller may
+   * then answer `SOLD_OUT` without asking Redis. Never for a keyed request: the shortcut must not turn
+   * a replay of a won hold into a 409.
+   */
+  knownSoldOut(productId: string, idempotencyKey: string | undefined): boolean {
+    return idempotencyKey === undefined && (this.soldOutUntil.get(productId) ?? 0) > Date.now();
+  }
+
+  /** Places a hold (or replays the key's earlier one). Callers check `knownSoldOut` first. */
   async create(userId: string, productId: string, qty: number, idempotencyKey?: string): Promise<CreatedHold> {
-    // A keyed request always asks Redis: the flag must never turn a replay of a won hold into a 409.
-    if (idempotencyKey === undefined && (this.soldOutUntil.get(productId) ?? 0) > Date.now()) {
-      throw toDomainError([ScriptCode.InsufficientStock, 0]);
-    }
     const now = Date.now();
     const k = this.ctx.keys.product(productId);
     const place = () => commands.createHold(this.ctx.redis, k, userId, qty, this.ctx.config.HOLD_TTL_MS, idempotencyKey ?? '', now);

@@ -7,7 +7,7 @@ import { Metrics } from './metrics.js';
 import { adminAuth, customerAuth } from './middleware/auth.js';
 import { limitBody } from './middleware/limit-body.js';
 import { observe } from './middleware/observe.js';
-import { rateLimit } from './middleware/rate-limit.js';
+import { rateLimiter } from './middleware/rate-limit.js';
 import { onError, problemResponse } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
@@ -31,10 +31,9 @@ export function createApp(engine: Engine): App {
 
   app.use('*', observe(logger, metrics));
   app.use('/api/*', limitBody(MAX_BODY_BYTES));
-  const customer = customerAuth(jwt);
-  const limit = rateLimit(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST);
+  const customer = customerAuth(jwt, rateLimiter(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST));
   // '/api/holds/*' also matches '/api/holds' itself
-  for (const path of ['/api/holds/*', '/api/orders/*']) app.use(path, customer, limit);
+  for (const path of ['/api/holds/*', '/api/orders/*']) app.use(path, customer);
   app.use('/api/admin/*', adminAuth(config.ADMIN_TOKEN, jwt));
 
   app.route('/api/products', productRoutes(engine));

@@ -17,7 +17,7 @@ const labelsOf = (labels: Record<string, string | number>) =>
 
 export class Metrics {
   private readonly latency = new Map<string, Histogram>();
-  private readonly counters = new Map<string, Map<string, number>>();
+  private readonly counters = new Map<string, Map<string, { labels: string; value: number }>>();
   private readonly help = new Map<string, string>();
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
@@ -33,11 +33,17 @@ export class Metrics {
   }
 
   inc(name: string, help: string, labels: Record<string, string> = {}, by = 1): void {
-    this.help.set(name, help);
     let series = this.counters.get(name);
-    if (!series) this.counters.set(name, (series = new Map()));
-    const l = labelsOf(labels);
-    series.set(l, (series.get(l) ?? 0) + by);
+    if (!series) {
+      this.counters.set(name, (series = new Map()));
+      this.help.set(name, help);
+    }
+    // a cheap key for the label values; the exposition text of a series is rendered once
+    let id = '';
+    for (const k in labels) id += `${labels[k]}\u0000`;
+    const c = series.get(id);
+    if (c) c.value += by;
+    else series.set(id, { labels: labelsOf(labels), value: by });
   }
 
   /** Prometheus text exposition; `gauges` are sampled by the caller at scrape time. */
@@ -54,7 +60,7 @@ export class Metrics {
     }
     for (const [name, series] of this.counters) {
       out.push(`# HELP ${name} ${this.help.get(name)}`, `# TYPE ${name} counter`);
-      for (const [l, v] of series) out.push(`${name}${l ? `{${l}}` : ''} ${v}`);
+      for (const { labels, value } of series.values()) out.push(`${name}${labels ? `{${labels}}` : ''} ${value}`);
     }
     for (const g of gauges) {
       out.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`);

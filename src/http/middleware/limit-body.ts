@@ -17,7 +17,7 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
       throw tooLarge();
     },
   });
-  return async function limitBody(c, next) {
+  return function limitBody(c, next) {
     const length = header(c, 'content-length');
     if (length !== undefined && header(c, 'transfer-encoding') === undefined) {
       if (Number(length) > maxBytes) throw tooLarge();

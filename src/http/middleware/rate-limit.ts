@@ -1,4 +1,3 @@
-import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../../errors.js';
 
 /** Beyond this many tracked users the table starts over (a bound on memory, not a policy). */
@@ -9,15 +8,17 @@ interface Bucket {
   at: number;
 }
 
+/** Takes one request from a customer's allowance, or throws 429 rate_limited. */
+export type RateLimiter = (userId: string) => void;
+
 /**
  * A token bucket per customer (after authentication): `perSecond` sustained, `burst` at once. Per API
- * process: with N processes a user gets up to N times the rate. 0 turns it off.
+ * process: with N processes a user gets up to N times the rate. 0 turns it off (no limiter at all).
  */
-export function rateLimit(perSecond: number, burst: number): MiddlewareHandler {
+export function rateLimiter(perSecond: number, burst: number): RateLimiter | undefined {
+  if (perSecond <= 0) return undefined;
   const buckets = new Map<string, Bucket>();
-  return async function rateLimit(c, next) {
-    if (perSecond <= 0) return next();
-    const user = c.get('userId');
+  return function take(user) {
     const now = performance.now();
     let b = buckets.get(user);
     if (!b) {
@@ -33,6 +34,5 @@ export function rateLimit(perSecond: number, burst: number): MiddlewareHandler {
       throw new AppError('rate_limited', `at most ${perSecond} requests per second per customer`, { retry_after_s: retryAfter }, { 'retry-after': String(retryAfter) });
     }
     b.tokens -= 1;
-    return next();
   };
 }
