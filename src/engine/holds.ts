@@ -2,6 +2,7 @@ import { AppError } from '../errors.js';
 import { commands } from '../redis/commands.js';
 import { formatId, parseId } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
+import { HoldBatches } from './hold-batches.js';
 import { parseHold, type HoldRecord, type HoldStatus } from './records.js';
 import { ScriptCode, toDomainError } from './script-codes.js';
 
@@ -41,12 +42,15 @@ export function holdView(productId: string, seq: string, h: Pick<HoldRecord, 'st
 export class Holds {
   /** product id -> time until which it is known to be sold out (per process, short-lived) */
   private readonly soldOutUntil = new Map<string, number>();
+  private readonly batches: HoldBatches;
 
   constructor(
     private readonly ctx: EngineContext,
     /** loads a product Redis lacks (after a Redis restart) from Postgres; false if it does not exist */
     private readonly loadProduct: (productId: string) => Promise<boolean>,
-  ) {}
+  ) {
+    this.batches = new HoldBatches(ctx);
+  }
 
   /**
    * True for a little while after Redis answered that the product has no stock left: the caller may
@@ -59,14 +63,12 @@ export class Holds {
 
   /** Places a hold (or replays the key's earlier one). Callers check `knownSoldOut` first. */
   async create(userId: string, productId: string, qty: number, idempotencyKey?: string): Promise<CreatedHold> {
-    const now = Date.now();
-    const k = this.ctx.keys.product(productId);
-    const place = () => commands.createHold(this.ctx.redis, k, userId, qty, this.ctx.config.HOLD_TTL_MS, idempotencyKey ?? '', now);
-    let reply = await place();
-    if (reply[0] === ScriptCode.ProductNotFound && (await this.loadProduct(productId))) reply = await place();
+    const request = { userId, qty, idempotencyKey: idempotencyKey ?? '' };
+    let reply = await this.batches.place(productId, request);
+    if (reply[0] === ScriptCode.ProductNotFound && (await this.loadProduct(productId))) reply = await this.batches.place(productId, request);
     const code = reply[0] as number;
     if (code < 0) {
-      if (code === ScriptCode.InsufficientStock && reply[1] === 0) this.soldOutUntil.set(productId, now + SOLD_OUT_FLAG_MS);
+      if (code === ScriptCode.InsufficientStock && reply[1] === 0) this.soldOutUntil.set(productId, Date.now() + SOLD_OUT_FLAG_MS);
       throw toDomainError(reply);
     }
     const [, seq, createdAt, expiresAt] = reply as [number, string | number, number, number];

@@ -4,6 +4,13 @@ import { IDEMPOTENCY_BUCKET_MS, type ProductKeys } from './keys.js';
 
 type Arg = string | number;
 
+export interface HoldRequest {
+  userId: string;
+  qty: number;
+  /** "" = none */
+  idempotencyKey: string;
+}
+
 /**
  * Each Lua script with its KEYS in the order its header documents: the one place that binds a
  * product's keys to a script call.
@@ -11,13 +18,14 @@ type Arg = string | number;
 export const commands = {
   upsertProduct: (r: RedisClient, k: ProductKeys, ...args: Arg[]) => r.upsertProduct(k.product, ...args),
 
-  // the request-path scripts leave in one socket write per event-loop turn (batchWrites)
-  createHold(r: RedisClient, k: ProductKeys, userId: string, qty: number, ttlMs: number, idempotencyKey: string, nowMs: number) {
-    batchWrites(r);
-    return r.createHold(k.product, k.used, k.holds, k.holdQueue, ...k.holdIdempotency(nowMs),
-      userId, qty, ttlMs, idempotencyKey, IDEMPOTENCY_BUCKET_MS, Math.floor(nowMs / IDEMPOTENCY_BUCKET_MS));
+  /** Hold requests for one product, placed in order in one script call; one reply per request. */
+  createHolds(r: RedisClient, k: ProductKeys, ttlMs: number, nowMs: number, requests: HoldRequest[]) {
+    const args: Arg[] = [ttlMs, IDEMPOTENCY_BUCKET_MS, Math.floor(nowMs / IDEMPOTENCY_BUCKET_MS)];
+    for (const q of requests) args.push(q.userId, q.qty, q.idempotencyKey);
+    return r.createHolds(k.product, k.used, k.holds, k.holdQueue, ...k.holdIdempotency(nowMs), ...args);
   },
 
+  // the other request-path scripts leave in one socket write per event-loop turn (batchWrites)
   releaseHold(r: RedisClient, k: ProductKeys, seq: string, userId: string) {
     batchWrites(r);
     return r.releaseHold(k.product, k.used, k.holds, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended, seq, userId);

@@ -12,7 +12,7 @@ type Reply = (string | number)[];
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     upsertProduct(...args: Arg[]): Result<Reply, Context>;
-    createHold(...args: Arg[]): Result<Reply, Context>;
+    createHolds(...args: Arg[]): Result<Reply[], Context>;
     releaseHold(...args: Arg[]): Result<Reply, Context>;
     expireHolds(...args: Arg[]): Result<Reply, Context>;
     collectEnded(...args: Arg[]): Result<Reply, Context>;

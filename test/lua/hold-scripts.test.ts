@@ -28,8 +28,17 @@ async function load(total: number, opts: { limit?: number; start?: number | ''; 
   );
 }
 
-function hold(user: string, qty: number, o: { ttl?: number; key?: string; nowMs?: number } = {}) {
-  return commands.createHold(redis, keys.product(pid), user, qty, o.ttl ?? 60_000, o.key ?? '', o.nowMs ?? Date.now());
+type HoldOptions = { ttl?: number; key?: string; nowMs?: number };
+
+/** Several requests in one script call, as the engine sends those that arrive together. */
+function holds(requests: [user: string, qty: number, key?: string][], o: HoldOptions = {}) {
+  const batch = requests.map(([userId, qty, key]) => ({ userId, qty, idempotencyKey: key ?? '' }));
+  return commands.createHolds(redis, keys.product(pid), o.ttl ?? 60_000, o.nowMs ?? Date.now(), batch);
+}
+
+async function hold(user: string, qty: number, o: HoldOptions = {}) {
+  const [reply] = await holds([[user, qty, o.key]], o);
+  return reply!;
 }
 
 async function counters() {
@@ -212,6 +221,49 @@ describe('upsertProduct', () => {
   it('a first load takes pending and sold units from Postgres', async () => {
     expect(await load(10, { pending: 2, sold: 5 })).toEqual([1, 3]);
     expect(await counters()).toEqual({ total: 10, available: 3, held: 0, pending: 2, sold: 5 });
+  });
+});
+
+describe('createHolds: requests that arrive together, in one call', () => {
+  it('takes them in order against the stock, as if each came alone', async () => {
+    await load(3);
+    const replies = await holds([['a', 2], ['b', 2], ['c', 1], ['d', 1]]);
+    expect(replies.map((r) => r[0])).toEqual([1, -2, 1, -2]);
+    expect(replies[1]).toEqual([-2, 1]);
+    expect(replies[3]).toEqual([-2, 0]);
+    expect(replies[2]![1]).toBe(Number(replies[0]![1]) + 1);
+    expect(await counters()).toEqual({ total: 3, available: 0, held: 3, pending: 0, sold: 0 });
+    expect(await redis.hlen(keys.product(pid).holds)).toBe(2);
+    expect(await redis.lrange(keys.product(pid).holdQueue, 0, -1)).toEqual([String(replies[0]![1]), String(replies[2]![1])]);
+  });
+
+  it('replays a key already used earlier in the same call, and refuses it with another body', async () => {
+    await load(10);
+    const [first, again, other] = await holds([['a', 1, 'k'], ['a', 1, 'k'], ['a', 2, 'k']]);
+    expect(first![0]).toBe(1);
+    expect(again).toEqual([2, String(first![1]), first![2], first![3]]);
+    expect(other).toEqual([-6]);
+    expect((await counters()).held).toBe(1);
+  });
+
+  it('counts the per-user limit across the call', async () => {
+    await load(10, { limit: 2 });
+    const replies = await holds([['a', 1], ['b', 2], ['a', 1], ['a', 1]]);
+    expect(replies.map((r) => r[0])).toEqual([1, 1, 1, -5]);
+    expect(replies[3]).toEqual([-5, 2, 2]);
+    expect(await counters()).toMatchObject({ available: 6, held: 4 });
+  });
+
+  it('answers every request of an unknown product with -1 and writes nothing', async () => {
+    expect(await holds([['a', 1], ['b', 1, 'k']])).toEqual([[-1], [-1]]);
+    expect(await redis.exists(keys.product(pid).product, keys.product(pid).holds)).toBe(0);
+  });
+
+  it('replays a won hold in a call where everyone else is told sold out', async () => {
+    await load(1);
+    const [won] = await holds([['a', 1, 'k']]);
+    const replies = await holds([['b', 1], ['a', 1, 'k'], ['c', 1, 'other']]);
+    expect(replies).toEqual([[-2, 0], [2, String(won![1]), won![2], won![3]], [-2, 0]]);
   });
 });
 

@@ -25,7 +25,7 @@ describe('hash tags', () => {
     const k = new Keys('fs').product(productId);
     await Promise.all([
       commands.upsertProduct(recorder, k, 'n', 1, 'EUR', 1, '', '', '', 0, 0, 0),
-      commands.createHold(recorder, k, 'user', 1, 1000, 'key', Date.now()),
+      commands.createHolds(recorder, k, 1000, Date.now(), [{ userId: 'user', qty: 1, idempotencyKey: 'key' }]),
       commands.releaseHold(recorder, k, '1', 'user'),
       commands.expireHolds(recorder, k, 10),
       commands.createOrder(recorder, k, '1', 'user', 1000),

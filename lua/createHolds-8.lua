@@ -1,0 +1,103 @@
+--[[
+  Places stock holds on one product: one or more requests, taken in order, each checked and applied as
+  if alone (sale window, idempotency key, per-user limit, stock), all in one atomic step on the
+  product's slot. Requests that arrive together share one call: the product's record is read and
+  written once for all of them. Redis TIME is the clock.
+
+  Input:
+    KEYS[1] product hash      KEYS[2] used hash (user -> units)   KEYS[3] holds hash (seq -> record)
+    KEYS[4] hold queue list   KEYS[5..8] idempotency buckets for the days ARGV[3] - 2 .. ARGV[3] + 1
+    ARGV[1] hold ttl ms   ARGV[2] idempotency bucket ms   ARGV[3] the caller's day number (bucket of KEYS[7])
+    ARGV[4..] three per request: user id, qty, idempotency key ("" = none)
+  Output: one reply per request, in order:
+    {1, seq, created ms, expires ms}   hold placed
+    {2, seq, created ms, expires ms}   replay of the key's earlier hold (same qty)
+    {-1}                               product not found
+    {-2, available}                    insufficient stock
+    {-3} sale not started              {-4} sale ended
+    {-5, limit, used}                  per-user limit exceeded
+    {-6}                               idempotency key reused with another body
+    {-7}                               the key's hold record is gone (retention passed)
+]]
+local rcall = redis.call
+-- @include "clock"
+-- @include "holds"
+local now = nowMs()
+local expires = now + tonumber(ARGV[1])
+
+-- the buckets of Redis's day and the day before, among the four the caller passed (KEYS[7] = its day):
+-- a caller whose clock is a little ahead of or behind Redis's still finds both
+local bucketMs, callerDay = tonumber(ARGV[2]), tonumber(ARGV[3])
+local day = math.floor(now / bucketMs)
+local slot = day - callerDay + 7
+local firstSlot, lastSlot = math.max(5, slot - 1), math.min(8, slot)
+local writeSlot, writeDay = slot, day
+if slot < 5 or slot > 8 then writeSlot, writeDay = 7, callerDay end
+writeDay = int(writeDay)
+
+-- idem_day: the day whose bucket already has its expiry set, so that EXPIREAT runs once a day, not per hold
+local p = rcall('HMGET', KEYS[1], 'available', 'starts_at', 'ends_at', 'limit', 'price', 'held', 'seq', 'idem_day')
+local closed
+if not p[1] then closed = {-1}
+elseif p[2] ~= '' and now < tonumber(p[2]) then closed = {-3}
+elseif p[3] ~= '' and now >= tonumber(p[3]) then closed = {-4} end
+local limit = p[4] and p[4] ~= '' and tonumber(p[4])
+local available, held, seq, idemDay = tonumber(p[1]), tonumber(p[6]), tonumber(p[7]), p[8]
+local placed = false
+
+-- the key's earlier hold, {-6} for another body, or nil when the key is new
+local function replay(field, qty)
+  for i = firstSlot, lastSlot do
+    local found = rcall('HGET', KEYS[i], field)
+    if found then
+      local fqty, fseq = string.match(found, '^(%d+):(%d+)$')
+      if tonumber(fqty) ~= qty then return {-6} end
+      local rec = rcall('HGET', KEYS[3], fseq)
+      if not rec then return {-7} end
+      local h = parseHold(rec)
+      return {2, fseq, h.created, h.expires}
+    end
+  end
+end
+
+local function place(user, qtyArg, idemKey)
+  local qty = tonumber(qtyArg)
+  local idemField
+  if idemKey ~= '' then
+    idemField = #user .. ':' .. user .. idemKey
+    local earlier = replay(idemField, qty)
+    if earlier then return earlier end
+  end
+  if closed then return closed end
+
+  -- the user's units are counted whether or not there is a limit (one may be set later), read only if there is
+  if limit then
+    local used = tonumber(rcall('HGET', KEYS[2], user) or '0')
+    if used + qty > limit then return {-5, limit, used} end
+  end
+  if available < qty then return {-2, available} end
+
+  available, held, seq, placed = available - qty, held + qty, seq + 1, true
+  local seqStr = int(seq)
+  rcall('HINCRBY', KEYS[2], user, qtyArg)
+  rcall('HSET', KEYS[3], seqStr, formatHold({ status = 'a', qty = qty, created = now, expires = expires, price = p[5], user = user }))
+  rcall('RPUSH', KEYS[4], seqStr)
+  if idemField then
+    rcall('HSET', KEYS[writeSlot], idemField, qtyArg .. ':' .. seqStr)
+    if idemDay ~= writeDay then
+      -- the bucket outlives the end of the next day: every record in it is kept at least 24 h
+      rcall('EXPIREAT', KEYS[writeSlot], int(math.floor((tonumber(writeDay) + 2) * bucketMs / 1000)))
+      idemDay = writeDay
+    end
+  end
+  return {1, seq, now, expires}
+end
+
+local replies = {}
+for i = 4, #ARGV, 3 do
+  replies[#replies + 1] = place(ARGV[i], ARGV[i + 1], ARGV[i + 2])
+end
+if placed then
+  rcall('HSET', KEYS[1], 'available', int(available), 'held', int(held), 'seq', int(seq), 'idem_day', idemDay or '')
+end
+return replies

@@ -1,0 +1,55 @@
+import { commands, type HoldRequest } from '../redis/commands.js';
+import type { EngineContext } from './context.js';
+
+/** A script's reply for one request (see lua/createHolds-8.lua). */
+export type HoldReply = (string | number)[];
+
+/** At most this many requests per script call: a script blocks Redis while it runs. */
+const MAX_BATCH = 200;
+
+interface Waiting extends HoldRequest {
+  resolve(reply: HoldReply): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Hold requests for one product that arrive in the same event-loop turn go to Redis as one script
+ * call (group commit): the product's record is read and written once for all of them, and the client
+ * sends and parses one command instead of many. Each request is still checked and applied as if alone,
+ * in arrival order; the batch waits for nothing but the end of the current turn.
+ */
+export class HoldBatches {
+  private waiting = new Map<string, Waiting[]>();
+  private scheduled = false;
+
+  constructor(private readonly ctx: EngineContext) {}
+
+  place(productId: string, request: HoldRequest): Promise<HoldReply> {
+    return new Promise((resolve, reject) => {
+      let batch = this.waiting.get(productId);
+      if (!batch) this.waiting.set(productId, (batch = []));
+      batch.push({ ...request, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    const batches = this.waiting;
+    this.waiting = new Map();
+    this.scheduled = false;
+    for (const [productId, batch] of batches) {
+      for (let i = 0; i < batch.length; i += MAX_BATCH) this.send(productId, batch.slice(i, i + MAX_BATCH));
+    }
+  }
+
+  private send(productId: string, batch: Waiting[]): void {
+    const { redis, keys, config } = this.ctx;
+    commands.createHolds(redis, keys.product(productId), config.HOLD_TTL_MS, Date.now(), batch).then(
+      (replies) => batch.forEach((w, i) => w.resolve(replies[i]!)),
+      (err: unknown) => batch.forEach((w) => w.reject(err)),
+    );
+  }
+}
