@@ -24,6 +24,7 @@ local rcall = redis.call
 -- @include "holds"
 local now = nowMs()
 local expires = now + tonumber(ARGV[1])
+local nowStr, expiresStr = int(now), int(expires)
 
 -- the buckets of Redis's day and the day before, among the four the caller passed (KEYS[7] = its day):
 -- a caller whose clock is a little ahead of or behind Redis's still finds both
@@ -43,21 +44,37 @@ elseif p[2] ~= '' and now < tonumber(p[2]) then closed = {-3}
 elseif p[3] ~= '' and now >= tonumber(p[3]) then closed = {-4} end
 local limit = p[4] and p[4] ~= '' and tonumber(p[4])
 local available, held, seq, idemDay = tonumber(p[1]), tonumber(p[6]), tonumber(p[7]), p[8]
-local placed = false
 
--- the key's earlier hold, {-6} for another body, or nil when the key is new
-local function replay(field, qty)
-  for i = firstSlot, lastSlot do
-    local found = rcall('HGET', KEYS[i], field)
-    if found then
-      local fqty, fseq = string.match(found, '^(%d+):(%d+)$')
-      if tonumber(fqty) ~= qty then return {-6} end
-      local rec = rcall('HGET', KEYS[3], fseq)
-      if not rec then return {-7} end
-      local h = parseHold(rec)
-      return {2, fseq, h.created, h.expires}
-    end
+-- what this call writes, gathered so that each key is written once at the end rather than per hold
+local holdFields, queued, keyFields = {}, {}, {}
+-- idempotency field -> "qty:seq" and seq -> record of the holds placed by this call
+local newKeys, newHolds = {}, {}
+
+-- the previous day's bucket is read only if it exists: a sale's first day has none
+local lookFrom
+local function bucketsToSearch()
+  if not lookFrom then
+    lookFrom = firstSlot
+    if firstSlot < lastSlot and rcall('EXISTS', KEYS[firstSlot]) == 0 then lookFrom = lastSlot end
   end
+  return lookFrom
+end
+
+-- the key's earlier hold, {-6} for another body, {-7} when its record is gone, or nil when the key is new
+local function replay(field, qty)
+  local found = newKeys[field]
+  local i = bucketsToSearch()
+  while not found and i <= lastSlot do
+    found = rcall('HGET', KEYS[i], field)
+    i = i + 1
+  end
+  if not found then return nil end
+  local fqty, fseq = string.match(found, '^(%d+):(%d+)$')
+  if tonumber(fqty) ~= qty then return {-6} end
+  local rec = newHolds[fseq] or rcall('HGET', KEYS[3], fseq)
+  if not rec then return {-7} end
+  local h = parseHold(rec)
+  return {2, fseq, h.created, h.expires}
 end
 
 local function place(user, qtyArg, idemKey)
@@ -77,18 +94,17 @@ local function place(user, qtyArg, idemKey)
   end
   if available < qty then return {-2, available} end
 
-  available, held, seq, placed = available - qty, held + qty, seq + 1, true
+  available, held, seq = available - qty, held + qty, seq + 1
   local seqStr = int(seq)
   rcall('HINCRBY', KEYS[2], user, qtyArg)
-  rcall('HSET', KEYS[3], seqStr, formatHold({ status = 'a', qty = qty, created = now, expires = expires, price = p[5], user = user }))
-  rcall('RPUSH', KEYS[4], seqStr)
+  local rec = formatHold({ status = 'a', qty = qtyArg, created = nowStr, expires = expiresStr, price = p[5], user = user })
+  newHolds[seqStr] = rec
+  holdFields[#holdFields + 1], holdFields[#holdFields + 2] = seqStr, rec
+  queued[#queued + 1] = seqStr
   if idemField then
-    rcall('HSET', KEYS[writeSlot], idemField, qtyArg .. ':' .. seqStr)
-    if idemDay ~= writeDay then
-      -- the bucket outlives the end of the next day: every record in it is kept at least 24 h
-      rcall('EXPIREAT', KEYS[writeSlot], int(math.floor((tonumber(writeDay) + 2) * bucketMs / 1000)))
-      idemDay = writeDay
-    end
+    local value = qtyArg .. ':' .. seqStr
+    newKeys[idemField] = value
+    keyFields[#keyFields + 1], keyFields[#keyFields + 2] = idemField, value
   end
   return {1, seq, now, expires}
 end
@@ -97,7 +113,18 @@ local replies = {}
 for i = 4, #ARGV, 3 do
   replies[#replies + 1] = place(ARGV[i], ARGV[i + 1], ARGV[i + 2])
 end
-if placed then
+
+if #queued > 0 then
+  rcall('HSET', KEYS[3], unpack(holdFields))
+  rcall('RPUSH', KEYS[4], unpack(queued))
+  if #keyFields > 0 then
+    rcall('HSET', KEYS[writeSlot], unpack(keyFields))
+    if idemDay ~= writeDay then
+      -- the bucket outlives the end of the next day: every record in it is kept at least 24 h
+      rcall('EXPIREAT', KEYS[writeSlot], int(math.floor((tonumber(writeDay) + 2) * bucketMs / 1000)))
+      idemDay = writeDay
+    end
+  end
   rcall('HSET', KEYS[1], 'available', int(available), 'held', int(held), 'seq', int(seq), 'idem_day', idemDay or '')
 end
 return replies
