@@ -127,6 +127,19 @@ describe('createHold: idempotency', () => {
     expect(await redis.ttl(bucket)).toBeGreaterThan(24 * 3600);
   });
 
+  it("finds a key recorded in the previous day's bucket", async () => {
+    await load(10);
+    const [sec] = await redis.time();
+    const now = Number(sec) * 1000;
+    const [, yesterday, today] = keys.product(pid).holdIdempotency(now);
+    const first = await hold('a', 1, { key: 'k', nowMs: now });
+    // as if the hold had been placed the day before
+    await redis.rename(today!, yesterday!);
+    expect(await hold('a', 1, { key: 'k', nowMs: now })).toEqual([2, String(first[1]), first[2], first[3]]);
+    expect(await hold('a', 2, { key: 'k', nowMs: now })).toEqual([-6]);
+    expect((await counters()).held).toBe(1);
+  });
+
   it('gives every day bucket it writes an expiry, also when writes move between days', async () => {
     await load(10);
     const [sec] = await redis.time();
