@@ -47,9 +47,15 @@ export class HoldBatches {
 
   private send(productId: string, batch: Waiting[]): void {
     const { redis, keys, config } = this.ctx;
-    commands.createHolds(redis, keys.product(productId), config.HOLD_TTL_MS, Date.now(), batch).then(
-      (replies) => batch.forEach((w, i) => w.resolve(replies[i]!)),
-      (err: unknown) => batch.forEach((w) => w.reject(err)),
-    );
+    const fail = (err: unknown) => batch.forEach((w) => w.reject(err));
+    try {
+      commands.createHolds(redis, keys.product(productId), config.HOLD_TTL_MS, Date.now(), batch).then(
+        (replies) => batch.forEach((w, i) => w.resolve(replies[i]!)),
+        fail,
+      );
+    } catch (err) {
+      // (a client that throws rather than rejects must not take the process down from setImmediate)
+      fail(err);
+    }
   }
 }
