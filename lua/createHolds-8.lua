@@ -34,7 +34,7 @@ local slot = day - callerDay + 7
 local firstSlot, lastSlot = math.max(5, slot - 1), math.min(8, slot)
 local writeSlot, writeDay = slot, day
 if slot < 5 or slot > 8 then writeSlot, writeDay = 7, callerDay end
-writeDay = int(writeDay)
+local writeDayStr = int(writeDay)
 
 -- idem_day: the day whose bucket already has its expiry set, so that EXPIREAT runs once a day, not per hold
 local p = rcall('HMGET', KEYS[1], 'available', 'starts_at', 'ends_at', 'limit', 'price', 'held', 'seq', 'idem_day')
@@ -45,10 +45,9 @@ elseif p[3] ~= '' and now >= tonumber(p[3]) then closed = {-4} end
 local limit = p[4] and p[4] ~= '' and tonumber(p[4])
 local available, held, seq, idemDay = tonumber(p[1]), tonumber(p[6]), tonumber(p[7]), p[8]
 
--- what this call writes, gathered so that each key is written once at the end rather than per hold
-local holdFields, queued, keyFields = {}, {}, {}
--- idempotency field -> "qty:seq" and seq -> record of the holds placed by this call
-local newKeys, newHolds = {}, {}
+-- what this call places, written at the end so that each key is written once rather than per hold:
+-- the seqs in order, seq -> record, idempotency field -> "qty:seq"
+local queued, newHolds, newKeys = {}, {}, {}
 
 -- the previous day's bucket is read only if it exists: a sale's first day has none
 local lookFrom
@@ -63,10 +62,11 @@ end
 -- the key's earlier hold, {-6} for another body, {-7} when its record is gone, or nil when the key is new
 local function replay(field, qty)
   local found = newKeys[field]
-  local i = bucketsToSearch()
-  while not found and i <= lastSlot do
-    found = rcall('HGET', KEYS[i], field)
-    i = i + 1
+  if not found then
+    for i = bucketsToSearch(), lastSlot do
+      found = rcall('HGET', KEYS[i], field)
+      if found then break end
+    end
   end
   if not found then return nil end
   local fqty, fseq = string.match(found, '^(%d+):(%d+)$')
@@ -97,15 +97,9 @@ local function place(user, qtyArg, idemKey)
   available, held, seq = available - qty, held + qty, seq + 1
   local seqStr = int(seq)
   rcall('HINCRBY', KEYS[2], user, qtyArg)
-  local rec = formatHold({ status = 'a', qty = qtyArg, created = nowStr, expires = expiresStr, price = p[5], user = user })
-  newHolds[seqStr] = rec
-  holdFields[#holdFields + 1], holdFields[#holdFields + 2] = seqStr, rec
+  newHolds[seqStr] = formatHold({ status = 'a', qty = qtyArg, created = nowStr, expires = expiresStr, price = p[5], user = user })
   queued[#queued + 1] = seqStr
-  if idemField then
-    local value = qtyArg .. ':' .. seqStr
-    newKeys[idemField] = value
-    keyFields[#keyFields + 1], keyFields[#keyFields + 2] = idemField, value
-  end
+  if idemField then newKeys[idemField] = qtyArg .. ':' .. seqStr end
   return {1, seq, now, expires}
 end
 
@@ -114,15 +108,22 @@ for i = 4, #ARGV, 3 do
   replies[#replies + 1] = place(ARGV[i], ARGV[i + 1], ARGV[i + 2])
 end
 
+-- field, value, field, value ... of a table, for HSET
+local function flat(t)
+  local out = {}
+  for k, v in pairs(t) do out[#out + 1], out[#out + 2] = k, v end
+  return out
+end
+
 if #queued > 0 then
-  rcall('HSET', KEYS[3], unpack(holdFields))
+  rcall('HSET', KEYS[3], unpack(flat(newHolds)))
   rcall('RPUSH', KEYS[4], unpack(queued))
-  if #keyFields > 0 then
-    rcall('HSET', KEYS[writeSlot], unpack(keyFields))
-    if idemDay ~= writeDay then
+  if next(newKeys) then
+    rcall('HSET', KEYS[writeSlot], unpack(flat(newKeys)))
+    if idemDay ~= writeDayStr then
       -- the bucket outlives the end of the next day: every record in it is kept at least 24 h
-      rcall('EXPIREAT', KEYS[writeSlot], int(math.floor((tonumber(writeDay) + 2) * bucketMs / 1000)))
-      idemDay = writeDay
+      rcall('EXPIREAT', KEYS[writeSlot], int(math.floor((writeDay + 2) * bucketMs / 1000)))
+      idemDay = writeDayStr
     end
   end
   rcall('HSET', KEYS[1], 'available', int(available), 'held', int(held), 'seq', int(seq), 'idem_day', idemDay or '')
