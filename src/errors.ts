@@ -108,6 +108,17 @@ export class AppError extends Error {
     return TITLE[this.code];
   }
 
+  private problemJsonCache?: string;
+
+  /**
+   * The problem as JSON. Without an `instance` nothing in it is per request, so it is serialized once:
+   * a shared error such as the sold-out answer costs no serialization per request (about 0.6 µs each).
+   */
+  problemJson(instance?: string): string {
+    if (instance !== undefined) return JSON.stringify(this.toProblem(instance));
+    return (this.problemJsonCache ??= JSON.stringify(this.toProblem()));
+  }
+
   toProblem(instance?: string): Record<string, unknown> {
     return {
       // a URN: it names the problem type without promising a web page behind it

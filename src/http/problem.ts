@@ -8,7 +8,7 @@ const RETRY_AFTER_S = '1';
 
 export function problemResponse(c: Context, err: AppError): Response {
   // 5xx carry the request id to quote; 4xx answers stay small
-  const body = JSON.stringify(err.toProblem(err.status >= 500 ? c.get('requestId') : undefined));
+  const body = err.problemJson(err.status >= 500 ? c.get('requestId') : undefined);
   return c.body(body, err.status as 400, { 'content-type': 'application/problem+json', ...err.headers });
 }
 
