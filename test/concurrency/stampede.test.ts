@@ -85,6 +85,27 @@ describe('stampede on a small stock', () => {
     expect(((await replay.json()) as { id: string }).id).toBe(((await won.json()) as { id: string }).id);
   });
 
+  it('the sold-out shortcut answers exactly what Redis answered', async () => {
+    const pid = await h.createProduct({ stock: 0 });
+    // the first request asks Redis and arms the shortcut; the next ones, within its 100 ms, are answered without Redis
+    const first = await postHold(h.token('first-late'), pid);
+    expect(h.runtime.engine.holds.knownSoldOut(pid, undefined)).toBe(true);
+    const next = await Promise.all(Array.from({ length: 5 }, (_, i) => postHold(h.token(`next-late-${i}`), pid)));
+    const answers = [first, ...next];
+    expect(answers.map((r) => r.status)).toEqual(Array(6).fill(409));
+    expect(new Set(answers.map((r) => r.headers.get('content-type')))).toEqual(new Set(['application/problem+json']));
+    const bodies = await Promise.all(answers.map((r) => r.json()));
+    expect(bodies[0]).toEqual({
+      type: 'urn:flash-sale:problem:insufficient_stock',
+      title: expect.any(String),
+      status: 409,
+      detail: 'only 0 available',
+      code: 'insufficient_stock',
+      available: 0,
+    });
+    for (const body of bodies.slice(1)) expect(body).toEqual(bodies[0]);
+  });
+
   it('many users racing to the per-user limit never pass it', async () => {
     const pid = await h.createProduct({ stock: 1000, per_user_limit: 3 });
     const users = Array.from({ length: 20 }, (_, i) => h.token(`limited-${i}`));
