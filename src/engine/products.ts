@@ -58,6 +58,13 @@ const SEQ_MARGIN = 10_000_000;
 
 const FIELDS = ['name', 'price', 'currency', 'available', 'starts_at', 'ends_at', 'limit', 'total', 'held', 'pending', 'sold'] as const;
 
+/** Units pending or sold and the seq new ids start above, for a product record Redis has to build. */
+interface Committed {
+  pending: number;
+  sold: number;
+  seq: number;
+}
+
 const msOrEmpty = (d: Date | null) => (d ? d.getTime() : '');
 const isoOrNull = (ms: string | undefined) => (ms ? new Date(Number(ms)).toISOString() : null);
 
@@ -82,6 +89,7 @@ export class Products {
         ON CONFLICT (id) DO NOTHING
         RETURNING *`;
       if (rows.length === 0) throw new AppError('product_exists', `product ${id} exists`);
+      // a new product: nothing is committed yet and its ids start at 1
       await this.load(rows[0]!, { pending: 0, sold: 0, seq: 0 });
     });
     this.ctx.logger.info({ productId: id, stock: input.stock }, 'product created');
@@ -111,7 +119,7 @@ export class Products {
           sale_starts_at = ${next.sale_starts_at}, sale_ends_at = ${next.sale_ends_at},
           per_user_limit = ${next.per_user_limit}, updated_at = now()
         WHERE id = ${id} RETURNING *`;
-      await this.load(updated!, await this.committedInPostgres(updated!));
+      await this.load(updated!);
     });
     this.ctx.logger.info({ productId: id, patch }, 'product changed');
     return this.adminView(id);
@@ -156,7 +164,7 @@ export class Products {
       this.unknownUntil.set(id, Date.now() + UNKNOWN_TTL_MS);
       return false;
     }
-    await this.load(rows[0]!, await this.committedInPostgres(rows[0]!));
+    await this.load(rows[0]!);
     return true;
   }
 
@@ -171,7 +179,7 @@ export class Products {
   /** Loads every product at start; existing Redis records keep their live counters. */
   async loadAll(): Promise<number> {
     const rows = await this.ctx.sql<ProductRow[]>`SELECT * FROM products`;
-    for (const row of rows) await this.load(row, await this.committedInPostgres(row));
+    for (const row of rows) await this.load(row);
     return rows.length;
   }
 
@@ -190,7 +198,7 @@ export class Products {
    * sold, and a seq beyond every id that may have been handed out (orders in Postgres, and the
    * high-water mark plus a margin). Used only when Redis lacks the product.
    */
-  private async committedInPostgres(product: ProductRow): Promise<{ pending: number; sold: number; seq: number }> {
+  private async committedInPostgres(product: ProductRow): Promise<Committed> {
     const [row] = await bounded(this.ctx.sql<{ pending: string; sold: string; seq: string }[]>`
       SELECT coalesce(sum(qty) FILTER (WHERE status = 'pending_payment'), 0) AS pending,
              coalesce(sum(qty) FILTER (WHERE status = 'paid'), 0) AS sold,
@@ -200,7 +208,9 @@ export class Products {
     return { pending: Number(row!.pending), sold: Number(row!.sold), seq };
   }
 
-  private async load(row: ProductRow, committed: { pending: number; sold: number; seq: number }): Promise<void> {
+  /** Writes a product to Redis; what is committed comes from Postgres unless the caller knows it. */
+  private async load(row: ProductRow, committed?: Committed): Promise<void> {
+    committed ??= await this.committedInPostgres(row);
     const reply = await commands.upsertProduct(
       this.ctx.redis,
       this.ctx.keys.product(row.id),
