@@ -52,10 +52,12 @@ export class HoldBatches {
     const { redis, keys, config } = this.ctx;
     const fail = (err: unknown) => batch.forEach((w) => w.reject(err));
     try {
-      commands.createHolds(redis, keys.product(productId), config.HOLD_TTL_MS, Date.now(), batch).then(
-        (replies) => batch.forEach((w, i) => w.resolve(replies[i]!)),
-        fail,
-      );
+      commands.createHolds(redis, keys.product(productId), config.HOLD_TTL_MS, Date.now(), batch).then((replies) => {
+        batch.forEach((w, i) => w.resolve(replies[i]!));
+        // the holds one call places share their expiry time: one expiry job for the call, not per hold
+        const placed = replies.find((r) => r[0] === 1);
+        if (placed) this.ctx.jobs.expireAt('expire-holds', productId, placed[3] as number);
+      }, fail);
     } catch (err) {
       // (a client that throws rather than rejects must not take the process down from setImmediate)
       fail(err);

@@ -90,7 +90,6 @@ export class Holds {
       throw toDomainError(reply);
     }
     const [, seq, createdAt, expiresAt] = reply as [number, string | number, number, number];
-    if (code === 1) this.ctx.jobs.expireAt('expire-holds', productId, expiresAt);
     return {
       hold: holdView(productId, String(seq), { status: 'active', qty, createdAt, expiresAt, userId }),
       replayed: code === 2,
