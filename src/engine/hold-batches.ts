@@ -1,14 +1,12 @@
 import { commands, type HoldRequest } from '../redis/commands.js';
+import type { ScriptReply } from '../redis/scripts.js';
 import type { EngineContext } from './context.js';
-
-/** A script's reply for one request (see lua/createHolds-8.lua). */
-export type HoldReply = (string | number)[];
 
 /** At most this many requests per script call: a script blocks Redis while it runs. */
 const MAX_BATCH = 200;
 
 interface Waiting extends HoldRequest {
-  resolve(reply: HoldReply): void;
+  resolve(reply: ScriptReply): void;
   reject(err: unknown): void;
 }
 
@@ -24,7 +22,7 @@ export class HoldBatches {
 
   constructor(private readonly ctx: EngineContext) {}
 
-  place(productId: string, request: HoldRequest): Promise<HoldReply> {
+  place(productId: string, request: HoldRequest): Promise<ScriptReply> {
     return new Promise((resolve, reject) => {
       let batch = this.waiting.get(productId);
       if (!batch) this.waiting.set(productId, (batch = []));

@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import type { ScriptReply } from '../redis/scripts.js';
 
 /** Negative codes the Lua scripts answer with (see each script's header). */
 export enum ScriptCode {
@@ -18,7 +19,7 @@ export enum ScriptCode {
 }
 
 /** The one translation from a script's reply code to the API's error. */
-export function toDomainError(reply: (string | number)[]): AppError {
+export function toDomainError(reply: ScriptReply): AppError {
   const [code, a, b] = reply;
   switch (code as ScriptCode) {
     case ScriptCode.ProductNotFound:

@@ -6,21 +6,22 @@ import type { RedisClient } from './client.js';
 const LUA_DIR = fileURLToPath(new URL('../../lua/', import.meta.url));
 
 type Arg = string | number;
-type Reply = (string | number)[];
+/** What a script returns for one request: a status code first, then its values. */
+export type ScriptReply = (string | number)[];
 
 /** Every script in lua/, typed. Each takes its keys first, then its arguments. */
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    upsertProduct(...args: Arg[]): Result<Reply, Context>;
-    createHolds(...args: Arg[]): Result<Reply[], Context>;
-    releaseHold(...args: Arg[]): Result<Reply, Context>;
-    expireHolds(...args: Arg[]): Result<Reply, Context>;
-    collectEnded(...args: Arg[]): Result<Reply, Context>;
-    createOrder(...args: Arg[]): Result<Reply, Context>;
-    applyPayment(...args: Arg[]): Result<Reply, Context>;
-    expireOrders(...args: Arg[]): Result<Reply, Context>;
-    markPersisted(...args: Arg[]): Result<Reply, Context>;
-    auditProduct(...args: Arg[]): Result<Reply, Context>;
+    upsertProduct(...args: Arg[]): Result<ScriptReply, Context>;
+    createHolds(...args: Arg[]): Result<ScriptReply[], Context>;
+    releaseHold(...args: Arg[]): Result<ScriptReply, Context>;
+    expireHolds(...args: Arg[]): Result<ScriptReply, Context>;
+    collectEnded(...args: Arg[]): Result<ScriptReply, Context>;
+    createOrder(...args: Arg[]): Result<ScriptReply, Context>;
+    applyPayment(...args: Arg[]): Result<ScriptReply, Context>;
+    expireOrders(...args: Arg[]): Result<ScriptReply, Context>;
+    markPersisted(...args: Arg[]): Result<ScriptReply, Context>;
+    auditProduct(...args: Arg[]): Result<ScriptReply, Context>;
   }
 }
 
