@@ -13,7 +13,7 @@ export type ScriptReply = (string | number)[];
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     upsertProduct(...args: Arg[]): Result<ScriptReply, Context>;
-    createHolds(...args: Arg[]): Result<ScriptReply[], Context>;
+    createHolds(...args: Arg[]): Result<(string | number)[], Context>;
     releaseHold(...args: Arg[]): Result<ScriptReply, Context>;
     expireHolds(...args: Arg[]): Result<ScriptReply, Context>;
     collectEnded(...args: Arg[]): Result<ScriptReply, Context>;

@@ -94,7 +94,7 @@ describe('createHold: idempotency', () => {
     const first = await hold('a', 2, { key: 'k1' });
     expect(first[0]).toBe(1);
     const again = await hold('a', 2, { key: 'k1' });
-    expect(again).toEqual([2, String(first[1]), first[2], first[3]]);
+    expect(again).toEqual([2, first[1], first[2], first[3]]);
     expect(await hold('a', 3, { key: 'k1' })).toEqual([-6]);
     expect((await counters()).held).toBe(2);
   });
@@ -122,7 +122,7 @@ describe('createHold: idempotency', () => {
     // a caller whose clock is already in the next day still finds it
     const next = await hold('a', 1, { key: 'k', nowMs: now + IDEMPOTENCY_BUCKET_MS });
     expect(next[0]).toBe(2);
-    expect(next[1]).toBe(String(first[1]));
+    expect(next[1]).toBe(first[1]);
     const bucket = keys.product(pid).holdIdempotency(now)[2];
     expect(await redis.ttl(bucket)).toBeGreaterThan(24 * 3600);
   });
@@ -135,7 +135,7 @@ describe('createHold: idempotency', () => {
     const first = await hold('a', 1, { key: 'k', nowMs: now });
     // as if the hold had been placed the day before
     await redis.rename(today!, yesterday!);
-    expect(await hold('a', 1, { key: 'k', nowMs: now })).toEqual([2, String(first[1]), first[2], first[3]]);
+    expect(await hold('a', 1, { key: 'k', nowMs: now })).toEqual([2, first[1], first[2], first[3]]);
     expect(await hold('a', 2, { key: 'k', nowMs: now })).toEqual([-6]);
     expect((await counters()).held).toBe(1);
   });
@@ -254,7 +254,7 @@ describe('createHolds: requests that arrive together, in one call', () => {
     await load(10);
     const [first, again, other] = await holds([['a', 1, 'k'], ['a', 1, 'k'], ['a', 2, 'k']]);
     expect(first![0]).toBe(1);
-    expect(again).toEqual([2, String(first![1]), first![2], first![3]]);
+    expect(again).toEqual([2, first![1], first![2], first![3]]);
     expect(other).toEqual([-6]);
     expect((await counters()).held).toBe(1);
   });
@@ -276,7 +276,7 @@ describe('createHolds: requests that arrive together, in one call', () => {
     await load(1);
     const [won] = await holds([['a', 1, 'k']]);
     const replies = await holds([['b', 1], ['a', 1, 'k'], ['c', 1, 'other']]);
-    expect(replies).toEqual([[-2, 0], [2, String(won![1]), won![2], won![3]], [-2, 0]]);
+    expect(replies).toEqual([[-2, 0], [2, won![1], won![2], won![3]], [-2, 0]]);
   });
 });
 
@@ -287,6 +287,6 @@ describe('createHold: idempotency with skewed app clocks', () => {
     const now = Number(sec) * 1000;
     const first = await hold('a', 1, { key: 'skew', nowMs: now });
     const again = await hold('a', 1, { key: 'skew', nowMs: now + offDays * IDEMPOTENCY_BUCKET_MS });
-    expect(again).toEqual([2, String(first[1]), first[2], first[3]]);
+    expect(again).toEqual([2, first[1], first[2], first[3]]);
   });
 });
