@@ -11,13 +11,18 @@ interface Waiting extends HoldRequest {
 }
 
 /**
- * Hold requests for one product that arrive in the same event-loop turn go to Redis as one script
- * call (group commit): the product's record is read and written once for all of them, and the client
- * sends and parses one command instead of many. Each request is still checked and applied as if alone,
- * in arrival order; the batch waits for nothing but the end of the current turn.
+ * Group commit of hold requests, per product: one script call at a time is in Redis, and the requests
+ * that arrive meanwhile go together in the next one, sent at the end of the event-loop turn in which the
+ * previous one answered (or of the turn they arrived in, when none is in Redis). The product's record is
+ * read and written once per call, and each call's fixed cost (in Redis about three holds' worth) is
+ * shared: under load a call carries about 20 requests rather than 8 when calls did not wait for each
+ * other. Each request is still checked and applied as if alone, in arrival order.
  */
 export class HoldBatches {
-  private waiting = new Map<string, Waiting[]>();
+  /** product id -> requests for its next call */
+  private readonly waiting = new Map<string, Waiting[]>();
+  /** products with a call in Redis */
+  private readonly busy = new Set<string>();
   private scheduled = false;
 
   constructor(private readonly ctx: EngineContext) {}
@@ -30,35 +35,45 @@ export class HoldBatches {
       // copies to its old generation, and the bytes promoted per request fell from 0.8-1.0 KB to 0.35 KB
       // without them, with fewer full collections)
       batch.push({ userId: request.userId, qty: request.qty, idempotencyKey: request.idempotencyKey, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      if (!this.busy.has(productId)) this.schedule();
     });
   }
 
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
   private flush(): void {
-    const batches = this.waiting;
-    this.waiting = new Map();
     this.scheduled = false;
-    for (const [productId, batch] of batches) {
-      for (let i = 0; i < batch.length; i += MAX_BATCH) this.send(productId, batch.slice(i, i + MAX_BATCH));
+    for (const [productId, batch] of this.waiting) {
+      if (this.busy.has(productId)) continue;
+      if (batch.length > MAX_BATCH) this.waiting.set(productId, batch.splice(MAX_BATCH));
+      else this.waiting.delete(productId);
+      this.send(productId, batch);
     }
   }
 
   private send(productId: string, batch: Waiting[]): void {
     const { redis, keys, config } = this.ctx;
-    const fail = (err: unknown) => batch.forEach((w) => w.reject(err));
-    try {
-      commands.createHolds(redis, keys.product(productId), config.HOLD_TTL_MS, Date.now(), batch).then((replies) => {
+    this.busy.add(productId);
+    const settled = () => {
+      this.busy.delete(productId);
+      if (this.waiting.has(productId)) this.schedule();
+    };
+    commands.createHolds(redis, keys.product(productId), config.HOLD_TTL_MS, Date.now(), batch).then(
+      (replies) => {
+        settled();
         batch.forEach((w, i) => w.resolve(replies[i]!));
         // the holds one call places share their expiry time: one expiry job for the call, not per hold
         const placed = replies.find((r) => r[0] === 1);
         if (placed) this.ctx.jobs.expireAt('expire-holds', productId, placed[3] as number);
-      }, fail);
-    } catch (err) {
-      // (a client that throws rather than rejects must not take the process down from setImmediate)
-      fail(err);
-    }
+      },
+      (err: unknown) => {
+        settled();
+        batch.forEach((w) => w.reject(err));
+      },
+    );
   }
 }
