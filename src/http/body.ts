@@ -8,7 +8,7 @@ export const MAX_BODY_BYTES = 16 * 1024;
 /** Raw body of a JSON request: 415 unless application/json (size is capped by the bodyLimit middleware). */
 export async function readRawJson(c: Context): Promise<string> {
   const type = header(c, 'content-type');
-  if (!type || !/^application\/json\s*(;|$)/i.test(type)) {
+  if (type !== 'application/json' && !(type && /^application\/json\s*(;|$)/i.test(type))) {
     throw new AppError('unsupported_media_type', 'send the body as application/json');
   }
   return c.req.text();

@@ -9,6 +9,16 @@ interface Histogram {
   count: number;
 }
 
+/** One series of a counter, to increment without looking it up again. */
+export interface Counter {
+  inc(by?: number): void;
+}
+
+interface CounterSeries extends Counter {
+  labels: string;
+  value: number;
+}
+
 const escape = (v: string) => v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
 const labelsOf = (labels: Record<string, string | number>) =>
   Object.entries(labels)
@@ -16,16 +26,20 @@ const labelsOf = (labels: Record<string, string | number>) =>
     .join(',');
 
 export class Metrics {
-  private readonly latency = new Map<string, Histogram>();
-  private readonly counters = new Map<string, Map<string, { labels: string; value: number }>>();
+  /** route -> method -> status -> histogram (nested rather than keyed by a string built per request) */
+  private readonly latency = new Map<string, Map<string, Map<number, Histogram>>>();
+  private readonly counters = new Map<string, Map<string, CounterSeries>>();
   private readonly help = new Map<string, string>();
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    const id = `${method} ${route} ${status}`;
-    let h = this.latency.get(id);
+    let byMethod = this.latency.get(route);
+    if (!byMethod) this.latency.set(route, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+    let h = byStatus.get(status);
     if (!h) {
       h = { labels: labelsOf({ method, route, status }), counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
-      this.latency.set(id, h);
+      byStatus.set(status, h);
     }
     for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) h.counts[i]!++;
     h.sum += seconds;
@@ -33,6 +47,11 @@ export class Metrics {
   }
 
   inc(name: string, help: string, labels: Record<string, string> = {}, by = 1): void {
+    this.counter(name, help, labels).inc(by);
+  }
+
+  /** A counter's series, created at zero if new; a hot path keeps it rather than calling inc() each time. */
+  counter(name: string, help: string, labels: Record<string, string> = {}): Counter {
     let series = this.counters.get(name);
     if (!series) {
       this.counters.set(name, (series = new Map()));
@@ -41,9 +60,12 @@ export class Metrics {
     // a cheap key for the label values; the exposition text of a series is rendered once
     let id = '';
     for (const k in labels) id += `${labels[k]}\u0000`;
-    const c = series.get(id);
-    if (c) c.value += by;
-    else series.set(id, { labels: labelsOf(labels), value: by });
+    let c = series.get(id);
+    if (!c) {
+      c = { labels: labelsOf(labels), value: 0, inc: (by = 1) => void (c!.value += by) };
+      series.set(id, c);
+    }
+    return c;
   }
 
   /** Prometheus text exposition; `gauges` are sampled by the caller at scrape time. */
@@ -52,7 +74,7 @@ export class Metrics {
       '# HELP http_request_duration_seconds Request latency by route and status.',
       '# TYPE http_request_duration_seconds histogram',
     ];
-    for (const h of this.latency.values()) {
+    for (const h of [...this.latency.values()].flatMap((m) => [...m.values()]).flatMap((m) => [...m.values()])) {
       BUCKETS.forEach((b, i) => out.push(`http_request_duration_seconds_bucket{${h.labels},le="${b}"} ${h.counts[i]}`));
       out.push(`http_request_duration_seconds_bucket{${h.labels},le="+Inf"} ${h.count}`);
       out.push(`http_request_duration_seconds_sum{${h.labels}} ${h.sum}`);

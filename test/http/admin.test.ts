@@ -122,13 +122,28 @@ describe('reconcile', () => {
 
 describe('operations', () => {
   it('/metrics exposes latency histograms, hold outcomes, stock gauges and queue depths', async () => {
+    const metric = async (series: string) => {
+      const text = await (await h.request('GET', '/metrics')).text();
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+      return line ? Number(line.slice(series.length + 1)) : 0;
+    };
+    const series = {
+      created: 'holds_created_total',
+      rejected: 'holds_rejected_total{code="insufficient_stock"}',
+      ok: 'http_request_duration_seconds_count{method="POST",route="/api/holds",status="201"}',
+      conflict: 'http_request_duration_seconds_count{method="POST",route="/api/holds",status="409"}',
+    };
+    const before = Object.fromEntries(await Promise.all(Object.entries(series).map(async ([k, s]) => [k, await metric(s)])));
     const pid = await h.createProduct({ stock: 1 });
-    await h.request('POST', '/api/holds', { token: h.token('m1'), body: { product_id: pid, qty: 1 } });
-    await h.request('POST', '/api/holds', { token: h.token('m2'), body: { product_id: pid, qty: 1 } });
+    const statuses: number[] = [];
+    // the second is refused by Redis, the third by the in-process sold-out shortcut: both are counted
+    for (const user of ['m1', 'm2', 'm3']) statuses.push((await h.request('POST', '/api/holds', { token: h.token(user), body: { product_id: pid, qty: 1 } })).status);
+    expect(statuses).toEqual([201, 409, 409]);
+    const after = Object.fromEntries(await Promise.all(Object.entries(series).map(async ([k, s]) => [k, await metric(s)])));
+    expect({ created: after.created - before.created, rejected: after.rejected - before.rejected, ok: after.ok - before.ok, conflict: after.conflict - before.conflict })
+      .toEqual({ created: 1, rejected: 2, ok: 1, conflict: 2 });
     const text = await (await h.request('GET', '/metrics')).text();
     expect(text).toMatch(/http_request_duration_seconds_bucket\{method="POST",route="\/api\/holds",status="201",le="0.005"\} \d+/);
-    expect(text).toMatch(/holds_created_total \d+/);
-    expect(text).toMatch(/holds_rejected_total\{code="insufficient_stock"\} \d+/);
     expect(text).toContain(`product_stock_units{product="${pid}",state="held"} 1`);
     expect(text).toMatch(/queue_jobs\{queue="persist",state="failed"\} \d+/);
   });
