@@ -72,8 +72,8 @@ export interface ComparisonTargets {
   expectedStatus: number;
   /** the same for the baseline (default 201) */
   baselineStatus?: number;
-  /** subject req/s must be at least this times the baseline's */
-  minRatio: number;
+  /** subject req/s must be at least this times the baseline's (none: a measurement without a target) */
+  minRatio?: number;
   /** subject p99 must be at most this, in ms */
   maxP99Ms?: number;
   /** heading of this comparison's bars in the chart */
@@ -94,8 +94,7 @@ export function comparisonResult(c: Comparison, t: ComparisonTargets, notes: str
       value: fmtInt(subject.rps),
       baseline: fmtInt(baseline.rps),
       ratio: fmtRatio(ratio),
-      target: `≥ ${fmtTimes(t.minRatio)} ${baselineName}`,
-      pass: ratio >= t.minRatio,
+      ...(t.minRatio === undefined ? {} : { target: `≥ ${fmtTimes(t.minRatio)} ${baselineName}`, pass: ratio >= t.minRatio }),
     },
     {
       metric: 'latency p50 / p97.5 / p99 (medians)',

@@ -25,7 +25,7 @@ export interface BenchOptions {
 }
 
 const USAGE = `usage: npm run bench -- [--duration 10] [--warmup 3] [--connections 100] [--runs 3]
-                       [--only holds,soldout,rowlock,memory,checkout,scenarios] [--users 10000]
+                       [--only holds,soldout,floor,rowlock,memory,checkout,scenarios] [--users 10000]
                        [--memory-holds 100000] [--memory-connections 200] [--rowlock-pool 10]
                        [--webhook-orders 10000] [--scenario-duration S]`;
 
