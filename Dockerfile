@@ -1,12 +1,26 @@
-FROM node:20-slim
+# Production image: TypeScript is compiled in a build stage; the runtime stage has Node, production
+# dependencies, the compiled JavaScript, and the Lua scripts and migrations it reads at start.
+# `npm start` (tsx, no build step) stays the development command.
 
+FROM node:20-slim AS build
 WORKDIR /app
-
-# `npm start` runs the engine with tsx, a devDependency, so dev dependencies are installed too.
 COPY package.json package-lock.json ./
-RUN npm ci && npm cache clean --force
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
 
-COPY . .
-
+FROM node:20-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+# dist/redis/scripts.js and dist/db/migrate.js look for ../../lua/ and ../../migrations/, the same
+# place relative to dist/ as to src/.
+COPY --from=build /app/dist ./dist
+COPY lua ./lua
+COPY migrations ./migrations
+USER node
 EXPOSE 3000
-CMD ["npm", "start"]
+# exec form: node is PID 1 and receives SIGTERM itself, so a stop drains in-flight requests and jobs.
+CMD ["node", "dist/cli.js", "all"]
