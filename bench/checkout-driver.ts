@@ -1,20 +1,22 @@
 /**
  * The checkout load generator, run in its own process by `sections/checkout.ts`:
  *   node --import tsx bench/checkout-driver.ts '<CheckoutSpec as JSON>'   (webhooks mode: orders on stdin)
- * Keep-alive node:http (the load tests' ApiClient); prints lines of JSON, the last one a DriverResult.
+ * Keep-alive node:http (the load tests' HTTP adapter); prints lines of JSON, the last one a DriverResult.
  */
-import { ApiClient } from '../loadtests/lib/api-client.js';
-import { customerToken } from '../loadtests/lib/auth.js';
-import type { Engine } from '../loadtests/lib/engine-api.js';
 import { Histogram } from '../loadtests/lib/histogram.js';
+import { nodeCrypto } from '../loadtests/lib/node-crypto.js';
+import { nodeHttp } from '../loadtests/lib/node-http.js';
 import { Recorder } from '../loadtests/lib/recorder.js';
+import { EngineApi } from '../loadtests/steps/api.js';
+import { customerToken } from '../loadtests/steps/auth.js';
 import { holdAndOrder, OK, pay, type CheckoutSpec, type DriverResult, type PaidLine, type PendingOrder } from './lib/checkout.js';
 import type { RunSummary } from './lib/summary.js';
 
 const spec = JSON.parse(process.argv[2] ?? '') as CheckoutSpec;
 const recorder = new Recorder();
-const engine: Engine = { client: new ApiClient(spec.url, recorder), credentials: spec.credentials };
-const tokens = Array.from({ length: spec.users }, (_, i) => customerToken(spec.credentials.jwtSecret, `user-${String(i).padStart(6, '0')}`, 24 * 3600));
+const transport = nodeHttp(spec.url);
+const engine = new EngineApi({ baseUrl: spec.url, http: transport.http, crypto: nodeCrypto, credentials: spec.credentials, record: (o) => recorder.record(o) });
+const tokens = Array.from({ length: spec.users }, (_, i) => customerToken(nodeCrypto, spec.credentials.jwtSecret, `user-${String(i).padStart(6, '0')}`, 24 * 3600));
 let next = 0;
 const token = () => tokens[next++ % tokens.length]!;
 
@@ -95,5 +97,5 @@ if (spec.mode === 'flows') {
   );
 }
 result.steps = recorder.stats().requests;
-engine.client.close();
+transport.close();
 process.stdout.write(`${JSON.stringify(result)}\n`);

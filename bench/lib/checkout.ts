@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { ApiResponse } from '../../loadtests/lib/api-client.js';
-import type { Credentials } from '../../loadtests/lib/auth.js';
-import { createOrder, paymentEvent, placeHold, sendPaymentEvent, type Engine } from '../../loadtests/lib/engine-api.js';
 import type { RequestStats } from '../../loadtests/lib/recorder.js';
-import { outcomeKey } from '../../loadtests/lib/recorder.js';
+import { outcomeKey, paymentEvent, type ApiResponse, type EngineApi } from '../../loadtests/steps/api.js';
+import type { Credentials } from '../../loadtests/steps/types.js';
 import type { RunSummary } from './summary.js';
 
 /**
@@ -48,21 +46,21 @@ export interface DriverResult {
 }
 
 export const OK = 'ok';
-const failure = (step: string, res: ApiResponse) => `${step} ${outcomeKey(res.status, res.code)}`;
+const failure = (step: string, res: ApiResponse<unknown>) => `${step} ${outcomeKey(res.status, res.code)}`;
 
 /** A hold (with its own Idempotency-Key, as a storefront sends) converted into an order; or why not. */
-export async function holdAndOrder(engine: Engine, token: string, productId: string): Promise<PendingOrder | string> {
-  const hold = await placeHold(engine, token, productId, 1, { idempotencyKey: randomUUID() });
+export async function holdAndOrder(engine: EngineApi, token: string, productId: string): Promise<PendingOrder | string> {
+  const hold = await engine.placeHold(token, productId, 1, { idempotencyKey: randomUUID() });
   if (hold.status !== 201) return failure('hold', hold);
-  const order = await createOrder(engine, token, hold.body.id);
+  const order = await engine.createOrder(token, hold.body.id);
   if (order.status !== 201) return failure('order', order);
   const o = order.body;
   return { hold_id: o.hold_id, order_id: o.id, amount_minor: o.total_minor, currency: o.currency };
 }
 
 /** The payment provider's signed `payment.succeeded` for the order: OK when applied. */
-export async function pay(engine: Engine, o: PendingOrder): Promise<string> {
-  const res = await sendPaymentEvent(engine, paymentEvent(`evt_${randomUUID()}`, 'payment.succeeded', o));
+export async function pay(engine: EngineApi, o: PendingOrder): Promise<string> {
+  const res = await engine.sendPaymentEvent(paymentEvent(`evt_${randomUUID()}`, 'payment.succeeded', o));
   if (res.status !== 200) return failure('webhook', res);
   return res.body.result === 'applied' ? OK : `webhook 200 ${res.body.result ?? '?'}`;
 }

@@ -1,14 +1,15 @@
-// k6: the `checkout` scenario of loadtests/scenarios.json. See loadtests/README.md.
+// k6: the `checkout` scenario of loadtests/scenarios.json (steps in loadtests/steps/checkout.js). See loadtests/README.md.
 // Start the engine with short TTLs (e.g. HOLD_TTL_MS=3000 PAYMENT_TTL_MS=4000, as in scenarios.json
 // engine_env) and pass -e DRAIN=30 to check that abandoned holds and orders expire.
-import { sleep } from 'k6';
-import { adminProduct, createProduct } from './lib/api.js';
+import * as checkout from '../steps/checkout.js';
+import { CHECKS, drained } from '../steps/rules.js';
 import { runId, settings } from './lib/config.js';
-import { checkoutFlow } from './lib/flows.js';
-import { rule, SUMMARY_TREND_STATS, thresholds, verificationDone, verifyProducts } from './lib/rules.js';
+import { engine, sleep, stepContext } from './lib/runtime.js';
 import { summarize } from './lib/summary.js';
+import { rule, SUMMARY_TREND_STATS, thresholds, verificationDone, verifyProducts } from './lib/thresholds.js';
 
 const cfg = settings(JSON.parse(open('../scenarios.json')), 'checkout');
+const { api, admin } = engine(cfg.target);
 
 /** @type {import('k6/options').Options} */
 export const options = {
@@ -19,33 +20,26 @@ export const options = {
   teardownTimeout: `${cfg.drainS + 60}s`,
 };
 
-/** @typedef {{ runId: string, productId: string }} Data */
+/** @typedef {import('../steps/checkout.js').CheckoutState & { runId: string }} Data */
 
-/** @returns {Data} */
-export function setup() {
+/** @returns {Promise<Data>} */
+export async function setup() {
   const id = runId();
-  const productId = `lt-checkout-item-${id}`;
-  createProduct(cfg.target, cfg.product, { id: productId, stock: cfg.def.stock });
-  return { runId: id, productId };
+  return { ...(await checkout.setup(admin, { ...cfg, runId: id })), runId: id };
 }
 
 /** @param {Data} data */
-export default function (data) {
-  checkoutFlow(cfg, data, data.productId, cfg.def.flow);
+export default async function (data) {
+  await checkout.iteration(stepContext(cfg, api, data.runId), cfg.def, data);
 }
 
 /** @param {Data} data */
-export function teardown(data) {
+export async function teardown(data) {
   if (cfg.drainS > 0) {
-    const deadline = Date.now() + cfg.drainS * 1000;
-    let stock = adminProduct(cfg.target, data.productId).stock;
-    while ((stock.held > 0 || stock.pending_payment > 0) && Date.now() < deadline) {
-      sleep(0.25);
-      stock = adminProduct(cfg.target, data.productId).stock;
-    }
-    rule('abandoned holds and orders expire', stock.held === 0 && stock.pending_payment === 0, () => `after ${cfg.drainS}s still held ${stock.held}, pending ${stock.pending_payment}`);
+    const expired = await drained(admin, [data.productId], cfg.drainS * 1000, sleep);
+    rule(CHECKS.drained, expired.ok, () => expired.detail);
   }
-  verifyProducts(cfg.target, [data.productId]);
+  await verifyProducts(admin, [data.productId]);
   verificationDone();
 }
 

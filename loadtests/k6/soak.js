@@ -1,18 +1,19 @@
-// k6: the `soak` scenario of loadtests/scenarios.json. See loadtests/README.md.
+// k6: the `soak` scenario of loadtests/scenarios.json (steps in loadtests/steps/soak.js). See loadtests/README.md.
 // Latency per window: requests are tagged window=warmup|first|mid|last (first = the interval after the
 // warm-up one, last = the final interval). k6 cannot read the engine's memory: use the Node runner
 // (`npm run loadtest -- soak --target ... --engine-pid <pid>`) or `docker stats` for that.
 import exec from 'k6/execution';
-import { createProduct, getProduct } from './lib/api.js';
+import { CHECKS, staysFlat } from '../steps/rules.js';
+import * as soak from '../steps/soak.js';
 import { runId, settings } from './lib/config.js';
-import { checkoutFlow, holdAndReleaseFlow, think } from './lib/flows.js';
-import { SUMMARY_TREND_STATS, thresholds, verificationDone, verifyProducts } from './lib/rules.js';
+import { engine, stepContext } from './lib/runtime.js';
 import { summarize } from './lib/summary.js';
+import { SUMMARY_TREND_STATS, thresholds, verificationDone, verifyProducts } from './lib/thresholds.js';
 
 const cfg = settings(JSON.parse(open('../scenarios.json')), 'soak');
+const { api, admin } = engine(cfg.target);
 const durationMs = cfg.durationS * 1000;
-/** at least five intervals per run, like the Node runner */
-const intervalMs = Math.min(cfg.def.interval_s * 1000, Math.max(1000, Math.floor(durationMs / 5)));
+const intervalMs = soak.intervalMs(cfg.def.interval_s, durationMs);
 const lastStart = (Math.floor(durationMs / intervalMs) - 1) * intervalMs;
 
 /** @type {import('k6/options').Options} */
@@ -27,14 +28,12 @@ export const options = {
   teardownTimeout: '60s',
 };
 
-/** @typedef {{ runId: string, productId: string, startedAt: number }} Data */
+/** @typedef {import('../steps/soak.js').SoakState & { runId: string, startedAt: number }} Data */
 
-/** @returns {Data} */
-export function setup() {
+/** @returns {Promise<Data>} */
+export async function setup() {
   const id = runId();
-  const productId = `lt-soak-item-${id}`;
-  createProduct(cfg.target, cfg.product, { id: productId, stock: cfg.def.stock });
-  return { runId: id, productId, startedAt: Date.now() };
+  return { ...(await soak.setup(admin, { ...cfg, runId: id })), runId: id, startedAt: Date.now() };
 }
 
 /** @param {number} elapsedMs */
@@ -45,19 +44,14 @@ function windowOf(elapsedMs) {
 }
 
 /** @param {Data} data */
-export default function (data) {
+export default async function (data) {
   exec.vu.metrics.tags.window = windowOf(Date.now() - data.startedAt);
-  const mix = cfg.def.mix;
-  const r = Math.random() * (mix.browse + mix.checkout + mix.hold_release);
-  if (r < mix.browse) getProduct(cfg.target, data.productId);
-  else if (r < mix.browse + mix.checkout) checkoutFlow(cfg, data, data.productId, cfg.def.flow);
-  else holdAndReleaseFlow(cfg, data, data.productId, cfg.def.flow.think_ms);
-  think(cfg.def.think_ms);
+  await soak.iteration(stepContext(cfg, api, data.runId), cfg.def, data);
 }
 
 /** @param {Data} data */
-export function teardown(data) {
-  verifyProducts(cfg.target, [data.productId]);
+export async function teardown(data) {
+  await verifyProducts(admin, [data.productId]);
   verificationDone();
 }
 
@@ -69,10 +63,7 @@ export function handleSummary(data) {
   const { pass } = cfg.def;
   const flat =
     first === undefined || last === undefined
-      ? { name: 'latency stays flat', ok: false, detail: 'no data for the first or last window (run longer)' }
-      : (() => {
-          const limit = Math.max(first * pass.p99_growth_max, first + pass.p99_slack_ms);
-          return { name: 'latency stays flat', ok: last <= limit, detail: `p99 ${first.toFixed(1)} ms -> ${last.toFixed(1)} ms (limit ${limit.toFixed(1)})` };
-        })();
-  return summarize(cfg, data, [flat]);
+      ? { ok: false, detail: 'no data for the first or last window (run longer)' }
+      : staysFlat('p99', { first, last, growthMax: pass.p99_growth_max, slack: pass.p99_slack_ms, unit: 'ms', digits: 1 });
+  return summarize(cfg, data, [{ name: CHECKS.latencyFlat, ...flat }]);
 }

@@ -1,12 +1,4 @@
-import type { OrderStatus } from './scenario-config.js';
-
-export interface LedgerOrder {
-  id: string;
-  productId: string;
-  qty: number;
-  /** the user that owns the order (needed to read it back) */
-  token: string;
-}
+import type { CustomerOrder, OrderLog, OrderStatus } from '../steps/types.js';
 
 const SAMPLE_LIMIT = 200;
 
@@ -14,20 +6,20 @@ const SAMPLE_LIMIT = 200;
  * What the simulated customers know for sure: which of their orders ended paid (read back from the API
  * after paying), and a sample of what they abandoned (to check later that it expired).
  */
-export class Ledger {
-  private readonly paid = new Map<string, LedgerOrder>();
+export class Ledger implements OrderLog {
+  private readonly paid = new Map<string, CustomerOrder>();
   private readonly statuses = new Map<OrderStatus, number>();
-  readonly abandonedOrders: LedgerOrder[] = [];
+  readonly abandonedOrders: CustomerOrder[] = [];
   readonly abandonedHolds: { id: string; token: string }[] = [];
 
   /** An order whose status a customer has just read. */
-  settled(order: LedgerOrder, status: OrderStatus): void {
+  settled(order: CustomerOrder, status: OrderStatus): void {
     this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
     if (status === 'paid') this.paid.set(order.id, order);
     else this.paid.delete(order.id);
   }
 
-  abandonedOrder(order: LedgerOrder): void {
+  abandonedOrder(order: CustomerOrder): void {
     if (this.abandonedOrders.length < SAMPLE_LIMIT) this.abandonedOrders.push(order);
   }
 
@@ -35,7 +27,7 @@ export class Ledger {
     if (this.abandonedHolds.length < SAMPLE_LIMIT) this.abandonedHolds.push({ id, token });
   }
 
-  paidOrders(): LedgerOrder[] {
+  paidOrders(): CustomerOrder[] {
     return [...this.paid.values()];
   }
 

@@ -1,19 +1,6 @@
+import { outcomeKey } from '../steps/api.js';
+import type { Outcome } from '../steps/types.js';
 import { Histogram, summarize, type LatencySummary } from './histogram.js';
-
-/** One answered (or failed) request of the load phase. */
-export interface RequestOutcome {
-  /** request name, e.g. `POST /api/holds` */
-  name: string;
-  /** HTTP status; 0 = no response (network error, timeout) */
-  status: number;
-  /** problem+json `code` of an error, or the step's label of a success (a webhook's `result`) */
-  code?: string | undefined;
-  ms: number;
-  /** false when the step did not expect this outcome (counted against `max_unexpected`) */
-  expected: boolean;
-  /** shown for the first few unexpected outcomes */
-  detail?: string | undefined;
-}
 
 export interface RequestStats extends LatencySummary {
   name: string;
@@ -22,17 +9,6 @@ export interface RequestStats extends LatencySummary {
 }
 
 const MAX_UNEXPECTED_SAMPLES = 10;
-
-/** `201`, `409 insufficient_stock`, `network_error`: the key outcomes are counted and expected by. */
-export function outcomeKey(status: number, code?: string): string {
-  if (status === 0) return 'network_error';
-  return code ? `${status} ${code}` : String(status);
-}
-
-/** Expectations are outcome keys or bare statuses: `201` matches any 201, `409 sale_not_started` only that code. */
-export function isExpected(expect: readonly string[], status: number, code?: string): boolean {
-  return expect.includes(String(status)) || (code !== undefined && expect.includes(outcomeKey(status, code)));
-}
 
 /** Latencies and outcome counts of the load phase: per request name, overall, per second and per interval. */
 export class Recorder {
@@ -52,7 +28,7 @@ export class Recorder {
     this.stoppedAt = undefined;
   }
 
-  record(o: RequestOutcome): void {
+  record(o: Outcome): void {
     let entry = this.byName.get(o.name);
     if (!entry) {
       entry = { hist: new Histogram(), outcomes: new Map() };

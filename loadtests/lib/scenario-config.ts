@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
- * The scenario definitions (`loadtests/scenarios.json`), validated. The k6 scripts read the same file,
- * so this schema is the contract of that file.
+ * The scenario definitions (`loadtests/scenarios.json`), validated. The k6 scripts read the same file
+ * unvalidated, so this schema is the contract of that file; the steps read it through the JSDoc shapes
+ * of loadtests/steps/types.js, which test/loadtests/step-shapes.test.ts keeps in step with it.
  */
 
 export const SCENARIO_NAMES = ['stampede', 'checkout', 'webhook-storm', 'soak'] as const;
@@ -31,23 +32,20 @@ const common = {
 };
 
 /** One customer's hold -> order -> payment, shared by `checkout` and `soak`. */
-export const FlowParams = z.object({
+const FlowParams = z.object({
   qty_max: z.number().int().min(1).max(100),
   think_ms: range,
   abandon_hold_share: share,
   abandon_payment_share: share,
   payment_failed_share: share,
 });
-export type FlowParams = z.infer<typeof FlowParams>;
 
-export const PaymentEventType = z.enum(['payment.succeeded', 'payment.failed']);
-export type PaymentEventType = z.infer<typeof PaymentEventType>;
+const PaymentEventType = z.enum(['payment.succeeded', 'payment.failed']);
 
-export const OrderStatus = z.enum(['pending_payment', 'paid', 'payment_failed', 'expired', 'refund_required']);
-export type OrderStatus = z.infer<typeof OrderStatus>;
+const OrderStatus = z.enum(['pending_payment', 'paid', 'payment_failed', 'expired', 'refund_required']);
 
 /** A webhook-storm case: steps run one after another; the events of one step are sent concurrently, `copies` times each, shuffled. */
-export const StormCase = z.object({
+const StormCase = z.object({
   steps: z.array(z.array(PaymentEventType).min(1)).min(1),
   /** the first step is delivered before the order exists (the engine defers it) */
   before_order: z.boolean().default(false),
@@ -55,9 +53,8 @@ export const StormCase = z.object({
   replay_conflict: z.boolean().default(false),
   final_status: z.array(OrderStatus).min(1),
 });
-export type StormCase = z.infer<typeof StormCase>;
 
-export const StampedeDef = z.object({
+const StampedeDef = z.object({
   ...common,
   qty: z.number().int().min(1).max(100),
   opens_in_s: z.number().min(0),
@@ -65,7 +62,7 @@ export const StampedeDef = z.object({
   pass: PassRules,
 });
 
-export const CheckoutDef = z.object({
+const CheckoutDef = z.object({
   ...common,
   flow: FlowParams,
   drain_timeout_s: z.number().positive(),
@@ -73,14 +70,14 @@ export const CheckoutDef = z.object({
   pass: PassRules,
 });
 
-export const WebhookStormDef = z.object({
+const WebhookStormDef = z.object({
   ...common,
   copies: z.number().int().min(1).max(50),
   cases: z.record(z.string(), StormCase),
   pass: PassRules,
 });
 
-export const SoakDef = z.object({
+const SoakDef = z.object({
   ...common,
   interval_s: z.number().positive(),
   think_ms: range,
@@ -112,9 +109,8 @@ export const ScenarioFile = z.object({
 });
 export type ScenarioFile = z.infer<typeof ScenarioFile>;
 export type ScenarioDefs = ScenarioFile['scenarios'];
-export type PassRules = z.infer<typeof PassRules>;
 
-export const SCENARIOS_PATH = new URL('../scenarios.json', import.meta.url);
+const SCENARIOS_PATH = new URL('../scenarios.json', import.meta.url);
 
 export function loadScenarioFile(path: URL | string = SCENARIOS_PATH): ScenarioFile {
   return ScenarioFile.parse(JSON.parse(readFileSync(path, 'utf8')));

@@ -1,5 +1,6 @@
-import { adminProduct, type StockBreakdown } from '../lib/engine-api.js';
-import { paidOrdersInPostgres, soldMatchesPaid, stockInvariant } from '../lib/invariants.js';
+import { paidOrdersInPostgres } from '../lib/postgres-check.js';
+import { CHECKS, soldMatchesPaid, stockInvariant } from '../steps/rules.js';
+import type { StockBreakdown } from '../steps/types.js';
 import type { RunContext } from './context.js';
 
 export interface LoadPhaseResult {
@@ -19,13 +20,13 @@ export async function commonChecks(ctx: RunContext, productIds: string[], load: 
   const products = [];
   for (const id of productIds) {
     let stock: StockBreakdown | undefined;
-    await checks.run(`invariant total = available + held + pending_payment + sold (${id})`, async () => {
-      stock = (await adminProduct(ctx.quiet, id)).stock;
+    await checks.run(CHECKS.invariant(id), async () => {
+      stock = (await ctx.admin.adminProduct(id)).stock;
       return stockInvariant(stock);
     });
     if (stock) {
       const verdict = soldMatchesPaid(stock, ctx.ledger.paidUnits(id));
-      checks.add(`sold = units of paid orders (${id})`, verdict.ok, verdict.detail);
+      checks.add(CHECKS.soldIsPaid(id), verdict.ok, verdict.detail);
     }
     products.push({ id, stock });
   }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DEV_SECRETS } from '../../src/config.js';
-import type { Credentials } from '../lib/auth.js';
 import { startEngineProcess } from '../lib/engine-process.js';
+import type { Credentials } from '../steps/types.js';
 
 /** Where a run sends its load: an engine it started itself, or one given with `--target`. */
 export interface Target {

@@ -1,17 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { ApiClient } from '../lib/api-client.js';
 import { Checks, RuleTally, type Check } from '../lib/checks.js';
-import type { Engine, StockBreakdown } from '../lib/engine-api.js';
 import { Ledger } from '../lib/ledger.js';
+import { nodeCrypto } from '../lib/node-crypto.js';
+import { nodeHttp } from '../lib/node-http.js';
 import { Recorder, type RequestStats } from '../lib/recorder.js';
 import { loadScenarioFile, type ScenarioName } from '../lib/scenario-config.js';
+import { EngineApi } from '../steps/api.js';
+import type { StepContext, StockBreakdown } from '../steps/types.js';
 import { commonChecks, type LoadPhaseResult } from './common-checks.js';
 import type { IntervalSample, RunContext, Scenario } from './context.js';
 import { openTarget, type TargetOptions } from './engine-target.js';
 import { startProgress, type ProgressMode } from './progress.js';
 import { SCENARIOS } from './scenarios/index.js';
 import { StopSignal } from './stop-signal.js';
-import { makeUsers, runVus } from './vus.js';
+import { makeVus, runVus } from './vus.js';
 
 export interface RunOptions extends TargetOptions {
   vus?: number | undefined;
@@ -57,7 +59,8 @@ export async function runScenario(name: ScenarioName, opts: RunOptions = {}): Pr
   const target = await openTarget(opts, def.engine_env);
   log(`${name}: ${vus} VUs for ${durationMs / 1000}s against ${target.url}${target.startedHere ? ` (engine started here, pid ${target.pid})` : ''}`);
   const recorder = new Recorder();
-  const engine: Engine = { client: new ApiClient(target.url, recorder), credentials: target.credentials };
+  const transport = nodeHttp(target.url);
+  const api = new EngineApi({ baseUrl: target.url, http: transport.http, crypto: nodeCrypto, credentials: target.credentials, record: (o) => recorder.record(o) });
   try {
     const drainDefault = target.startedHere && 'drain_timeout_s' in def ? def.drain_timeout_s : 0;
     const ctx: RunContext = {
@@ -65,8 +68,7 @@ export async function runScenario(name: ScenarioName, opts: RunOptions = {}): Pr
       def,
       product: file.product,
       runId: randomBytes(4).toString('hex'),
-      engine,
-      quiet: { client: engine.client.unrecorded(), credentials: target.credentials },
+      admin: api.unrecorded(),
       target,
       vus,
       durationMs,
@@ -81,19 +83,21 @@ export async function runScenario(name: ScenarioName, opts: RunOptions = {}): Pr
     };
     const state = await scenario.setup(ctx);
 
-    const users = makeUsers(ctx.runId, vus, target.credentials.jwtSecret, durationMs / 1000 + 3600);
+    const steps = makeVus(ctx.runId, vus, target.credentials.jwtSecret, durationMs / 1000 + 3600).map(
+      (vu): StepContext => ({ api, runId: ctx.runId, vu, sleep: (ms) => ctx.stop.sleep(ms), rules: ctx.rules, orders: ctx.ledger }),
+    );
     const load: LoadPhaseResult = { errorCount: 0, errors: [], unfinished: 0 };
     opts.signal?.addEventListener('abort', () => ctx.stop.stop(), { once: true });
 
-    if (scenario.prepare) await Promise.all(users.map((vu) => scenario.prepare!(ctx, state, vu)));
+    if (scenario.prepare) await Promise.all(steps.map(() => scenario.prepare!(ctx, state)));
     recorder.start();
     const stopProgress = startProgress(name, durationMs, recorder, opts.progress ?? 'auto');
     const monitor = scenario.monitor?.(ctx, state);
     const { unfinished } = await runVus({
-      vus: users,
+      vus: steps,
       durationMs,
       stop: ctx.stop,
-      iteration: (vu) => scenario.iteration(ctx, state, vu),
+      iteration: (step) => scenario.iteration(ctx, state, step),
       onError: (vu, err) => {
         load.errorCount += 1;
         if (load.errors.length < 5) load.errors.push(`VU ${vu.id} iteration ${vu.iter}: ${err instanceof Error ? err.message : String(err)}`);
@@ -129,7 +133,7 @@ export async function runScenario(name: ScenarioName, opts: RunOptions = {}): Pr
       products,
     };
   } finally {
-    engine.client.close();
+    transport.close();
     await target.stop();
   }
 }

@@ -1,31 +1,21 @@
-import { customerToken } from '../lib/auth.js';
+import { nodeCrypto } from '../lib/node-crypto.js';
+import { customerId, customerToken } from '../steps/auth.js';
+import type { StepContext, Vu } from '../steps/types.js';
 import type { StopSignal } from './stop-signal.js';
 
-/** A virtual user: one customer with its own identity, running iterations one after another. */
-export interface Vu {
-  /** 1-based, like k6's `__VU` */
-  id: number;
-  userId: string;
-  token: string;
-  /** 0-based iteration number, like k6's `__ITER` */
-  iter: number;
-}
-
 /** One customer per VU, each with its own user id and a token valid for the whole run. */
-export function makeUsers(runId: string, count: number, jwtSecret: string, tokenTtlS: number): Vu[] {
-  return Array.from({ length: count }, (_, i) => {
-    const userId = `lt-${runId}-u${i + 1}`;
-    return { id: i + 1, userId, token: customerToken(jwtSecret, userId, tokenTtlS), iter: 0 };
-  });
+export function makeVus(runId: string, count: number, jwtSecret: string, tokenTtlS: number): Vu[] {
+  return Array.from({ length: count }, (_, i) => ({ id: i + 1, iter: 0, token: customerToken(nodeCrypto, jwtSecret, customerId(runId, i + 1), tokenTtlS) }));
 }
 
 export interface VuRun {
-  vus: Vu[];
+  /** one step context per VU */
+  vus: StepContext[];
   /** the load phase: iterations start until `durationMs` passed or the stop signal fired */
   durationMs: number;
   stop: StopSignal;
   /** one iteration; resolves false when this VU has nothing more to do */
-  iteration(vu: Vu): Promise<boolean>;
+  iteration(step: StepContext): Promise<boolean>;
   /** an iteration threw: counted, the VU goes on */
   onError(vu: Vu, err: unknown): void;
   /** how long running iterations may take to finish after the load phase */
@@ -36,17 +26,17 @@ export interface VuRun {
 export async function runVus(run: VuRun): Promise<{ unfinished: number }> {
   const timer = setTimeout(() => run.stop.stop(), run.durationMs);
   let running = run.vus.length;
-  const loops = run.vus.map(async (vu) => {
+  const loops = run.vus.map(async (step) => {
     try {
       while (!run.stop.stopped) {
         let more: boolean;
         try {
-          more = await run.iteration(vu);
+          more = await run.iteration(step);
         } catch (err) {
-          run.onError(vu, err);
+          run.onError(step.vu, err);
           more = true;
         }
-        vu.iter += 1;
+        step.vu.iter += 1;
         if (!more) break;
       }
     } finally {

@@ -1,29 +1,15 @@
 // Scenario settings for k6: the definitions from loadtests/scenarios.json (the same file the Node
-// runner reads; its schema is loadtests/lib/scenario-config.ts) plus the `-e` environment.
+// runner reads; their shapes are in loadtests/steps/types.js) plus the `-e` environment.
 
 /**
- * @typedef {{ name: string, unit_price_minor: number, currency: string }} ProductTemplate
- * @typedef {{ p99_ms: number, max_unexpected: number, postgres_timeout_s: number }} PassRules
- * @typedef {{ qty_max: number, think_ms: [number, number], abandon_hold_share: number, abandon_payment_share: number, payment_failed_share: number }} FlowParams
- * @typedef {'payment.succeeded' | 'payment.failed'} PaymentEventType
- * @typedef {'pending_payment' | 'paid' | 'payment_failed' | 'expired' | 'refund_required'} OrderStatus
- * @typedef {{ steps: PaymentEventType[][], before_order?: boolean, replay_conflict?: boolean, final_status: OrderStatus[] }} StormCase
- * @typedef {{ description: string, vus: number, duration_s: number, stock: number }} Common
- * @typedef {Common & { qty: number, opens_in_s: number, retry_ms: number, pass: PassRules }} StampedeDef
- * @typedef {Common & { flow: FlowParams, drain_timeout_s: number, expiry_sample: number, pass: PassRules }} CheckoutDef
- * @typedef {Common & { copies: number, cases: Record<string, StormCase>, pass: PassRules }} WebhookStormDef
- * @typedef {PassRules & { p99_growth_max: number, p99_slack_ms: number, rss_growth_max: number, rss_slack_mb: number }} SoakPassRules
- * @typedef {Common & { interval_s: number, think_ms: [number, number], mix: { browse: number, checkout: number, hold_release: number }, flow: FlowParams, pass: SoakPassRules }} SoakDef
- * @typedef {{ stampede: StampedeDef, checkout: CheckoutDef, 'webhook-storm': WebhookStormDef, soak: SoakDef }} ScenarioDefs
- * @typedef {{ product: ProductTemplate, scenarios: ScenarioDefs }} ScenarioFile
+ * @typedef {import('../../steps/types.js').ScenarioDefs} ScenarioDefs
+ * @typedef {import('../../steps/types.js').ScenarioFile} ScenarioFile
+ * @typedef {import('../../steps/types.js').ProductTemplate} ProductTemplate
  */
 
 /**
- * @typedef {object} Target
- * @property {string} baseUrl
- * @property {string} adminToken
- * @property {string} jwtSecret
- * @property {string} webhookSecret
+ * The engine and its secrets.
+ * @typedef {import('../../steps/types.js').Credentials & { baseUrl: string }} Target
  */
 
 /**

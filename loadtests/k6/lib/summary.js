@@ -1,7 +1,7 @@
 // handleSummary for the k6 scripts: the same summary as the Node runner (requests with latency and
 // outcome counts, then the pass/fail rules), on stdout, and as JSON when -e SUMMARY_JSON=<file> is given.
-import { REQUEST_NAMES } from './api.js';
-import { DISPLAY_ONLY } from './rules.js';
+import { REQUEST_NAMES } from '../../steps/api.js';
+import { DISPLAY_ONLY } from './thresholds.js';
 
 /**
  * @typedef {{ type: string, contains?: string, values: Record<string, number>, thresholds?: Record<string, { ok: boolean }> }} SummaryMetric

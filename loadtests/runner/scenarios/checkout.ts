@@ -1,69 +1,53 @@
-import { adminProduct, createProduct, getHold, getOrder } from '../../lib/engine-api.js';
-import { productId, type RunContext, type Scenario } from '../context.js';
-import { checkoutFlow, FLOW_RULES } from '../flows.js';
+import * as steps from '../../steps/checkout.js';
+import type { CheckoutState } from '../../steps/checkout.js';
+import { CHECKS, drained } from '../../steps/rules.js';
+import type { RunContext, Scenario } from '../context.js';
 import { sleep } from '../stop-signal.js';
 
-interface State {
-  productId: string;
+interface State extends CheckoutState {
   outcomes: Map<string, number>;
 }
 
-/** Waits until nothing is held or pending any more (every abandoned hold and order expired). */
-export async function drain(ctx: RunContext, productIds: string[]): Promise<{ ok: boolean; detail: string }> {
-  const started = Date.now();
-  const deadline = started + ctx.drainMs;
-  for (;;) {
-    const stocks = await Promise.all(productIds.map(async (id) => (await adminProduct(ctx.quiet, id)).stock));
-    const held = stocks.reduce((n, s) => n + s.held, 0);
-    const pending = stocks.reduce((n, s) => n + s.pending_payment, 0);
-    if (held === 0 && pending === 0) return { ok: true, detail: `nothing held or pending after ${((Date.now() - started) / 1000).toFixed(1)}s` };
-    if (Date.now() >= deadline) return { ok: false, detail: `after ${ctx.drainMs / 1000}s still held ${held}, pending ${pending}` };
-    await sleep(250);
-  }
+/**
+ * A sample of what customers abandoned must end `expired`: holds or orders read back as their owners.
+ * @param read the status of one abandoned hold or order
+ */
+async function sampleExpired<T>(ctx: RunContext<'checkout'>, kind: 'hold' | 'order', abandoned: T[], read: (item: T) => Promise<string>) {
+  const items = abandoned.slice(0, ctx.def.expiry_sample);
+  if (items.length === 0) return { skip: `no ${kind} was abandoned in this run` };
+  const bad = (await Promise.all(items.map(read))).filter((st) => st !== 'expired');
+  return { ok: bad.length === 0, detail: `${items.length} sampled${bad.length ? `; not expired: ${bad.join(', ')}` : ''}` };
 }
 
-/**
- * Customers check out with think times; some abandon their hold or their payment (so the expiry jobs and
- * the sweep run), some payments fail. After the load, abandoned holds and orders must expire.
- */
+/** loadtests/steps/checkout.js; after the load, abandoned holds and orders must expire (the ledger samples them). */
 export const checkout: Scenario<'checkout', State> = {
   async setup(ctx) {
-    const id = productId(ctx, 'item');
-    await createProduct(ctx.quiet, ctx.product, { id, stock: ctx.def.stock });
-    [FLOW_RULES.processed, FLOW_RULES.status].forEach((r) => ctx.rules.declare(r));
-    return { productId: id, outcomes: new Map() };
+    const s = await steps.setup(ctx.admin, ctx);
+    steps.LOAD_RULES.forEach((r) => ctx.rules.declare(r));
+    return { ...s, outcomes: new Map() };
   },
 
   products: (s) => [s.productId],
 
-  async iteration(ctx, s, vu) {
-    const outcome = await checkoutFlow(ctx, vu, s.productId, ctx.def.flow);
+  async iteration(ctx, s, step) {
+    const outcome = await steps.iteration(step, ctx.def, s);
     s.outcomes.set(outcome, (s.outcomes.get(outcome) ?? 0) + 1);
     return true;
   },
 
   async verify(ctx, s) {
-    const { checks, ledger } = ctx;
+    const { checks, ledger, admin } = ctx;
     ctx.log(`flows: ${JSON.stringify(Object.fromEntries(s.outcomes))}`);
     if (ctx.drainMs <= 0) {
-      checks.skip('abandoned holds and orders expire', 'the engine was not started here (TTLs unknown); pass --drain <s> to wait for expiry');
+      checks.skip(CHECKS.drained, 'the engine was not started here (TTLs unknown); pass --drain <s> to wait for expiry');
       return;
     }
-    await checks.run('abandoned holds and orders expire', () => drain(ctx, [s.productId]));
-    const sample = ctx.def.expiry_sample;
-    await checks.run('abandoned orders end expired', async () => {
-      const orders = ledger.abandonedOrders.slice(0, sample);
-      if (orders.length === 0) return { skip: 'no order was abandoned in this run' };
-      const statuses = await Promise.all(orders.map(async (o) => (await getOrder(ctx.quiet, o.token, o.id)).body.status));
-      const bad = statuses.filter((st) => st !== 'expired');
-      return { ok: bad.length === 0, detail: `${orders.length} sampled${bad.length ? `; not expired: ${bad.join(', ')}` : ''}` };
-    });
-    await checks.run('abandoned holds end expired', async () => {
-      const holds = ledger.abandonedHolds.slice(0, sample);
-      if (holds.length === 0) return { skip: 'no hold was abandoned in this run' };
-      const statuses = await Promise.all(holds.map(async (h) => (await getHold(ctx.quiet, h.token, h.id)).body.status));
-      const bad = statuses.filter((st) => st !== 'expired');
-      return { ok: bad.length === 0, detail: `${holds.length} sampled${bad.length ? `; not expired: ${bad.join(', ')}` : ''}` };
-    });
+    await checks.run(CHECKS.drained, () => drained(admin, [s.productId], ctx.drainMs, sleep));
+    await checks.run('abandoned orders end expired', () =>
+      sampleExpired(ctx, 'order', ledger.abandonedOrders, async (o) => (await admin.getOrder(o.token, o.id)).body.status),
+    );
+    await checks.run('abandoned holds end expired', () =>
+      sampleExpired(ctx, 'hold', ledger.abandonedHolds, async (h) => (await admin.getHold(h.token, h.id)).body.status),
+    );
   },
 };

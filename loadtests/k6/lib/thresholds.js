@@ -1,11 +1,13 @@
-// Pass/fail rules for k6: thresholds built from the scenario's `pass` rules, named rules (checks) and
-// the end-of-test stock verification run in teardown().
+// How k6 gives the verdict: the scenario's `pass` rules as thresholds, the rules the steps check as
+// k6 checks (a failed one also counts in `rule_violations`), and the end-of-test stock verification
+// run in teardown(). The rules themselves are loadtests/steps/rules.js.
 import { check } from 'k6';
 import { Counter } from 'k6/metrics';
-import { adminProduct, EXPECT, REQUEST_NAMES } from './api.js';
+import { EXPECT, REQUEST_NAMES } from '../../steps/api.js';
+import { CHECKS, stockInvariant } from '../../steps/rules.js';
 
 /**
- * @typedef {import('./api.js').StockBreakdown} StockBreakdown
+ * @typedef {import('../../steps/types.js').StockBreakdown} StockBreakdown
  * @typedef {import('./config.js').ScenarioDefs} ScenarioDefs
  */
 
@@ -34,6 +36,22 @@ export function rule(name, ok, detail) {
   }
   return ok;
 }
+
+/** Where the steps report their rules. @type {import('../../steps/types.js').RuleSink} */
+export const rules = { check: rule };
+
+/**
+ * What the steps tell about customers' orders: k6 VUs share no memory, so only the units seen paid
+ * are kept (in `unaccounted_units`); the expiry samples are the Node runner's.
+ * @type {import('../../steps/types.js').OrderLog}
+ */
+export const ordersSeen = {
+  settled: (order, status) => {
+    if (status === 'paid') unaccountedUnits.add(order.qty);
+  },
+  abandonedHold: () => {},
+  abandonedOrder: () => {},
+};
 
 /** Trend statistics the summary shows. */
 export const SUMMARY_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(95)', 'p(99)', 'count'];
@@ -68,32 +86,24 @@ export function thresholds(cfg, extra = {}) {
 }
 
 /**
- * Invariant 1: total = available + held + pending_payment + sold, every term >= 0.
- * @param {StockBreakdown} s
- */
-export function stockInvariant(s) {
-  const terms = [s.total, s.available, s.held, s.pending_payment, s.sold];
-  const sum = s.available + s.held + s.pending_payment + s.sold;
-  return { ok: sum === s.total && terms.every((v) => typeof v === 'number' && v >= 0), detail: `${s.total} = ${s.available} + ${s.held} + ${s.pending_payment} + ${s.sold}` };
-}
-
-/**
  * End of test (teardown): the invariant per product, and sold units against paid orders.
  * Returns the stock of each product for the scenario's own checks; call `verificationDone()` last.
- * @param {import('./config.js').Target} t
+ * @param {import('../../steps/api.js').EngineApi} admin
  * @param {string[]} productIds
- * @returns {StockBreakdown[]}
+ * @returns {Promise<StockBreakdown[]>}
  */
-export function verifyProducts(t, productIds) {
+export async function verifyProducts(admin, productIds) {
   ruleViolations.add(0);
-  return productIds.map((id) => {
-    const { stock } = adminProduct(t, id);
+  const stocks = [];
+  for (const id of productIds) {
+    const { stock } = await admin.adminProduct(id);
     const inv = stockInvariant(stock);
-    rule(`invariant total = available + held + pending_payment + sold (${id})`, inv.ok, () => inv.detail);
+    rule(CHECKS.invariant(id), inv.ok, () => inv.detail);
     unaccountedUnits.add(-stock.sold);
     console.info(`${id}: ${inv.detail}`);
-    return stock;
-  });
+    stocks.push(stock);
+  }
+  return stocks;
 }
 
 export function verificationDone() {

@@ -1,27 +1,5 @@
 import postgres from 'postgres';
-import type { StockBreakdown } from '../../src/engine/products.js';
-import type { LedgerOrder } from './ledger.js';
-
-export interface Verdict {
-  ok: boolean;
-  detail: string;
-}
-
-const TERMS = ['total', 'available', 'held', 'pending_payment', 'sold'] as const;
-
-/** Invariant 1: `total = available + held + pending_payment + sold`, every term >= 0 (so nothing is oversold). */
-export function stockInvariant(stock: StockBreakdown): Verdict {
-  const sum = stock.available + stock.held + stock.pending_payment + stock.sold;
-  const negative = TERMS.filter((t) => !(Number.isFinite(stock[t]) && stock[t] >= 0));
-  const ok = sum === stock.total && negative.length === 0;
-  const detail = `${stock.total} = ${stock.available} + ${stock.held} + ${stock.pending_payment} + ${stock.sold}`;
-  return { ok, detail: ok ? detail : `${detail} (sum ${sum}${negative.length ? `; negative/invalid: ${negative.join(', ')}` : ''})` };
-}
-
-/** Units sold according to the engine equal the units of the orders customers saw paid. */
-export function soldMatchesPaid(stock: StockBreakdown, paidUnits: number): Verdict {
-  return { ok: stock.sold === paidUnits, detail: `sold ${stock.sold}, paid orders' units ${paidUnits}` };
-}
+import type { CustomerOrder, Verdict } from '../steps/types.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -32,7 +10,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function paidOrdersInPostgres(
   databaseUrl: string,
   productIds: string[],
-  expected: LedgerOrder[],
+  expected: CustomerOrder[],
   timeoutMs: number,
 ): Promise<Verdict> {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 5 });
