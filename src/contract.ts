@@ -128,13 +128,14 @@ export type Stock = z.infer<typeof Stock>;
 export const AdminProduct = Product.extend({ stock: Stock }).meta({ id: 'AdminProduct' });
 export type AdminProduct = z.infer<typeof AdminProduct>;
 
+/** What a hold and the order made from it both carry: whose units of which product. */
+const claim = { product_id: productId, user_id: z.string(), qty };
+
 /** Ids are `h_<seq>_<productId>`: they carry the product, so any id leads to its Redis slot. */
 export const Hold = z
   .strictObject({
     id: recordId,
-    product_id: productId,
-    user_id: z.string(),
-    qty,
+    ...claim,
     status: HoldStatus,
     created_at: isoTime,
     expires_at: isoTime,
@@ -147,9 +148,7 @@ export const Order = z
   .strictObject({
     id: recordId,
     hold_id: recordId,
-    product_id: productId,
-    user_id: z.string(),
-    qty,
+    ...claim,
     unit_price_minor: price,
     total_minor: amount,
     currency,
