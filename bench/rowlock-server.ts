@@ -8,7 +8,7 @@
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import postgres from 'postgres';
-import { z } from 'zod';
+import { CreateHoldBody } from '../src/contract.js';
 import { JwtVerifier } from '../src/http/jwt.js';
 
 const SCHEMA = `
@@ -25,7 +25,6 @@ const HOLD_TTL = '2 minutes';
 const sql = postgres(process.env.DATABASE_URL!, { max: Number(process.env.POOL_SIZE ?? 10), onnotice: () => {} });
 await sql.unsafe(SCHEMA).simple();
 const jwt = new JwtVerifier(process.env.JWT_SECRET!);
-const HoldRequest = z.object({ product_id: z.string().min(1).max(255), qty: z.number().int().min(1).max(100) });
 
 type Outcome = { status: 201; hold: postgres.Row } | { status: 404 } | { status: 409; available: number };
 
@@ -34,7 +33,7 @@ app.post('/holds', async (c) => {
   const auth = c.req.header('authorization');
   const user = auth?.startsWith('Bearer ') ? jwt.verify(auth.slice(7)) : null;
   if (!user) return c.json({ error: 'unauthorized' }, 401);
-  const body = HoldRequest.safeParse(await c.req.json().catch(() => undefined));
+  const body = CreateHoldBody.safeParse(await c.req.json().catch(() => undefined));
   if (!body.success) return c.json({ error: 'invalid_request' }, 400);
   const { product_id: productId, qty } = body.data;
   const outcome = await sql.begin(async (tx): Promise<Outcome> => {

@@ -2,6 +2,7 @@ import { fmtInt, fmtLatencies, fmtRatio, fmtTimes } from './format.js';
 import { runLoad } from './processes.js';
 import { medianRun, summarize, unexpected, type RunSummary } from './summary.js';
 import type { BenchContext, LabeledRun, LoadSpec, Row, SectionResult } from './types.js';
+import type { CreateHoldBody } from '../../src/contract.js';
 
 /** The request to send to a target (the load options come from the bench options). */
 export type RequestShape = Omit<LoadSpec, 'url' | 'connections' | 'duration' | 'amount'>;
@@ -10,7 +11,7 @@ export type RequestShape = Omit<LoadSpec, 'url' | 'connections' | 'duration' | '
 export const holdRequest = (productId: string, jwtSecret: string, users: number, idempotencyKeys = false): RequestShape => ({
   method: 'POST',
   headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ product_id: productId, qty: 1 }),
+  body: JSON.stringify({ product_id: productId, qty: 1 } satisfies CreateHoldBody),
   auth: { jwtSecret, users },
   ...(idempotencyKeys ? { idempotencyKeys: true } : {}),
 });

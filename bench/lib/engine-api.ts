@@ -1,17 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { EngineProcess } from '../../loadtests/lib/engine-process.js';
-import type { StockBreakdown } from '../../src/engine/products.js';
+import { AdminProduct, type CreateProductBody, type Stock } from '../../src/contract.js';
 
-export type { StockBreakdown };
-
-async function admin<T>(engine: EngineProcess, method: string, path: string, body?: unknown): Promise<T> {
+async function admin(engine: EngineProcess, method: string, path: string, body?: CreateProductBody): Promise<AdminProduct> {
   const res = await fetch(`${engine.url}/api/admin${path}`, {
     method,
     headers: { authorization: `Bearer ${engine.adminToken}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`${method} /api/admin${path} -> ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
+  return AdminProduct.parse(await res.json());
 }
 
 /** Creates a product (no sale window, no per-user limit) and returns its id. */
@@ -21,6 +19,6 @@ export async function createProduct(engine: EngineProcess, name: string, stock: 
   return id;
 }
 
-export async function productStock(engine: EngineProcess, id: string): Promise<StockBreakdown> {
-  return (await admin<{ stock: StockBreakdown }>(engine, 'GET', `/products/${id}`)).stock;
+export async function productStock(engine: EngineProcess, id: string): Promise<Stock> {
+  return (await admin(engine, 'GET', `/products/${id}`)).stock;
 }

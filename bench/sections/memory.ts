@@ -5,6 +5,7 @@ import { fmtBytes, fmtInt, fmtMB } from '../lib/format.js';
 import { runLoad } from '../lib/processes.js';
 import { summarize, type RunSummary } from '../lib/summary.js';
 import type { BenchContext, Row, Section } from '../lib/types.js';
+import type { CreateHoldBody } from '../../src/contract.js';
 
 const MAX_BYTES_PER_HOLD = 600;
 
@@ -47,7 +48,7 @@ async function measure(ctx: BenchContext, engine: EngineProcess, redis: Redis, w
     url: `${engine.url}/api/holds`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ product_id: productId, qty: 1 }),
+    body: JSON.stringify({ product_id: productId, qty: 1 } satisfies CreateHoldBody),
     connections: ctx.opts.memoryConnections,
     amount: n,
     auth: { jwtSecret: engine.jwtSecret, users: ctx.opts.users },

@@ -1,20 +1,13 @@
+import type { Hold as HoldView } from '../contract.js';
 import { AppError } from '../errors.js';
 import { commands } from '../redis/commands.js';
 import { formatId, parseId } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
 import { HoldBatches } from './hold-batches.js';
-import { parseHold, type HoldRecord, type HoldStatus } from './records.js';
+import { parseHold, type HoldRecord } from './records.js';
 import { ScriptCode, toDomainError } from './script-codes.js';
 
-export interface HoldView {
-  id: string;
-  product_id: string;
-  user_id: string;
-  qty: number;
-  status: HoldStatus;
-  created_at: string;
-  expires_at: string;
-}
+export type { HoldView };
 
 export interface CreatedHold {
   hold: HoldView;

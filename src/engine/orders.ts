@@ -1,25 +1,14 @@
+import type { Order as OrderView, OrderStatus } from '../contract.js';
 import { bounded } from '../db/sql.js';
 import { AppError } from '../errors.js';
 import { commands } from '../redis/commands.js';
 import { formatId, parseId } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
 import type { Changes, Persistence } from './persistence.js';
-import type { OrderRecord, OrderStatus } from './records.js';
+import type { OrderRecord } from './records.js';
 import { ScriptCode, toDomainError } from './script-codes.js';
 
-export interface OrderView {
-  id: string;
-  hold_id: string;
-  product_id: string;
-  user_id: string;
-  qty: number;
-  unit_price_minor: number;
-  total_minor: number;
-  currency: string;
-  status: OrderStatus;
-  created_at: string;
-  payment_due_at: string;
-}
+export type { OrderView };
 
 export function orderView(productId: string, seq: string, o: OrderRecord): OrderView {
   return {

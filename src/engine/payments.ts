@@ -1,26 +1,12 @@
+import type { PaymentEvent, PaymentOutcome, PaymentResult } from '../contract.js';
 import { bounded } from '../db/sql.js';
 import { AppError } from '../errors.js';
 import { commands } from '../redis/commands.js';
 import { formatId, parseId } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
 import type { Changes, Persistence } from './persistence.js';
-import type { OrderRecord, PaymentResult } from './records.js';
+import type { OrderRecord } from './records.js';
 import { ScriptCode, toDomainError } from './script-codes.js';
-
-export interface PaymentEvent {
-  event_id: string;
-  type: 'payment.succeeded' | 'payment.failed';
-  hold_id: string;
-  order_id?: string | undefined;
-  amount_minor: number;
-  currency: string;
-}
-
-export interface PaymentOutcome {
-  result: PaymentResult;
-  order_id: string | null;
-  order_status: OrderRecord['status'] | null;
-}
 
 interface EventRow {
   event_id: string;

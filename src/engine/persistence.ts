@@ -1,4 +1,5 @@
 import type { ChainableCommander } from 'ioredis';
+import type { PaymentEvent } from '../contract.js';
 import { commands } from '../redis/commands.js';
 import { isUnavailable } from '../errors.js';
 import { formatId, type ProductKeys } from '../redis/keys.js';
@@ -81,7 +82,7 @@ export class Persistence {
     const batch = await this.read(k.eventOutbox, k.events);
     const failed = await this.upsert(batch, 'payment event', (id, raw) => {
       const ev = JSON.parse(raw) as PaymentEventRecord;
-      const p = JSON.parse(ev.payload) as { type: string; hold_id: string; order_id?: string; amount_minor: number; currency: string };
+      const p = JSON.parse(ev.payload) as PaymentEvent;
       return {
         event_id: id,
         type: p.type,

@@ -1,41 +1,18 @@
 import { randomBytes } from 'node:crypto';
+import type {
+  AdminProduct,
+  CreateProductBody as ProductInput,
+  PatchProductBody as ProductPatch,
+  Product as ProductView,
+  Stock as StockBreakdown,
+} from '../contract.js';
 import { bounded } from '../db/sql.js';
 import { AppError, invalidRequest } from '../errors.js';
 import { commands } from '../redis/commands.js';
 import type { EngineContext } from './context.js';
 import { toDomainError } from './script-codes.js';
 
-export interface ProductInput {
-  id?: string | undefined;
-  name: string;
-  unit_price_minor: number;
-  currency: string;
-  stock: number;
-  sale_starts_at?: string | null | undefined;
-  sale_ends_at?: string | null | undefined;
-  per_user_limit?: number | null | undefined;
-}
-
-export type ProductPatch = Partial<Omit<ProductInput, 'id' | 'currency'>>;
-
-export interface ProductView {
-  id: string;
-  name: string;
-  unit_price_minor: number;
-  currency: string;
-  available: number;
-  sale_starts_at: string | null;
-  sale_ends_at: string | null;
-  per_user_limit: number | null;
-}
-
-export interface StockBreakdown {
-  total: number;
-  available: number;
-  held: number;
-  pending_payment: number;
-  sold: number;
-}
+export type { StockBreakdown };
 
 interface ProductRow {
   id: string;
@@ -79,7 +56,7 @@ export class Products {
 
   constructor(private readonly ctx: EngineContext) {}
 
-  async create(input: ProductInput): Promise<ProductView & { stock: StockBreakdown }> {
+  async create(input: ProductInput): Promise<AdminProduct> {
     const id = input.id ?? `p${randomBytes(9).toString('base64url').replaceAll(/[^A-Za-z0-9]/g, '0')}`;
     await this.ctx.sql.begin(async (tx) => {
       const rows = await tx<ProductRow[]>`
@@ -97,7 +74,7 @@ export class Products {
   }
 
   /** Changes a product in Postgres and Redis together; lowering stock below what is committed is refused. */
-  async patch(id: string, patch: ProductPatch): Promise<ProductView & { stock: StockBreakdown }> {
+  async patch(id: string, patch: ProductPatch): Promise<AdminProduct> {
     await this.ctx.sql.begin(async (tx) => {
       const rows = await tx<ProductRow[]>`SELECT * FROM products WHERE id = ${id} FOR UPDATE`;
       if (rows.length === 0) throw new AppError('product_not_found');
@@ -139,7 +116,7 @@ export class Products {
     };
   }
 
-  async adminView(id: string): Promise<ProductView & { stock: StockBreakdown }> {
+  async adminView(id: string): Promise<AdminProduct> {
     const [view, stock] = await Promise.all([this.publicView(id), this.stock(id)]);
     return { ...view, stock };
   }

@@ -1,3 +1,4 @@
+import type { ProductReconciliation, ReconcileReport } from '../contract.js';
 import { commands } from '../redis/commands.js';
 import type { EngineContext } from './context.js';
 import type { Persistence } from './persistence.js';
@@ -7,19 +8,6 @@ interface Audit {
   counters: { total: number; available: number; held: number; pending: number; sold: number };
   records: { held: number; pending: number; paid: number };
   repaired: boolean;
-}
-
-export interface ProductReconciliation {
-  product_id: string;
-  redis: Audit['counters'];
-  redis_records: Audit['records'];
-  postgres: { pending: number; sold: number; total: number };
-  /** orders and events whose latest state is not yet in Postgres (being written) */
-  unpersisted: number;
-  drift: string[];
-  repaired: string[];
-  /** needs a human: more sold than stock, or Postgres knows sales Redis does not */
-  oversell_risk: boolean;
 }
 
 /**
@@ -34,7 +22,7 @@ export class Reconciler {
     private readonly persistence: Persistence,
   ) {}
 
-  async run(repair = true): Promise<{ products: ProductReconciliation[]; oversell_risk: boolean }> {
+  async run(repair = true): Promise<ReconcileReport> {
     const rows = await this.ctx.sql<{ id: string }[]>`SELECT id FROM products ORDER BY id`;
     const products: ProductReconciliation[] = [];
     for (const { id } of rows) products.push(await this.product(id, repair));

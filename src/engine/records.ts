@@ -1,6 +1,6 @@
-/** Parsing of the packed records the Lua scripts keep (see lua/includes/*.lua for their layout). */
+import type { HoldStatus, OrderStatus, PaymentResult } from '../contract.js';
 
-export type HoldStatus = 'active' | 'converted' | 'released' | 'expired';
+/** Parsing of the packed records the Lua scripts keep (see lua/includes/*.lua for their layout). */
 
 const HOLD_STATUS: Record<string, HoldStatus> = { a: 'active', c: 'converted', r: 'released', e: 'expired' };
 
@@ -26,8 +26,6 @@ export function parseHold(rec: string): HoldRecord {
   };
 }
 
-export type OrderStatus = 'pending_payment' | 'paid' | 'payment_failed' | 'expired' | 'refund_required';
-
 /** The order record as createOrder / applyPayment keep it (JSON). */
 export interface OrderRecord {
   status: OrderStatus;
@@ -40,8 +38,6 @@ export interface OrderRecord {
   due: number;
   updated: number;
 }
-
-export type PaymentResult = 'applied' | 'duplicate' | 'deferred' | 'ignored' | 'amount_mismatch';
 
 /** The payment event record (JSON). */
 export interface PaymentEventRecord {

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { Hold, PaymentOutcome, Problem, type PaymentEvent } from '../../src/contract.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import { body } from '../contract-helpers.js';
 import { WEBHOOK_SECRET, startHarness, type Harness } from '../support/harness.js';
 import { startPrivateCluster, type PrivateCluster } from '../support/redis-cluster.js';
 
@@ -31,7 +33,10 @@ describe('Redis Cluster', () => {
               headers: { 'content-type': 'application/json', authorization: `Bearer ${h.token(`${pid}-u${i}`)}` },
               body: JSON.stringify({ product_id: pid, qty: 1 }),
             });
-            return { user: `${pid}-u${i}`, status: res.status, body: (await res.json()) as { id: string } };
+            // a winner reads its hold, the others the problem they were answered with
+            const hold = res.status === 201 ? await body(res, Hold) : null;
+            if (!hold) await body(res, Problem);
+            return { user: `${pid}-u${i}`, status: res.status, hold };
           }),
         );
         const won = results.filter((r) => r.status === 201);
@@ -39,11 +44,12 @@ describe('Redis Cluster', () => {
         // the first five winners pay; the rest let their holds expire
         for (const w of won.slice(0, 5)) {
           const token = h.token(w.user);
-          const order = await h.request('POST', '/api/orders', { token, body: { hold_id: w.body.id } });
+          const holdId = w.hold!.id;
+          const order = await h.request('POST', '/api/orders', { token, body: { hold_id: holdId } });
           expect(order.status).toBe(201);
-          const raw = JSON.stringify({ event_id: `evt-${w.body.id}`, type: 'payment.succeeded', hold_id: w.body.id, amount_minor: 100, currency: 'EUR' });
+          const raw = JSON.stringify({ event_id: `evt-${holdId}`, type: 'payment.succeeded', hold_id: holdId, amount_minor: 100, currency: 'EUR' } satisfies PaymentEvent);
           const paid = await h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });
-          expect(((await paid.json()) as { result: string }).result).toBe('applied');
+          expect((await body(paid, PaymentOutcome)).result).toBe('applied');
         }
       }),
     );

@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Hold } from '../../src/contract.js';
+import { body } from '../contract-helpers.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis-server.js';
 
@@ -57,7 +59,7 @@ describe('group commit of holds', () => {
     await admin.call('CLIENT', 'UNPAUSE');
     const responses = await Promise.all([first, ...later]);
     expect(responses.map((r) => r.status)).toEqual([201, 201, 201, 201]);
-    const seqs = await Promise.all(responses.map(async (r) => Number(((await r.json()) as { id: string }).id.split('_')[1])));
+    const seqs = await Promise.all(responses.map(async (r) => Number((await body(r, Hold)).id.split('_')[1])));
     // arrival order is placing order
     expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
     await expect.poll(() => calls).toEqual([1, 3]);

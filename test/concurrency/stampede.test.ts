@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdminProduct, Hold, Problem } from '../../src/contract.js';
+import { body } from '../contract-helpers.js';
 import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.js';
 
 /** Real parallel HTTP requests over sockets against a listening engine. */
@@ -48,13 +50,14 @@ describe('stampede on a small stock', () => {
     const sampler = sampleInvariant(pid);
     const responses = await Promise.all(tokens.map((t) => postHold(t, pid)));
     const { samples, violations } = await sampler.stop();
-    const bodies = await Promise.all(responses.map((r) => r.json() as Promise<{ code?: string; id?: string }>));
+    const holds = await Promise.all(responses.filter((r) => r.status === 201).map((r) => body(r, Hold)));
+    const problems = await Promise.all(responses.filter((r) => r.status !== 201).map((r) => body(r, Problem)));
 
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(100);
     expect(statuses.filter((s) => s === 409)).toHaveLength(1900);
-    expect(bodies.filter((b) => b.code === 'insufficient_stock')).toHaveLength(1900);
-    expect(new Set(bodies.filter((b) => b.id).map((b) => b.id)).size).toBe(100);
+    expect(problems.filter((b) => b.code === 'insufficient_stock')).toHaveLength(1900);
+    expect(new Set(holds.map((b) => b.id)).size).toBe(100);
     expect(samples).toBeGreaterThan(10);
     expect(violations).toEqual([]);
     expect(await h.stock(pid)).toEqual({ total: 100, available: 0, held: 100, pending_payment: 0, sold: 0 });
@@ -64,7 +67,7 @@ describe('stampede on a small stock', () => {
     const pid = await h.createProduct({ stock: 50 });
     const token = h.token('impatient-user');
     const responses = await Promise.all(Array.from({ length: 100 }, () => postHold(token, pid, 'double-click-123')));
-    const bodies = await Promise.all(responses.map((r) => r.json() as Promise<{ id: string }>));
+    const bodies = await Promise.all(responses.map((r) => body(r, Hold)));
     expect(responses.every((r) => r.status === 201)).toBe(true);
     expect(new Set(bodies.map((b) => b.id)).size).toBe(1);
     expect(responses.filter((r) => r.headers.get('idempotent-replayed') === 'true')).toHaveLength(99);
@@ -82,7 +85,7 @@ describe('stampede on a small stock', () => {
     const replay = await postHold(winner, pid, 'winning-key');
     expect(replay.status).toBe(201);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
-    expect(((await replay.json()) as { id: string }).id).toBe(((await won.json()) as { id: string }).id);
+    expect((await body(replay, Hold)).id).toBe((await body(won, Hold)).id);
   });
 
   it('the sold-out shortcut answers exactly what Redis answered', async () => {
@@ -94,7 +97,7 @@ describe('stampede on a small stock', () => {
     const answers = [first, ...next];
     expect(answers.map((r) => r.status)).toEqual(Array(6).fill(409));
     expect(new Set(answers.map((r) => r.headers.get('content-type')))).toEqual(new Set(['application/problem+json']));
-    const bodies = await Promise.all(answers.map((r) => r.json()));
+    const bodies = await Promise.all(answers.map((r) => body(r, Problem)));
     expect(bodies[0]).toEqual({
       type: 'urn:flash-sale:problem:insufficient_stock',
       title: expect.any(String),
@@ -103,7 +106,7 @@ describe('stampede on a small stock', () => {
       code: 'insufficient_stock',
       available: 0,
     });
-    for (const body of bodies.slice(1)) expect(body).toEqual(bodies[0]);
+    for (const b of bodies.slice(1)) expect(b).toEqual(bodies[0]);
   });
 
   it('many users racing to the per-user limit never pass it', async () => {
@@ -114,6 +117,6 @@ describe('stampede on a small stock', () => {
     const used = await h.redis.hvals(h.runtime.engine.ctx.keys.product(pid).used);
     expect(used.map(Number)).toEqual(Array(20).fill(3));
     const res = await fetch(`${h.url}/api/admin/products/${pid}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-    expect(((await res.json()) as { stock: { held: number } }).stock.held).toBe(60);
+    expect((await body(res, AdminProduct)).stock.held).toBe(60);
   });
 });

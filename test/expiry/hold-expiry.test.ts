@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Hold, type HoldStatus } from '../../src/contract.js';
+import { body } from '../contract-helpers.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
 const TTL_MS = 800;
@@ -9,14 +11,14 @@ async function placeHolds(h: Harness, pid: string, n: number, qty = 1): Promise<
   for (let i = 0; i < n; i++) {
     const res = await h.request('POST', '/api/holds', { token: h.token(`user-${i}`), body: { product_id: pid, qty } });
     expect(res.status).toBe(201);
-    ids.push(((await res.json()) as { id: string }).id);
+    ids.push((await body(res, Hold)).id);
   }
   return ids;
 }
 
-async function holdStatus(h: Harness, id: string, user: string): Promise<string> {
+async function holdStatus(h: Harness, id: string, user: string): Promise<HoldStatus> {
   const res = await h.request('GET', `/api/holds/${id}`, { token: h.token(user) });
-  return ((await res.json()) as { status: string }).status;
+  return (await body(res, Hold)).status;
 }
 
 describe('hold expiry by the per-second delayed job (sweep far away)', () => {

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Hold, Order } from '../../src/contract.js';
+import { body } from '../contract-helpers.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
 /** A record Postgres refuses must not hold back the rest of its batch. */
@@ -14,8 +16,8 @@ describe('persistence with a record Postgres refuses', () => {
     const orderIds: string[] = [];
     for (let i = 0; i < 5; i++) {
       const token = h.token(`isolated-${i}`);
-      const hold = (await (await h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 1 } })).json()) as { id: string };
-      orderIds.push(((await (await h.request('POST', '/api/orders', { token, body: { hold_id: hold.id } })).json()) as { id: string }).id);
+      const hold = await body(h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 1 } }), Hold);
+      orderIds.push((await body(h.request('POST', '/api/orders', { token, body: { hold_id: hold.id } }), Order)).id);
     }
     await expect.poll(async () => (await h.sql`SELECT count(*)::int AS n FROM orders`)[0]!.n, { timeout: 10_000 }).toBe(5);
 

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Hold, PaymentOutcome, Problem } from '../../src/contract.js';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import { body } from '../contract-helpers.js';
 import { WEBHOOK_SECRET, startHarness, type Harness } from '../support/harness.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
@@ -27,7 +29,7 @@ describe('Postgres outage', () => {
       // an order Redis does not have is looked up in Postgres
       const res = await h.request('GET', `/api/orders/o_999_${pid}`, { token: h.token('patient') });
       expect(res.status).toBe(503);
-      expect(((await res.json()) as { code: string }).code).toBe('unavailable');
+      expect((await body(res, Problem)).code).toBe('unavailable');
       expect(Date.now() - started).toBeLessThan(6000);
     } finally {
       proxy.setDelay(0);
@@ -45,12 +47,12 @@ describe('Postgres outage', () => {
         const token = h.token(`outage-${i}`);
         const hold = await h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 1 } });
         expect(hold.status).toBe(201);
-        const holdId = ((await hold.json()) as { id: string }).id;
+        const holdId = (await body(hold, Hold)).id;
         const order = await h.request('POST', '/api/orders', { token, body: { hold_id: holdId } });
         expect(order.status).toBe(201);
         const raw = JSON.stringify({ event_id: `evt-outage-${i}`, type: 'payment.succeeded', hold_id: holdId, amount_minor: 990, currency: 'EUR' });
         const paid = await h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });
-        expect(((await paid.json()) as { result: string }).result).toBe('applied');
+        expect((await body(paid, PaymentOutcome)).result).toBe('applied');
       }),
     );
     expect(await h.stock(pid)).toEqual({ total: N, available: 0, held: 0, pending_payment: 0, sold: N });

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Hold, Problem } from '../../src/contract.js';
+import { body } from '../contract-helpers.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis-server.js';
 
@@ -21,7 +23,7 @@ describe('Redis down', () => {
     const pid = await h.createProduct({ stock: 10 });
     const before = await hold(pid, 'before');
     expect(before.status).toBe(201);
-    const beforeId = ((await before.json()) as { id: string }).id;
+    const beforeId = (await body(before, Hold)).id;
     // the sweep records how far the product's ids have gone
     await h.runtime.engine.sweep.run();
 
@@ -32,7 +34,7 @@ describe('Redis down', () => {
     expect(res.status).toBe(503);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect(res.headers.get('retry-after')).toBe('1');
-    expect(((await res.json()) as { code: string }).code).toBe('unavailable');
+    expect((await body(res, Problem)).code).toBe('unavailable');
     expect(elapsed).toBeLessThan(3000);
     expect((await h.request('GET', `/api/products/${pid}`)).status).toBe(503);
     expect((await h.request('GET', '/health/ready')).status).toBe(503);
@@ -44,7 +46,7 @@ describe('Redis down', () => {
     await expect.poll(async () => (after = await hold(pid, 'after')).status, { timeout: 10_000, interval: 200 }).toBe(201);
     expect(await h.stock(pid)).toEqual({ total: 10, available: 9, held: 1, pending_payment: 0, sold: 0 });
     // the emptied Redis hands out ids far beyond any it handed out before
-    const afterId = ((await after!.json()) as { id: string }).id;
+    const afterId = (await body(after!, Hold)).id;
     expect(Number(afterId.split('_')[1])).toBeGreaterThan(Number(beforeId.split('_')[1]) + 10_000_000);
     expect((await h.sql`SELECT seq_high_water FROM products WHERE id = ${pid}`)[0]!.seq_high_water).toBe(beforeId.split('_')[1]);
     await expect.poll(async () => (await h.request('GET', '/health/ready')).status, { timeout: 10_000 }).toBe(200);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Hold } from '../../src/contract.js';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import { body } from '../contract-helpers.js';
 import { WEBHOOK_SECRET, startHarness, type Harness } from '../support/harness.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { exited, spawnWorker } from '../support/worker-process.js';
@@ -23,7 +25,7 @@ async function payOrders(pid: string): Promise<void> {
   await Promise.all(
     Array.from({ length: N }, async (_, i) => {
       const token = h.token(`killed-${i}`);
-      const hold = (await (await h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 1 } })).json()) as { id: string };
+      const hold = await body(h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 1 } }), Hold);
       await h.request('POST', '/api/orders', { token, body: { hold_id: hold.id } });
       const raw = JSON.stringify({ event_id: `evt-killed-${i}`, type: 'payment.succeeded', hold_id: hold.id, amount_minor: 500, currency: 'EUR' });
       const res = await h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Hold, Order, PaymentOutcome, type PaymentEvent } from '../../src/contract.js';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import { answer } from '../contract-helpers.js';
 import { WEBHOOK_SECRET, startHarness, uniq, type Harness } from '../support/harness.js';
 
 let h: Harness;
@@ -8,12 +10,7 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-async function json<T = Record<string, unknown>>(res: Response | Promise<Response>): Promise<{ status: number; body: T }> {
-  const r = await res;
-  return { status: r.status, body: (await r.json()) as T };
-}
-
-function webhook(event: Record<string, unknown>) {
+function webhook(event: PaymentEvent) {
   const raw = JSON.stringify(event);
   return h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });
 }
@@ -22,17 +19,17 @@ describe('checkout flow', () => {
   it('hold -> order -> signed webhook -> paid row in Postgres', async () => {
     const pid = await h.createProduct({ stock: 5, unit_price_minor: 2500 });
     const token = h.token('alice');
-    const hold = await json<{ id: string }>(h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 2 } }));
+    const hold = await answer(h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 2 } }), Hold);
     expect(hold.status).toBe(201);
-    const order = await json<{ id: string; total_minor: number; status: string }>(h.request('POST', '/api/orders', { token, body: { hold_id: hold.body.id } }));
+    const order = await answer(h.request('POST', '/api/orders', { token, body: { hold_id: hold.body.id } }), Order);
     expect(order.status).toBe(201);
     expect(order.body).toMatchObject({ total_minor: 5000, status: 'pending_payment', currency: 'EUR' });
-    const again = await json(h.request('POST', '/api/orders', { token, body: { hold_id: hold.body.id } }));
+    const again = await answer(h.request('POST', '/api/orders', { token, body: { hold_id: hold.body.id } }), Order);
     expect(again.status).toBe(200);
     expect(again.body).toEqual(order.body);
     expect(await h.stock(pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 2, sold: 0 });
 
-    const paid = await json(webhook({ event_id: uniq('evt'), type: 'payment.succeeded', hold_id: hold.body.id, amount_minor: 5000, currency: 'EUR' }));
+    const paid = await answer(webhook({ event_id: uniq('evt'), type: 'payment.succeeded', hold_id: hold.body.id, amount_minor: 5000, currency: 'EUR' }), PaymentOutcome);
     expect(paid).toEqual({ status: 200, body: { result: 'applied', order_id: order.body.id, order_status: 'paid' } });
     expect(await h.stock(pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
 

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Hold, Order, PaymentOutcome, Problem, type OrderStatus, type PaymentEvent, type PaymentEventType } from '../../src/contract.js';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import { answer, body } from '../contract-helpers.js';
 import { WEBHOOK_SECRET, startHarness, uniq, type Harness } from '../support/harness.js';
 
 const PRICE = 1500;
@@ -23,29 +25,33 @@ async function holdFor(stock = 5, qty = 2): Promise<Flow> {
   const user = uniq('buyer');
   const res = await h.request('POST', '/api/holds', { token: h.token(user), body: { product_id: pid, qty } });
   expect(res.status).toBe(201);
-  return { pid, user, holdId: ((await res.json()) as { id: string }).id };
+  return { pid, user, holdId: (await body(res, Hold)).id };
 }
 
 async function orderFor(stock = 5, qty = 2): Promise<Required<Flow>> {
   const f = await holdFor(stock, qty);
   const res = await h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } });
   expect(res.status).toBe(201);
-  return { ...f, orderId: ((await res.json()) as { id: string }).id };
+  return { ...f, orderId: (await body(res, Order)).id };
 }
 
-function event(f: Flow, type: 'payment.succeeded' | 'payment.failed', extra: Record<string, unknown> = {}) {
+function event(f: Flow, type: PaymentEventType, extra: Partial<PaymentEvent> = {}): PaymentEvent {
   return { event_id: uniq('evt'), type, hold_id: f.holdId, amount_minor: PRICE * 2, currency: 'EUR', ...extra };
 }
 
-async function deliver(ev: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }> {
+function send(ev: PaymentEvent): Promise<Response> {
   const raw = JSON.stringify(ev);
-  const res = await h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  return h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });
 }
 
-async function orderStatus(f: Flow): Promise<string> {
+/** A delivery the engine takes: what it did to the order. */
+const deliver = (ev: PaymentEvent) => answer(send(ev), PaymentOutcome);
+/** A delivery the engine refuses: the problem. */
+const refused = (ev: PaymentEvent) => answer(send(ev), Problem);
+
+async function orderStatus(f: Flow): Promise<OrderStatus> {
   const res = await h.request('GET', `/api/orders/${f.orderId}`, { token: h.token(f.user) });
-  return ((await res.json()) as { status: string }).status;
+  return (await body(res, Order)).status;
 }
 
 const pgStatus = async (orderId: string) => (await h.sql`SELECT status FROM orders WHERE id = ${orderId}`)[0]?.status as string | undefined;
@@ -57,11 +63,14 @@ describe('payment webhooks', () => {
     const raw = JSON.stringify(ev);
     const results = await Promise.all(
       Array.from({ length: 50 }, () =>
-        fetch(`${h.url}/api/webhooks/payment`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'payment-signature': signPayload(WEBHOOK_SECRET, raw) },
-          body: raw,
-        }).then(async (r) => ({ status: r.status, result: ((await r.json()) as { result: string }).result })),
+        answer(
+          fetch(`${h.url}/api/webhooks/payment`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'payment-signature': signPayload(WEBHOOK_SECRET, raw) },
+            body: raw,
+          }),
+          PaymentOutcome,
+        ).then((a) => ({ status: a.status, result: a.body.result })),
       ),
     );
     expect(results.every((r) => r.status === 200)).toBe(true);
@@ -75,7 +84,7 @@ describe('payment webhooks', () => {
     const f = await orderFor();
     const ev = event(f, 'payment.succeeded');
     expect((await deliver(ev)).body.result).toBe('applied');
-    const other = await deliver({ ...ev, type: 'payment.failed' });
+    const other = await refused({ ...ev, type: 'payment.failed' });
     expect(other.status).toBe(422);
     expect(other.body.code).toBe('idempotency_key_reused');
     expect(await orderStatus(f)).toBe('paid');
@@ -103,7 +112,7 @@ describe('payment webhooks', () => {
     expect(await h.stock(f.pid)).toMatchObject({ held: 2, sold: 0 });
     const res = await h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } });
     expect(res.status).toBe(201);
-    const order = (await res.json()) as { id: string; status: string };
+    const order = await body(res, Order);
     expect(order.status).toBe('paid');
     expect(await h.stock(f.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
     await expect.poll(() => pgStatus(order.id), { timeout: 10_000 }).toBe('paid');
@@ -127,7 +136,7 @@ describe('payment webhooks', () => {
     expect((await deliver(event(f, 'payment.succeeded'))).body.result).toBe('deferred');
     const res = await h.request('DELETE', `/api/holds/${f.holdId}`, { token: h.token(f.user) });
     expect(res.status).toBe(409);
-    expect(((await res.json()) as { code: string }).code).toBe('hold_not_active');
+    expect((await body(res, Problem)).code).toBe('hold_not_active');
     expect(await h.stock(f.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
     await expect.poll(() => pgStatus(f.holdId.replace(/^h_/, 'o_')), { timeout: 10_000 }).toBe('paid');
   });
@@ -140,7 +149,7 @@ describe('payment webhooks', () => {
     await sleep(1100);
     const res = await h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } });
     expect(res.status).toBe(201);
-    expect(((await res.json()) as { status: string }).status).toBe('paid');
+    expect((await body(res, Order)).status).toBe('paid');
     expect(await h.stock(f.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
   });
 
@@ -152,7 +161,7 @@ describe('payment webhooks', () => {
     expect((await deliver(second)).body.result).toBe('ignored');
     expect((await deliver(event(f, 'payment.failed'))).body.result).toBe('ignored');
     const res = await h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } });
-    expect(((await res.json()) as { status: string }).status).toBe('paid');
+    expect((await body(res, Order)).status).toBe('paid');
     await expect
       .poll(async () => Object.fromEntries((await h.sql`SELECT event_id, result FROM payment_events WHERE hold_id = ${f.holdId}`).map((r) => [r.event_id, r.result])), { timeout: 10_000 })
       .toMatchObject({ [first.event_id]: 'applied', [second.event_id]: 'ignored' });
@@ -164,7 +173,7 @@ describe('payment webhooks', () => {
     expect((await deliver(failure)).body.result).toBe('deferred');
     expect((await deliver(event(f, 'payment.succeeded'))).body.result).toBe('deferred');
     const res = await h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } });
-    expect(((await res.json()) as { status: string }).status).toBe('paid');
+    expect((await body(res, Order)).status).toBe('paid');
     await expect
       .poll(async () => (await h.sql`SELECT result FROM payment_events WHERE event_id = ${failure.event_id}`)[0]?.result, { timeout: 10_000 })
       .toBe('ignored');
@@ -173,11 +182,11 @@ describe('payment webhooks', () => {
   it('amount or currency mismatch: 422, order unchanged, event recorded', async () => {
     const f = await orderFor();
     const wrongAmount = event(f, 'payment.succeeded', { amount_minor: 1 });
-    const res = await deliver(wrongAmount);
+    const res = await refused(wrongAmount);
     expect(res.status).toBe(422);
     expect(res.body).toMatchObject({ code: 'amount_mismatch', expected_amount_minor: PRICE * 2, expected_currency: 'EUR' });
-    expect((await deliver(event(f, 'payment.succeeded', { currency: 'USD' }))).status).toBe(422);
-    expect((await deliver(wrongAmount)).status).toBe(422);
+    expect((await refused(event(f, 'payment.succeeded', { currency: 'USD' }))).status).toBe(422);
+    expect((await refused(wrongAmount)).status).toBe(422);
     expect(await orderStatus(f)).toBe('pending_payment');
     expect(await h.stock(f.pid)).toMatchObject({ pending_payment: 2, sold: 0 });
     await expect
@@ -215,7 +224,7 @@ describe('payment webhooks', () => {
     expect(await h.stock(f.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
     const again = await h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } });
     expect(again.status).toBe(200);
-    expect(((await again.json()) as { status: string }).status).toBe('paid');
+    expect((await body(again, Order)).status).toBe('paid');
   });
 
   it('unpaid orders expire and return their stock', async () => {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Hold, Order, PaymentOutcome } from '../../src/contract.js';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import { body } from '../contract-helpers.js';
 import { WEBHOOK_SECRET, startHarness, type Harness } from '../support/harness.js';
 
 /** Ended records leave Redis after their retention; Postgres answers for them from then on. */
@@ -15,12 +17,12 @@ describe('record retention', () => {
   it('drops ended holds, paid orders and their events from Redis once persisted, and answers from Postgres', async () => {
     const pid = await h.createProduct({ stock: 5, unit_price_minor: 300 });
     const token = h.token('keeper');
-    const abandoned = (await (await h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 1 } })).json()) as { id: string };
-    const hold = (await (await h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 2 } })).json()) as { id: string };
-    const order = (await (await h.request('POST', '/api/orders', { token, body: { hold_id: hold.id } })).json()) as { id: string };
+    const abandoned = await body(h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 1 } }), Hold);
+    const hold = await body(h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 2 } }), Hold);
+    const order = await body(h.request('POST', '/api/orders', { token, body: { hold_id: hold.id } }), Order);
     const raw = JSON.stringify({ event_id: 'evt-retained', type: 'payment.succeeded', hold_id: hold.id, amount_minor: 600, currency: 'EUR' });
     const pay = () => h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });
-    expect(((await (await pay()).json()) as { result: string }).result).toBe('applied');
+    expect((await body(pay(), PaymentOutcome)).result).toBe('applied');
     await expect.poll(async () => (await h.sql`SELECT status FROM orders WHERE id = ${order.id}`)[0]?.status, { timeout: 10_000 }).toBe('paid');
     await expect.poll(async () => (await h.sql`SELECT count(*)::int AS n FROM payment_events`)[0]!.n, { timeout: 10_000 }).toBe(1);
 
@@ -40,11 +42,11 @@ describe('record retention', () => {
     // Postgres answers for what Redis no longer has
     const got = await h.request('GET', `/api/orders/${order.id}`, { token });
     expect(got.status).toBe(200);
-    expect(await got.json()).toMatchObject({ id: order.id, status: 'paid', total_minor: 600, hold_id: hold.id });
+    expect(await body(got, Order)).toMatchObject({ id: order.id, status: 'paid', total_minor: 600, hold_id: hold.id });
     const again = await h.request('POST', '/api/orders', { token, body: { hold_id: hold.id } });
     expect(again.status).toBe(200);
-    expect(((await again.json()) as { id: string }).id).toBe(order.id);
-    expect(((await (await pay()).json()) as { result: string }).result).toBe('duplicate');
+    expect((await body(again, Order)).id).toBe(order.id);
+    expect((await body(pay(), PaymentOutcome)).result).toBe('duplicate');
     expect((await h.request('GET', `/api/holds/${abandoned.id}`, { token })).status).toBe(404);
     expect(await h.stock(pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
   });

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdminProduct, HealthReady, Hold, Order, Problem, Product, ReconcileReport } from '../../src/contract.js';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import { body } from '../contract-helpers.js';
 import { ADMIN_TOKEN, WEBHOOK_SECRET, startHarness, uniq, type Harness } from '../support/harness.js';
 
 let h: Harness;
@@ -8,12 +10,12 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-const admin = (method: string, path: string, body?: unknown) => h.request(method, `/api/admin${path}`, { token: ADMIN_TOKEN, body });
+const admin = (method: string, path: string, payload?: unknown) => h.request(method, `/api/admin${path}`, { token: ADMIN_TOKEN, body: payload });
 
 async function holdAndOrder(pid: string, user: string, qty: number) {
   const token = h.token(user);
-  const hold = (await (await h.request('POST', '/api/holds', { token, body: { product_id: pid, qty } })).json()) as { id: string };
-  const order = (await (await h.request('POST', '/api/orders', { token, body: { hold_id: hold.id } })).json()) as { id: string; total_minor: number };
+  const hold = await body(h.request('POST', '/api/holds', { token, body: { product_id: pid, qty } }), Hold);
+  const order = await body(h.request('POST', '/api/orders', { token, body: { hold_id: hold.id } }), Order);
   return { hold, order, token };
 }
 
@@ -24,9 +26,9 @@ describe('admin products', () => {
       sale_starts_at: '2020-01-01T00:00:00Z', sale_ends_at: '2099-01-01T00:00:00Z',
     });
     expect(res.status).toBe(201);
-    const created = (await res.json()) as { id: string; stock: unknown };
+    const created = await body(res, AdminProduct);
     expect(created.stock).toEqual({ total: 7, available: 7, held: 0, pending_payment: 0, sold: 0 });
-    const pub = await (await h.request('GET', `/api/products/${created.id}`)).json();
+    const pub = await body(h.request('GET', `/api/products/${created.id}`), Product);
     expect(pub).toEqual({
       id: created.id, name: 'Drop', unit_price_minor: 4999, currency: 'USD', available: 7,
       sale_starts_at: '2020-01-01T00:00:00.000Z', sale_ends_at: '2099-01-01T00:00:00.000Z', per_user_limit: 2,
@@ -39,9 +41,9 @@ describe('admin products', () => {
   it('a price change never touches existing holds or orders', async () => {
     const pid = await h.createProduct({ stock: 10, unit_price_minor: 1000 });
     const first = await holdAndOrder(pid, 'early', 1);
-    const { id: lateHold } = (await (await h.request('POST', '/api/holds', { token: h.token('late'), body: { product_id: pid, qty: 2 } })).json()) as { id: string };
+    const { id: lateHold } = await body(h.request('POST', '/api/holds', { token: h.token('late'), body: { product_id: pid, qty: 2 } }), Hold);
     expect((await admin('PATCH', `/products/${pid}`, { unit_price_minor: 5000 })).status).toBe(200);
-    const late = (await (await h.request('POST', '/api/orders', { token: h.token('late'), body: { hold_id: lateHold } })).json()) as { total_minor: number; unit_price_minor: number };
+    const late = await body(h.request('POST', '/api/orders', { token: h.token('late'), body: { hold_id: lateHold } }), Order);
     expect(first.order.total_minor).toBe(1000);
     expect(late).toMatchObject({ unit_price_minor: 1000, total_minor: 2000 });
     const after = await holdAndOrder(pid, 'after', 1);
@@ -51,12 +53,12 @@ describe('admin products', () => {
   it('restocks, refuses to lower stock below held + pending + sold, and keeps counters', async () => {
     const pid = await h.createProduct({ stock: 5 });
     await holdAndOrder(pid, 'buyer', 3);
-    expect(((await (await admin('PATCH', `/products/${pid}`, { stock: 8 })).json()) as { stock: unknown }).stock).toEqual({
+    expect((await body(admin('PATCH', `/products/${pid}`, { stock: 8 }), AdminProduct)).stock).toEqual({
       total: 8, available: 5, held: 0, pending_payment: 3, sold: 0,
     });
     const refused = await admin('PATCH', `/products/${pid}`, { stock: 2 });
     expect(refused.status).toBe(409);
-    expect(((await refused.json()) as { code: string }).code).toBe('stock_below_committed');
+    expect((await body(refused, Problem)).code).toBe('stock_below_committed');
     expect(await h.stock(pid)).toEqual({ total: 8, available: 5, held: 0, pending_payment: 3, sold: 0 });
     expect((await h.sql`SELECT stock FROM products WHERE id = ${pid}`)[0]!.stock).toBe(8);
   });
@@ -73,16 +75,16 @@ describe('admin products', () => {
     const pid = await h.createProduct({ sale_starts_at: '2030-01-01T00:00:00Z' });
     const res = await admin('PATCH', `/products/${pid}`, { sale_ends_at: '2029-01-01T00:00:00Z' });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ code: 'invalid_request', errors: [{ path: 'sale_ends_at', message: 'must be after sale_starts_at' }] });
+    expect(await body(res, Problem)).toMatchObject({ code: 'invalid_request', errors: [{ path: 'sale_ends_at', message: 'must be after sale_starts_at' }] });
     expect((await h.sql`SELECT sale_ends_at FROM products WHERE id = ${pid}`)[0]!.sale_ends_at).toBeNull();
   });
 
   it('an operator can release anyone\'s hold', async () => {
     const pid = await h.createProduct({ stock: 2 });
-    const hold = (await (await h.request('POST', '/api/holds', { token: h.token('someone'), body: { product_id: pid, qty: 2 } })).json()) as { id: string };
+    const hold = await body(h.request('POST', '/api/holds', { token: h.token('someone'), body: { product_id: pid, qty: 2 } }), Hold);
     const res = await admin('DELETE', `/holds/${hold.id}`);
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { status: string }).status).toBe('released');
+    expect((await body(res, Hold)).status).toBe('released');
     expect(await h.stock(pid)).toMatchObject({ available: 2, held: 0 });
   });
 });
@@ -95,7 +97,7 @@ describe('reconcile', () => {
     await h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });
     await expect.poll(async () => (await h.sql`SELECT status FROM orders WHERE id = ${order.id}`)[0]?.status, { timeout: 10_000 }).toBe('paid');
 
-    const clean = (await (await admin('POST', '/reconcile')).json()) as { products: { product_id: string; drift: string[]; oversell_risk: boolean }[] };
+    const clean = await body(admin('POST', '/reconcile'), ReconcileReport);
     const mine = clean.products.find((p) => p.product_id === pid)!;
     expect(mine).toMatchObject({ drift: [], oversell_risk: false });
 
@@ -103,10 +105,10 @@ describe('reconcile', () => {
     const key = h.runtime.engine.ctx.keys.product(pid).product;
     await h.redis.hincrby(key, 'held', 3);
     await h.redis.hincrby(key, 'available', -3);
-    const dry = (await (await admin('POST', '/reconcile?dry_run=true')).json()) as typeof clean;
+    const dry = await body(admin('POST', '/reconcile?dry_run=true'), ReconcileReport);
     expect(dry.products.find((p) => p.product_id === pid)!.drift).toEqual(['held counter 3 != 0 in active holds']);
     expect(await h.stock(pid)).toMatchObject({ available: 5, held: 3 });
-    const fixed = (await (await admin('POST', '/reconcile')).json()) as { products: { product_id: string; repaired: string[] }[] };
+    const fixed = await body(admin('POST', '/reconcile'), ReconcileReport);
     expect(fixed.products.find((p) => p.product_id === pid)!.repaired).toEqual(['held/pending/available counters set from the records']);
     expect(await h.stock(pid)).toEqual({ total: 10, available: 8, held: 0, pending_payment: 0, sold: 2 });
   });
@@ -114,7 +116,7 @@ describe('reconcile', () => {
   it('flags oversell risk for a human instead of guessing', async () => {
     const pid = await h.createProduct({ stock: 3 });
     await h.redis.hincrby(h.runtime.engine.ctx.keys.product(pid).product, 'sold', 5);
-    const report = (await (await admin('POST', '/reconcile?dry_run=true')).json()) as { oversell_risk: boolean; products: { product_id: string; oversell_risk: boolean }[] };
+    const report = await body(admin('POST', '/reconcile?dry_run=true'), ReconcileReport);
     expect(report.oversell_risk).toBe(true);
     expect(report.products.find((p) => p.product_id === pid)!.oversell_risk).toBe(true);
   });
@@ -151,6 +153,6 @@ describe('operations', () => {
   it('/health/ready checks Redis, Postgres and the queues', async () => {
     const res = await h.request('GET', '/health/ready');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok', checks: { redis: 'ok', postgres: 'ok', queues: 'ok' } });
+    expect(await body(res, HealthReady)).toEqual({ status: 'ok', checks: { redis: 'ok', postgres: 'ok', queues: 'ok' } });
   });
 });

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Hold, Order, Problem } from '../../src/contract.js';
+import { answer, body } from '../contract-helpers.js';
 import { ADMIN_TOKEN, startHarness, uniq, type Harness } from '../support/harness.js';
 
 /**
@@ -18,7 +20,6 @@ afterAll(async () => {
 });
 
 type Stock = Awaited<ReturnType<Harness['stock']>>;
-type Body = Record<string, unknown>;
 
 interface Scenario {
   /** the engine the request goes to */
@@ -34,25 +35,20 @@ interface Row {
   code: string;
   setup(): Promise<Scenario>;
   /** extra assertions on the problem body */
-  extra?(body: Body, s: Scenario): void;
+  extra?(problem: Problem, s: Scenario): void;
 }
 
 const hour = 3600_000;
 const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
 
-async function json<T = Body>(res: Response | Promise<Response>): Promise<{ status: number; body: T }> {
-  const r = await res;
-  return { status: r.status, body: (await r.json()) as T };
-}
-
 async function hold(e: Harness, user: string, pid: string, qty = 1): Promise<string> {
-  const res = await json<{ id: string }>(e.request('POST', '/api/holds', { token: e.token(user), body: { product_id: pid, qty } }));
+  const res = await answer(e.request('POST', '/api/holds', { token: e.token(user), body: { product_id: pid, qty } }), Hold);
   expect(res.status).toBe(201);
   return res.body.id;
 }
 
 async function order(e: Harness, user: string, holdId: string): Promise<string> {
-  const res = await json<{ id: string }>(e.request('POST', '/api/orders', { token: e.token(user), body: { hold_id: holdId } }));
+  const res = await answer(e.request('POST', '/api/orders', { token: e.token(user), body: { hold_id: holdId } }), Order);
   expect(res.status).toBe(201);
   return res.body.id;
 }
@@ -67,14 +63,14 @@ const on =
 
 const customer = () => h.token(uniq('u'));
 const pad = (n: number) => 'x'.repeat(n);
-const errorsAt = (path: string) => (body: Body) => {
-  expect(Array.isArray(body.errors)).toBe(true);
-  const errors = body.errors as { path: unknown; message: unknown }[];
+const errorsAt = (path: string) => (problem: Problem) => {
+  expect(Array.isArray(problem.errors)).toBe(true);
+  const errors = problem.errors!;
   expect(errors.length).toBeGreaterThan(0);
   for (const e of errors) {
     expect(typeof e.path).toBe('string');
     expect(typeof e.message).toBe('string');
-    expect((e.message as string).length).toBeGreaterThan(0);
+    expect(e.message.length).toBeGreaterThan(0);
   }
   expect(errors.map((e) => e.path)).toContain(path);
 };
@@ -98,7 +94,7 @@ const rows: Row[] = [
   { name: 'POST /api/holds, product_id missing', status: 400, code: 'invalid_request', extra: errorsAt('product_id'),
     setup: on({}, () => () => h.request('POST', '/api/holds', { token: customer(), body: { qty: 1 } })) },
   { name: 'POST /api/holds, unknown field', status: 400, code: 'invalid_request',
-    extra: (b) => expect((b.errors as unknown[]).length).toBeGreaterThan(0),
+    extra: (b) => expect(b.errors!.length).toBeGreaterThan(0),
     setup: on({}, (pid) => () => h.request('POST', '/api/holds', { token: customer(), body: { product_id: pid, qty: 1, price: 0 } })) },
   { name: 'POST /api/orders, hold_id missing', status: 400, code: 'invalid_request', extra: errorsAt('hold_id'),
     setup: on({}, () => () => h.request('POST', '/api/orders', { token: customer(), body: {} })) },
@@ -318,19 +314,18 @@ describe.each(rows)('$status $code — $name', (row) => {
     const s = await row.setup();
     const before: Stock = await s.engine.stock(s.pid);
     const res = await s.send();
-    const text = await res.text();
-    expect(res.status, text).toBe(row.status);
+    const { status, body: problem } = await answer(res, Problem);
+    expect(status, JSON.stringify(problem)).toBe(row.status);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json(\s*;|$)/);
-    const body = JSON.parse(text) as Body;
-    expect(body).toMatchObject({ status: row.status, code: row.code });
-    expect(typeof body.type).toBe('string');
-    expect((body.type as string).length).toBeGreaterThan(0);
-    expect(typeof body.title).toBe('string');
-    expect((body.title as string).length).toBeGreaterThan(0);
-    expect(typeof body.detail).toBe('string');
-    expect(body).not.toHaveProperty('stack');
-    if (row.code === 'invalid_request') expect(Array.isArray(body.errors)).toBe(true);
-    row.extra?.(body, s);
+    expect(problem).toMatchObject({ status: row.status, code: row.code });
+    expect(typeof problem.type).toBe('string');
+    expect(problem.type.length).toBeGreaterThan(0);
+    expect(typeof problem.title).toBe('string');
+    expect(problem.title.length).toBeGreaterThan(0);
+    expect(typeof problem.detail).toBe('string');
+    expect(problem).not.toHaveProperty('stack');
+    if (row.code === 'invalid_request') expect(Array.isArray(problem.errors)).toBe(true);
+    row.extra?.(problem, s);
     expect(await s.engine.stock(s.pid)).toEqual(before);
   });
 });
@@ -345,14 +340,14 @@ describe('idempotent replay of POST /api/holds', () => {
     const first = await send();
     expect(first.status).toBe(201);
     expect(first.headers.get('idempotent-replayed')).toBeNull();
-    const firstBody = (await first.json()) as Body;
+    const firstBody = await body(first, Hold);
     expect(firstBody).toMatchObject({ product_id: pid, user_id: 'kim', qty: 3, status: 'active' });
 
     for (let i = 0; i < 3; i++) {
       const again = await send();
       expect(again.status).toBe(201);
       expect(again.headers.get('idempotent-replayed')).toBe('true');
-      expect(await again.json()).toEqual(firstBody);
+      expect(await body(again, Hold)).toEqual(firstBody);
     }
     expect(await h.stock(pid)).toEqual({ total: 10, available: 7, held: 3, pending_payment: 0, sold: 0 });
   });
@@ -360,8 +355,8 @@ describe('idempotent replay of POST /api/holds', () => {
   it('the key is scoped to its user: another user with the same key gets a hold of their own', async () => {
     const pid = await h.createProduct({ stock: 10 });
     const key = uniq('key');
-    const a = await json<{ id: string }>(h.request('POST', '/api/holds', { token: h.token('lee'), body: { product_id: pid, qty: 1 }, headers: { 'idempotency-key': key } }));
-    const b = await json<{ id: string }>(h.request('POST', '/api/holds', { token: h.token('max'), body: { product_id: pid, qty: 1 }, headers: { 'idempotency-key': key } }));
+    const a = await answer(h.request('POST', '/api/holds', { token: h.token('lee'), body: { product_id: pid, qty: 1 }, headers: { 'idempotency-key': key } }), Hold);
+    const b = await answer(h.request('POST', '/api/holds', { token: h.token('max'), body: { product_id: pid, qty: 1 }, headers: { 'idempotency-key': key } }), Hold);
     expect([a.status, b.status]).toEqual([201, 201]);
     expect(a.body.id).not.toBe(b.body.id);
     expect((await h.stock(pid)).held).toBe(2);

@@ -1,9 +1,11 @@
 import { createHmac } from 'node:crypto';
+import { Hold, Problem } from '../../src/contract.js';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../../src/http/jwt.js';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import { answer, body } from '../contract-helpers.js';
 import { ADMIN_TOKEN, JWT_SECRET, WEBHOOK_SECRET, startHarness, uniq, type Harness } from '../support/harness.js';
 
 /**
@@ -22,7 +24,6 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-type Body = Record<string, unknown>;
 type Transport = 'in-process' | 'socket';
 
 interface Req {
@@ -57,15 +58,14 @@ function send(transport: Transport, r: Req): Promise<Response> {
   return transport === 'socket' ? fetch(h.url + path, init) : Promise.resolve(h.runtime.app.request(path, init));
 }
 
-async function expectProblem(res: Response, status: number, code: string): Promise<Body> {
-  const text = await res.text();
-  expect(res.status, text).toBe(status);
+async function expectProblem(res: Response, status: number, code: string): Promise<Problem> {
+  const { status: answered, body: problem } = await answer(res, Problem);
+  expect(answered, JSON.stringify(problem)).toBe(status);
   expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json(\s*;|$)/);
-  const body = JSON.parse(text) as Body;
-  expect(body).toMatchObject({ status, code });
-  for (const field of ['type', 'title', 'detail']) expect(typeof body[field]).toBe('string');
-  expect(body).not.toHaveProperty('stack');
-  return body;
+  expect(problem).toMatchObject({ status, code });
+  for (const field of ['type', 'title', 'detail'] as const) expect(typeof problem[field]).toBe('string');
+  expect(problem).not.toHaveProperty('stack');
+  return problem;
 }
 
 const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
@@ -269,16 +269,16 @@ describe.each<Transport>(['in-process', 'socket'])('hostile input (%s)', (transp
   });
 
   it('a chunked body under the limit is still accepted', async () => {
-    const body = new ReadableStream<Uint8Array>({
+    const stream = new ReadableStream<Uint8Array>({
       start(c) {
         for (const part of ['{"product_id":', `"${pid}",`, '"qty":1}']) c.enqueue(new TextEncoder().encode(part));
         c.close();
       },
     });
-    const init = { method: 'POST', headers: asUser(), body, duplex: 'half' } as RequestInit;
+    const init = { method: 'POST', headers: asUser(), body: stream, duplex: 'half' } as RequestInit;
     const res = transport === 'socket' ? await fetch(`${h.url}/api/holds`, init) : await h.runtime.app.request('/api/holds', init);
     expect(res.status).toBe(201);
-    const hold = (await res.json()) as { id: string; user_id: string };
+    const hold = await body(res, Hold);
     const del = await h.request('DELETE', `/api/holds/${hold.id}`, { token: h.token(hold.user_id) });
     expect(del.status).toBe(200);
   });
@@ -366,7 +366,7 @@ describe('over raw sockets', () => {
       const res = await viaAgent(agent, 'POST', '/api/holds', asUser(), holdBody({ pad: 'x'.repeat(size) }));
       expect(res.status).toBe(413);
       expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
-      expect(JSON.parse(res.body)).toMatchObject({ status: 413, code: 'payload_too_large' });
+      expect(Problem.parse(JSON.parse(res.body))).toMatchObject({ status: 413, code: 'payload_too_large' });
       expect(await h.stock(pid)).toEqual(before);
     } finally {
       agent.destroy();
@@ -402,7 +402,7 @@ describe('after the barrage', () => {
     expect(before).toMatchObject({ total: 10, held: 2, pending_payment: 0, sold: 0 });
     const res = await fetch(`${h.url}/api/holds`, { method: 'POST', headers: asUser(), body: holdBody({ qty: 2 }) });
     expect(res.status).toBe(201);
-    expect(await res.json()).toMatchObject({ product_id: pid, qty: 2, status: 'active' });
+    expect(await body(res, Hold)).toMatchObject({ product_id: pid, qty: 2, status: 'active' });
     expect(await h.stock(pid)).toEqual({ ...before, available: before.available - 2, held: before.held + 2 });
   });
 });

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Problem } from '../../src/contract.js';
+import { body } from '../contract-helpers.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
 let h: Harness;
@@ -18,7 +20,7 @@ describe('per-customer rate limit', () => {
       if (res.status === 429) {
         expect(res.headers.get('retry-after')).toBe('1');
         expect(res.headers.get('content-type')).toBe('application/problem+json');
-        expect(((await res.json()) as { code: string }).code).toBe('rate_limited');
+        expect((await body(res, Problem)).code).toBe('rate_limited');
       }
     }
     expect(statuses.filter((s) => s === 201)).toHaveLength(10);

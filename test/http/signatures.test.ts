@@ -1,7 +1,9 @@
 import { createHmac } from 'node:crypto';
+import { Hold, Order, PaymentOutcome, Problem, type OrderStatus } from '../../src/contract.js';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import { answer, body } from '../contract-helpers.js';
 import { WEBHOOK_SECRET, startHarness, uniq, type Harness } from '../support/harness.js';
 
 /**
@@ -15,8 +17,6 @@ beforeAll(async () => {
   h = await startHarness();
 });
 afterAll(async () => h?.close());
-
-type Body = Record<string, unknown>;
 
 const OTHER_SECRET = 'an-old-or-foreign-secret-0123456789';
 const nowS = () => Math.floor(Date.now() / 1000);
@@ -42,10 +42,10 @@ async function pendingOrder(): Promise<PendingOrder> {
   const userToken = h.token(uniq('buyer'));
   const hold = await h.request('POST', '/api/holds', { token: userToken, body: { product_id: pid, qty: 2 } });
   expect(hold.status).toBe(201);
-  const holdId = ((await hold.json()) as { id: string }).id;
+  const holdId = (await body(hold, Hold)).id;
   const order = await h.request('POST', '/api/orders', { token: userToken, body: { hold_id: holdId } });
   expect(order.status).toBe(201);
-  const o = (await order.json()) as { id: string; total_minor: number; currency: string; status: string };
+  const o = await body(order, Order);
   expect(o).toMatchObject({ total_minor: 3998, status: 'pending_payment' });
   const raw = JSON.stringify({ event_id: uniq('evt'), type: 'payment.succeeded', hold_id: holdId, amount_minor: o.total_minor, currency: o.currency });
   return { pid, userToken, orderId: o.id, raw };
@@ -55,27 +55,26 @@ function deliver(raw: string, headers: Record<string, string>): Promise<Response
   return h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'content-type': 'application/json', ...headers } });
 }
 
-async function orderStatus(o: PendingOrder): Promise<string> {
+async function orderStatus(o: PendingOrder): Promise<OrderStatus> {
   const res = await h.request('GET', `/api/orders/${o.orderId}`, { token: o.userToken });
   expect(res.status).toBe(200);
-  return ((await res.json()) as { status: string }).status;
+  return (await body(res, Order)).status;
 }
 
 async function expectApplied(res: Response, o: PendingOrder): Promise<void> {
-  const text = await res.text();
-  expect(res.status, text).toBe(200);
-  expect(JSON.parse(text)).toMatchObject({ result: 'applied', order_id: o.orderId, order_status: 'paid' });
+  const outcome = await answer(res, PaymentOutcome);
+  expect(outcome.status, JSON.stringify(outcome.body)).toBe(200);
+  expect(outcome.body).toMatchObject({ result: 'applied', order_id: o.orderId, order_status: 'paid' });
   expect(await orderStatus(o)).toBe('paid');
   expect(await h.stock(o.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
 }
 
 async function expectRefused(res: Response, o: PendingOrder): Promise<void> {
-  const text = await res.text();
-  expect(res.status, text).toBe(401);
+  const { status, body: problem } = await answer(res, Problem);
+  expect(status, JSON.stringify(problem)).toBe(401);
   expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json(\s*;|$)/);
-  const body = JSON.parse(text) as Body;
-  expect(body).toMatchObject({ status: 401, code: 'invalid_signature' });
-  for (const field of ['type', 'title', 'detail']) expect(typeof body[field]).toBe('string');
+  expect(problem).toMatchObject({ status: 401, code: 'invalid_signature' });
+  for (const field of ['type', 'title', 'detail'] as const) expect(typeof problem[field]).toBe('string');
   expect(await orderStatus(o)).toBe('pending_payment');
   expect(await h.stock(o.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 2, sold: 0 });
 }
@@ -223,7 +222,7 @@ describe('over a real socket', () => {
     // the same delivery again: one effect only
     const again = await post({ 'payment-signature': signPayload(WEBHOOK_SECRET, o.raw) });
     expect(again.status).toBe(200);
-    expect(await again.json()).toMatchObject({ result: 'duplicate' });
+    expect(await body(again, PaymentOutcome)).toMatchObject({ result: 'duplicate' });
     expect(await h.stock(o.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
   });
 });

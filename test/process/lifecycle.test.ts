@@ -2,9 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, inject, it } from 'vitest';
 import { startEngineProcess } from '../../loadtests/lib/engine-process.js';
 import { loadConfig } from '../../src/config.js';
+import { AdminProduct } from '../../src/contract.js';
 import { signJwt } from '../../src/http/jwt.js';
 import { createLogger } from '../../src/logger.js';
 import { startRuntime } from '../../src/runtime.js';
+import { body } from '../contract-helpers.js';
 import { createTestDatabase } from '../support/harness.js';
 import { startPrivateRedis } from '../support/redis-server.js';
 
@@ -17,7 +19,7 @@ describe('process lifecycle', () => {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${engine.adminToken}` },
         body: JSON.stringify({ name: 'Shutdown', unit_price_minor: 100, currency: 'EUR', stock: 100 }),
       });
-      const { id } = (await created.json()) as { id: string };
+      const { id } = await body(created, AdminProduct);
       const exp = Math.floor(Date.now() / 1000) + 600;
       const inFlight = Array.from({ length: 300 }, (_, i) =>
         fetch(`${engine.url}/api/holds`, {

@@ -3,7 +3,7 @@ import type { Engine } from '../../engine/engine.js';
 import { AppError } from '../../errors.js';
 import { PRODUCT_ID_PATTERN } from '../../redis/keys.js';
 import { readJson } from '../body.js';
-import { CreateProductBody, PatchProductBody } from '../schemas.js';
+import { CreateProductBody, PatchProductBody } from '../../contract.js';
 
 function productId(id: string): string {
   if (!PRODUCT_ID_PATTERN.test(id)) throw new AppError('product_not_found');

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { HealthLive, HealthReady } from '../../contract.js';
 import { withDeadline } from '../../deadline.js';
 import type { Engine } from '../../engine/engine.js';
 
@@ -16,11 +17,11 @@ async function check(fn: () => Promise<unknown>): Promise<'ok' | string> {
 export function healthRoutes(engine: Engine): Hono {
   const { redis, sql, queues } = engine.ctx;
   return new Hono()
-    .get('/live', (c) => c.json({ status: 'ok' }))
+    .get('/live', (c) => c.json({ status: 'ok' } satisfies HealthLive))
     .get('/ready', async (c) => {
       const [r, p, q] = await Promise.all([check(() => redis.ping()), check(() => sql`SELECT 1`), check(() => queues.depths())]);
       const checks = { redis: r, postgres: p, queues: q };
       const ready = Object.values(checks).every((v) => v === 'ok');
-      return c.json({ status: ready ? 'ok' : 'unavailable', checks }, ready ? 200 : 503);
+      return c.json({ status: ready ? 'ok' : 'unavailable', checks } satisfies HealthReady, ready ? 200 : 503);
     });
 }

@@ -4,7 +4,7 @@ import type { Engine } from '../../engine/engine.js';
 import type { Metrics } from '../metrics.js';
 import { readJson } from '../body.js';
 import { parseIdempotencyKey } from '../idempotency-key.js';
-import { CreateHoldBody } from '../schemas.js';
+import { CreateHoldBody } from '../../contract.js';
 import { AppError } from '../../errors.js';
 import { SOLD_OUT } from '../../engine/holds.js';
 import { problemResponse } from '../problem.js';

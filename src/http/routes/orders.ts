@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Engine } from '../../engine/engine.js';
 import { readJson } from '../body.js';
-import { CreateOrderBody } from '../schemas.js';
+import { CreateOrderBody } from '../../contract.js';
 
 export function orderRoutes(engine: Engine): Hono {
   return new Hono()

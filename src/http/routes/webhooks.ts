@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { Engine } from '../../engine/engine.js';
 import { AppError } from '../../errors.js';
 import { parseJson, readRawJson } from '../body.js';
-import { PaymentEventBody } from '../schemas.js';
+import { PaymentEvent } from '../../contract.js';
 import { verifySignature } from '../webhook-signature.js';
 
 /** Payment provider callbacks: signed (Payment-Signature, or Stripe-Signature as Stripe sends it). */
@@ -15,6 +15,6 @@ export function webhookRoutes(engine: Engine): Hono {
     if (!verifySignature(signature, raw, secret)) {
       throw new AppError('invalid_signature', 'Payment-Signature is missing, wrong, or outside the 300 s tolerance');
     }
-    return c.json(await engine.payments.apply(parseJson(raw, PaymentEventBody)));
+    return c.json(await engine.payments.apply(parseJson(raw, PaymentEvent)));
   });
 }

@@ -1,0 +1,234 @@
+import { z } from 'zod';
+import { ErrorCode } from './errors.js';
+import { PRODUCT_ID_PATTERN } from './redis/keys.js';
+
+/**
+ * The API's contract: every request and response body, as zod schemas and the types inferred from
+ * them. Routes validate requests with these, the engine returns these types, and tests parse responses
+ * with them. Each named schema carries an `id`, so an OpenAPI document can be generated from them.
+ * Requests refuse unknown fields; responses are strict too, so a test that parses one also proves that
+ * nothing unexpected leaks out.
+ */
+
+// ---- shared fields ----
+
+const isoTime = z.iso.datetime({ offset: true });
+/**
+ * Prices stay below 1e9 minor units, so an order total (qty <= 100) stays below 1e11: the Lua scripts
+ * print numbers with 14 significant digits, and larger ones would lose digits there.
+ */
+const price = z.number().int().min(0).max(1_000_000_000);
+const amount = z.number().int().min(0).max(100_000_000_000);
+const productId = z.string().regex(PRODUCT_ID_PATTERN, 'must be 1-64 letters, digits, _ or -');
+const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like EUR');
+const qty = z.number().int().min(1).max(100);
+const recordId = z.string().min(1).max(100);
+const name = z.string().trim().min(1).max(200);
+const stock = z.number().int().min(0).max(1_000_000_000);
+const perUserLimit = z.number().int().min(1).max(1_000_000).nullable();
+const units = z.number().int().min(0);
+
+// ---- enums ----
+
+export const HoldStatus = z.enum(['active', 'converted', 'released', 'expired']).meta({ id: 'HoldStatus' });
+export type HoldStatus = z.infer<typeof HoldStatus>;
+
+export const OrderStatus = z
+  .enum(['pending_payment', 'paid', 'payment_failed', 'expired', 'refund_required'])
+  .meta({ id: 'OrderStatus' });
+export type OrderStatus = z.infer<typeof OrderStatus>;
+
+export const PaymentEventType = z.enum(['payment.succeeded', 'payment.failed']).meta({ id: 'PaymentEventType' });
+export type PaymentEventType = z.infer<typeof PaymentEventType>;
+
+/** What a payment event did; `amount_mismatch` is only recorded (the webhook answers 422). */
+export const PaymentResult = z
+  .enum(['applied', 'duplicate', 'deferred', 'ignored', 'amount_mismatch'])
+  .meta({ id: 'PaymentResult' });
+export type PaymentResult = z.infer<typeof PaymentResult>;
+
+// ---- requests ----
+
+export const CreateHoldBody = z.strictObject({ product_id: productId, qty }).meta({ id: 'CreateHoldBody' });
+export type CreateHoldBody = z.infer<typeof CreateHoldBody>;
+
+const saleWindow = {
+  sale_starts_at: isoTime.nullable().optional(),
+  sale_ends_at: isoTime.nullable().optional(),
+};
+const windowIsOrdered = (p: { sale_starts_at?: string | null; sale_ends_at?: string | null }) =>
+  !p.sale_starts_at || !p.sale_ends_at || Date.parse(p.sale_ends_at) > Date.parse(p.sale_starts_at);
+const windowMessage = { message: 'sale_ends_at must be after sale_starts_at', path: ['sale_ends_at'] };
+
+export const CreateProductBody = z
+  .strictObject({
+    id: productId.optional(),
+    name,
+    unit_price_minor: price,
+    currency,
+    stock,
+    ...saleWindow,
+    per_user_limit: perUserLimit.optional(),
+  })
+  .refine(windowIsOrdered, windowMessage)
+  .meta({ id: 'CreateProductBody' });
+export type CreateProductBody = z.infer<typeof CreateProductBody>;
+
+/** Restock, window, limit or price; the currency and id never change. */
+export const PatchProductBody = z
+  .strictObject({
+    name: name.optional(),
+    unit_price_minor: price.optional(),
+    stock: stock.optional(),
+    ...saleWindow,
+    per_user_limit: perUserLimit.optional(),
+  })
+  .refine(windowIsOrdered, windowMessage)
+  .meta({ id: 'PatchProductBody' });
+export type PatchProductBody = z.infer<typeof PatchProductBody>;
+
+export const CreateOrderBody = z.strictObject({ hold_id: recordId }).meta({ id: 'CreateOrderBody' });
+export type CreateOrderBody = z.infer<typeof CreateOrderBody>;
+
+/** The body of a payment provider's webhook. */
+export const PaymentEvent = z
+  .strictObject({
+    event_id: z.string().regex(/^[\x20-\x7e]{1,255}$/, 'must be 1-255 printable characters'),
+    type: PaymentEventType,
+    hold_id: recordId,
+    order_id: recordId.optional(),
+    amount_minor: amount,
+    currency,
+  })
+  .meta({ id: 'PaymentEvent' });
+export type PaymentEvent = z.infer<typeof PaymentEvent>;
+
+// ---- responses ----
+
+export const Product = z
+  .strictObject({
+    id: productId,
+    name: z.string(),
+    unit_price_minor: price,
+    currency,
+    available: units,
+    sale_starts_at: isoTime.nullable(),
+    sale_ends_at: isoTime.nullable(),
+    per_user_limit: perUserLimit,
+  })
+  .meta({ id: 'Product' });
+export type Product = z.infer<typeof Product>;
+
+/** Per product, `total = available + held + pending_payment + sold`. */
+export const Stock = z
+  .strictObject({ total: units, available: units, held: units, pending_payment: units, sold: units })
+  .meta({ id: 'Stock' });
+export type Stock = z.infer<typeof Stock>;
+
+export const AdminProduct = Product.extend({ stock: Stock }).meta({ id: 'AdminProduct' });
+export type AdminProduct = z.infer<typeof AdminProduct>;
+
+/** What a hold and the order made from it both carry: whose units of which product. */
+const claim = { product_id: productId, user_id: z.string(), qty };
+
+/** Ids are `h_<seq>_<productId>`: they carry the product, so any id leads to its Redis slot. */
+export const Hold = z
+  .strictObject({
+    id: recordId,
+    ...claim,
+    status: HoldStatus,
+    created_at: isoTime,
+    expires_at: isoTime,
+  })
+  .meta({ id: 'Hold' });
+export type Hold = z.infer<typeof Hold>;
+
+/** Ids are `o_<seq>_<productId>`, the seq of the hold it was made from. */
+export const Order = z
+  .strictObject({
+    id: recordId,
+    hold_id: recordId,
+    ...claim,
+    unit_price_minor: price,
+    total_minor: amount,
+    currency,
+    status: OrderStatus,
+    created_at: isoTime,
+    payment_due_at: isoTime,
+  })
+  .meta({ id: 'Order' });
+export type Order = z.infer<typeof Order>;
+
+/** The webhook's answer: the order and its status after the event (null while the order does not exist). */
+export const PaymentOutcome = z
+  .strictObject({ result: PaymentResult, order_id: recordId.nullable(), order_status: OrderStatus.nullable() })
+  .meta({ id: 'PaymentOutcome' });
+export type PaymentOutcome = z.infer<typeof PaymentOutcome>;
+
+/** Counters may be anything here: a report about drift has to be able to show a broken one. */
+const count = z.number().int();
+
+export const ProductReconciliation = z
+  .strictObject({
+    product_id: productId,
+    redis: z.strictObject({ total: count, available: count, held: count, pending: count, sold: count }),
+    redis_records: z.strictObject({ held: count, pending: count, paid: count }),
+    postgres: z.strictObject({ pending: count, sold: count, total: count }),
+    /** orders and events whose latest state is not yet in Postgres (being written) */
+    unpersisted: count,
+    drift: z.array(z.string()),
+    repaired: z.array(z.string()),
+    /** needs a human: more sold than stock, or Postgres knows sales Redis does not */
+    oversell_risk: z.boolean(),
+  })
+  .meta({ id: 'ProductReconciliation' });
+export type ProductReconciliation = z.infer<typeof ProductReconciliation>;
+
+export const ReconcileReport = z
+  .strictObject({ products: z.array(ProductReconciliation), oversell_risk: z.boolean() })
+  .meta({ id: 'ReconcileReport' });
+export type ReconcileReport = z.infer<typeof ReconcileReport>;
+
+export const HealthLive = z.strictObject({ status: z.literal('ok') }).meta({ id: 'HealthLive' });
+export type HealthLive = z.infer<typeof HealthLive>;
+
+/** Each check is `ok` or what went wrong. */
+export const HealthReady = z
+  .strictObject({
+    status: z.enum(['ok', 'unavailable']),
+    checks: z.strictObject({ redis: z.string(), postgres: z.string(), queues: z.string() }),
+  })
+  .meta({ id: 'HealthReady' });
+export type HealthReady = z.infer<typeof HealthReady>;
+
+/** One schema violation of an invalid_request problem (`path` joined with dots, empty for the body). */
+export const FieldError = z.strictObject({ path: z.string(), message: z.string() }).meta({ id: 'FieldError' });
+export type FieldError = z.infer<typeof FieldError>;
+
+/** Every error answer: RFC 9457 problem+json with a stable `code`, plus the extras some codes carry. */
+export const Problem = z
+  .strictObject({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int().min(400).max(599),
+    detail: z.string(),
+    code: ErrorCode.meta({ id: 'ErrorCode' }),
+    /** the request id, on 5xx answers */
+    instance: z.string().optional(),
+    /** invalid_request */
+    errors: z.array(FieldError).optional(),
+    /** insufficient_stock */
+    available: units.optional(),
+    /** per_user_limit_exceeded */
+    limit: units.optional(),
+    used: units.optional(),
+    /** stock_below_committed: units held, pending payment or sold */
+    committed: units.optional(),
+    /** amount_mismatch: what the order costs */
+    expected_amount_minor: amount.optional(),
+    expected_currency: currency.optional(),
+    /** rate_limited, as in the Retry-After header */
+    retry_after_s: units.optional(),
+  })
+  .meta({ id: 'Problem' });
+export type Problem = z.infer<typeof Problem>;
