@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { test } from '../support/fixtures.js';
+import { ADMIN_TOKEN, type Harness } from '../support/harness.js';
 
 /** Real parallel HTTP requests over sockets against a listening engine. */
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
+test.beforeAll(({ harness }) => {
+  h = harness;
 });
-afterAll(async () => h?.close());
 
 function postHold(token: string, productId: string, key?: string): Promise<Response> {
   return fetch(`${h.url}/api/holds`, {

@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/http/webhook-signature.js';
-import { WEBHOOK_SECRET, startHarness, uniq, type Harness } from '../support/harness.js';
+import { test } from '../support/fixtures.js';
+import { WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
+test.beforeAll(({ harness }) => {
+  h = harness;
 });
-afterAll(async () => h?.close());
 
 async function json<T = Record<string, unknown>>(res: Response | Promise<Response>): Promise<{ status: number; body: T }> {
   const r = await res;

@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/http/webhook-signature.js';
-import { ADMIN_TOKEN, WEBHOOK_SECRET, startHarness, uniq, type Harness } from '../support/harness.js';
+import { test } from '../support/fixtures.js';
+import { ADMIN_TOKEN, WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
+test.beforeAll(({ harness }) => {
+  h = harness;
 });
-afterAll(async () => h?.close());
 
 const admin = (method: string, path: string, body?: unknown) => h.request(method, `/api/admin${path}`, { token: ADMIN_TOKEN, body });
 

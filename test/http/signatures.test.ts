@@ -1,8 +1,9 @@
 import { createHmac } from 'node:crypto';
 import Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/http/webhook-signature.js';
-import { WEBHOOK_SECRET, startHarness, uniq, type Harness } from '../support/harness.js';
+import { test } from '../support/fixtures.js';
+import { WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
 
 /**
  * SPEC "Payment webhooks": `Payment-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`,
@@ -11,10 +12,9 @@ import { WEBHOOK_SECRET, startHarness, uniq, type Harness } from '../support/har
  */
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
+test.beforeAll(({ harness }) => {
+  h = harness;
 });
-afterAll(async () => h?.close());
 
 type Body = Record<string, unknown>;
 
