@@ -54,9 +54,12 @@ export function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
-/** Resolves once the child has exited (at once if it already has). */
+/** Resolves once the child has exited (at once if it already has); this process stays alive until then. */
 export function exited(child: ChildProcess): Promise<void> {
-  return hasExited(child) ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
+  if (hasExited(child)) return Promise.resolve();
+  // a server spawned unref'd would otherwise let this process end while we wait for it
+  child.ref();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 /** Sends `signal`, and SIGKILL if the child is still there after `graceMs`; resolves once it is gone. */
