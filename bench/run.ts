@@ -5,7 +5,7 @@
  * prints the table.
  */
 import { loadavg } from 'node:os';
-import { startEngineProcess, type EngineProcess } from '../loadtests/lib/engine-process.js';
+import { startEngineProcess, type EngineProcess } from '../src/tools/engine-process.js';
 import { fmtMB } from './lib/format.js';
 import { parseOptions } from './lib/options.js';
 import { startPlainServer } from './lib/processes.js';

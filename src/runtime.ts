@@ -46,8 +46,17 @@ async function checkEvictionPolicy(config: Config, redis: RedisClient, logger: L
   }
 }
 
-/** Connects everything, migrates, loads products, and starts the API and/or the worker. */
-export async function startRuntime(config: Config, logger: Logger, opts: RuntimeOptions): Promise<Runtime> {
+/** An engine with its connections, without a worker or an HTTP listener (tests drive its app in-process). */
+export interface OpenEngine {
+  engine: Engine;
+  /** the connection BullMQ workers use */
+  queueConnection: RedisClient;
+  /** closes the queues and the connections */
+  close(): Promise<void>;
+}
+
+/** Connects everything, migrates, and loads products into Redis. */
+export async function openEngine(config: Config, logger: Logger): Promise<OpenEngine> {
   for (const name of devSecretsInUse(config)) logger.warn(`${name} is the development default; set it before going live`);
 
   const redis = createRedis({ url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, name: 'engine' });
@@ -70,7 +79,20 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
   const engine = createEngine({ config, redis, sql, keys, queues, jobs, logger });
   const loaded = await engine.products.loadAll();
   logger.info({ products: loaded }, 'products loaded into Redis');
+  return {
+    engine,
+    queueConnection,
+    async close() {
+      await queues.close();
+      await Promise.all([redis.quit().catch(() => {}), queueConnection.quit().catch(() => {})]);
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
 
+/** Opens the engine and starts the API and/or the worker. */
+export async function startRuntime(config: Config, logger: Logger, opts: RuntimeOptions): Promise<Runtime> {
+  const { engine, queueConnection, close } = await openEngine(config, logger);
   const workers: Workers | null = opts.worker ? await startWorkers(engine, queueConnection) : null;
   const { app } = createApp(engine);
   let port = 0;
@@ -105,9 +127,7 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
         clearTimeout(cut);
       }
       if (workers) await workers.close();
-      await queues.close();
-      await Promise.all([redis.quit().catch(() => {}), queueConnection.quit().catch(() => {})]);
-      await sql.end({ timeout: 5 });
+      await close();
       logger.info('engine stopped');
     },
   };

@@ -1,21 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { Hold, PaymentOutcome, Problem, type PaymentEvent } from '../../src/contract.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import { test } from '../support/fixtures.js';
+import { WEBHOOK_SECRET, type Harness } from '../support/harness.js';
+import type { PrivateCluster } from '../support/redis-cluster.js';
+import { Hold, PaymentOutcome, Problem, type PaymentEvent } from '../../src/contract.js';
 import { body } from '../contract-helpers.js';
-import { WEBHOOK_SECRET, startHarness, type Harness } from '../support/harness.js';
-import { startPrivateCluster, type PrivateCluster } from '../support/redis-cluster.js';
 
 /** The whole engine on a 3-master Redis Cluster: products land in different slots on different nodes. */
+test.override('engineEnv', ({ privateCluster }) => ({ REDIS_URL: privateCluster.url, HOLD_TTL_MS: '700', SWEEP_INTERVAL_MS: '1000' }));
 let cluster: PrivateCluster;
 let h: Harness;
-beforeAll(async () => {
-  cluster = await startPrivateCluster();
-  h = await startHarness({ REDIS_URL: cluster.url, HOLD_TTL_MS: '700', SWEEP_INTERVAL_MS: '1000' });
-});
-afterAll(async () => {
-  await h?.close();
-  await cluster?.stop();
+test.beforeAll(({ privateCluster, harness }) => {
+  cluster = privateCluster;
+  h = harness;
 });
 
 describe('Redis Cluster', () => {

@@ -1,27 +1,27 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { RedisServer } from '../../src/tools/redis-server.js';
+import { test } from '../support/fixtures.js';
 import { Hold } from '../../src/contract.js';
 import { body } from '../contract-helpers.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { startPrivateRedis, type PrivateRedis } from '../support/redis-server.js';
 
 /**
  * Group commit of hold requests (src/engine/hold-batches.ts), watched from Redis's side: a private
  * server, so that pausing it and watching its commands touches no other test.
  */
-let redis: PrivateRedis;
+// (a long command timeout: these tests hold calls in Redis on purpose)
+test.override('engineEnv', ({ privateRedis }) => ({ REDIS_URL: privateRedis.url, REDIS_COMMAND_TIMEOUT_MS: '10000' }));
+let redis: RedisServer;
 let h: Harness;
 let admin: Redis;
-beforeAll(async () => {
-  redis = await startPrivateRedis();
-  // (a long command timeout: these tests hold calls in Redis on purpose)
-  h = await startHarness({ REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '10000' });
+test.beforeAll(({ privateRedis, harness }) => {
+  redis = privateRedis;
+  h = harness;
   admin = new Redis(redis.url);
 });
-afterAll(async () => {
+test.afterAll(() => {
   admin?.disconnect();
-  await h?.close();
-  await redis.stop();
 });
 
 const hold = (pid: string, user: string) => h.request('POST', '/api/holds', { token: h.token(user), body: { product_id: pid, qty: 1 } });

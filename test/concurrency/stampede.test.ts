@@ -1,14 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { test } from '../support/fixtures.js';
+import { ADMIN_TOKEN, type Harness } from '../support/harness.js';
 import { AdminProduct, Hold, Problem } from '../../src/contract.js';
 import { body } from '../contract-helpers.js';
-import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.js';
 
 /** Real parallel HTTP requests over sockets against a listening engine. */
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
+test.beforeAll(({ harness }) => {
+  h = harness;
 });
-afterAll(async () => h?.close());
 
 function postHold(token: string, productId: string, key?: string): Promise<Response> {
   return fetch(`${h.url}/api/holds`, {

@@ -1,13 +1,13 @@
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
-import { createTestDatabase } from '../support/harness.js';
+import type { ScratchDatabase } from '../../src/tools/databases.js';
+import { test } from '../support/fixtures.js';
 
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
-beforeAll(async () => {
-  db = await createTestDatabase();
+let db: ScratchDatabase;
+test.beforeAll(({ database }) => {
+  db = database;
 });
-afterAll(async () => db?.drop());
 
 describe('migrations', () => {
   it('processes starting together apply each migration exactly once', async () => {

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { test } from '../support/fixtures.js';
+import type { Harness } from '../support/harness.js';
 import { Hold, type HoldStatus } from '../../src/contract.js';
 import { body } from '../contract-helpers.js';
-import { startHarness, type Harness } from '../support/harness.js';
 
 const TTL_MS = 800;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -23,10 +24,9 @@ async function holdStatus(h: Harness, id: string, user: string): Promise<HoldSta
 
 describe('hold expiry by the per-second delayed job (sweep far away)', () => {
   let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ HOLD_TTL_MS: String(TTL_MS), SWEEP_INTERVAL_MS: '600000' });
+  test.beforeAll(async ({ startEngine }) => {
+    h = await startEngine({ HOLD_TTL_MS: String(TTL_MS), SWEEP_INTERVAL_MS: '600000' });
   });
-  afterAll(async () => h?.close());
 
   it('returns the stock when the hold expires', async () => {
     const pid = await h.createProduct({ stock: 5 });
@@ -54,10 +54,9 @@ describe('hold expiry by the per-second delayed job (sweep far away)', () => {
 
 describe('the periodic sweep covers a lost expiry job', () => {
   let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ HOLD_TTL_MS: String(TTL_MS), SWEEP_INTERVAL_MS: '2500' });
+  test.beforeAll(async ({ startEngine }) => {
+    h = await startEngine({ HOLD_TTL_MS: String(TTL_MS), SWEEP_INTERVAL_MS: '2500' });
   });
-  afterAll(async () => h?.close());
 
   it('returns the stock even when the delayed job was removed', async () => {
     const pid = await h.createProduct({ stock: 4 });

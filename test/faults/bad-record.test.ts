@@ -1,14 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { test } from '../support/fixtures.js';
+import { type Harness } from '../support/harness.js';
 import { Hold, Order } from '../../src/contract.js';
 import { body } from '../contract-helpers.js';
-import { startHarness, type Harness } from '../support/harness.js';
 
 /** A record Postgres refuses must not hold back the rest of its batch. */
+test.override('engineEnv', { SWEEP_INTERVAL_MS: '600000' });
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ SWEEP_INTERVAL_MS: '600000' });
+test.beforeAll(({ harness }) => {
+  h = harness;
 });
-afterAll(async () => h?.close());
 
 describe('persistence with a record Postgres refuses', () => {
   it('writes the good records of the batch, keeps the bad one in the outbox for reconcile', async () => {

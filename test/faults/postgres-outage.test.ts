@@ -1,22 +1,21 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Hold, PaymentOutcome, Problem } from '../../src/contract.js';
+import { describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import { test } from '../support/fixtures.js';
+import { WEBHOOK_SECRET, type Harness } from '../support/harness.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
+import { Hold, PaymentOutcome, Problem } from '../../src/contract.js';
 import { body } from '../contract-helpers.js';
-import { WEBHOOK_SECRET, startHarness, type Harness } from '../support/harness.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
+test.override('engineEnv', { SWEEP_INTERVAL_MS: '1000' });
+test.override('harnessOptions', ({ postgresProxy }) => ({ engineDatabaseUrl: (url: string) => postgresProxy.wrap(url) }));
 let h: Harness;
 let proxy: TcpProxy;
-beforeAll(async () => {
-  const server = new URL(inject('postgresUrl'));
-  proxy = await startTcpProxy(server.hostname, Number(server.port || 5432));
-  h = await startHarness({ SWEEP_INTERVAL_MS: '1000' }, { engineDatabaseUrl: (url) => proxy.wrap(url) });
+test.beforeAll(({ postgresProxy, harness }) => {
+  proxy = postgresProxy;
+  h = harness;
 });
-afterAll(async () => {
-  proxy?.restore();
-  await h?.close();
-  await proxy?.close();
-});
+// the tests cut Postgres off: it must be back before the engine closes
+test.afterAll(() => proxy.restore());
 
 const N = 200;
 

@@ -1,20 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { RedisServer } from '../../src/tools/redis-server.js';
+import { test } from '../support/fixtures.js';
+import type { Harness } from '../support/harness.js';
 import { Hold, Problem } from '../../src/contract.js';
 import { body } from '../contract-helpers.js';
-import { startHarness, type Harness } from '../support/harness.js';
-import { startPrivateRedis, type PrivateRedis } from '../support/redis-server.js';
 
-let redis: PrivateRedis;
+test.override('engineEnv', ({ privateRedis }) => ({ REDIS_URL: privateRedis.url }));
+let redis: RedisServer;
 let h: Harness;
-beforeAll(async () => {
-  redis = await startPrivateRedis();
-  h = await startHarness({ REDIS_URL: redis.url });
+test.beforeAll(({ privateRedis, harness }) => {
+  redis = privateRedis;
+  h = harness;
 });
-afterAll(async () => {
-  await redis.start();
-  await h?.close();
-  await redis.stop();
-});
+// the tests stop Redis: it must be back before the engine closes
+test.afterAll(() => redis.start());
 
 const hold = (pid: string, user: string) => h.request('POST', '/api/holds', { token: h.token(user), body: { product_id: pid, qty: 1 } });
 

@@ -1,24 +1,21 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Hold } from '../../src/contract.js';
+import { describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import { test } from '../support/fixtures.js';
+import { WEBHOOK_SECRET, type Harness } from '../support/harness.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
+import { Hold } from '../../src/contract.js';
 import { body } from '../contract-helpers.js';
-import { WEBHOOK_SECRET, startHarness, type Harness } from '../support/harness.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { exited, spawnWorker } from '../support/worker-process.js';
 
 const N = 60;
+test.override('engineEnv', { JOB_LOCK_MS: '2000' });
+// the API alone; workers run as separate processes below
+test.override('harnessOptions', { worker: false });
 let h: Harness;
 let slowPostgres: TcpProxy;
-
-beforeAll(async () => {
-  const server = new URL(inject('postgresUrl'));
-  slowPostgres = await startTcpProxy(server.hostname, Number(server.port || 5432));
-  // the API alone; workers run as separate processes below
-  h = await startHarness({ JOB_LOCK_MS: '2000' }, { worker: false });
-});
-afterAll(async () => {
-  await h?.close();
-  await slowPostgres?.close();
+test.beforeAll(({ postgresProxy, harness }) => {
+  slowPostgres = postgresProxy;
+  h = harness;
 });
 
 async function payOrders(pid: string): Promise<void> {

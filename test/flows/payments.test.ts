@@ -1,15 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Hold, Order, PaymentOutcome, Problem, type OrderStatus, type PaymentEvent, type PaymentEventType } from '../../src/contract.js';
+import { describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import { test } from '../support/fixtures.js';
+import { WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
+import { Hold, Order, PaymentOutcome, Problem, type OrderStatus, type PaymentEvent, type PaymentEventType } from '../../src/contract.js';
 import { answer, body } from '../contract-helpers.js';
-import { WEBHOOK_SECRET, startHarness, uniq, type Harness } from '../support/harness.js';
 
 const PRICE = 1500;
+test.override('engineEnv', { HOLD_TTL_MS: '1000', PAYMENT_TTL_MS: '1000', SWEEP_INTERVAL_MS: '600000' });
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ HOLD_TTL_MS: '1000', PAYMENT_TTL_MS: '1000', SWEEP_INTERVAL_MS: '600000' });
+test.beforeAll(({ harness }) => {
+  h = harness;
 });
-afterAll(async () => h?.close());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,15 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Hold, Order, PaymentOutcome } from '../../src/contract.js';
+import { describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import { test } from '../support/fixtures.js';
+import { WEBHOOK_SECRET, type Harness } from '../support/harness.js';
+import { Hold, Order, PaymentOutcome } from '../../src/contract.js';
 import { body } from '../contract-helpers.js';
-import { WEBHOOK_SECRET, startHarness, type Harness } from '../support/harness.js';
 
 /** Ended records leave Redis after their retention; Postgres answers for them from then on. */
+test.override('engineEnv', { HOLD_TTL_MS: '300', PAYMENT_TTL_MS: '400', RECORD_RETENTION_MS: '500', SWEEP_INTERVAL_MS: '600000' });
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ HOLD_TTL_MS: '300', PAYMENT_TTL_MS: '400', RECORD_RETENTION_MS: '500', SWEEP_INTERVAL_MS: '600000' });
+test.beforeAll(({ harness }) => {
+  h = harness;
 });
-afterAll(async () => h?.close());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,14 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdminProduct, HealthReady, Hold, Order, Problem, Product, ReconcileReport } from '../../src/contract.js';
+import { describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import { test } from '../support/fixtures.js';
+import { ADMIN_TOKEN, WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
+import { AdminProduct, HealthReady, Hold, Order, Problem, Product, ReconcileReport } from '../../src/contract.js';
 import { body } from '../contract-helpers.js';
-import { ADMIN_TOKEN, WEBHOOK_SECRET, startHarness, uniq, type Harness } from '../support/harness.js';
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
+test.beforeAll(({ harness }) => {
+  h = harness;
 });
-afterAll(async () => h?.close());
 
 const admin = (method: string, path: string, payload?: unknown) => h.request(method, `/api/admin${path}`, { token: ADMIN_TOKEN, body: payload });
 

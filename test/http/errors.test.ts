@@ -1,22 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { test } from '../support/fixtures.js';
+import { ADMIN_TOKEN, uniq, type Harness } from '../support/harness.js';
 import { Hold, Order, Problem } from '../../src/contract.js';
 import { answer, body } from '../contract-helpers.js';
-import { ADMIN_TOKEN, startHarness, uniq, type Harness } from '../support/harness.js';
 
 /**
  * SPEC "Errors" for products, holds, orders and admin routes: every row answers problem+json with the
  * right status and code, the extras SPEC names, and leaves the product's stock exactly as it was.
  */
 
+/** the app of an engine: every row is a request to it, so it needs no listener or worker */
 let h: Harness;
-/** an engine whose holds live 300 ms, for hold_expired */
+/** an engine whose holds live 300 ms, for hold_expired (its worker expires them) */
 let short: Harness;
-
-beforeAll(async () => {
-  [h, short] = await Promise.all([startHarness(), startHarness({ HOLD_TTL_MS: '300' })]);
-});
-afterAll(async () => {
-  await Promise.all([h?.close(), short?.close()]);
+test.beforeAll(async ({ startEngine }) => {
+  [h, short] = await Promise.all([startEngine({}, { inProcess: true }), startEngine({ HOLD_TTL_MS: '300' })]);
 });
 
 type Stock = Awaited<ReturnType<Harness['stock']>>;

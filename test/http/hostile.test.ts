@@ -2,11 +2,12 @@ import { createHmac } from 'node:crypto';
 import { Hold, Problem } from '../../src/contract.js';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../../src/http/jwt.js';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import { test } from '../support/fixtures.js';
+import { ADMIN_TOKEN, JWT_SECRET, WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
 import { answer, body } from '../contract-helpers.js';
-import { ADMIN_TOKEN, JWT_SECRET, WEBHOOK_SECRET, startHarness, uniq, type Harness } from '../support/harness.js';
 
 /**
  * Hostile input (SPEC invariant 5: bad input never changes state and never crashes the process).
@@ -18,11 +19,10 @@ let h: Harness;
 /** the product every row aims at */
 let pid: string;
 
-beforeAll(async () => {
-  h = await startHarness();
+test.beforeAll(async ({ harness }) => {
+  h = harness;
   pid = await h.createProduct({ stock: 10, per_user_limit: 50 });
 });
-afterAll(async () => h?.close());
 
 type Transport = 'in-process' | 'socket';
 

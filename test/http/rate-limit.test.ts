@@ -1,13 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { test } from '../support/fixtures.js';
+import { type Harness } from '../support/harness.js';
 import { Problem } from '../../src/contract.js';
 import { body } from '../contract-helpers.js';
-import { startHarness, type Harness } from '../support/harness.js';
 
+test.override('engineEnv', { RATE_LIMIT_PER_SECOND: '5', RATE_LIMIT_BURST: '10' });
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ RATE_LIMIT_PER_SECOND: '5', RATE_LIMIT_BURST: '10' });
+test.beforeAll(({ harness }) => {
+  h = harness;
 });
-afterAll(async () => h?.close());
 
 describe('per-customer rate limit', () => {
   it('lets a burst through, then answers 429 rate_limited with Retry-After, without touching stock', async () => {

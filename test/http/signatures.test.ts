@@ -1,10 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { Hold, Order, PaymentOutcome, Problem, type OrderStatus } from '../../src/contract.js';
 import Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import { test } from '../support/fixtures.js';
+import { WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
 import { answer, body } from '../contract-helpers.js';
-import { WEBHOOK_SECRET, startHarness, uniq, type Harness } from '../support/harness.js';
 
 /**
  * SPEC "Payment webhooks": `Payment-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`,
@@ -13,10 +14,9 @@ import { WEBHOOK_SECRET, startHarness, uniq, type Harness } from '../support/har
  */
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
+test.beforeAll(({ harness }) => {
+  h = harness;
 });
-afterAll(async () => h?.close());
 
 const OTHER_SECRET = 'an-old-or-foreign-secret-0123456789';
 const nowS = () => Math.floor(Date.now() / 1000);

@@ -1,23 +1,20 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { RedisClient } from '../../src/redis/client.js';
 import { commands } from '../../src/redis/commands.js';
 import { IDEMPOTENCY_BUCKET_MS, Keys } from '../../src/redis/keys.js';
-import { dropPrefix, rawRedis, uniq } from '../support/harness.js';
+import { test } from '../support/fixtures.js';
+import { rawRedis, uniq } from '../support/harness.js';
 
 /** The hold scripts called directly against real Redis, each test on its own prefix and product. */
-const redis = rawRedis();
-const prefixes: string[] = [];
+let redis: RedisClient;
 let keys: Keys;
 let pid: string;
 
-afterAll(async () => {
-  for (const p of prefixes) await dropPrefix(redis, p);
-  redis.disconnect();
+test.beforeAll(({ redis: client }) => {
+  redis = client;
 });
-
-beforeEach(() => {
-  const prefix = uniq('lua');
-  prefixes.push(prefix);
-  keys = new Keys(prefix);
+test.beforeEach(({ redisPrefix }) => {
+  keys = new Keys(redisPrefix);
   pid = uniq('p');
 });
 

@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, inject, it } from 'vitest';
-import { startEngineProcess } from '../../loadtests/lib/engine-process.js';
 import { loadConfig } from '../../src/config.js';
 import { AdminProduct } from '../../src/contract.js';
 import { signJwt } from '../../src/http/jwt.js';
 import { createLogger } from '../../src/logger.js';
 import { startRuntime } from '../../src/runtime.js';
+import { startEngineProcess } from '../../src/tools/engine-process.js';
+import { startRedisServer } from '../../src/tools/redis-server.js';
 import { body } from '../contract-helpers.js';
 import { createTestDatabase } from '../support/harness.js';
-import { startPrivateRedis } from '../support/redis-server.js';
 
 describe('process lifecycle', () => {
   it('SIGTERM: in-flight requests finish, then the process exits 0', async () => {
@@ -44,7 +44,7 @@ describe('process lifecycle', () => {
   });
 
   it('production refuses a Redis that may evict keys; development only warns', async () => {
-    const redis = await startPrivateRedis();
+    const redis = await startRedisServer();
     const db = await createTestDatabase();
     try {
       execFileSync('redis-cli', ['-p', String(redis.port), 'config', 'set', 'maxmemory-policy', 'allkeys-lru']);

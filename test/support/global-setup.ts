@@ -1,5 +1,5 @@
-import { connect } from 'node:net';
 import type { TestProject } from 'vitest/node';
+import { canConnect } from '../../src/tools/reachable.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -9,15 +9,6 @@ declare module 'vitest' {
   }
 }
 
-function reachable(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: 500 });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
-  });
-}
-
 /**
  * Where the suite's Redis and Postgres come from: REDIS_URL / DATABASE_URL if set, else the local
  * services on their default ports, else containers when a Docker engine is reachable.
@@ -25,8 +16,8 @@ function reachable(host: string, port: number): Promise<boolean> {
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | void> {
   let redisUrl = process.env.REDIS_URL;
   let postgresUrl = process.env.DATABASE_URL;
-  redisUrl ??= (await reachable('127.0.0.1', 6379)) ? 'redis://127.0.0.1:6379' : undefined;
-  postgresUrl ??= (await reachable('127.0.0.1', 5432)) ? 'postgres://postgres@127.0.0.1:5432/postgres' : undefined;
+  redisUrl ??= (await canConnect('127.0.0.1', 6379)) ? 'redis://127.0.0.1:6379' : undefined;
+  postgresUrl ??= (await canConnect('127.0.0.1', 5432)) ? 'postgres://postgres@127.0.0.1:5432/postgres' : undefined;
   if (!redisUrl || !postgresUrl) {
     const { dockerAvailable, startContainers } = await import('./containers.js');
     if (!(await dockerAvailable())) {

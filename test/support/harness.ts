@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import postgres from 'postgres';
 import { inject } from 'vitest';
-import { dropPrefix } from '../../loadtests/lib/engine-process.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { createApp } from '../../src/http/app.js';
 import { signJwt } from '../../src/http/jwt.js';
 import { createLogger } from '../../src/logger.js';
 import { createRedis, type RedisClient } from '../../src/redis/client.js';
-import { startRuntime, type Runtime } from '../../src/runtime.js';
+import { openEngine, startRuntime, type Runtime } from '../../src/runtime.js';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/tools/databases.js';
+import { dropPrefix } from '../../src/tools/redis-prefix.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const JWT_SECRET = 'test-jwt-secret-0123456789';
@@ -15,23 +18,9 @@ export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
 export const uniq = (label = 't') => `${label}${randomBytes(5).toString('hex')}`;
 
 /** A fresh database on the test Postgres server, dropped by `drop()`. */
-export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const serverUrl = inject('postgresUrl');
-  const name = uniq('fs_test_');
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE "${name}"`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await admin.end();
-    },
-  };
+export function createTestDatabase(): Promise<ScratchDatabase> {
+  return createScratchDatabase(inject('postgresUrl'), uniq('fs_test_'));
 }
-
-export { dropPrefix };
 
 /** A raw client with the engine's scripts (a cluster client for a node list), for asserting on Redis state. */
 export function rawRedis(url = inject('redisUrl')): RedisClient {
@@ -45,7 +34,7 @@ export interface Harness {
   databaseUrl: string;
   redis: RedisClient;
   sql: postgres.Sql;
-  /** base URL of the listening API */
+  /** base URL of the listening API (an in-process harness has none) */
   url: string;
   token(userId: string, ttlSeconds?: number): string;
   /** in-process request against the app (no socket) */
@@ -56,13 +45,18 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
-  api?: boolean;
+  /**
+   * The engine and its app only, driven with `request()`: no HTTP listener, no BullMQ worker, so none of
+   * their start-up and shut-down.
+   */
+  inProcess?: boolean;
+  /** (listening harness) whether the BullMQ workers run in this process */
   worker?: boolean;
   /** the engine reaches Postgres through this URL (e.g. through a TCP proxy); the test's own client does not */
   engineDatabaseUrl?: (url: string) => string;
 }
 
-/** A whole engine (API on a free port + worker) on its own key prefix and its own database. */
+/** A whole engine (API on a free port + worker, or in-process) on its own key prefix and its own database. */
 export async function startHarness(env: Record<string, string> = {}, opts: HarnessOptions = {}): Promise<Harness> {
   const db = await createTestDatabase();
   const prefix = uniq('t');
@@ -80,7 +74,8 @@ export async function startHarness(env: Record<string, string> = {}, opts: Harne
     RATE_LIMIT_PER_SECOND: '0',
     ...env,
   });
-  const runtime = await startRuntime(config, createLogger(config.LOG_LEVEL), { api: opts.api ?? true, worker: opts.worker ?? true });
+  const logger = createLogger(config.LOG_LEVEL);
+  const runtime = opts.inProcess ? await startInProcess(config, logger) : await startRuntime(config, logger, { api: true, worker: opts.worker ?? true });
   const redis = rawRedis(config.REDIS_URL);
   const sql = postgres(db.url, { max: 2, onnotice: () => {} });
   const token = (userId: string, ttlSeconds = 3600) =>
@@ -103,7 +98,10 @@ export async function startHarness(env: Record<string, string> = {}, opts: Harne
     databaseUrl: db.url,
     redis,
     sql,
-    url: `http://127.0.0.1:${runtime.port}`,
+    get url() {
+      if (opts.inProcess) throw new Error('an in-process harness has no listening API: use request()');
+      return `http://127.0.0.1:${runtime.port}`;
+    },
     token,
     request,
     async createProduct(input = {}) {
@@ -126,4 +124,10 @@ export async function startHarness(env: Record<string, string> = {}, opts: Harne
       await db.drop();
     },
   };
+}
+
+/** The engine's app without a listener or a worker: what `app.request()` needs and no more. */
+async function startInProcess(config: Config, logger: Logger): Promise<Runtime> {
+  const { engine, close } = await openEngine(config, logger);
+  return { engine, app: createApp(engine).app, port: 0, close };
 }

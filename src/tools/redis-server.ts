@@ -1,0 +1,63 @@
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { freePort } from './ports.js';
+import { canConnect } from './reachable.js';
+import { exited, hasExited, spawnServer, waitUntilReady } from './server-process.js';
+import { tempDir } from './temp-dir.js';
+
+/** A private `redis-server` on a free port of 127.0.0.1, in memory only. */
+export interface RedisServer {
+  url: string;
+  port: number;
+  /** the current process; `start()` after a `kill()` replaces it */
+  readonly child: ChildProcess;
+  /** SIGKILL, as a crash would */
+  kill(): Promise<void>;
+  /** starts again on the same port (empty: no persistence); nothing to do when it runs */
+  start(): Promise<void>;
+  /** kills it and removes its directory */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `command` (default `redis-server` from PATH) with no persistence, plus `extraArgs` (e.g. cluster
+ * mode). It never outlives this process; its log and files live in a temp dir removed on stop.
+ */
+export async function startRedisServer(opts: { command?: string; extraArgs?: string[] } = {}): Promise<RedisServer> {
+  const port = await freePort();
+  const dir = tempDir('redis');
+  const logFile = path.join(dir.path, 'redis-server.log');
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir.path, ...(opts.extraArgs ?? [])];
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    if (child && !hasExited(child)) return;
+    const started = spawnServer(opts.command ?? 'redis-server', args, { logFile, stopSignal: 'SIGTERM' });
+    child = started;
+    await waitUntilReady('redis-server', started, () => canConnect('127.0.0.1', port), { timeoutMs: 5_000, logFile });
+  };
+  const kill = async () => {
+    if (!child || hasExited(child)) return;
+    const gone = exited(child);
+    child.kill('SIGKILL');
+    await gone;
+  };
+  try {
+    await start();
+  } catch (err) {
+    dir.remove();
+    throw err;
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    get child() {
+      return child!;
+    },
+    kill,
+    start,
+    async stop() {
+      await kill();
+      dir.remove();
+    },
+  };
+}
