@@ -5,7 +5,7 @@ import { test } from '../support/fixtures.js';
 import { WEBHOOK_SECRET, type Harness } from '../support/harness.js';
 import type { PrivateCluster } from '../support/redis-cluster.js';
 import { Hold, PaymentOutcome, Problem, type PaymentEvent } from '../../src/contract.js';
-import { body } from '../contract-helpers.js';
+import { body } from '../support/answers.js';
 
 /** The whole engine on a 3-master Redis Cluster: products land in different slots on different nodes. */
 test.override('engineEnv', ({ privateCluster }) => ({ REDIS_URL: privateCluster.url, HOLD_TTL_MS: '700', SWEEP_INTERVAL_MS: '1000' }));

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { RedisServer } from '../../src/tools/redis-server.js';
 import { test } from '../support/fixtures.js';
 import { Hold } from '../../src/contract.js';
-import { body } from '../contract-helpers.js';
+import { body } from '../support/answers.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { test } from '../support/fixtures.js';
 import { ADMIN_TOKEN, type Harness } from '../support/harness.js';
 import { AdminProduct, Hold, Problem } from '../../src/contract.js';
-import { body } from '../contract-helpers.js';
+import { body } from '../support/answers.js';
 
 /** Real parallel HTTP requests over sockets against a listening engine. */
 let h: Harness;

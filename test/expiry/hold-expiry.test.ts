@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { test } from '../support/fixtures.js';
 import type { Harness } from '../support/harness.js';
 import { Hold, type HoldStatus } from '../../src/contract.js';
-import { body } from '../contract-helpers.js';
+import { body } from '../support/answers.js';
 
 const TTL_MS = 800;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { test } from '../support/fixtures.js';
 import { type Harness } from '../support/harness.js';
 import { Hold, Order } from '../../src/contract.js';
-import { body } from '../contract-helpers.js';
+import { body } from '../support/answers.js';
 
 /** A record Postgres refuses must not hold back the rest of its batch. */
 test.override('engineEnv', { SWEEP_INTERVAL_MS: '600000' });

@@ -4,7 +4,7 @@ import { test } from '../support/fixtures.js';
 import { WEBHOOK_SECRET, type Harness } from '../support/harness.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
 import { Hold, PaymentOutcome, Problem } from '../../src/contract.js';
-import { body } from '../contract-helpers.js';
+import { body } from '../support/answers.js';
 
 test.override('engineEnv', { SWEEP_INTERVAL_MS: '1000' });
 test.override('harnessOptions', ({ postgresProxy }) => ({ engineDatabaseUrl: (url: string) => postgresProxy.wrap(url) }));

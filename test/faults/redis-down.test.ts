@@ -3,7 +3,7 @@ import type { RedisServer } from '../../src/tools/redis-server.js';
 import { test } from '../support/fixtures.js';
 import type { Harness } from '../support/harness.js';
 import { Hold, Problem } from '../../src/contract.js';
-import { body } from '../contract-helpers.js';
+import { body } from '../support/answers.js';
 
 test.override('engineEnv', ({ privateRedis }) => ({ REDIS_URL: privateRedis.url }));
 let redis: RedisServer;

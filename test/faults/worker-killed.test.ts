@@ -4,7 +4,7 @@ import { test } from '../support/fixtures.js';
 import { WEBHOOK_SECRET, type Harness } from '../support/harness.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
 import { Hold } from '../../src/contract.js';
-import { body } from '../contract-helpers.js';
+import { body } from '../support/answers.js';
 import { exited, spawnWorker } from '../support/worker-process.js';
 
 const N = 60;

@@ -3,7 +3,7 @@ import { signPayload } from '../../src/http/webhook-signature.js';
 import { test } from '../support/fixtures.js';
 import { WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
 import { Hold, Order, PaymentOutcome, type PaymentEvent } from '../../src/contract.js';
-import { answer } from '../contract-helpers.js';
+import { answer } from '../support/answers.js';
 
 let h: Harness;
 test.beforeAll(({ harness }) => {

@@ -3,7 +3,7 @@ import { signPayload } from '../../src/http/webhook-signature.js';
 import { test } from '../support/fixtures.js';
 import { WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
 import { Hold, Order, PaymentOutcome, Problem, type OrderStatus, type PaymentEvent, type PaymentEventType } from '../../src/contract.js';
-import { answer, body } from '../contract-helpers.js';
+import { answer, body } from '../support/answers.js';
 
 const PRICE = 1500;
 test.override('engineEnv', { HOLD_TTL_MS: '1000', PAYMENT_TTL_MS: '1000', SWEEP_INTERVAL_MS: '600000' });

@@ -3,7 +3,7 @@ import { signPayload } from '../../src/http/webhook-signature.js';
 import { test } from '../support/fixtures.js';
 import { WEBHOOK_SECRET, type Harness } from '../support/harness.js';
 import { Hold, Order, PaymentOutcome } from '../../src/contract.js';
-import { body } from '../contract-helpers.js';
+import { body } from '../support/answers.js';
 
 /** Ended records leave Redis after their retention; Postgres answers for them from then on. */
 test.override('engineEnv', { HOLD_TTL_MS: '300', PAYMENT_TTL_MS: '400', RECORD_RETENTION_MS: '500', SWEEP_INTERVAL_MS: '600000' });

@@ -3,7 +3,7 @@ import { signPayload } from '../../src/http/webhook-signature.js';
 import { test } from '../support/fixtures.js';
 import { ADMIN_TOKEN, WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
 import { AdminProduct, HealthReady, Hold, Order, Problem, Product, ReconcileReport } from '../../src/contract.js';
-import { body } from '../contract-helpers.js';
+import { body } from '../support/answers.js';
 
 let h: Harness;
 test.beforeAll(({ harness }) => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { test } from '../support/fixtures.js';
 import { ADMIN_TOKEN, uniq, type Harness } from '../support/harness.js';
 import { Hold, Order, Problem } from '../../src/contract.js';
-import { answer, body } from '../contract-helpers.js';
+import { answer, body } from '../support/answers.js';
 
 /**
  * SPEC "Errors" for products, holds, orders and admin routes: every row answers problem+json with the

@@ -7,7 +7,7 @@ import { signJwt } from '../../src/http/jwt.js';
 import { signPayload } from '../../src/http/webhook-signature.js';
 import { test } from '../support/fixtures.js';
 import { ADMIN_TOKEN, JWT_SECRET, WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
-import { answer, body } from '../contract-helpers.js';
+import { answer, body } from '../support/answers.js';
 
 /**
  * Hostile input (SPEC invariant 5: bad input never changes state and never crashes the process).

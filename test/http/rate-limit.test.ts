@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { test } from '../support/fixtures.js';
 import { type Harness } from '../support/harness.js';
 import { Problem } from '../../src/contract.js';
-import { body } from '../contract-helpers.js';
+import { body } from '../support/answers.js';
 
 test.override('engineEnv', { RATE_LIMIT_PER_SECOND: '5', RATE_LIMIT_BURST: '10' });
 let h: Harness;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/http/webhook-signature.js';
 import { test } from '../support/fixtures.js';
 import { WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
-import { answer, body } from '../contract-helpers.js';
+import { answer, body } from '../support/answers.js';
 
 /**
  * SPEC "Payment webhooks": `Payment-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`,

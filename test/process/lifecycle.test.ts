@@ -7,7 +7,7 @@ import { createLogger } from '../../src/logger.js';
 import { startRuntime } from '../../src/runtime.js';
 import { startEngineProcess } from '../../src/tools/engine-process.js';
 import { startRedisServer } from '../../src/tools/redis-server.js';
-import { body } from '../contract-helpers.js';
+import { body } from '../support/answers.js';
 import { createTestDatabase } from '../support/harness.js';
 
 describe('process lifecycle', () => {

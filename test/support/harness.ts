@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
+import { AdminProduct, type Stock } from '../../src/contract.js';
 import { createApp } from '../../src/http/app.js';
 import { signJwt } from '../../src/http/jwt.js';
 import { createLogger } from '../../src/logger.js';
@@ -10,6 +11,7 @@ import { createRedis, type RedisClient } from '../../src/redis/client.js';
 import { openEngine, startRuntime, type Runtime } from '../../src/runtime.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/tools/databases.js';
 import { dropPrefix } from '../../src/tools/redis-prefix.js';
+import { body } from './answers.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const JWT_SECRET = 'test-jwt-secret-0123456789';
@@ -40,7 +42,7 @@ export interface Harness {
   /** in-process request against the app (no socket) */
   request(method: string, path: string, opts?: { body?: unknown; token?: string; headers?: Record<string, string> }): Promise<Response>;
   createProduct(input?: Record<string, unknown>): Promise<string>;
-  stock(productId: string): Promise<{ total: number; available: number; held: number; pending_payment: number; sold: number }>;
+  stock(productId: string): Promise<Stock>;
   close(): Promise<void>;
 }
 
@@ -110,11 +112,11 @@ export async function startHarness(env: Record<string, string> = {}, opts: Harne
         body: { id: uniq('p'), name: 'Limited sneaker', unit_price_minor: 12_900, currency: 'EUR', stock: 10, ...input },
       });
       if (res.status !== 201) throw new Error(`createProduct: ${res.status} ${await res.text()}`);
-      return ((await res.json()) as { id: string }).id;
+      return (await body(res, AdminProduct)).id;
     },
     async stock(productId) {
       const res = await request('GET', `/api/admin/products/${productId}`, { token: ADMIN_TOKEN });
-      return ((await res.json()) as { stock: Awaited<ReturnType<Harness['stock']>> }).stock;
+      return (await body(res, AdminProduct)).stock;
     },
     async close() {
       await runtime.close();
