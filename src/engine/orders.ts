@@ -3,9 +3,10 @@ import { AppError } from '../errors.js';
 import { commands } from '../redis/commands.js';
 import { formatId, parseId } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
-import type { Changes, Persistence } from './persistence.js';
-import type { OrderRecord, OrderStatus } from './records.js';
-import { ScriptCode, toDomainError } from './script-codes.js';
+import type { Persistence } from './persistence.js';
+import { parseOrder, type OrderRecord, type OrderStatus } from './records.js';
+import { decode, ReplyCode } from '../redis/replies.js';
+import { toDomainError } from './refusals.js';
 
 export interface OrderView {
   id: string;
@@ -61,14 +62,16 @@ export class Orders {
   async create(userId: string, holdId: string): Promise<{ order: OrderView; created: boolean }> {
     const ref = parseId('h', holdId);
     if (!ref) throw new AppError('hold_not_found');
-    const reply = await commands.createOrder(this.ctx.redis, this.ctx.keys.product(ref.productId), ref.seq, userId, this.ctx.config.PAYMENT_TTL_MS);
-    if (Array.isArray(reply)) {
+    const reply = decode.createOrder(
+      await commands.createOrder(this.ctx.redis, this.ctx.keys.product(ref.productId), ref.seq, userId, this.ctx.config.PAYMENT_TTL_MS),
+    );
+    if (!reply.ok) {
       // a hold whose records Redis has dropped after their retention may still have its order in Postgres
-      const archived = reply[0] === ScriptCode.HoldNotFound ? await this.fromPostgres(formatId('o', ref), userId) : null;
+      const archived = reply.code === ReplyCode.HoldNotFound ? await this.fromPostgres(formatId('o', ref), userId) : null;
       if (archived) return { order: archived, created: false };
       throw toDomainError(reply);
     }
-    const { created, order, changes } = JSON.parse(String(reply)) as { created: boolean; order: OrderRecord; changes: Changes };
+    const { created, order, changes } = reply;
     if (created) {
       this.ctx.jobs.expireAt('expire-orders', ref.productId, order.due);
       this.ctx.logger.info({ orderId: formatId('o', ref), status: order.status }, 'order created');
@@ -83,7 +86,7 @@ export class Orders {
     if (!ref) throw new AppError('order_not_found');
     const raw = await this.ctx.redis.hget(this.ctx.keys.product(ref.productId).orders, ref.seq);
     if (raw) {
-      const o = JSON.parse(raw) as OrderRecord;
+      const o = parseOrder(raw);
       if (o.user !== userId) throw new AppError('order_not_found');
       return orderView(ref.productId, ref.seq, o);
     }

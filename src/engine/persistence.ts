@@ -3,13 +3,8 @@ import { commands } from '../redis/commands.js';
 import { isUnavailable } from '../errors.js';
 import { formatId, type ProductKeys } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
-import type { OrderRecord, PaymentEventRecord } from './records.js';
-
-/** Record states a script changed: order seq -> status, event id -> result. */
-export interface Changes {
-  orders: Record<string, string>;
-  events: Record<string, string>;
-}
+import type { Changes } from '../redis/replies.js';
+import { parseOrder, parsePaymentEvent } from './records.js';
 
 /** Records written per statement, and statements per drain (the next drain takes the rest). */
 const BATCH = 500;
@@ -54,7 +49,7 @@ export class Persistence {
   private async writeOrders(productId: string, k: ProductKeys): Promise<number> {
     const batch = await this.read(k.outbox, k.orders);
     const failed = await this.upsert(batch, 'order', (seq, raw) => {
-      const o = JSON.parse(raw) as OrderRecord;
+      const o = parseOrder(raw);
       return {
         id: formatId('o', { productId, seq }),
         hold_id: formatId('h', { productId, seq }),
@@ -80,7 +75,7 @@ export class Persistence {
   private async writeEvents(k: ProductKeys): Promise<number> {
     const batch = await this.read(k.eventOutbox, k.events);
     const failed = await this.upsert(batch, 'payment event', (id, raw) => {
-      const ev = JSON.parse(raw) as PaymentEventRecord;
+      const ev = parsePaymentEvent(raw);
       const p = JSON.parse(ev.payload) as { type: string; hold_id: string; order_id?: string; amount_minor: number; currency: string };
       return {
         event_id: id,

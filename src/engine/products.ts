@@ -3,7 +3,8 @@ import { bounded } from '../db/sql.js';
 import { AppError, invalidRequest } from '../errors.js';
 import { commands } from '../redis/commands.js';
 import type { EngineContext } from './context.js';
-import { toDomainError } from './script-codes.js';
+import { decode } from '../redis/replies.js';
+import { toDomainError } from './refusals.js';
 
 export interface ProductInput {
   id?: string | undefined;
@@ -211,14 +212,14 @@ export class Products {
   /** Writes a product to Redis; what is committed comes from Postgres unless the caller knows it. */
   private async load(row: ProductRow, committed?: Committed): Promise<void> {
     committed ??= await this.committedInPostgres(row);
-    const reply = await commands.upsertProduct(
+    const reply = decode.upsertProduct(await commands.upsertProduct(
       this.ctx.redis,
       this.ctx.keys.product(row.id),
       row.name, row.unit_price_minor, row.currency, row.stock,
       msOrEmpty(row.sale_starts_at), msOrEmpty(row.sale_ends_at), row.per_user_limit ?? '',
       committed.pending, committed.sold, committed.seq,
-    );
-    if ((reply[0] as number) < 0) throw toDomainError(reply);
+    ));
+    if (!reply.ok) throw toDomainError(reply);
     this.unknownUntil.delete(row.id);
     await this.ctx.redis.sadd(this.ctx.keys.productIndex, row.id);
   }

@@ -1,13 +1,8 @@
 import { commands } from '../redis/commands.js';
+import { decode, type Audit } from '../redis/replies.js';
 import type { EngineContext } from './context.js';
 import type { Persistence } from './persistence.js';
 import type { Products } from './products.js';
-
-interface Audit {
-  counters: { total: number; available: number; held: number; pending: number; sold: number };
-  records: { held: number; pending: number; paid: number };
-  repaired: boolean;
-}
 
 export interface ProductReconciliation {
   product_id: string;
@@ -44,7 +39,7 @@ export class Reconciler {
   private async product(id: string, repair: boolean): Promise<ProductReconciliation> {
     const k = this.ctx.keys.product(id);
     if ((await this.ctx.redis.exists(k.product)) === 0) await this.products.ensureLoaded(id);
-    const audit = JSON.parse(String(await commands.auditProduct(this.ctx.redis, k, repair))) as Audit;
+    const audit = decode.auditProduct(await commands.auditProduct(this.ctx.redis, k, repair));
     const [pg] = await this.ctx.sql<{ pending: string; sold: string; total: number }[]>`
       SELECT coalesce(sum(o.qty) FILTER (WHERE o.status = 'pending_payment'), 0) AS pending,
              coalesce(sum(o.qty) FILTER (WHERE o.status = 'paid'), 0) AS sold,
