@@ -1,3 +1,4 @@
+import * as orderRows from '../db/orders.js';
 import { bounded } from '../db/sql.js';
 import { AppError } from '../errors.js';
 import { commands } from '../redis/commands.js';
@@ -36,20 +37,6 @@ export function orderView(productId: string, seq: string, o: OrderRecord): Order
     created_at: new Date(o.created).toISOString(),
     payment_due_at: new Date(o.due).toISOString(),
   };
-}
-
-interface OrderRow {
-  id: string;
-  hold_id: string;
-  user_id: string;
-  product_id: string;
-  qty: number;
-  unit_price_minor: string;
-  total_minor: string;
-  currency: string;
-  status: OrderStatus;
-  created_at: Date;
-  payment_due_at: Date;
 }
 
 export class Orders {
@@ -96,9 +83,7 @@ export class Orders {
   }
 
   private async fromPostgres(orderId: string, userId: string): Promise<OrderView | null> {
-    const [row] = await bounded(this.ctx.sql<OrderRow[]>`
-      SELECT id, hold_id, user_id, product_id, qty, unit_price_minor, total_minor, currency, status, created_at, payment_due_at
-      FROM orders WHERE id = ${orderId} AND user_id = ${userId}`);
+    const row = await bounded(orderRows.findForUser(this.ctx.sql, orderId, userId));
     if (!row) return null;
     return {
       ...row,

@@ -1,3 +1,4 @@
+import * as paymentEventRows from '../db/payment-events.js';
 import { bounded } from '../db/sql.js';
 import { AppError } from '../errors.js';
 import { commands } from '../redis/commands.js';
@@ -21,10 +22,6 @@ export interface PaymentOutcome {
   result: PaymentResult;
   order_id: string | null;
   order_status: OrderRecord['status'] | null;
-}
-
-interface EventRow {
-  event_id: string;
 }
 
 /** What makes two deliveries "the same event": its content, not its JSON formatting. */
@@ -66,8 +63,7 @@ export class Payments {
     return { result, order_id: order ? orderId : null, order_status: order?.status ?? null };
   }
 
-  private async seenInPostgres(eventId: string): Promise<boolean> {
-    const rows = await bounded(this.ctx.sql<EventRow[]>`SELECT event_id FROM payment_events WHERE event_id = ${eventId}`);
-    return rows.length > 0;
+  private seenInPostgres(eventId: string): Promise<boolean> {
+    return bounded(paymentEventRows.exists(this.ctx.sql, eventId));
   }
 }
