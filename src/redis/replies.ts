@@ -26,16 +26,12 @@ export enum ReplyCode {
   EventReused = -32,
 }
 
-type BareRefusalCode =
-  | ReplyCode.ProductNotFound
-  | ReplyCode.SaleNotStarted
-  | ReplyCode.SaleEnded
-  | ReplyCode.IdempotencyKeyReused
-  | ReplyCode.IdempotentHoldGone
-  | ReplyCode.HoldNotFound
-  | ReplyCode.HoldNotActive
-  | ReplyCode.HoldExpired
-  | ReplyCode.EventReused;
+/** Refusals that carry no fields after their code. */
+const BARE_REFUSAL_CODES = [
+  ReplyCode.ProductNotFound, ReplyCode.SaleNotStarted, ReplyCode.SaleEnded, ReplyCode.IdempotencyKeyReused,
+  ReplyCode.IdempotentHoldGone, ReplyCode.HoldNotFound, ReplyCode.HoldNotActive, ReplyCode.HoldExpired, ReplyCode.EventReused,
+] as const;
+type BareRefusalCode = (typeof BARE_REFUSAL_CODES)[number];
 
 /** A script's refusal: nothing was changed (an amount mismatch records the event, nothing else). */
 export type Refusal =
@@ -78,13 +74,8 @@ export interface Audit {
   repaired: boolean;
 }
 
-const bare = (code: BareRefusalCode): Refusal => Object.freeze({ ok: false, code });
-const BARE_REFUSALS = new Map<number, Refusal>(
-  ([
-    ReplyCode.ProductNotFound, ReplyCode.SaleNotStarted, ReplyCode.SaleEnded, ReplyCode.IdempotencyKeyReused,
-    ReplyCode.IdempotentHoldGone, ReplyCode.HoldNotFound, ReplyCode.HoldNotActive, ReplyCode.HoldExpired, ReplyCode.EventReused,
-  ] as const).map((code) => [code, bare(code)]),
-);
+/** One shared, frozen instance per bare refusal: decoding one allocates nothing. */
+const BARE_REFUSALS = new Map<number, Refusal>(BARE_REFUSAL_CODES.map((code) => [code, Object.freeze({ ok: false, code })]));
 
 /** The stampede's common answer, one shared instance: decoding it allocates nothing. */
 export const SOLD_OUT: Refusal = Object.freeze({ ok: false, code: ReplyCode.InsufficientStock, available: 0 });
