@@ -10,7 +10,9 @@
     ARGV[1] hold seq   ARGV[2] event id   ARGV[3] kind (succeeded | failed)   ARGV[4] amount minor
     ARGV[5] currency   ARGV[6] fingerprint of the event's content   ARGV[7] raw payload
   Output:
-    JSON {result, order (or null), changes: {orders: {seq: status}, events: {event id: result}}}
+    {1, result, order, changes}   result: applied | duplicate | deferred | ignored
+      order: the order record (JSON), "" when the hold has none; changes: JSON {orders: {seq: status},
+      events: {event id: result}}
     {-10} no such hold   {-31, expected total, expected currency} amount mismatch (event recorded)
     {-32} event id reused with another body
 ]]
@@ -27,7 +29,7 @@ if known then
   local ev = cjson.decode(known)
   if ev.fp ~= fp then return {-32} end
   if ev.result == 'amount_mismatch' then return {-31, ev.expected_total, ev.expected_currency} end
-  return cjson.encode({ result = 'duplicate', order = loadOrder(K.orders, seq) or cjson.null, changes = CHANGES })
+  return {1, 'duplicate', rcall('HGET', K.orders, seq) or '', cjson.encode(CHANGES)}
 end
 
 local rec = rcall('HGET', K.holds, seq)
@@ -77,4 +79,4 @@ else
   end
 end
 saveEvent(K, eventId, ev)
-return cjson.encode({ result = ev.result, order = o or cjson.null, changes = CHANGES })
+return {1, ev.result, rcall('HGET', K.orders, seq) or '', cjson.encode(CHANGES)}

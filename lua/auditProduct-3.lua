@@ -8,7 +8,7 @@
     KEYS[1] product  KEYS[2] holds  KEYS[3] orders
     ARGV[1] 1 = repair, 0 = report only
   Output:
-    JSON {counters: {total, available, held, pending, sold}, records: {held, pending, paid}, repaired: bool}
+    {1, audit}   audit: JSON {counters: {total, available, held, pending, sold}, records: {held, pending, paid}, repaired: bool}
 ]]
 local rcall = redis.call
 -- @include "holds"
@@ -37,4 +37,4 @@ if ARGV[1] == '1' and drift and available >= 0 then
   rcall('HSET', KEYS[1], 'held', records.held, 'pending', records.pending, 'available', available)
   repaired = true
 end
-return cjson.encode({ counters = counters, records = records, repaired = repaired })
+return {1, cjson.encode({ counters = counters, records = records, repaired = repaired })}

@@ -8,7 +8,7 @@
     KEYS[2] holds hash   KEYS[3] orders hash   KEYS[4] order outbox   KEYS[5] events hash   KEYS[6] event outbox
     ARGV[1] retention ms   ARGV[2] most entries to drop in this call
   Output:
-    {dropped}
+    {1, dropped}
 ]]
 local rcall = redis.call
 -- @include "clock"
@@ -35,4 +35,4 @@ while dropped < tonumber(ARGV[2]) do
   rcall('LPOP', KEYS[1])
   dropped = dropped + 1
 end
-return {dropped}
+return {1, dropped}

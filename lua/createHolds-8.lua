@@ -9,9 +9,9 @@
     KEYS[4] hold queue list   KEYS[5..8] idempotency buckets for the days ARGV[3] - 2 .. ARGV[3] + 1
     ARGV[1] hold ttl ms   ARGV[2] idempotency bucket ms   ARGV[3] the caller's day number (bucket of KEYS[7])
     ARGV[4..] three per request: user id, qty, idempotency key ("" = none)
-  Output: {created ms, expires ms, then one reply per request, in order}. A hold placed by this call is
-  its seq alone (an integer; it has the call's created and expires times); any other reply is a string
-  of colon-separated numbers:
+  Output: {1, created ms, expires ms, then one item per request, in order}. A hold placed by this call
+  is its seq alone (an integer; it has the call's created and expires times); any other item is a
+  string of colon-separated numbers, its code first:
     "2:seq:created ms:expires ms"     replay of the key's earlier hold (same qty)
     "-1"                              product not found
     "-2:available"                    insufficient stock
@@ -19,7 +19,8 @@
     "-5:limit:used"                   per-user limit exceeded
     "-6"                              idempotency key reused with another body
     "-7"                              the key's hold record is gone (retention passed)
-  (Flat on purpose: Redis converts a table per reply slowly, and that was a tenth of the script's cost.)
+  (Flat on purpose: Redis converts every table a script returns field by field, slowly, so a table
+  per request would cost more than placing the hold.)
 ]]
 local rcall = redis.call
 -- @include "clock"
@@ -108,7 +109,7 @@ local function place(user, qtyArg, idemKey)
   return seq
 end
 
-local replies = {now, expires}
+local replies = {1, now, expires}
 for i = 4, #ARGV, 3 do
   replies[#replies + 1] = place(ARGV[i], ARGV[i + 1], ARGV[i + 2])
 end

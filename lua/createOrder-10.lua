@@ -7,7 +7,8 @@
     KEYS[6] deferred  KEYS[7] events  KEYS[8] order outbox  KEYS[9] event outbox  KEYS[10] ended list
     ARGV[1] hold seq (= order seq)   ARGV[2] user id   ARGV[3] payment ttl ms
   Output:
-    JSON {created: bool, order: {...}, changes: {orders: {seq: status}, events: {event id: result}}}
+    {1, order, changes}   order created now     {2, order, changes}   the hold's existing order
+      order: the order record (JSON); changes: JSON {orders: {seq: status}, events: {event id: result}}
     {-10} no such hold for this user   {-11} hold released   {-12} hold expired
 ]]
 local rcall = redis.call
@@ -23,7 +24,7 @@ if not rec then return {-10} end
 local h = parseHold(rec)
 if h.user ~= user then return {-10} end
 if h.status == 'c' then
-  return cjson.encode({ created = false, order = loadOrder(K.orders, seq), changes = CHANGES })
+  return {2, rcall('HGET', K.orders, seq), cjson.encode(CHANGES)}
 end
 if h.status == 'r' then return {-11} end
 if h.status == 'e' then return {-12} end
@@ -31,7 +32,7 @@ local now = nowMs()
 if h.expires <= now then
   -- too late for an order, unless its payment already came in: then it is a paid order now
   if endActiveHold(K, seq, h, 'e', now) == 'converted' then
-    return cjson.encode({ created = true, order = loadOrder(K.orders, seq), changes = CHANGES })
+    return {1, rcall('HGET', K.orders, seq), cjson.encode(CHANGES)}
   end
   return {-12}
 end
@@ -40,4 +41,4 @@ local o = convertHold(K, seq, h, now, tonumber(ARGV[3]))
 saveOrder(K.orders, K.outbox, seq, o, now)
 rcall('RPUSH', K.orderQueue, seq)
 applyDeferred(K, seq, o, now)
-return cjson.encode({ created = true, order = o, changes = CHANGES })
+return {1, rcall('HGET', K.orders, seq), cjson.encode(CHANGES)}

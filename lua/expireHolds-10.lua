@@ -8,7 +8,8 @@
     KEYS[6] orders  KEYS[7] deferred  KEYS[8] events  KEYS[9] order outbox  KEYS[10] event outbox
     ARGV[1] most holds to look at in this call
   Output:
-    JSON {expired, more, changes: {orders: {seq: status}, events: {event id: result}}}
+    {1, expired, more (1 = the limit stopped the walk), changes}
+      changes: JSON {orders: {seq: status}, events: {event id: result}}
 ]]
 local rcall = redis.call
 -- @include "clock"
@@ -28,4 +29,4 @@ local more = drainDue(K.holdQueue, K.ended, 'h', tonumber(ARGV[1]), now, functio
   if h.status == 'a' and endActiveHold(K, seq, h, 'e', now) == 'e' then expired = expired + 1 end
   return 'done'
 end)
-return cjson.encode({ expired = expired, more = more, changes = CHANGES })
+return {1, expired, more, cjson.encode(CHANGES)}

@@ -6,7 +6,8 @@
     KEYS[1] product  KEYS[2] used  KEYS[3] orders  KEYS[4] order queue  KEYS[5] ended list  KEYS[6] order outbox
     ARGV[1] most orders to look at in this call
   Output:
-    JSON {expired, more, changes: {orders: {seq: status}, events: {}}}
+    {1, expired, more (1 = the limit stopped the walk), changes}
+      changes: JSON {orders: {seq: status}, events: {event id: result}}
 ]]
 local rcall = redis.call
 -- @include "clock"
@@ -31,4 +32,4 @@ local more = drainDue(K.orderQueue, K.ended, 'o', tonumber(ARGV[1]), now, functi
   end
   return 'done'
 end)
-return cjson.encode({ expired = expired, more = more, changes = CHANGES })
+return {1, expired, more, cjson.encode(CHANGES)}

@@ -7,10 +7,10 @@
     KEYS[1] records hash (orders or events)   KEYS[2] its outbox set
     ARGV[1] field (order seq or event id)     ARGV[2] the record as it was persisted, or ""
   Output:
-    1 removed from the outbox, 0 kept
+    {1, removed}   removed: 1 taken out of the outbox, 0 kept
 ]]
 local current = redis.call('HGET', KEYS[1], ARGV[1]) or ''
 if current == ARGV[2] then
-  return redis.call('SREM', KEYS[2], ARGV[1])
+  return {1, redis.call('SREM', KEYS[2], ARGV[1])}
 end
-return 0
+return {1, 0}

@@ -23,3 +23,6 @@ export function bounded<T>(query: PromiseLike<T>): Promise<T> {
     Object.assign(new Error(`Postgres did not answer within ${QUERY_DEADLINE_MS} ms`), { code: 'ETIMEDOUT' }),
   );
 }
+
+/** The client or a transaction of it: what a repository function runs its statement on. */
+export type Db = Sql | postgres.TransactionSql;

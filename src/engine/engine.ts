@@ -1,6 +1,7 @@
 import type { EngineContext } from './context.js';
 import { Expiry } from './expiry.js';
 import { Holds } from './holds.js';
+import type { EngineObserver } from './observer.js';
 import { Orders } from './orders.js';
 import { Payments } from './payments.js';
 import { Persistence } from './persistence.js';
@@ -19,21 +20,27 @@ export interface Engine {
   expiry: Expiry;
   sweep: Sweep;
   reconciler: Reconciler;
+  /** Where the engine reports what it decides (metrics); nothing is reported until one is set. */
+  observe(observer: EngineObserver): void;
 }
 
 export function createEngine(ctx: EngineContext): Engine {
   const persistence = new Persistence(ctx);
   const expiry = new Expiry(ctx, persistence);
   const products = new Products(ctx);
+  const holds = new Holds(ctx, (id) => products.ensureLoaded(id));
   return {
     ctx,
     products,
-    holds: new Holds(ctx, (id) => products.ensureLoaded(id)),
+    holds,
     orders: new Orders(ctx, persistence),
     payments: new Payments(ctx, persistence),
     persistence,
     expiry,
     sweep: new Sweep(ctx, expiry, persistence, products),
     reconciler: new Reconciler(ctx, products, persistence),
+    observe(observer) {
+      holds.observer = observer;
+    },
   };
 }

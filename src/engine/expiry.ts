@@ -1,12 +1,8 @@
 import { commands } from '../redis/commands.js';
+import { decode } from '../redis/replies.js';
+import type { RawReply } from '../redis/scripts.js';
 import type { EngineContext } from './context.js';
-import type { Changes, Persistence } from './persistence.js';
-
-interface ExpiryReply {
-  expired: number;
-  more: 0 | 1;
-  changes: Changes;
-}
+import type { Persistence } from './persistence.js';
 
 const BATCH = 500;
 
@@ -25,13 +21,13 @@ export class Expiry {
     return this.drain(productId, () => commands.expireOrders(this.ctx.redis, this.ctx.keys.product(productId), BATCH));
   }
 
-  private async drain(productId: string, step: () => Promise<unknown>): Promise<number> {
+  private async drain(productId: string, step: () => Promise<RawReply>): Promise<number> {
     let total = 0;
     for (;;) {
-      const reply = JSON.parse(String(await step())) as ExpiryReply;
-      total += reply.expired;
-      this.persistence.changed(productId, reply.changes);
-      if (reply.more !== 1) return total;
+      const { expired, more, changes } = decode.expired(await step());
+      total += expired;
+      this.persistence.changed(productId, changes);
+      if (!more) return total;
     }
   }
 }

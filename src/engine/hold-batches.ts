@@ -1,22 +1,24 @@
-import { commands, type HoldRequest } from '../redis/commands.js';
-import type { ScriptReply } from '../redis/scripts.js';
-import type { EngineContext } from './context.js';
+import type { HoldRequest } from '../redis/commands.js';
+import type { HoldOutcome } from '../redis/replies.js';
 
 /** At most this many requests per script call: a script blocks Redis while it runs. */
 const MAX_BATCH = 200;
 
 interface Waiting extends HoldRequest {
-  resolve(reply: ScriptReply): void;
+  resolve(outcome: HoldOutcome): void;
   reject(err: unknown): void;
 }
 
+/** Places one call's requests for a product: one outcome per request, in order. */
+export type PlaceBatch = (productId: string, requests: readonly HoldRequest[]) => Promise<HoldOutcome[]>;
+
 /**
- * Group commit of hold requests, per product: one script call at a time is in Redis, and the requests
- * that arrive meanwhile go together in the next one, sent at the end of the event-loop turn in which the
- * previous one answered (or of the turn they arrived in, when none is in Redis). The product's record is
- * read and written once per call, and each call's fixed cost (in Redis about three holds' worth) is
- * shared: under load a call carries about 20 requests rather than 8 when calls did not wait for each
- * other. Each request is still checked and applied as if alone, in arrival order.
+ * Group commit of hold requests, per product: one call at a time is in Redis, and the requests that
+ * arrive meanwhile go together in the next one, sent at the end of the event-loop turn in which the
+ * previous one answered (or of the turn they arrived in, when none is in Redis). A call has a fixed
+ * cost in Redis (about three holds' worth) and reads and writes the product's record once, so the
+ * more requests share it the cheaper each is; waiting for the call in Redis lets them gather. What a
+ * call does is up to `placeBatch`; this class only batches.
  */
 export class HoldBatches {
   /** product id -> requests for its next call */
@@ -25,16 +27,15 @@ export class HoldBatches {
   private readonly busy = new Set<string>();
   private scheduled = false;
 
-  constructor(private readonly ctx: EngineContext) {}
+  constructor(private readonly placeBatch: PlaceBatch) {}
 
-  place(productId: string, request: HoldRequest): Promise<ScriptReply> {
+  place(productId: string, userId: string, qty: number, idempotencyKey: string): Promise<HoldOutcome> {
     return new Promise((resolve, reject) => {
       let batch = this.waiting.get(productId);
       if (!batch) this.waiting.set(productId, (batch = []));
-      // (field by field, not `{ ...request, resolve, reject }`: under hold load V8 promoted those spread
-      // copies to its old generation, and the bytes promoted per request fell from 0.8-1.0 KB to 0.35 KB
-      // without them, with fewer full collections)
-      batch.push({ userId: request.userId, qty: request.qty, idempotencyKey: request.idempotencyKey, resolve, reject });
+      // one object per waiting request, built field by field: what waits survives young collections,
+      // so every extra object per request here ends up in V8's old generation
+      batch.push({ userId, qty, idempotencyKey, resolve, reject });
       if (!this.busy.has(productId)) this.schedule();
     });
   }
@@ -56,23 +57,19 @@ export class HoldBatches {
   }
 
   private send(productId: string, batch: Waiting[]): void {
-    const { redis, keys, config } = this.ctx;
     this.busy.add(productId);
     const settled = () => {
       this.busy.delete(productId);
       if (this.waiting.has(productId)) this.schedule();
     };
-    commands.createHolds(redis, keys.product(productId), config.HOLD_TTL_MS, Date.now(), batch).then(
-      (replies) => {
+    this.placeBatch(productId, batch).then(
+      (outcomes) => {
         settled();
-        batch.forEach((w, i) => w.resolve(replies[i]!));
-        // the holds one call places share their expiry time: one expiry job for the call, not per hold
-        const placed = replies.find((r) => r[0] === 1);
-        if (placed) this.ctx.jobs.expireAt('expire-holds', productId, placed[3] as number);
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(outcomes[i]!);
       },
       (err: unknown) => {
         settled();
-        batch.forEach((w) => w.reject(err));
+        for (const w of batch) w.reject(err);
       },
     );
   }

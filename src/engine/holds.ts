@@ -1,24 +1,22 @@
 import type { Hold as HoldView } from '../contract.js';
 import { AppError } from '../errors.js';
-import { commands } from '../redis/commands.js';
+import { commands, type HoldRequest } from '../redis/commands.js';
 import { formatId, parseId } from '../redis/keys.js';
+import { decode, ReplyCode, SOLD_OUT, type HoldOutcome, type Refusal } from '../redis/replies.js';
 import type { EngineContext } from './context.js';
 import { HoldBatches } from './hold-batches.js';
+import { NO_OBSERVER, type EngineObserver } from './observer.js';
 import { parseHold, type HoldRecord } from './records.js';
-import { ScriptCode, toDomainError } from './script-codes.js';
+import { toDomainError } from './refusals.js';
 
-export type { HoldView };
-
-export interface CreatedHold {
-  hold: HoldView;
-  replayed: boolean;
-}
+/** A hold request's answer: a refusal is returned, not thrown, so that the stampede's common answer costs no exception. */
+export type HoldAnswer = { ok: true; hold: HoldView; replayed: boolean } | { ok: false; error: AppError };
 
 /** How long this process answers "sold out" for a product without asking Redis. */
 const SOLD_OUT_FLAG_MS = 100;
 
-/** The answer while a product is known to be sold out (one instance: nothing in it is per request). */
-export const SOLD_OUT = toDomainError([ScriptCode.InsufficientStock, 0]);
+/** The answer while a product is sold out: one instance, nothing in it is per request. */
+const SOLD_OUT_ANSWER: { ok: false; error: AppError } = { ok: false, error: toDomainError(SOLD_OUT) };
 
 /**
  * `new Date(ms).toISOString()` that remembers its last answer: holds placed in one script call share
@@ -50,43 +48,75 @@ export function holdView(productId: string, seq: string, h: Pick<HoldRecord, 'st
   };
 }
 
+/**
+ * The hold decision: the sold-out shortcut, placing in Redis (in group-committed calls), loading a
+ * product Redis lacks and trying again, scheduling the expiry of what a call placed, and reporting
+ * every outcome to the observer.
+ */
 export class Holds {
   /** product id -> time until which it is known to be sold out (per process, short-lived) */
   private readonly soldOutUntil = new Map<string, number>();
   private readonly batches: HoldBatches;
+  observer: EngineObserver = NO_OBSERVER;
 
   constructor(
     private readonly ctx: EngineContext,
     /** loads a product Redis lacks (after a Redis restart) from Postgres; false if it does not exist */
     private readonly loadProduct: (productId: string) => Promise<boolean>,
   ) {
-    this.batches = new HoldBatches(ctx);
+    this.batches = new HoldBatches((productId, requests) => this.placeBatch(productId, requests));
   }
 
   /**
-   * True for a little while after Redis answered that the product has no stock left: the caller may
-   * then answer `SOLD_OUT` without asking Redis. Never for a keyed request: the shortcut must not turn
-   * a replay of a won hold into a 409.
+   * True for a little while after Redis answered that the product has no stock left: requests are then
+   * answered sold out without asking Redis. Never for a keyed request: the shortcut must not turn a
+   * replay of a won hold into a 409.
    */
   knownSoldOut(productId: string, idempotencyKey: string | undefined): boolean {
     return idempotencyKey === undefined && (this.soldOutUntil.get(productId) ?? 0) > Date.now();
   }
 
-  /** Places a hold (or replays the key's earlier one). Callers check `knownSoldOut` first. */
-  async create(userId: string, productId: string, qty: number, idempotencyKey?: string): Promise<CreatedHold> {
-    const request = { userId, qty, idempotencyKey: idempotencyKey ?? '' };
-    let reply = await this.batches.place(productId, request);
-    if (reply[0] === ScriptCode.ProductNotFound && (await this.loadProduct(productId))) reply = await this.batches.place(productId, request);
-    const code = reply[0] as number;
-    if (code < 0) {
-      if (code === ScriptCode.InsufficientStock && reply[1] === 0) this.soldOutUntil.set(productId, Date.now() + SOLD_OUT_FLAG_MS);
-      throw toDomainError(reply);
+  /**
+   * Places a hold (or replays the key's earlier one). A product known to be sold out is answered at
+   * once, without a promise: that is most of a stampede's requests.
+   */
+  place(userId: string, productId: string, qty: number, idempotencyKey?: string): HoldAnswer | Promise<HoldAnswer> {
+    if (this.knownSoldOut(productId, idempotencyKey)) {
+      this.observer.holdRefused(SOLD_OUT_ANSWER.error.code);
+      return SOLD_OUT_ANSWER;
     }
-    const [, seq, createdAt, expiresAt] = reply as [number, string | number, number, number];
-    return {
-      hold: holdView(productId, String(seq), { status: 'active', qty, createdAt, expiresAt, userId }),
-      replayed: code === 2,
-    };
+    return this.placeInRedis(userId, productId, qty, idempotencyKey ?? '');
+  }
+
+  private async placeInRedis(userId: string, productId: string, qty: number, idempotencyKey: string): Promise<HoldAnswer> {
+    let outcome = await this.batches.place(productId, userId, qty, idempotencyKey);
+    if (outcome.code === ReplyCode.ProductNotFound && (await this.loadProduct(productId))) {
+      outcome = await this.batches.place(productId, userId, qty, idempotencyKey);
+    }
+    if (!outcome.ok) return this.refused(productId, outcome);
+    const replayed = outcome.code === ReplyCode.Repeated;
+    if (!replayed) this.observer.holdPlaced();
+    const { seq, createdAt, expiresAt } = outcome;
+    return { ok: true, hold: holdView(productId, String(seq), { status: 'active', qty, createdAt, expiresAt, userId }), replayed };
+  }
+
+  private refused(productId: string, refusal: Refusal): HoldAnswer {
+    if (refusal === SOLD_OUT) {
+      this.soldOutUntil.set(productId, Date.now() + SOLD_OUT_FLAG_MS);
+      this.observer.holdRefused(SOLD_OUT_ANSWER.error.code);
+      return SOLD_OUT_ANSWER;
+    }
+    const error = toDomainError(refusal);
+    this.observer.holdRefused(error.code);
+    return { ok: false, error };
+  }
+
+  /** One script call for requests that arrived together; its placed holds share one expiry job. */
+  private async placeBatch(productId: string, requests: readonly HoldRequest[]): Promise<HoldOutcome[]> {
+    const { redis, keys, config, jobs } = this.ctx;
+    const placed = decode.createHolds(await commands.createHolds(redis, keys.product(productId), config.HOLD_TTL_MS, Date.now(), requests));
+    if (placed.expiresAt > 0) jobs.expireAt('expire-holds', productId, placed.expiresAt);
+    return placed.outcomes;
   }
 
   /** A customer's own hold; another user's hold is reported as not found. */
@@ -103,9 +133,9 @@ export class Holds {
   async release(holdId: string, userId: string | null): Promise<HoldView> {
     const ref = parseId('h', holdId);
     if (!ref) throw new AppError('hold_not_found');
-    const reply = await commands.releaseHold(this.ctx.redis, this.ctx.keys.product(ref.productId), ref.seq, userId ?? '');
-    if ((reply[0] as number) < 0) throw toDomainError(reply);
-    if (reply[0] === 1) this.ctx.logger.info({ holdId, by: userId ?? 'operator' }, 'hold released');
-    return holdView(ref.productId, ref.seq, parseHold(String(reply[1])));
+    const reply = decode.releaseHold(await commands.releaseHold(this.ctx.redis, this.ctx.keys.product(ref.productId), ref.seq, userId ?? ''));
+    if (!reply.ok) throw toDomainError(reply);
+    if (reply.code === ReplyCode.Done) this.ctx.logger.info({ holdId, by: userId ?? 'operator' }, 'hold released');
+    return holdView(ref.productId, ref.seq, reply.hold);
   }
 }

@@ -1,14 +1,14 @@
 import type { Order as OrderView, OrderStatus } from '../contract.js';
+import * as orderRows from '../db/orders.js';
 import { bounded } from '../db/sql.js';
 import { AppError } from '../errors.js';
 import { commands } from '../redis/commands.js';
 import { formatId, parseId } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
-import type { Changes, Persistence } from './persistence.js';
-import type { OrderRecord } from './records.js';
-import { ScriptCode, toDomainError } from './script-codes.js';
-
-export type { OrderView };
+import type { Persistence } from './persistence.js';
+import { parseOrder, type OrderRecord } from './records.js';
+import { decode, ReplyCode } from '../redis/replies.js';
+import { toDomainError } from './refusals.js';
 
 export function orderView(productId: string, seq: string, o: OrderRecord): OrderView {
   return {
@@ -26,20 +26,6 @@ export function orderView(productId: string, seq: string, o: OrderRecord): Order
   };
 }
 
-interface OrderRow {
-  id: string;
-  hold_id: string;
-  user_id: string;
-  product_id: string;
-  qty: number;
-  unit_price_minor: string;
-  total_minor: string;
-  currency: string;
-  status: OrderStatus;
-  created_at: Date;
-  payment_due_at: Date;
-}
-
 export class Orders {
   constructor(
     private readonly ctx: EngineContext,
@@ -50,14 +36,16 @@ export class Orders {
   async create(userId: string, holdId: string): Promise<{ order: OrderView; created: boolean }> {
     const ref = parseId('h', holdId);
     if (!ref) throw new AppError('hold_not_found');
-    const reply = await commands.createOrder(this.ctx.redis, this.ctx.keys.product(ref.productId), ref.seq, userId, this.ctx.config.PAYMENT_TTL_MS);
-    if (Array.isArray(reply)) {
+    const reply = decode.createOrder(
+      await commands.createOrder(this.ctx.redis, this.ctx.keys.product(ref.productId), ref.seq, userId, this.ctx.config.PAYMENT_TTL_MS),
+    );
+    if (!reply.ok) {
       // a hold whose records Redis has dropped after their retention may still have its order in Postgres
-      const archived = reply[0] === ScriptCode.HoldNotFound ? await this.fromPostgres(formatId('o', ref), userId) : null;
+      const archived = reply.code === ReplyCode.HoldNotFound ? await this.fromPostgres(formatId('o', ref), userId) : null;
       if (archived) return { order: archived, created: false };
       throw toDomainError(reply);
     }
-    const { created, order, changes } = JSON.parse(String(reply)) as { created: boolean; order: OrderRecord; changes: Changes };
+    const { created, order, changes } = reply;
     if (created) {
       this.ctx.jobs.expireAt('expire-orders', ref.productId, order.due);
       this.ctx.logger.info({ orderId: formatId('o', ref), status: order.status }, 'order created');
@@ -72,7 +60,7 @@ export class Orders {
     if (!ref) throw new AppError('order_not_found');
     const raw = await this.ctx.redis.hget(this.ctx.keys.product(ref.productId).orders, ref.seq);
     if (raw) {
-      const o = JSON.parse(raw) as OrderRecord;
+      const o = parseOrder(raw);
       if (o.user !== userId) throw new AppError('order_not_found');
       return orderView(ref.productId, ref.seq, o);
     }
@@ -82,9 +70,7 @@ export class Orders {
   }
 
   private async fromPostgres(orderId: string, userId: string): Promise<OrderView | null> {
-    const [row] = await bounded(this.ctx.sql<OrderRow[]>`
-      SELECT id, hold_id, user_id, product_id, qty, unit_price_minor, total_minor, currency, status, created_at, payment_due_at
-      FROM orders WHERE id = ${orderId} AND user_id = ${userId}`);
+    const row = await bounded(orderRows.findForUser(this.ctx.sql, orderId, userId));
     if (!row) return null;
     return {
       ...row,

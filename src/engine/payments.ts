@@ -1,16 +1,14 @@
 import type { PaymentEvent, PaymentOutcome, PaymentResult } from '../contract.js';
+import * as paymentEventRows from '../db/payment-events.js';
 import { bounded } from '../db/sql.js';
 import { AppError } from '../errors.js';
 import { commands } from '../redis/commands.js';
 import { formatId, parseId } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
-import type { Changes, Persistence } from './persistence.js';
+import type { Persistence } from './persistence.js';
 import type { OrderRecord } from './records.js';
-import { ScriptCode, toDomainError } from './script-codes.js';
-
-interface EventRow {
-  event_id: string;
-}
+import { decode, ReplyCode } from '../redis/replies.js';
+import { toDomainError } from './refusals.js';
 
 /** What makes two deliveries "the same event": its content, not its JSON formatting. */
 function fingerprint(e: PaymentEvent): string {
@@ -31,28 +29,27 @@ export class Payments {
     if (e.order_id !== undefined && e.order_id !== orderId) throw new AppError('order_not_found', `order ${e.order_id} is not the order of hold ${e.hold_id}`);
     const kind = e.type === 'payment.succeeded' ? 'succeeded' : 'failed';
     const payload = JSON.stringify(e);
-    const reply = await commands.applyPayment(this.ctx.redis, this.ctx.keys.product(ref.productId), ref.seq, {
+    const reply = decode.applyPayment(await commands.applyPayment(this.ctx.redis, this.ctx.keys.product(ref.productId), ref.seq, {
       eventId: e.event_id, kind, amount: e.amount_minor, currency: e.currency, fingerprint: fingerprint(e), payload,
-    });
-    if (Array.isArray(reply)) {
-      if (reply[0] === ScriptCode.HoldNotFound && (await this.seenInPostgres(e.event_id))) {
+    }));
+    if (!reply.ok) {
+      if (reply.code === ReplyCode.HoldNotFound && (await this.seenInPostgres(e.event_id))) {
         // a late redelivery after Redis dropped the hold and its events: Postgres remembers the event
         return { result: 'duplicate', order_id: null, order_status: null };
       }
-      if (reply[0] === ScriptCode.AmountMismatch) {
+      if (reply.code === ReplyCode.AmountMismatch) {
         this.persistence.changed(ref.productId, { orders: {}, events: { [e.event_id]: 'amount_mismatch' } });
         this.ctx.logger.warn({ eventId: e.event_id, holdId: e.hold_id }, 'payment amount mismatch');
       }
       throw toDomainError(reply);
     }
-    const { result, order, changes } = JSON.parse(String(reply)) as { result: PaymentResult; order: OrderRecord | null; changes: Changes };
+    const { result, order, changes } = reply;
     this.persistence.changed(ref.productId, changes);
     if (result !== 'duplicate') this.ctx.logger.info({ eventId: e.event_id, type: e.type, orderId, result, status: order?.status }, 'payment event');
     return { result, order_id: order ? orderId : null, order_status: order?.status ?? null };
   }
 
-  private async seenInPostgres(eventId: string): Promise<boolean> {
-    const rows = await bounded(this.ctx.sql<EventRow[]>`SELECT event_id FROM payment_events WHERE event_id = ${eventId}`);
-    return rows.length > 0;
+  private seenInPostgres(eventId: string): Promise<boolean> {
+    return bounded(paymentEventRows.exists(this.ctx.sql, eventId));
   }
 }

@@ -1,16 +1,13 @@
 import type { ChainableCommander } from 'ioredis';
 import type { PaymentEvent } from '../contract.js';
+import * as orderRows from '../db/orders.js';
+import * as paymentEventRows from '../db/payment-events.js';
 import { commands } from '../redis/commands.js';
 import { isUnavailable } from '../errors.js';
 import { formatId, type ProductKeys } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
-import type { OrderRecord, PaymentEventRecord } from './records.js';
-
-/** Record states a script changed: order seq -> status, event id -> result. */
-export interface Changes {
-  orders: Record<string, string>;
-  events: Record<string, string>;
-}
+import type { Changes } from '../redis/replies.js';
+import { parseOrder, parsePaymentEvent } from './records.js';
 
 /** Records written per statement, and statements per drain (the next drain takes the rest). */
 const BATCH = 500;
@@ -32,10 +29,15 @@ export class Persistence {
     if (Object.keys(changes.orders).length + Object.keys(changes.events).length > 0) this.ctx.jobs.persistSoon(productId);
   }
 
+  /** Orders and payment events of the product whose latest state is not yet known to be in Postgres. */
+  async backlog(productId: string): Promise<number> {
+    const k = this.ctx.keys.product(productId);
+    return (await this.ctx.redis.scard(k.outbox)) + (await this.ctx.redis.scard(k.eventOutbox));
+  }
+
   /** Sweep: asks for a drain when the product's outboxes hold anything; returns how many records. */
   async scheduleBacklog(productId: string): Promise<number> {
-    const k = this.ctx.keys.product(productId);
-    const backlog = (await this.ctx.redis.scard(k.outbox)) + (await this.ctx.redis.scard(k.eventOutbox));
+    const backlog = await this.backlog(productId);
     if (backlog > 0) this.ctx.jobs.persistSoon(productId);
     return backlog;
   }
@@ -55,7 +57,7 @@ export class Persistence {
   private async writeOrders(productId: string, k: ProductKeys): Promise<number> {
     const batch = await this.read(k.outbox, k.orders);
     const failed = await this.upsert(batch, 'order', (seq, raw) => {
-      const o = JSON.parse(raw) as OrderRecord;
+      const o = parseOrder(raw);
       return {
         id: formatId('o', { productId, seq }),
         hold_id: formatId('h', { productId, seq }),
@@ -70,10 +72,7 @@ export class Persistence {
         payment_due_at: new Date(o.due),
         updated_at: new Date(o.updated),
       };
-    }, (rows) => this.ctx.sql`
-      INSERT INTO orders ${this.ctx.sql(rows)}
-      ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, persisted_at = now()
-      WHERE order_status_rank(orders.status) < order_status_rank(EXCLUDED.status)`);
+    }, (rows) => orderRows.upsert(this.ctx.sql, rows));
     await this.markPersisted(batch, failed, (p, id, raw) => commands.markOrderPersisted(p, k, id, raw));
     return batch.length;
   }
@@ -81,7 +80,7 @@ export class Persistence {
   private async writeEvents(k: ProductKeys): Promise<number> {
     const batch = await this.read(k.eventOutbox, k.events);
     const failed = await this.upsert(batch, 'payment event', (id, raw) => {
-      const ev = JSON.parse(raw) as PaymentEventRecord;
+      const ev = parsePaymentEvent(raw);
       const p = JSON.parse(ev.payload) as PaymentEvent;
       return {
         event_id: id,
@@ -94,10 +93,7 @@ export class Persistence {
         result: ev.result,
         received_at: new Date(ev.at),
       };
-    }, (rows) => this.ctx.sql`
-      INSERT INTO payment_events ${this.ctx.sql(rows)}
-      ON CONFLICT (event_id) DO UPDATE SET result = EXCLUDED.result, persisted_at = now()
-      WHERE payment_events.result = 'deferred' AND EXCLUDED.result <> 'deferred'`);
+    }, (rows) => paymentEventRows.upsert(this.ctx.sql, rows));
     await this.markPersisted(batch, failed, (p, id, raw) => commands.markEventPersisted(p, k, id, raw));
     return batch.length;
   }
@@ -118,7 +114,7 @@ export class Persistence {
    * being unreachable, each row is written alone, so one bad record cannot hold back the others; the
    * ids that still fail are logged and returned (they stay in the outbox, visible to reconcile).
    */
-  private async upsert<R extends Record<string, unknown>>(
+  private async upsert<R>(
     batch: { id: string; raw: string | null }[],
     what: string,
     toRow: (id: string, raw: string) => R,

@@ -6,25 +6,15 @@ import type {
   Product as ProductView,
   Stock as StockBreakdown,
 } from '../contract.js';
+import * as orderRows from '../db/orders.js';
+import * as productRows from '../db/products.js';
+import type { ProductRow } from '../db/products.js';
 import { bounded } from '../db/sql.js';
 import { AppError, invalidRequest } from '../errors.js';
 import { commands } from '../redis/commands.js';
 import type { EngineContext } from './context.js';
-import { toDomainError } from './script-codes.js';
-
-export type { StockBreakdown };
-
-interface ProductRow {
-  id: string;
-  name: string;
-  unit_price_minor: string;
-  currency: string;
-  stock: number;
-  sale_starts_at: Date | null;
-  sale_ends_at: Date | null;
-  per_user_limit: number | null;
-  seq_high_water: string;
-}
+import { decode } from '../redis/replies.js';
+import { toDomainError } from './refusals.js';
 
 /**
  * Ids a product may have handed out since the sweep last recorded its high-water mark in Postgres
@@ -42,12 +32,23 @@ interface Committed {
   seq: number;
 }
 
+/** A new product: nothing is committed yet and its ids start at 1. */
+const NOTHING_COMMITTED: Committed = { pending: 0, sold: 0, seq: 0 };
+
 const msOrEmpty = (d: Date | null) => (d ? d.getTime() : '');
 const isoOrNull = (ms: string | undefined) => (ms ? new Date(Number(ms)).toISOString() : null);
 
 /** How long an id that Postgres does not know is answered 404 without asking Postgres again. */
 const UNKNOWN_TTL_MS = 1_000;
 
+/**
+ * Products live in Postgres; Redis has a copy with the live counters. A change is committed in
+ * Postgres first and then written to Redis, so a commit that fails leaves nothing behind in Redis.
+ * The one exception is stock that leaves: it is taken out of Redis before the commit, because only
+ * Redis can refuse it atomically against what is held, pending or sold; if the commit then fails,
+ * Redis gets Postgres's row back. Every Redis write of a change is made holding the product's row
+ * lock, so concurrent changes reach Redis in commit order.
+ */
 export class Products {
   /** product id -> until when it is known not to exist (bounds Postgres lookups for unknown ids) */
   private readonly unknownUntil = new Map<string, number>();
@@ -58,46 +59,56 @@ export class Products {
 
   async create(input: ProductInput): Promise<AdminProduct> {
     const id = input.id ?? `p${randomBytes(9).toString('base64url').replaceAll(/[^A-Za-z0-9]/g, '0')}`;
-    await this.ctx.sql.begin(async (tx) => {
-      const rows = await tx<ProductRow[]>`
-        INSERT INTO products (id, name, unit_price_minor, currency, stock, sale_starts_at, sale_ends_at, per_user_limit)
-        VALUES (${id}, ${input.name}, ${input.unit_price_minor}, ${input.currency}, ${input.stock},
-                ${input.sale_starts_at ?? null}, ${input.sale_ends_at ?? null}, ${input.per_user_limit ?? null})
-        ON CONFLICT (id) DO NOTHING
-        RETURNING *`;
-      if (rows.length === 0) throw new AppError('product_exists', `product ${id} exists`);
-      // a new product: nothing is committed yet and its ids start at 1
-      await this.load(rows[0]!, { pending: 0, sold: 0, seq: 0 });
+    const row = await productRows.insert(this.ctx.sql, {
+      id,
+      name: input.name,
+      unit_price_minor: input.unit_price_minor,
+      currency: input.currency,
+      stock: input.stock,
+      sale_starts_at: input.sale_starts_at ?? null,
+      sale_ends_at: input.sale_ends_at ?? null,
+      per_user_limit: input.per_user_limit ?? null,
     });
+    if (!row) throw new AppError('product_exists', `product ${id} exists`);
+    // (should this write fail, the product is loaded into Redis when first asked for, like after a Redis restart)
+    await this.syncFromPostgres(id, NOTHING_COMMITTED);
     this.ctx.logger.info({ productId: id, stock: input.stock }, 'product created');
     return this.adminView(id);
   }
 
-  /** Changes a product in Postgres and Redis together; lowering stock below what is committed is refused. */
+  /** Changes a product in Postgres and Redis; lowering stock below what is committed is refused. */
   async patch(id: string, patch: ProductPatch): Promise<AdminProduct> {
-    await this.ctx.sql.begin(async (tx) => {
-      const rows = await tx<ProductRow[]>`SELECT * FROM products WHERE id = ${id} FOR UPDATE`;
-      if (rows.length === 0) throw new AppError('product_not_found');
-      const cur = rows[0]!;
-      const next = {
-        name: patch.name ?? cur.name,
-        unit_price_minor: patch.unit_price_minor ?? Number(cur.unit_price_minor),
-        stock: patch.stock ?? cur.stock,
-        sale_starts_at: patch.sale_starts_at !== undefined ? patch.sale_starts_at : cur.sale_starts_at,
-        sale_ends_at: patch.sale_ends_at !== undefined ? patch.sale_ends_at : cur.sale_ends_at,
-        per_user_limit: patch.per_user_limit !== undefined ? patch.per_user_limit : cur.per_user_limit,
-      };
-      const [starts, ends] = [next.sale_starts_at, next.sale_ends_at].map((t) => (t ? new Date(t).getTime() : null));
-      if (starts != null && ends != null && ends <= starts) {
-        throw invalidRequest([{ path: ['sale_ends_at'], message: 'must be after sale_starts_at' }]);
-      }
-      const [updated] = await tx<ProductRow[]>`
-        UPDATE products SET name = ${next.name}, unit_price_minor = ${next.unit_price_minor}, stock = ${next.stock},
-          sale_starts_at = ${next.sale_starts_at}, sale_ends_at = ${next.sale_ends_at},
-          per_user_limit = ${next.per_user_limit}, updated_at = now()
-        WHERE id = ${id} RETURNING *`;
-      await this.load(updated!);
-    });
+    let redisWritten = false;
+    try {
+      await this.ctx.sql.begin(async (tx) => {
+        const cur = await productRows.lock(tx, id);
+        if (!cur) throw new AppError('product_not_found');
+        const next = {
+          name: patch.name ?? cur.name,
+          unit_price_minor: patch.unit_price_minor ?? Number(cur.unit_price_minor),
+          stock: patch.stock ?? cur.stock,
+          sale_starts_at: patch.sale_starts_at !== undefined ? patch.sale_starts_at : cur.sale_starts_at,
+          sale_ends_at: patch.sale_ends_at !== undefined ? patch.sale_ends_at : cur.sale_ends_at,
+          per_user_limit: patch.per_user_limit !== undefined ? patch.per_user_limit : cur.per_user_limit,
+        };
+        const [starts, ends] = [next.sale_starts_at, next.sale_ends_at].map((t) => (t ? new Date(t).getTime() : null));
+        if (starts != null && ends != null && ends <= starts) {
+          throw invalidRequest([{ path: ['sale_ends_at'], message: 'must be after sale_starts_at' }]);
+        }
+        await productRows.update(tx, id, next);
+        // before the commit Redis gets only the stock that leaves (refused there if it is committed),
+        // with the committed row's other values: nothing a failed commit could leave wrong
+        await this.load({ ...cur, stock: Math.min(cur.stock, next.stock) });
+        redisWritten = true;
+      });
+    } catch (err) {
+      if (redisWritten) await this.syncFromPostgres(id).catch((syncErr: unknown) => {
+        // Redis keeps at most less stock than Postgres until the next change or reconcile
+        this.ctx.logger.error({ err: syncErr, productId: id }, 'could not give Redis back the product Postgres has');
+      });
+      throw err;
+    }
+    await this.syncFromPostgres(id);
     this.ctx.logger.info({ productId: id, patch }, 'product changed');
     return this.adminView(id);
   }
@@ -135,13 +146,13 @@ export class Products {
   /** Loads a product that Postgres has but Redis lacks (a new or restarted Redis). False if unknown. */
   async ensureLoaded(id: string): Promise<boolean> {
     if ((this.unknownUntil.get(id) ?? 0) > Date.now()) return false;
-    const rows = await bounded(this.ctx.sql<ProductRow[]>`SELECT * FROM products WHERE id = ${id}`);
-    if (rows.length === 0) {
+    const row = await bounded(productRows.find(this.ctx.sql, id));
+    if (!row) {
       if (this.unknownUntil.size >= 10_000) this.unknownUntil.clear();
       this.unknownUntil.set(id, Date.now() + UNKNOWN_TTL_MS);
       return false;
     }
-    await this.load(rows[0]!);
+    await this.load(row);
     return true;
   }
 
@@ -149,13 +160,13 @@ export class Products {
   async recordSeqHighWater(id: string): Promise<void> {
     const seq = Number(await this.ctx.redis.hget(this.ctx.keys.product(id).product, 'seq'));
     if (!(seq > (this.seqWritten.get(id) ?? 0))) return;
-    await this.ctx.sql`UPDATE products SET seq_high_water = ${seq} WHERE id = ${id} AND seq_high_water < ${seq}`;
+    await productRows.raiseSeqHighWater(this.ctx.sql, id, seq);
     this.seqWritten.set(id, seq);
   }
 
   /** Loads every product at start; existing Redis records keep their live counters. */
   async loadAll(): Promise<number> {
-    const rows = await this.ctx.sql<ProductRow[]>`SELECT * FROM products`;
+    const rows = await productRows.all(this.ctx.sql);
     for (const row of rows) await this.load(row);
     return rows.length;
   }
@@ -176,26 +187,29 @@ export class Products {
    * high-water mark plus a margin). Used only when Redis lacks the product.
    */
   private async committedInPostgres(product: ProductRow): Promise<Committed> {
-    const [row] = await bounded(this.ctx.sql<{ pending: string; sold: string; seq: string }[]>`
-      SELECT coalesce(sum(qty) FILTER (WHERE status = 'pending_payment'), 0) AS pending,
-             coalesce(sum(qty) FILTER (WHERE status = 'paid'), 0) AS sold,
-             coalesce(max(split_part(id, '_', 2)::bigint), 0) AS seq
-      FROM orders WHERE product_id = ${product.id}`);
-    const seq = Math.max(Number(row!.seq), Number(product.seq_high_water)) + SEQ_MARGIN;
-    return { pending: Number(row!.pending), sold: Number(row!.sold), seq };
+    const { pending, sold, maxSeq } = await bounded(orderRows.committedUnits(this.ctx.sql, product.id));
+    return { pending, sold, seq: Math.max(maxSeq, Number(product.seq_high_water)) + SEQ_MARGIN };
+  }
+
+  /** Writes to Redis what Postgres has committed for a product, holding its row lock (see the class comment). */
+  private async syncFromPostgres(id: string, committed?: Committed): Promise<void> {
+    await this.ctx.sql.begin(async (tx) => {
+      const row = await productRows.lock(tx, id);
+      if (row) await this.load(row, committed);
+    });
   }
 
   /** Writes a product to Redis; what is committed comes from Postgres unless the caller knows it. */
   private async load(row: ProductRow, committed?: Committed): Promise<void> {
     committed ??= await this.committedInPostgres(row);
-    const reply = await commands.upsertProduct(
+    const reply = decode.upsertProduct(await commands.upsertProduct(
       this.ctx.redis,
       this.ctx.keys.product(row.id),
       row.name, row.unit_price_minor, row.currency, row.stock,
       msOrEmpty(row.sale_starts_at), msOrEmpty(row.sale_ends_at), row.per_user_limit ?? '',
       committed.pending, committed.sold, committed.seq,
-    );
-    if ((reply[0] as number) < 0) throw toDomainError(reply);
+    ));
+    if (!reply.ok) throw toDomainError(reply);
     this.unknownUntil.delete(row.id);
     await this.ctx.redis.sadd(this.ctx.keys.productIndex, row.id);
   }

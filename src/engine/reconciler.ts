@@ -1,14 +1,11 @@
 import type { ProductReconciliation, ReconcileReport } from '../contract.js';
+import * as orderRows from '../db/orders.js';
+import * as productRows from '../db/products.js';
 import { commands } from '../redis/commands.js';
+import { decode, type Audit } from '../redis/replies.js';
 import type { EngineContext } from './context.js';
 import type { Persistence } from './persistence.js';
 import type { Products } from './products.js';
-
-interface Audit {
-  counters: { total: number; available: number; held: number; pending: number; sold: number };
-  records: { held: number; pending: number; paid: number };
-  repaired: boolean;
-}
 
 /**
  * Compares Redis counters with Redis records and with Postgres, reports drift, repairs what is
@@ -23,23 +20,18 @@ export class Reconciler {
   ) {}
 
   async run(repair = true): Promise<ReconcileReport> {
-    const rows = await this.ctx.sql<{ id: string }[]>`SELECT id FROM products ORDER BY id`;
     const products: ProductReconciliation[] = [];
-    for (const { id } of rows) products.push(await this.product(id, repair));
+    for (const id of await productRows.ids(this.ctx.sql)) products.push(await this.product(id, repair));
     return { products, oversell_risk: products.some((p) => p.oversell_risk) };
   }
 
   private async product(id: string, repair: boolean): Promise<ProductReconciliation> {
     const k = this.ctx.keys.product(id);
     if ((await this.ctx.redis.exists(k.product)) === 0) await this.products.ensureLoaded(id);
-    const audit = JSON.parse(String(await commands.auditProduct(this.ctx.redis, k, repair))) as Audit;
-    const [pg] = await this.ctx.sql<{ pending: string; sold: string; total: number }[]>`
-      SELECT coalesce(sum(o.qty) FILTER (WHERE o.status = 'pending_payment'), 0) AS pending,
-             coalesce(sum(o.qty) FILTER (WHERE o.status = 'paid'), 0) AS sold,
-             p.stock AS total
-      FROM products p LEFT JOIN orders o ON o.product_id = p.id WHERE p.id = ${id} GROUP BY p.stock`;
-    const postgres = { pending: Number(pg!.pending), sold: Number(pg!.sold), total: pg!.total };
-    const unpersisted = (await this.ctx.redis.scard(k.outbox)) + (await this.ctx.redis.scard(k.eventOutbox));
+    const audit = decode.auditProduct(await commands.auditProduct(this.ctx.redis, k, repair));
+    const [row, committed] = await Promise.all([productRows.find(this.ctx.sql, id), orderRows.committedUnits(this.ctx.sql, id)]);
+    const postgres = { pending: committed.pending, sold: committed.sold, total: row!.stock };
+    const unpersisted = await this.persistence.backlog(id);
     const c = audit.counters;
     const drift: string[] = [];
     if (c.held !== audit.records.held) drift.push(`held counter ${c.held} != ${audit.records.held} in active holds`);

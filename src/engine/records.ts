@@ -48,3 +48,12 @@ export interface PaymentEventRecord {
   at: number;
 }
 
+/** An order record as a script stored or returned it. */
+export function parseOrder(raw: string): OrderRecord {
+  return JSON.parse(raw) as OrderRecord;
+}
+
+/** A payment event record as a script stored it. */
+export function parsePaymentEvent(raw: string): PaymentEventRecord {
+  return JSON.parse(raw) as PaymentEventRecord;
+}

@@ -1,4 +1,5 @@
 import { commands } from '../redis/commands.js';
+import { decode } from '../redis/replies.js';
 import type { EngineContext } from './context.js';
 import type { Expiry } from './expiry.js';
 import type { Persistence } from './persistence.js';
@@ -54,9 +55,9 @@ export class Sweep {
     const k = this.ctx.keys.product(productId);
     let total = 0;
     for (let round = 0; round < GC_ROUNDS; round++) {
-      const [dropped] = (await commands.collectEnded(this.ctx.redis, k, this.ctx.config.RECORD_RETENTION_MS, GC_BATCH)) as number[];
-      total += dropped!;
-      if (dropped! < GC_BATCH) break;
+      const dropped = decode.collected(await commands.collectEnded(this.ctx.redis, k, this.ctx.config.RECORD_RETENTION_MS, GC_BATCH));
+      total += dropped;
+      if (dropped < GC_BATCH) break;
     }
     return total;
   }

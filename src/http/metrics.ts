@@ -1,4 +1,6 @@
 /** A small Prometheus registry: what /metrics needs, without a dependency on the hot path. */
+import type { EngineObserver } from '../engine/observer.js';
+import type { ErrorCode } from '../errors.js';
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -90,4 +92,22 @@ export class Metrics {
     }
     return `${out.join('\n')}\n`;
   }
+}
+
+/** The engine's outcomes as counters; the series every hold request moves are kept as handles. */
+export function engineMetrics(metrics: Metrics): EngineObserver {
+  const refusedHelp = 'Hold requests refused, by code.';
+  const placed = metrics.counter('holds_created_total', 'Holds placed.');
+  // the stampede's answer is there from the start, at zero
+  const refused = new Map<ErrorCode, Counter>([
+    ['insufficient_stock', metrics.counter('holds_rejected_total', refusedHelp, { code: 'insufficient_stock' })],
+  ]);
+  return {
+    holdPlaced: () => placed.inc(),
+    holdRefused(code) {
+      let counter = refused.get(code);
+      if (!counter) refused.set(code, (counter = metrics.counter('holds_rejected_total', refusedHelp, { code })));
+      counter.inc();
+    },
+  };
 }

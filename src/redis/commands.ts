@@ -1,7 +1,7 @@
 import type { ChainableCommander } from 'ioredis';
 import { batchWrites, type RedisClient } from './client.js';
 import { IDEMPOTENCY_BUCKET_MS, type ProductKeys } from './keys.js';
-import type { ScriptReply } from './scripts.js';
+import type { RawReply } from './scripts.js';
 
 type Arg = string | number;
 
@@ -13,32 +13,17 @@ export interface HoldRequest {
 }
 
 /**
- * createHolds' flat reply (created ms, expires ms, then per request the seq of a hold placed with those
- * times, or "code:value:..."), as one reply per request: [1, seq, created, expires], [-2, available]...
- */
-function holdReplies(flat: (string | number)[]): ScriptReply[] {
-  const created = flat[0]!;
-  const expires = flat[1]!;
-  const replies: ScriptReply[] = [];
-  for (let i = 2; i < flat.length; i++) {
-    const r = flat[i]!;
-    replies.push(typeof r === 'number' ? [1, r, created, expires] : r.split(':').map(Number));
-  }
-  return replies;
-}
-
-/**
  * Each Lua script with its KEYS in the order its header documents: the one place that binds a
- * product's keys to a script call.
+ * product's keys to a script call. Replies are raw; `decode` (src/redis/replies.ts) types them.
  */
 export const commands = {
   upsertProduct: (r: RedisClient, k: ProductKeys, ...args: Arg[]) => r.upsertProduct(k.product, ...args),
 
-  /** Hold requests for one product, placed in order in one script call; one reply per request. */
-  async createHolds(r: RedisClient, k: ProductKeys, ttlMs: number, nowMs: number, requests: HoldRequest[]): Promise<ScriptReply[]> {
+  /** Hold requests for one product, placed in order in one script call. */
+  createHolds(r: RedisClient, k: ProductKeys, ttlMs: number, nowMs: number, requests: readonly HoldRequest[]): Promise<RawReply> {
     const args: Arg[] = [ttlMs, IDEMPOTENCY_BUCKET_MS, Math.floor(nowMs / IDEMPOTENCY_BUCKET_MS)];
     for (const q of requests) args.push(q.userId, q.qty, q.idempotencyKey);
-    return holdReplies(await r.createHolds(k.product, k.used, k.holds, k.holdQueue, ...k.holdIdempotency(nowMs), ...args));
+    return r.createHolds(k.product, k.used, k.holds, k.holdQueue, ...k.holdIdempotency(nowMs), ...args);
   },
 
   // the other request-path scripts leave in one socket write per event-loop turn (batchWrites)

@@ -6,22 +6,22 @@ import type { RedisClient } from './client.js';
 const LUA_DIR = fileURLToPath(new URL('../../lua/', import.meta.url));
 
 type Arg = string | number;
-/** What a script returns for one request: a status code first, then its values. */
-export type ScriptReply = (string | number)[];
+/** A script's reply as Redis sends it: a code first, then fields (src/redis/replies.ts decodes it). */
+export type RawReply = (string | number)[];
 
-/** Every script in lua/, typed. Each takes its keys first, then its arguments. */
+/** Every script in lua/. Each takes its keys first, then its arguments. */
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    upsertProduct(...args: Arg[]): Result<ScriptReply, Context>;
-    createHolds(...args: Arg[]): Result<(string | number)[], Context>;
-    releaseHold(...args: Arg[]): Result<ScriptReply, Context>;
-    expireHolds(...args: Arg[]): Result<ScriptReply, Context>;
-    collectEnded(...args: Arg[]): Result<ScriptReply, Context>;
-    createOrder(...args: Arg[]): Result<ScriptReply, Context>;
-    applyPayment(...args: Arg[]): Result<ScriptReply, Context>;
-    expireOrders(...args: Arg[]): Result<ScriptReply, Context>;
-    markPersisted(...args: Arg[]): Result<ScriptReply, Context>;
-    auditProduct(...args: Arg[]): Result<ScriptReply, Context>;
+    upsertProduct(...args: Arg[]): Result<RawReply, Context>;
+    createHolds(...args: Arg[]): Result<RawReply, Context>;
+    releaseHold(...args: Arg[]): Result<RawReply, Context>;
+    expireHolds(...args: Arg[]): Result<RawReply, Context>;
+    collectEnded(...args: Arg[]): Result<RawReply, Context>;
+    createOrder(...args: Arg[]): Result<RawReply, Context>;
+    applyPayment(...args: Arg[]): Result<RawReply, Context>;
+    expireOrders(...args: Arg[]): Result<RawReply, Context>;
+    markPersisted(...args: Arg[]): Result<RawReply, Context>;
+    auditProduct(...args: Arg[]): Result<RawReply, Context>;
   }
 }
 

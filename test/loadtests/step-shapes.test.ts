@@ -1,13 +1,11 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import type { ScenarioFile as ValidatedScenarioFile } from '../../loadtests/lib/scenario-config.js';
 import type { HoldView, OrderView, ScenarioFile, StockBreakdown } from '../../loadtests/steps/types.js';
-import type { HoldView as EngineHoldView } from '../../src/engine/holds.js';
-import type { OrderView as EngineOrderView } from '../../src/engine/orders.js';
-import type { StockBreakdown as EngineStockBreakdown } from '../../src/engine/products.js';
+import type { Hold as EngineHoldView, Order as EngineOrderView, Stock as EngineStockBreakdown } from '../../src/contract.js';
 
 /**
  * The scenario steps are plain JavaScript (k6 runs them too), so their shapes are JSDoc types; these
- * assertions, checked by `tsc`, keep them equal to the engine's answers and to the schema the Node
+ * assertions, checked by `tsc`, keep them equal to the API contract's answers and to the schema the Node
  * runner validates scenarios.json with.
  */
 describe('scenario step shapes', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RedisClient } from '../../src/redis/client.js';
 import { commands } from '../../src/redis/commands.js';
+import { decode, ReplyCode, type HoldOutcome } from '../../src/redis/replies.js';
 import { IDEMPOTENCY_BUCKET_MS, Keys } from '../../src/redis/keys.js';
 import { test } from '../support/fixtures.js';
 import { rawRedis, uniq } from '../support/harness.js';
@@ -19,18 +20,18 @@ test.beforeEach(({ redisPrefix }) => {
 });
 
 async function load(total: number, opts: { limit?: number; start?: number | ''; end?: number | ''; pending?: number; sold?: number } = {}) {
-  return commands.upsertProduct(
+  return decode.upsertProduct(await commands.upsertProduct(
     redis, keys.product(pid), 'Thing', 1000, 'EUR', total, opts.start ?? '', opts.end ?? '', opts.limit ?? '',
     opts.pending ?? 0, opts.sold ?? 0, 0,
-  );
+  ));
 }
 
 type HoldOptions = { ttl?: number; key?: string; nowMs?: number };
 
 /** Several requests in one script call, as the engine sends those that arrive together. */
-function holds(requests: [user: string, qty: number, key?: string][], o: HoldOptions = {}) {
+async function holds(requests: [user: string, qty: number, key?: string][], o: HoldOptions = {}) {
   const batch = requests.map(([userId, qty, key]) => ({ userId, qty, idempotencyKey: key ?? '' }));
-  return commands.createHolds(redis, keys.product(pid), o.ttl ?? 60_000, o.nowMs ?? Date.now(), batch);
+  return decode.createHolds(await commands.createHolds(redis, keys.product(pid), o.ttl ?? 60_000, o.nowMs ?? Date.now(), batch)).outcomes;
 }
 
 async function hold(user: string, qty: number, o: HoldOptions = {}) {
@@ -38,49 +39,60 @@ async function hold(user: string, qty: number, o: HoldOptions = {}) {
   return reply!;
 }
 
+/** The outcome of a request that has to place a hold now (the test fails otherwise). */
+function placed(o: HoldOutcome) {
+  expect(o).toMatchObject({ ok: true, code: ReplyCode.Done });
+  return o as Extract<HoldOutcome, { ok: true }>;
+}
+
+/** What an earlier placed hold's replay answers: the same hold. */
+const replayOf = (o: HoldOutcome) => ({ ...placed(o), code: ReplyCode.Repeated });
+
+const refused = (code: ReplyCode, fields: Record<string, number> = {}) => ({ ok: false, code, ...fields });
+const soldOut = refused(ReplyCode.InsufficientStock, { available: 0 });
+
 async function counters() {
   const [total, available, held, pending, sold] = await redis.hmget(keys.product(pid).product, 'total', 'available', 'held', 'pending', 'sold');
   return { total: Number(total), available: Number(available), held: Number(held), pending: Number(pending), sold: Number(sold) };
 }
 
-const release = (seq: string | number, user = '') => commands.releaseHold(redis, keys.product(pid), String(seq), user);
-const expire = async (client = redis) => JSON.parse(String(await commands.expireHolds(client, keys.product(pid), 1000))) as { expired: number; more: number };
+const release = async (seq: string | number, user = '', client = redis) =>
+  decode.releaseHold(await commands.releaseHold(client, keys.product(pid), String(seq), user));
+const expire = async (client = redis) => decode.expired(await commands.expireHolds(client, keys.product(pid), 1000));
 
 describe('createHold: stock boundary', () => {
   it('grants a hold for exactly the remaining stock and refuses one unit more', async () => {
     await load(5);
-    expect((await hold('a', 6))[0]).toBe(-2);
-    expect(await hold('a', 6)).toEqual([-2, 5]);
-    const ok = await hold('a', 5);
-    expect(ok[0]).toBe(1);
+    expect((await hold('a', 6)).code).toBe(ReplyCode.InsufficientStock);
+    expect(await hold('a', 6)).toEqual(refused(ReplyCode.InsufficientStock, { available: 5 }));
+    placed(await hold('a', 5));
     expect(await counters()).toEqual({ total: 5, available: 0, held: 5, pending: 0, sold: 0 });
-    expect(await hold('b', 1)).toEqual([-2, 0]);
+    expect(await hold('b', 1)).toEqual(soldOut);
     expect(await counters()).toEqual({ total: 5, available: 0, held: 5, pending: 0, sold: 0 });
   });
 
-  it('answers -1 for a product Redis does not know', async () => {
-    expect(await hold('a', 1)).toEqual([-1]);
+  it('answers ProductNotFound (-1) for a product Redis does not know', async () => {
+    expect(await hold('a', 1)).toEqual(refused(ReplyCode.ProductNotFound));
   });
 
   it('enforces the sale window with Redis time', async () => {
     const [sec] = await redis.time();
     const nowMs = Number(sec) * 1000;
     await load(5, { start: nowMs + 60_000 });
-    expect(await hold('a', 1)).toEqual([-3]);
+    expect(await hold('a', 1)).toEqual(refused(ReplyCode.SaleNotStarted));
     await load(5, { start: nowMs - 120_000, end: nowMs - 60_000 });
-    expect(await hold('a', 1)).toEqual([-4]);
+    expect(await hold('a', 1)).toEqual(refused(ReplyCode.SaleEnded));
     await load(5, { start: nowMs - 120_000, end: nowMs + 60_000 });
-    expect((await hold('a', 1))[0]).toBe(1);
+    placed(await hold('a', 1));
   });
 
   it('enforces the per-user limit over held units and gives units back on release', async () => {
     await load(100, { limit: 3 });
-    const first = await hold('a', 2);
-    expect(first[0]).toBe(1);
-    expect(await hold('a', 2)).toEqual([-5, 3, 2]);
-    expect((await hold('b', 3))[0]).toBe(1);
-    await release(first[1]!);
-    expect((await hold('a', 3))[0]).toBe(1);
+    const first = placed(await hold('a', 2));
+    expect(await hold('a', 2)).toEqual(refused(ReplyCode.PerUserLimitExceeded, { limit: 3, used: 2 }));
+    placed(await hold('b', 3));
+    await release(first.seq);
+    placed(await hold('a', 3));
     expect(await redis.hget(keys.product(pid).used, 'a')).toBe('3');
   });
 });
@@ -88,38 +100,35 @@ describe('createHold: stock boundary', () => {
 describe('createHold: idempotency', () => {
   it('replays the same hold for the same user, key and qty; refuses another qty', async () => {
     await load(10);
-    const first = await hold('a', 2, { key: 'k1' });
-    expect(first[0]).toBe(1);
+    const first = placed(await hold('a', 2, { key: 'k1' }));
     const again = await hold('a', 2, { key: 'k1' });
-    expect(again).toEqual([2, first[1], first[2], first[3]]);
-    expect(await hold('a', 3, { key: 'k1' })).toEqual([-6]);
+    expect(again).toEqual(replayOf(first));
+    expect(await hold('a', 3, { key: 'k1' })).toEqual(refused(ReplyCode.IdempotencyKeyReused));
     expect((await counters()).held).toBe(2);
   });
 
   it('scopes a key to its user: the same key from another user is another hold', async () => {
     await load(10);
-    const a = await hold('a', 1, { key: 'shared' });
-    const b = await hold('b', 1, { key: 'shared' });
-    expect(a[0]).toBe(1);
-    expect(b[0]).toBe(1);
-    expect(b[1]).not.toEqual(a[1]);
+    const a = placed(await hold('a', 1, { key: 'shared' }));
+    const b = placed(await hold('b', 1, { key: 'shared' }));
+    expect(b.seq).not.toEqual(a.seq);
   });
 
   it('does not confuse user and key boundaries ("ab"+"c" vs "a"+"bc")', async () => {
     await load(10);
-    expect((await hold('ab', 1, { key: 'c' }))[0]).toBe(1);
-    expect((await hold('a', 1, { key: 'bc' }))[0]).toBe(1);
+    placed(await hold('ab', 1, { key: 'c' }));
+    placed(await hold('a', 1, { key: 'bc' }));
   });
 
   it('finds a record across the day boundary and keeps its bucket at least 24 h', async () => {
     await load(10);
     const [sec] = await redis.time();
     const now = Number(sec) * 1000;
-    const first = await hold('a', 1, { key: 'k', nowMs: now });
+    const first = placed(await hold('a', 1, { key: 'k', nowMs: now }));
     // a caller whose clock is already in the next day still finds it
     const next = await hold('a', 1, { key: 'k', nowMs: now + IDEMPOTENCY_BUCKET_MS });
-    expect(next[0]).toBe(2);
-    expect(next[1]).toBe(first[1]);
+    expect(next.code).toBe(ReplyCode.Repeated);
+    expect(next).toMatchObject({ seq: first.seq });
     const bucket = keys.product(pid).holdIdempotency(now)[2];
     expect(await redis.ttl(bucket)).toBeGreaterThan(24 * 3600);
   });
@@ -132,8 +141,8 @@ describe('createHold: idempotency', () => {
     const first = await hold('a', 1, { key: 'k', nowMs: now });
     // as if the hold had been placed the day before
     await redis.rename(today!, yesterday!);
-    expect(await hold('a', 1, { key: 'k', nowMs: now })).toEqual([2, first[1], first[2], first[3]]);
-    expect(await hold('a', 2, { key: 'k', nowMs: now })).toEqual([-6]);
+    expect(await hold('a', 1, { key: 'k', nowMs: now })).toEqual(replayOf(first));
+    expect(await hold('a', 2, { key: 'k', nowMs: now })).toEqual(refused(ReplyCode.IdempotencyKeyReused));
     expect((await counters()).held).toBe(1);
   });
 
@@ -145,63 +154,58 @@ describe('createHold: idempotency', () => {
     // a caller whose clock is days off writes to its own day's bucket
     const far = now + 5 * IDEMPOTENCY_BUCKET_MS;
     const farBucket = keys.product(pid).holdIdempotency(far)[2];
-    for (const [i, t] of [now, now, far, far, now].entries()) expect((await hold(`u${i}`, 1, { key: `k${i}`, nowMs: t }))[0]).toBe(1);
+    for (const [i, t] of [now, now, far, far, now].entries()) placed(await hold(`u${i}`, 1, { key: `k${i}`, nowMs: t }));
     expect(await redis.hlen(today)).toBe(3);
     expect(await redis.hlen(farBucket)).toBe(2);
     expect(await redis.ttl(today)).toBeGreaterThan(24 * 3600);
     expect(await redis.ttl(farBucket)).toBeGreaterThan(6 * 24 * 3600);
     // the expiry is set on a bucket's first write after writes to another day's bucket (here it was removed)
     await redis.persist(today);
-    expect((await hold('u9', 1, { key: 'k9', nowMs: far }))[0]).toBe(1);
-    expect((await hold('u10', 1, { key: 'k10', nowMs: now }))[0]).toBe(1);
+    placed(await hold('u9', 1, { key: 'k9', nowMs: far }));
+    placed(await hold('u10', 1, { key: 'k10', nowMs: now }));
     expect(await redis.ttl(today)).toBeGreaterThan(24 * 3600);
   });
 
   it('records nothing for a refused request, so a retry with the key is a fresh attempt', async () => {
     await load(1);
-    const [, seq] = await hold('x', 1);
-    expect(await hold('a', 1, { key: 'k' })).toEqual([-2, 0]);
+    const { seq } = placed(await hold('x', 1));
+    expect(await hold('a', 1, { key: 'k' })).toEqual(soldOut);
     expect(await redis.hlen(keys.product(pid).holds)).toBe(1);
-    await release(seq!);
-    expect((await hold('a', 1, { key: 'k' }))[0]).toBe(1);
+    await release(seq);
+    placed(await hold('a', 1, { key: 'k' }));
   });
 });
 
 describe('hold endings', () => {
   it('release returns stock once; repeating it is harmless', async () => {
     await load(3);
-    const h = await hold('a', 2);
-    expect((await release(h[1]!, 'a'))[0]).toBe(1);
-    expect((await release(h[1]!, 'a'))[0]).toBe(2);
+    const h = placed(await hold('a', 2));
+    expect((await release(h.seq, 'a')).code).toBe(ReplyCode.Done);
+    expect((await release(h.seq, 'a')).code).toBe(ReplyCode.Repeated);
     expect(await counters()).toEqual({ total: 3, available: 3, held: 0, pending: 0, sold: 0 });
     expect(await redis.hexists(keys.product(pid).used, 'a')).toBe(0);
   });
 
   it('release by another user is "not found" and changes nothing', async () => {
     await load(3);
-    const h = await hold('a', 2);
-    expect(await release(h[1]!, 'b')).toEqual([-10]);
+    const h = placed(await hold('a', 2));
+    expect(await release(h.seq, 'b')).toEqual(refused(ReplyCode.HoldNotFound));
     expect((await counters()).held).toBe(2);
   });
 
   it('racing expiry against release: every hold ends exactly once, stock returns exactly once', async () => {
     const n = 200;
     await load(n);
-    const seqs: (string | number)[] = [];
-    for (let i = 0; i < n; i++) seqs.push((await hold(`u${i}`, 1, { ttl: 30 }))[1]!);
+    const seqs: number[] = [];
+    for (let i = 0; i < n; i++) seqs.push(placed(await hold(`u${i}`, 1, { ttl: 30 })).seq);
     await new Promise((r) => setTimeout(r, 60));
     // a second connection so the scripts really interleave at the server
     const other = rawRedis();
     const k = keys.product(pid);
-    const results = await Promise.all([
-      ...seqs.map((s) => commands.releaseHold(other, k, String(s), '')),
-      expire(),
-      expire(other),
-    ]);
+    const [releases] = await Promise.all([Promise.all(seqs.map((s) => release(s, '', other))), expire(), expire(other)]);
     other.disconnect();
-    const releaseCodes = (results.slice(0, n) as (string | number)[][]).map((r) => r[0]);
-    // every hold was overdue: the release either expired it (-12) or found it expired (-12); none released
-    expect(releaseCodes.every((c) => c === -12)).toBe(true);
+    // every hold was overdue: the release either expired it or found it expired (HoldExpired); none released
+    expect(releases.every((r) => r.code === ReplyCode.HoldExpired)).toBe(true);
     const statuses = await redis.hvals(k.holds);
     expect(statuses.filter((s) => s.startsWith('e|'))).toHaveLength(n);
     expect(await counters()).toEqual({ total: n, available: n, held: 0, pending: 0, sold: 0 });
@@ -210,10 +214,10 @@ describe('hold endings', () => {
 
   it('racing release against expiry before the deadline: release wins and expiry skips it', async () => {
     await load(10);
-    const h = await hold('a', 4, { ttl: 60_000 });
-    const [rel, exp] = await Promise.all([release(h[1]!), expire()]);
-    expect(rel[0]).toBe(1);
-    expect(exp).toMatchObject({ expired: 0, more: 0 });
+    const h = placed(await hold('a', 4, { ttl: 60_000 }));
+    const [rel, exp] = await Promise.all([release(h.seq), expire()]);
+    expect(rel.code).toBe(ReplyCode.Done);
+    expect(exp).toMatchObject({ expired: 0, more: false });
     expect(await counters()).toEqual({ total: 10, available: 10, held: 0, pending: 0, sold: 0 });
   });
 });
@@ -222,14 +226,14 @@ describe('upsertProduct', () => {
   it('never resurrects held stock when reloaded, and refuses a total below what is committed', async () => {
     await load(10);
     await hold('a', 4);
-    expect(await load(10)).toEqual([1, 6]);
+    expect(await load(10)).toEqual({ ok: true, available: 6 });
     expect(await counters()).toEqual({ total: 10, available: 6, held: 4, pending: 0, sold: 0 });
-    expect(await load(3)).toEqual([-20, 4]);
-    expect(await load(20)).toEqual([1, 16]);
+    expect(await load(3)).toEqual(refused(ReplyCode.StockBelowCommitted, { committed: 4 }));
+    expect(await load(20)).toEqual({ ok: true, available: 16 });
   });
 
   it('a first load takes pending and sold units from Postgres', async () => {
-    expect(await load(10, { pending: 2, sold: 5 })).toEqual([1, 3]);
+    expect(await load(10, { pending: 2, sold: 5 })).toEqual({ ok: true, available: 3 });
     expect(await counters()).toEqual({ total: 10, available: 3, held: 0, pending: 2, sold: 5 });
   });
 });
@@ -238,34 +242,34 @@ describe('createHolds: requests that arrive together, in one call', () => {
   it('takes them in order against the stock, as if each came alone', async () => {
     await load(3);
     const replies = await holds([['a', 2], ['b', 2], ['c', 1], ['d', 1]]);
-    expect(replies.map((r) => r[0])).toEqual([1, -2, 1, -2]);
-    expect(replies[1]).toEqual([-2, 1]);
-    expect(replies[3]).toEqual([-2, 0]);
-    expect(replies[2]![1]).toBe(Number(replies[0]![1]) + 1);
+    expect(replies.map((r) => r.code)).toEqual([ReplyCode.Done, ReplyCode.InsufficientStock, ReplyCode.Done, ReplyCode.InsufficientStock]);
+    expect(replies[1]).toEqual(refused(ReplyCode.InsufficientStock, { available: 1 }));
+    expect(replies[3]).toEqual(soldOut);
+    const [first, second] = [placed(replies[0]!), placed(replies[2]!)];
+    expect(second.seq).toBe(first.seq + 1);
     expect(await counters()).toEqual({ total: 3, available: 0, held: 3, pending: 0, sold: 0 });
     expect(await redis.hlen(keys.product(pid).holds)).toBe(2);
-    expect(await redis.lrange(keys.product(pid).holdQueue, 0, -1)).toEqual([String(replies[0]![1]), String(replies[2]![1])]);
+    expect(await redis.lrange(keys.product(pid).holdQueue, 0, -1)).toEqual([String(first.seq), String(second.seq)]);
   });
 
   it('replays a key already used earlier in the same call, and refuses it with another body', async () => {
     await load(10);
     const [first, again, other] = await holds([['a', 1, 'k'], ['a', 1, 'k'], ['a', 2, 'k']]);
-    expect(first![0]).toBe(1);
-    expect(again).toEqual([2, first![1], first![2], first![3]]);
-    expect(other).toEqual([-6]);
+    expect(again).toEqual(replayOf(first!));
+    expect(other).toEqual(refused(ReplyCode.IdempotencyKeyReused));
     expect((await counters()).held).toBe(1);
   });
 
   it('counts the per-user limit across the call', async () => {
     await load(10, { limit: 2 });
     const replies = await holds([['a', 1], ['b', 2], ['a', 1], ['a', 1]]);
-    expect(replies.map((r) => r[0])).toEqual([1, 1, 1, -5]);
-    expect(replies[3]).toEqual([-5, 2, 2]);
+    expect(replies.map((r) => r.code)).toEqual([ReplyCode.Done, ReplyCode.Done, ReplyCode.Done, ReplyCode.PerUserLimitExceeded]);
+    expect(replies[3]).toEqual(refused(ReplyCode.PerUserLimitExceeded, { limit: 2, used: 2 }));
     expect(await counters()).toMatchObject({ available: 6, held: 4 });
   });
 
-  it('answers every request of an unknown product with -1 and writes nothing', async () => {
-    expect(await holds([['a', 1], ['b', 1, 'k']])).toEqual([[-1], [-1]]);
+  it('answers every request of an unknown product with ProductNotFound and writes nothing', async () => {
+    expect(await holds([['a', 1], ['b', 1, 'k']])).toEqual([refused(ReplyCode.ProductNotFound), refused(ReplyCode.ProductNotFound)]);
     expect(await redis.exists(keys.product(pid).product, keys.product(pid).holds)).toBe(0);
   });
 
@@ -273,7 +277,7 @@ describe('createHolds: requests that arrive together, in one call', () => {
     await load(1);
     const [won] = await holds([['a', 1, 'k']]);
     const replies = await holds([['b', 1], ['a', 1, 'k'], ['c', 1, 'other']]);
-    expect(replies).toEqual([[-2, 0], [2, won![1], won![2], won![3]], [-2, 0]]);
+    expect(replies).toEqual([soldOut, replayOf(won!), soldOut]);
   });
 });
 
@@ -284,6 +288,6 @@ describe('createHold: idempotency with skewed app clocks', () => {
     const now = Number(sec) * 1000;
     const first = await hold('a', 1, { key: 'skew', nowMs: now });
     const again = await hold('a', 1, { key: 'skew', nowMs: now + offDays * IDEMPOTENCY_BUCKET_MS });
-    expect(again).toEqual([2, first[1], first[2], first[3]]);
+    expect(again).toEqual(replayOf(first));
   });
 });

@@ -1,0 +1,55 @@
+import type { OrderStatus } from '../contract.js';
+import type { Db } from './sql.js';
+
+/** An order as the API shows it, read from `orders`. */
+export interface OrderRow {
+  id: string;
+  hold_id: string;
+  user_id: string;
+  product_id: string;
+  qty: number;
+  unit_price_minor: string;
+  total_minor: string;
+  currency: string;
+  status: OrderStatus;
+  created_at: Date;
+  payment_due_at: Date;
+}
+
+/** An order's state as the persistence worker writes it. */
+export interface OrderWrite extends Omit<OrderRow, 'unit_price_minor' | 'total_minor'> {
+  unit_price_minor: number;
+  total_minor: number;
+  updated_at: Date;
+}
+
+/** What Postgres knows a product has committed: units pending payment and sold, and its highest order seq. */
+export interface CommittedUnits {
+  pending: number;
+  sold: number;
+  maxSeq: number;
+}
+
+/** The user's order; null when there is none or it is another user's. */
+export function findForUser(db: Db, orderId: string, userId: string): Promise<OrderRow | null> {
+  return db<OrderRow[]>`
+    SELECT id, hold_id, user_id, product_id, qty, unit_price_minor, total_minor, currency, status, created_at, payment_due_at
+    FROM orders WHERE id = ${orderId} AND user_id = ${userId}`.then(([row]) => row ?? null);
+}
+
+export async function committedUnits(db: Db, productId: string): Promise<CommittedUnits> {
+  const [row] = await db<{ pending: string; sold: string; seq: string }[]>`
+    SELECT coalesce(sum(qty) FILTER (WHERE status = 'pending_payment'), 0) AS pending,
+           coalesce(sum(qty) FILTER (WHERE status = 'paid'), 0) AS sold,
+           coalesce(max(split_part(id, '_', 2)::bigint), 0) AS seq
+    FROM orders WHERE product_id = ${productId}`;
+  return { pending: Number(row!.pending), sold: Number(row!.sold), maxSeq: Number(row!.seq) };
+}
+
+/** Upserts orders in one statement; a status only moves forward, whatever order the writes come in. */
+export async function upsert(db: Db, rows: OrderWrite[]): Promise<void> {
+  await db`
+    INSERT INTO orders ${db(rows)}
+    ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, persisted_at = now()
+    WHERE order_status_rank(orders.status) < order_status_rank(EXCLUDED.status)`;
+}

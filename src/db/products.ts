@@ -1,0 +1,71 @@
+import type { Db } from './sql.js';
+
+/** A row of `products`. */
+export interface ProductRow {
+  id: string;
+  name: string;
+  unit_price_minor: string;
+  currency: string;
+  stock: number;
+  sale_starts_at: Date | null;
+  sale_ends_at: Date | null;
+  per_user_limit: number | null;
+  seq_high_water: string;
+}
+
+export interface NewProduct {
+  id: string;
+  name: string;
+  unit_price_minor: number;
+  currency: string;
+  stock: number;
+  sale_starts_at: string | null;
+  sale_ends_at: string | null;
+  per_user_limit: number | null;
+}
+
+export type ProductChange = Omit<NewProduct, 'id' | 'currency' | 'sale_starts_at' | 'sale_ends_at'> & {
+  sale_starts_at: string | Date | null;
+  sale_ends_at: string | Date | null;
+};
+
+/** Inserts a product; null when its id exists. */
+export async function insert(db: Db, p: NewProduct): Promise<ProductRow | null> {
+  const [row] = await db<ProductRow[]>`
+    INSERT INTO products (id, name, unit_price_minor, currency, stock, sale_starts_at, sale_ends_at, per_user_limit)
+    VALUES (${p.id}, ${p.name}, ${p.unit_price_minor}, ${p.currency}, ${p.stock}, ${p.sale_starts_at}, ${p.sale_ends_at}, ${p.per_user_limit})
+    ON CONFLICT (id) DO NOTHING
+    RETURNING *`;
+  return row ?? null;
+}
+
+export function find(db: Db, id: string): Promise<ProductRow | null> {
+  return db<ProductRow[]>`SELECT * FROM products WHERE id = ${id}`.then(([row]) => row ?? null);
+}
+
+/** The row, locked until the transaction ends: changes of one product take turns. */
+export function lock(db: Db, id: string): Promise<ProductRow | null> {
+  return db<ProductRow[]>`SELECT * FROM products WHERE id = ${id} FOR UPDATE`.then(([row]) => row ?? null);
+}
+
+export async function update(db: Db, id: string, c: ProductChange): Promise<ProductRow> {
+  const [row] = await db<ProductRow[]>`
+    UPDATE products SET name = ${c.name}, unit_price_minor = ${c.unit_price_minor}, stock = ${c.stock},
+      sale_starts_at = ${c.sale_starts_at}, sale_ends_at = ${c.sale_ends_at},
+      per_user_limit = ${c.per_user_limit}, updated_at = now()
+    WHERE id = ${id} RETURNING *`;
+  return row!;
+}
+
+export function all(db: Db): Promise<ProductRow[]> {
+  return db<ProductRow[]>`SELECT * FROM products`.then((rows) => [...rows]);
+}
+
+export function ids(db: Db): Promise<string[]> {
+  return db<{ id: string }[]>`SELECT id FROM products ORDER BY id`.then((rows) => rows.map((r) => r.id));
+}
+
+/** Raises the product's recorded seq high-water mark (never lowers it). */
+export async function raiseSeqHighWater(db: Db, id: string, seq: number): Promise<void> {
+  await db`UPDATE products SET seq_high_water = ${seq} WHERE id = ${id} AND seq_high_water < ${seq}`;
+}
