@@ -7,8 +7,8 @@ import { createLogger } from './logger.js';
 import { startRuntime } from './runtime.js';
 
 // Between full collections V8 lets the old generation grow to up to 4x what survived the last one; under
-// a stampede that growth is dead request objects and most of the process's memory. 1.5x keeps the peak
-// RSS under hold load near 180 MB instead of 250-320 MB, for no throughput cost we could measure.
+// a stampede that growth is dead request objects and most of the process's memory, so it is capped at
+// 1.5x (docs/decisions/010).
 setFlagsFromString('--heap-growing-percent=50');
 
 const USAGE = 'usage: cli.ts all | api | worker | migrate';

@@ -112,7 +112,7 @@ export class AppError extends Error {
 
   /**
    * The problem as JSON. Without an `instance` nothing in it is per request, so it is serialized once:
-   * a shared error such as the sold-out answer costs no serialization per request (about 0.6 µs each).
+   * a shared error such as the sold-out answer, sent to most of a stampede, costs no serialization.
    */
   problemJson(instance?: string): string {
     if (instance !== undefined) return JSON.stringify(this.toProblem(instance));

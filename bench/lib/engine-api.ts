@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { EngineProcess } from '../../loadtests/lib/engine-process.js';
+import type { EngineProcess } from '../../src/tools/engine-process.js';
 import { AdminProduct, type CreateProductBody, type Stock } from '../../src/contract.js';
 
 async function admin(engine: EngineProcess, method: string, path: string, body?: CreateProductBody): Promise<AdminProduct> {

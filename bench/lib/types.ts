@@ -1,4 +1,4 @@
-import type { EngineProcess } from '../../loadtests/lib/engine-process.js';
+import type { EngineProcess } from '../../src/tools/engine-process.js';
 import type { BenchOptions } from './options.js';
 import type { RunSummary } from './summary.js';
 

@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import type { EngineProcess } from '../../loadtests/lib/engine-process.js';
+import type { EngineProcess } from '../../src/tools/engine-process.js';
 import { OK, type CheckoutSpec, type DriverResult } from '../lib/checkout.js';
 import { createProduct } from '../lib/engine-api.js';
 import { fmtInt, fmtLatencies, fmtMs } from '../lib/format.js';

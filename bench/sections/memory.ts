@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { EngineProcess } from '../../loadtests/lib/engine-process.js';
+import type { EngineProcess } from '../../src/tools/engine-process.js';
 import { createProduct, productStock } from '../lib/engine-api.js';
 import { fmtBytes, fmtInt, fmtMB } from '../lib/format.js';
 import { runLoad } from '../lib/processes.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DEV_SECRETS } from '../../src/config.js';
-import { startEngineProcess } from '../lib/engine-process.js';
+import { startEngineProcess } from '../../src/tools/engine-process.js';
 import type { Credentials } from '../steps/types.js';
 
 /** Where a run sends its load: an engine it started itself, or one given with `--target`. */

@@ -1,5 +1,5 @@
 -- An integer as a string. Lua numbers are doubles, and `..` or a number argument to redis.call formats
--- them with "%.14g", several times slower than "%d", and the hold path formats several per hold.
+-- them with "%.14g", much slower than "%d", and the hold path formats several per hold.
 -- (A string, already an integer's text, is returned as it is.)
 local function int(n)
   if type(n) == 'string' then return n end
