@@ -6,6 +6,7 @@
  */
 import { loadavg } from 'node:os';
 import { startEngineProcess, type EngineProcess } from '../src/tools/engine-process.js';
+import { BENCH_ENGINE_ENV } from './lib/engine-api.js';
 import { fmtMB } from './lib/format.js';
 import { parseOptions } from './lib/options.js';
 import { startPlainServer } from './lib/processes.js';
@@ -15,8 +16,6 @@ import type { BenchContext, RowLockService, Section, SectionResult, Service } fr
 import { SECTIONS } from './sections/index.js';
 
 const MAX_ENGINE_RSS_BYTES = 300e6;
-/** Holds outlive the whole bench, so one run's holds never expire in the middle of a later run. */
-const ENGINE_ENV = { HOLD_TTL_MS: String(3600_000) };
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
@@ -49,23 +48,28 @@ function engineSection(engine: EngineProcess, peakAfter: Record<string, number>)
       },
     ],
     notes: [
-      `engine: started with HOLD_TTL_MS=${ENGINE_ENV.HOLD_TTL_MS}, so holds made by one run never expire during a later one ` +
+      `engine: started with HOLD_TTL_MS=${BENCH_ENGINE_ENV.HOLD_TTL_MS}, so holds made by one run never expire during a later one ` +
         '(hold expiry work is not part of these numbers); NODE_ENV=production, LOG_LEVEL=warn, run through tsx.',
     ],
-    raw: { peakRssBytes: peak, peakRssBytesAfter: peakAfter, env: ENGINE_ENV },
+    raw: { peakRssBytes: peak, peakRssBytesAfter: peakAfter, env: BENCH_ENGINE_ENV },
   };
 }
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2), SECTIONS.map((s) => s.name));
-  const selected: Section[] = SECTIONS.filter((s) => opts.only.length === 0 || opts.only.includes(s.name));
+  const selected: Section[] = SECTIONS.filter((s) => {
+    const why = s.unavailable?.(opts);
+    if (why !== undefined && opts.only.includes(s.name)) throw new Error(`section ${s.name}: ${why}`);
+    if (why !== undefined) log(`section ${s.name} left out: ${why}`);
+    return why === undefined && (opts.only.length === 0 || opts.only.includes(s.name));
+  });
   const started = new Date();
   const machine = await machineInfo();
 
   const peakAfter: Record<string, number> = {};
   const engine = lazy(async () => {
     log('starting the engine (mode all)');
-    const e = await startEngineProcess({ mode: 'all', env: ENGINE_ENV });
+    const e = await startEngineProcess({ mode: 'all', env: BENCH_ENGINE_ENV });
     peakAfter.start = peakRss(e);
     return e;
   });

@@ -13,6 +13,9 @@ async function admin(engine: EngineProcess, method: string, path: string, body?:
 }
 
 /** Creates a product (no sale window, no per-user limit) and returns its id. */
+/** Holds outlive the whole bench, so one run's holds never expire in the middle of a later run. */
+export const BENCH_ENGINE_ENV = { HOLD_TTL_MS: String(3600_000) };
+
 export async function createProduct(engine: EngineProcess, name: string, stock: number): Promise<string> {
   const id = `bench-${name}-${randomBytes(3).toString('hex')}`;
   await admin(engine, 'POST', '/products', { id, name: `bench ${name}`, unit_price_minor: 1999, currency: 'EUR', stock, per_user_limit: null });

@@ -22,12 +22,14 @@ export interface BenchOptions {
   webhookOrders: number;
   /** seconds per load scenario instead of each one's fixed bench size */
   scenarioDuration: number | undefined;
+  /** another checkout of the engine, measured against this one by the `versus` section */
+  base: string | undefined;
 }
 
 const USAGE = `usage: npm run bench -- [--duration 10] [--warmup 3] [--connections 100] [--runs 3]
                        [--only holds,soldout,floor,rowlock,memory,checkout,scenarios] [--users 10000]
                        [--memory-holds 100000] [--memory-connections 200] [--rowlock-pool 10]
-                       [--webhook-orders 10000] [--scenario-duration S]`;
+                       [--webhook-orders 10000] [--scenario-duration S] [--base DIR]`;
 
 const positive = (name: string, raw: string): number => {
   const n = Number(raw);
@@ -51,6 +53,7 @@ export function parseOptions(argv: string[], sectionNames: string[]): BenchOptio
       'rowlock-pool': { type: 'string', default: '10' },
       'webhook-orders': { type: 'string', default: '10000' },
       'scenario-duration': { type: 'string' },
+      base: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -73,5 +76,6 @@ export function parseOptions(argv: string[], sectionNames: string[]): BenchOptio
     rowlockPool: Math.round(positive('rowlock-pool', values['rowlock-pool'])),
     webhookOrders: Math.round(positive('webhook-orders', values['webhook-orders'])),
     scenarioDuration: values['scenario-duration'] === undefined ? undefined : positive('scenario-duration', values['scenario-duration']),
+    base: values.base,
   };
 }

@@ -121,18 +121,20 @@ export const renderSvg = (r: BenchReport): string =>
 
 /**
  * Writes results/<date>.{json,md,svg} and results/latest.{md,svg} (each markdown file shows the chart
- * next to it); returns the paths and the latest markdown.
+ * next to it); returns the paths and the markdown. A run of some sections (`--only`) is written as
+ * results/<date>-<sections>.* and leaves the full run's files alone.
  */
 export async function writeResults(r: BenchReport): Promise<{ files: string[]; markdown: string }> {
   await mkdir(RESULTS_DIR, { recursive: true });
   const svg = renderSvg(r);
-  const markdown = renderMarkdown(r, 'latest.svg');
+  const partial = r.options.only.length > 0;
+  const stem = partial ? `${r.date}-${r.options.only.join('+')}` : r.date;
+  const markdown = renderMarkdown(r, `${stem}.svg`);
   const files: [string, string][] = [
-    [`${r.date}.json`, `${JSON.stringify(r, null, 2)}\n`],
-    [`${r.date}.md`, renderMarkdown(r, `${r.date}.svg`)],
-    [`${r.date}.svg`, svg],
-    ['latest.md', markdown],
-    ['latest.svg', svg],
+    [`${stem}.json`, `${JSON.stringify(r, null, 2)}\n`],
+    [`${stem}.md`, markdown],
+    [`${stem}.svg`, svg],
+    ...(partial ? [] : ([['latest.md', renderMarkdown(r, 'latest.svg')], ['latest.svg', svg]] as [string, string][])),
   ];
   await Promise.all(files.map(([name, text]) => writeFile(RESULTS_DIR + name, text)));
   return { files: files.map(([name]) => `bench/results/${name}`), markdown };

@@ -91,5 +91,7 @@ export interface Section {
   /** the name used by `--only` */
   name: string;
   title: string;
+  /** why the section cannot run with these options (it is then left out unless named in --only) */
+  unavailable?(opts: BenchOptions): string | undefined;
   run(ctx: BenchContext): Promise<SectionResult>;
 }

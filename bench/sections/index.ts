@@ -6,6 +6,7 @@ import { memorySection } from './memory.js';
 import { rowLockSection } from './rowlock.js';
 import { scenariosSection } from './scenarios.js';
 import { soldOutSection } from './soldout.js';
+import { versusSection } from './versus.js';
 
 /** Every section, in the order they run. Add a new one here (see bench/README.md). */
-export const SECTIONS: Section[] = [holdsSection, soldOutSection, floorSection, rowLockSection, memorySection, checkoutSection, scenariosSection];
+export const SECTIONS: Section[] = [holdsSection, soldOutSection, floorSection, rowLockSection, memorySection, checkoutSection, scenariosSection, versusSection];

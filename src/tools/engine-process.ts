@@ -29,9 +29,12 @@ export interface EngineProcess extends EngineSecrets {
   stop(): Promise<void>;
 }
 
-/** `src/cli.ts <mode>` as a child process, configured by `env` on top of this process's environment. */
-export function spawnEngine(mode: EngineMode, env: Record<string, string>, stdio: StdioOptions): ChildProcess {
-  return spawnTsx('src/cli.ts', [mode], { env, stdio });
+/**
+ * `src/cli.ts <mode>` as a child process, configured by `env` on top of this process's environment;
+ * from `root` when given (another checkout, e.g. an older version to compare with).
+ */
+export function spawnEngine(mode: EngineMode, env: Record<string, string>, stdio: StdioOptions, root?: string): ChildProcess {
+  return spawnTsx('src/cli.ts', [mode], { env, stdio, ...(root === undefined ? {} : { root }) });
 }
 
 /**
@@ -44,6 +47,8 @@ export async function startEngineProcess(opts: {
   postgresUrl?: string;
   mode?: EngineMode;
   env?: Record<string, string>;
+  /** another checkout of the engine to run instead of this one */
+  root?: string;
 } = {}): Promise<EngineProcess> {
   const redisUrl = opts.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const serverUrl = opts.postgresUrl ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -71,6 +76,7 @@ export async function startEngineProcess(opts: {
       ...opts.env,
     },
     ['ignore', 'inherit', 'inherit'],
+    opts.root,
   );
   const url = `http://127.0.0.1:${port}`;
   const cleanup = async () => {
