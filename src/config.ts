@@ -11,12 +11,19 @@ export const DEV_SECRETS = {
 
 const positiveInt = z.coerce.number().int().positive();
 
-/** One secret, or two separated by a comma while a provider rotates it (either verifies). */
+/** One secret, or two separated by a comma while a provider rotates it (either verifies); see `splitSecrets`. */
 const secretList = (part: z.ZodString) =>
-  z
-    .string()
-    .transform((v) => v.split(',').map((s) => s.trim()))
-    .pipe(z.array(part).min(1).max(2, 'at most two secrets (the old and the new one during rotation)'));
+  z.string().superRefine((value, ctx) => {
+    const parts = splitSecrets(value);
+    if (parts.length > 2) ctx.addIssue({ code: 'custom', message: 'at most two secrets (the old and the new one during rotation)' });
+    for (const p of parts) {
+      const checked = part.safeParse(p);
+      if (!checked.success) ctx.addIssue({ code: 'custom', message: checked.error.issues[0]!.message });
+    }
+  });
+
+/** The secrets of a `a` or `a,b` setting. */
+export const splitSecrets = (value: string): string[] => value.split(',').map((s) => s.trim());
 
 /** `true` / `false`; unset means "live only in production". */
 const flag = z.enum(['true', 'false']).transform((v) => v === 'true').optional();
@@ -60,7 +67,7 @@ const schema = z.object({
   JWT_JWKS_MAX_AGE_S: positiveInt.max(24 * 3600).default(600),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEV_SECRETS.ADMIN_TOKEN),
   /** The generic provider's secret (`POST /api/webhooks/generic`, alias `/payment`). */
-  WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').default(DEV_SECRETS.WEBHOOK_SECRET),
+  WEBHOOK_SECRET: secretList(z.string().min(16, 'must be at least 16 characters')).default(DEV_SECRETS.WEBHOOK_SECRET),
   /** Stripe's endpoint signing secret(s) (`whsec_…`); unset: `/api/webhooks/stripe` does not exist. */
   STRIPE_WEBHOOK_SECRET: secretList(z.string().min(16, 'each secret must be at least 16 characters')).optional(),
   STRIPE_LIVEMODE: flag,
