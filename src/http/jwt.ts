@@ -30,7 +30,7 @@ export const VALID_SUB = /^[^\u0000-\u001f\u007f]{1,255}$/;
 /** Longer tokens are refused unread. */
 export const MAX_TOKEN_LENGTH = 4096;
 
-/** Verified tokens, each until a deadline (its expiry, or earlier when its key may be withdrawn). */
+/** Verified tokens, each until a deadline (its expiry). */
 export class TokenCache {
   private readonly entries = new Map<string, { verified: VerifiedToken; untilMs: number }>();
 
@@ -43,8 +43,12 @@ export class TokenCache {
   }
 
   set(token: string, verified: VerifiedToken, untilMs: number): void {
-    if (this.entries.size >= CACHE_SIZE) this.entries.clear();
+    if (this.entries.size >= CACHE_SIZE) this.clear();
     this.entries.set(token, { verified, untilMs });
+  }
+
+  clear(): void {
+    this.entries.clear();
   }
 }
 
