@@ -1,4 +1,5 @@
 import type { Section } from '../lib/types.js';
+import { authSection } from './auth.js';
 import { checkoutSection } from './checkout.js';
 import { floorSection } from './floor.js';
 import { holdsSection } from './holds.js';
@@ -8,4 +9,4 @@ import { scenariosSection } from './scenarios.js';
 import { soldOutSection } from './soldout.js';
 
 /** Every section, in the order they run. Add a new one here (see bench/README.md). */
-export const SECTIONS: Section[] = [holdsSection, soldOutSection, floorSection, rowLockSection, memorySection, checkoutSection, scenariosSection];
+export const SECTIONS: Section[] = [holdsSection, soldOutSection, floorSection, rowLockSection, memorySection, checkoutSection, scenariosSection, authSection];
