@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adyenSignature } from '../../src/http/webhooks/adyen.js';
 import { startHarness, uniq, type Harness } from '../support/harness.js';
+import { RELEASED, SOLD, UNTOUCHED, providerFlows, type Flow } from './provider-flows.js';
 
 /**
  * Adyen standard webhooks end to end (issue 12): notification items signed one by one with the
@@ -63,37 +64,7 @@ async function deliver(body: unknown): Promise<{ status: number; text: string }>
 }
 const ACCEPTED = { status: 200, text: '[accepted]' };
 
-interface Flow {
-  pid: string;
-  user: string;
-  holdId: string;
-  orderId: string;
-}
-
-async function holdFor(): Promise<Omit<Flow, 'orderId'>> {
-  const pid = await h.createProduct({ stock: 5, unit_price_minor: PRICE, currency: 'EUR' });
-  const user = uniq('buyer');
-  const res = await h.request('POST', '/api/holds', { token: h.token(user), body: { product_id: pid, qty: 2 } });
-  expect(res.status).toBe(201);
-  return { pid, user, holdId: ((await res.json()) as { id: string }).id };
-}
-
-async function orderFor(): Promise<Flow> {
-  const f = await holdFor();
-  const res = await h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } });
-  expect(res.status).toBe(201);
-  return { ...f, orderId: ((await res.json()) as { id: string }).id };
-}
-
-const orderStatus = async (f: Flow) =>
-  ((await (await h.request('GET', `/api/orders/${f.orderId}`, { token: h.token(f.user) })).json()) as { status: string }).status;
-const pgStatus = async (orderId: string) => (await h.sql`SELECT status FROM orders WHERE id = ${orderId}`)[0]?.status as string | undefined;
-const pgEvents = async (holdId: string) =>
-  Object.fromEntries((await h.sql`SELECT event_id, result FROM payment_events WHERE hold_id = ${holdId}`).map((r) => [r.event_id, r.result]));
-
-const UNTOUCHED = { total: 5, available: 3, held: 0, pending_payment: 2, sold: 0 };
-const SOLD = { total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 };
-const RELEASED = { total: 5, available: 5, held: 0, pending_payment: 0, sold: 0 };
+const { holdFor, orderFor, orderStatus, pgStatus, pgEvents } = providerFlows(() => h, PRICE);
 
 describe('the Adyen HMAC', () => {
   it('matches the example Adyen publishes with its libraries', () => {
