@@ -5,16 +5,29 @@
  */
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
+import { importPKCS8, SignJWT } from 'jose';
 import { signJwt } from '../src/http/jwt.js';
 import type { LoadSpec } from './lib/types.js';
 
 const spec = JSON.parse(process.argv[2] ?? '') as LoadSpec;
 
-const exp = Math.floor(Date.now() / 1000) + 24 * 3600;
-const tokens = Array.from({ length: spec.auth?.users ?? 0 }, (_, i) => {
-  const sub = `user-${String(i).padStart(6, '0')}`;
-  return `Bearer ${signJwt(spec.auth!.jwtSecret, { sub, exp })}`;
-});
+/**
+ * Midnight UTC one or two days ahead: the same in every load process of a bench, so each run sends the
+ * very tokens the engine verified in the runs before, as a customer keeps its token during a sale.
+ */
+const exp = (Math.floor(Date.now() / 86_400_000) + 2) * 86_400;
+
+/** Signs a token for a user the way the engine under test expects: HS256, or RS256 like an identity provider. */
+async function signer(auth: NonNullable<LoadSpec['auth']>): Promise<(sub: string) => Promise<string>> {
+  if ('jwtSecret' in auth) return async (sub) => signJwt(auth.jwtSecret, { sub, exp });
+  const key = await importPKCS8(auth.rs256.privateKeyPem, 'RS256');
+  return (sub) => new SignJWT({ sub, exp }).setProtectedHeader({ alg: 'RS256', typ: 'JWT' }).sign(key);
+}
+
+const sign = spec.auth ? await signer(spec.auth) : null;
+const tokens = await Promise.all(
+  Array.from({ length: spec.auth?.users ?? 0 }, async (_, i) => `Bearer ${await sign!(`user-${String(i).padStart(6, '0')}`)}`),
+);
 
 let n = 0;
 const varies = tokens.length > 0 || spec.idempotencyKeys === true;

@@ -1,4 +1,6 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
+import { ASYMMETRIC_ALGORITHMS, SYMMETRIC_ALGORITHMS, isAsymmetric, keyFits } from './http/jwt-algorithms.js';
 
 /** Secrets that make a development setup work out of the box; production refuses them. */
 export const DEV_SECRETS = {
@@ -8,6 +10,28 @@ export const DEV_SECRETS = {
 } as const;
 
 const positiveInt = z.coerce.number().int().positive();
+
+/** One secret, or two separated by a comma while a provider rotates it (either verifies); see `splitSecrets`. */
+const secretList = (part: z.ZodString) =>
+  z.string().superRefine((value, ctx) => {
+    const parts = splitSecrets(value);
+    if (parts.length > 2) ctx.addIssue({ code: 'custom', message: 'at most two secrets (the old and the new one during rotation)' });
+    for (const p of parts) {
+      const checked = part.safeParse(p);
+      if (!checked.success) ctx.addIssue({ code: 'custom', message: checked.error.issues[0]!.message });
+    }
+  });
+
+/** The secrets of a `a` or `a,b` setting. */
+export const splitSecrets = (value: string): string[] => value.split(',').map((s) => s.trim());
+
+/** `true` / `false`; unset means "live only in production". */
+const flag = z.enum(['true', 'false']).transform((v) => v === 'true').optional();
+
+const algorithmList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()))
+  .pipe(z.array(z.enum([...SYMMETRIC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS], `must be ${[...SYMMETRIC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS].join(', ')}, comma-separated`)).min(1));
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -31,8 +55,25 @@ const schema = z.object({
   /** How long ended holds and orders stay readable in Redis before they are dropped. */
   RECORD_RETENTION_MS: positiveInt.default(48 * 3600_000),
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').default(DEV_SECRETS.JWT_SECRET),
+  /** The only algorithms customer tokens may be signed with (HS256 uses JWT_SECRET; the others an identity provider's key). */
+  JWT_ALGORITHMS: algorithmList.default(['HS256']),
+  /** The identity provider's JSON Web Key Set (e.g. https://idp.example.com/.well-known/jwks.json). */
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** The identity provider's public key as PEM (SPKI, `-----BEGIN PUBLIC KEY-----`); `\n` escapes allowed. */
+  JWT_PUBLIC_KEY: z.string().transform((v) => v.replace(/\\n/g, '\n')).optional(),
+  JWT_ISSUER: z.string().optional(),
+  JWT_AUDIENCE: z.string().optional(),
+  /** How long a fetched key set is trusted before it is fetched again (also bounds how long a removed key keeps working). */
+  JWT_JWKS_MAX_AGE_S: positiveInt.max(24 * 3600).default(600),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEV_SECRETS.ADMIN_TOKEN),
-  WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').default(DEV_SECRETS.WEBHOOK_SECRET),
+  /** The generic provider's secret (`POST /api/webhooks/generic`, alias `/payment`). */
+  WEBHOOK_SECRET: secretList(z.string().min(16, 'must be at least 16 characters')).default(DEV_SECRETS.WEBHOOK_SECRET),
+  /** Stripe's endpoint signing secret(s) (`whsec_…`); unset: `/api/webhooks/stripe` does not exist. */
+  STRIPE_WEBHOOK_SECRET: secretList(z.string().min(16, 'each secret must be at least 16 characters')).optional(),
+  STRIPE_LIVEMODE: flag,
+  /** Adyen's HMAC key(s), hex as the Customer Area shows them; unset: `/api/webhooks/adyen` does not exist. */
+  ADYEN_WEBHOOK_SECRET: secretList(z.string().regex(/^([0-9a-fA-F]{2}){16,}$/, 'each key must be hex (the HMAC key of the Customer Area)')).optional(),
+  ADYEN_LIVEMODE: flag,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Requests per second per customer on the customer API (per API process; 0 = no limit). */
   RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(20),
@@ -44,12 +85,54 @@ const schema = z.object({
   REDIS_COMMAND_TIMEOUT_MS: positiveInt.default(1_000),
 });
 
-const refined = schema.refine((c) => c.RECORD_RETENTION_MS >= Math.max(c.HOLD_TTL_MS, c.PAYMENT_TTL_MS), {
-  message: 'must be at least HOLD_TTL_MS and PAYMENT_TTL_MS (records must outlive the holds and orders they describe)',
-  path: ['RECORD_RETENTION_MS'],
-});
+type Parsed = z.infer<typeof schema>;
 
-export type Config = z.infer<typeof schema>;
+function parsePublicKey(pem: string): KeyObject | null {
+  try {
+    const key = createPublicKey(pem);
+    return key.type === 'public' ? key : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Where customer tokens' keys come from must agree with the algorithms, or the engine would accept nothing (or too much). */
+function checkTokenKeys(c: Parsed, ctx: z.RefinementCtx): void {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  const asymmetric = c.JWT_ALGORITHMS.filter(isAsymmetric);
+  const keySource = c.JWT_JWKS_URL ?? c.JWT_PUBLIC_KEY;
+  if (asymmetric.length > 0 && asymmetric.length < c.JWT_ALGORITHMS.length) {
+    issue('JWT_ALGORITHMS', 'HS256 cannot be mixed with public-key algorithms (a public key must never be usable as an HMAC secret)');
+  } else if (asymmetric.length > 0 && keySource === undefined) {
+    issue('JWT_ALGORITHMS', `${asymmetric.join(', ')} needs JWT_JWKS_URL or JWT_PUBLIC_KEY`);
+  } else if (asymmetric.length === 0 && keySource !== undefined) {
+    issue('JWT_ALGORITHMS', 'JWT_JWKS_URL / JWT_PUBLIC_KEY need a public-key algorithm (RS256, ES256, EdDSA, ...)');
+  }
+  if (c.JWT_JWKS_URL !== undefined && c.JWT_PUBLIC_KEY !== undefined) issue('JWT_PUBLIC_KEY', 'set JWT_JWKS_URL or JWT_PUBLIC_KEY, not both');
+  if (c.JWT_PUBLIC_KEY !== undefined) {
+    const key = parsePublicKey(c.JWT_PUBLIC_KEY);
+    if (!key) issue('JWT_PUBLIC_KEY', 'must be a PEM public key (-----BEGIN PUBLIC KEY-----)');
+    else if (!asymmetric.some((alg) => keyFits(alg, key))) issue('JWT_PUBLIC_KEY', `a ${key.asymmetricKeyType} key cannot verify ${c.JWT_ALGORITHMS.join(', ')}`);
+  }
+  if (c.JWT_JWKS_URL !== undefined && c.NODE_ENV === 'production' && !/^https:|^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(c.JWT_JWKS_URL)) {
+    issue('JWT_JWKS_URL', 'must be https in production (keys fetched in the clear could be swapped)');
+  }
+}
+
+const refined = schema
+  .refine((c) => c.RECORD_RETENTION_MS >= Math.max(c.HOLD_TTL_MS, c.PAYMENT_TTL_MS), {
+    message: 'must be at least HOLD_TTL_MS and PAYMENT_TTL_MS (records must outlive the holds and orders they describe)',
+    path: ['RECORD_RETENTION_MS'],
+  })
+  .superRefine(checkTokenKeys)
+  // a production engine acts on live payments only, a development one on test payments only
+  .transform((c) => ({
+    ...c,
+    STRIPE_LIVEMODE: c.STRIPE_LIVEMODE ?? c.NODE_ENV === 'production',
+    ADYEN_LIVEMODE: c.ADYEN_LIVEMODE ?? c.NODE_ENV === 'production',
+  }));
+
+export type Config = z.output<typeof refined>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -71,7 +154,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return config;
 }
 
-/** Names of the secrets still at their development defaults. */
+/** Names of the secrets still at their development defaults (JWT_SECRET only while HS256 tokens are accepted). */
 export function devSecretsInUse(config: Config): string[] {
-  return (Object.keys(DEV_SECRETS) as (keyof typeof DEV_SECRETS)[]).filter((k) => config[k] === DEV_SECRETS[k]);
+  const hs256 = config.JWT_ALGORITHMS.includes('HS256');
+  return (Object.keys(DEV_SECRETS) as (keyof typeof DEV_SECRETS)[]).filter((k) => config[k] === DEV_SECRETS[k] && (k !== 'JWT_SECRET' || hs256));
 }

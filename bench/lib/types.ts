@@ -13,8 +13,11 @@ export interface LoadSpec {
   duration?: number;
   /** total number of requests, instead of a duration */
   amount?: number;
-  /** a customer JWT per request, round robin over `users` distinct users */
-  auth?: { jwtSecret: string; users: number };
+  /**
+   * a customer JWT per request, round robin over `users` distinct users: HS256 with `jwtSecret`, or
+   * RS256 as an identity provider signs them (`rs256`: its PKCS#8 PEM private key)
+   */
+  auth?: { users: number } & ({ jwtSecret: string } | { rs256: { privateKeyPem: string } });
   /** a fresh `Idempotency-Key` (a UUID) per request */
   idempotencyKeys?: boolean;
 }

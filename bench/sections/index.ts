@@ -1,4 +1,5 @@
 import type { Section } from '../lib/types.js';
+import { authSection } from './auth.js';
 import { checkoutSection } from './checkout.js';
 import { floorSection } from './floor.js';
 import { holdsSection } from './holds.js';
@@ -9,4 +10,4 @@ import { soldOutSection } from './soldout.js';
 import { versusSection } from './versus.js';
 
 /** Every section, in the order they run. Add a new one here (see bench/README.md). */
-export const SECTIONS: Section[] = [holdsSection, soldOutSection, floorSection, rowLockSection, memorySection, checkoutSection, scenariosSection, versusSection];
+export const SECTIONS: Section[] = [holdsSection, soldOutSection, floorSection, rowLockSection, memorySection, checkoutSection, scenariosSection, authSection, versusSection];

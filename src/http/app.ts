@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { Engine } from '../engine/engine.js';
 import { AppError } from '../errors.js';
 import { MAX_BODY_BYTES } from './body.js';
-import { JwtVerifier } from './jwt.js';
+import { tokenVerifier } from './idp-tokens.js';
 import { Metrics } from './metrics.js';
 import { adminAuth, customerAuth } from './middleware/auth.js';
 import { limitBody } from './middleware/limit-body.js';
@@ -26,7 +26,7 @@ export interface App {
 export function createApp(engine: Engine): App {
   const { config, logger } = engine.ctx;
   const metrics = new Metrics();
-  const jwt = new JwtVerifier(config.JWT_SECRET);
+  const jwt = tokenVerifier(config);
   const app = new Hono();
 
   app.use('*', observe(logger, metrics));

@@ -11,10 +11,11 @@ export function signPayload(secret: string, rawBody: string, nowS = Math.floor(D
 }
 
 /**
- * Verifies a `Payment-Signature` header: one `t`, any number of `v1` (secret rotation), each compared in
- * constant time; |now - t| must be within the tolerance, future timestamps included.
+ * Verifies a `Payment-Signature` (or `Stripe-Signature`) header: one `t`, any number of `v1` (the sender
+ * rotating its secret), each compared in constant time against each of our `secrets` (us rotating
+ * ours); |now - t| must be within the tolerance, future timestamps included.
  */
-export function verifySignature(header: string | undefined, rawBody: string, secret: string, nowS = Math.floor(Date.now() / 1000)): boolean {
+export function verifySignature(header: string | undefined, rawBody: string, secrets: readonly string[], nowS = Math.floor(Date.now() / 1000)): boolean {
   if (!header || header.length > 2048) return false;
   let t: string | undefined;
   const candidates: Buffer[] = [];
@@ -32,8 +33,10 @@ export function verifySignature(header: string | undefined, rawBody: string, sec
   }
   if (t === undefined || candidates.length === 0) return false;
   if (Math.abs(nowS - Number(t)) > SIGNATURE_TOLERANCE_S) return false;
-  const expected = hmac(secret, t, rawBody);
   let ok = false;
-  for (const c of candidates) ok = timingSafeEqual(c, expected) || ok;
+  for (const secret of secrets) {
+    const expected = hmac(secret, t, rawBody);
+    for (const c of candidates) ok = timingSafeEqual(c, expected) || ok;
+  }
   return ok;
 }

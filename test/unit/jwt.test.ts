@@ -33,3 +33,25 @@ describe('JwtVerifier', () => {
     expect(jwt.verify(token, exp * 1000 + 1)).toBeNull();
   });
 });
+
+describe('JwtVerifier with JWT_ISSUER / JWT_AUDIENCE', () => {
+  const jwt = new JwtVerifier(SECRET, { issuer: 'https://shop.test', audience: 'flash-sale' });
+  const claims = { sub: 'u1', exp, iss: 'https://shop.test', aud: 'flash-sale' };
+
+  it.each([
+    ['iss and aud', claims],
+    ['aud as a list naming us', { ...claims, aud: ['other', 'flash-sale'] }],
+  ])('accepts %s', (_, c) => {
+    expect(jwt.verify(signJwt(SECRET, c), now)).toEqual({ sub: 'u1', expMs: exp * 1000 });
+  });
+
+  it.each([
+    ['no iss', { ...claims, iss: undefined }],
+    ['another iss', { ...claims, iss: 'https://evil.test' }],
+    ['no aud', { ...claims, aud: undefined }],
+    ['another aud', { ...claims, aud: 'other' }],
+    ['an aud list without us', { ...claims, aud: ['other'] }],
+  ])('refuses %s', (_, c) => {
+    expect(jwt.verify(signJwt(SECRET, c), now)).toBeNull();
+  });
+});

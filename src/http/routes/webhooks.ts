@@ -2,19 +2,33 @@ import { header } from '../header.js';
 import { Hono } from 'hono';
 import type { Engine } from '../../engine/engine.js';
 import { AppError } from '../../errors.js';
-import { parseJson, readRawJson } from '../body.js';
-import { PaymentEvent } from '../../contract.js';
-import { verifySignature } from '../webhook-signature.js';
+import { readRawJson } from '../body.js';
+import { PaymentEvent, type PaymentOutcome } from '../../contract.js';
+import { parsePayload, type Ignored } from '../webhooks/provider.js';
+import { paymentProviders } from '../webhooks/providers.js';
 
-/** Payment provider callbacks: signed (Payment-Signature, or Stripe-Signature as Stripe sends it). */
+/**
+ * Payment provider callbacks, `POST /api/webhooks/:provider`: each provider's adapter verifies and maps
+ * the delivery (webhooks/provider.ts); `payment` is today's name of `generic`. A provider whose secret is
+ * not configured has no route (404).
+ */
 export function webhookRoutes(engine: Engine): Hono {
-  const secret = engine.ctx.config.WEBHOOK_SECRET;
-  return new Hono().post('/payment', async (c) => {
+  const providers = paymentProviders(engine.ctx.config);
+  return new Hono().post('/:provider', async (c) => {
+    const name = c.req.param('provider');
+    const provider = providers.get(name === 'payment' ? 'generic' : name);
+    if (!provider) throw new AppError('not_found', `no payment provider "${name}" is configured`);
     const raw = await readRawJson(c);
-    const signature = header(c, 'payment-signature') ?? header(c, 'stripe-signature');
-    if (!verifySignature(signature, raw, secret)) {
-      throw new AppError('invalid_signature', 'Payment-Signature is missing, wrong, or outside the 300 s tolerance');
+    const outcomes: (PaymentOutcome | Ignored)[] = [];
+    for (const mapped of provider.read({ raw, header: (n) => header(c, n) })) {
+      if ('ignored' in mapped) {
+        engine.ctx.logger.info({ provider: provider.name, reason: mapped.ignored }, 'payment event ignored');
+        outcomes.push({ result: 'ignored', reason: mapped.ignored });
+      } else {
+        outcomes.push(await engine.payments.apply(parsePayload(mapped.event, PaymentEvent)));
+      }
     }
-    return c.json(await engine.payments.apply(parseJson(raw, PaymentEvent)));
+    const ack = provider.acknowledgement;
+    return ack ? c.body(ack.body, 200, { 'content-type': ack.contentType }) : c.json(outcomes[0]);
   });
 }

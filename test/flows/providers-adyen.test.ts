@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adyenSignature } from '../../src/http/webhooks/adyen.js';
+import { startHarness, uniq, type Harness } from '../support/harness.js';
+import { RELEASED, SOLD, UNTOUCHED, providerFlows, type Flow } from './provider-flows.js';
+
+/**
+ * Adyen standard webhooks end to end (issue 12): notification items signed one by one with the
+ * webhook's hex HMAC key, delivered to POST /api/webhooks/adyen of a real engine, which answers
+ * `[accepted]`. The HMAC key is rotating: both the old and the new one verify.
+ */
+
+const OLD_KEY = '0A'.repeat(32);
+const NEW_KEY = 'B1'.repeat(32);
+const FOREIGN_KEY = 'C2'.repeat(32);
+const PRICE = 1500;
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ ADYEN_WEBHOOK_SECRET: `${OLD_KEY},${NEW_KEY}` });
+});
+afterAll(async () => h?.close());
+
+/** A NotificationRequestItem as Adyen documents it. */
+interface NotificationRequestItem {
+  pspReference: string;
+  originalReference?: string;
+  merchantAccountCode: string;
+  merchantReference: string;
+  amount: { value: number; currency: string };
+  eventCode: string;
+  eventDate: string;
+  success: 'true' | 'false';
+  paymentMethod: string;
+  operations?: string[];
+  reason?: string;
+  additionalData: Record<string, string>;
+}
+
+function item(over: Partial<NotificationRequestItem> = {}, key = NEW_KEY): NotificationRequestItem {
+  const unsigned: NotificationRequestItem = {
+    pspReference: uniq('psp').toUpperCase(),
+    merchantAccountCode: 'FlashSaleECOM',
+    merchantReference: uniq('shop-ref-'),
+    amount: { value: PRICE * 2, currency: 'EUR' },
+    eventCode: 'AUTHORISATION',
+    eventDate: new Date().toISOString(),
+    success: 'true',
+    paymentMethod: 'visa',
+    operations: ['CANCEL', 'CAPTURE', 'REFUND'],
+    reason: '033899:1111:03/2030',
+    additionalData: {},
+    ...over,
+  };
+  return { ...unsigned, additionalData: { ...unsigned.additionalData, hmacSignature: adyenSignature(unsigned, key) } };
+}
+
+const notification = (items: NotificationRequestItem[], live = 'false') => ({ live, notificationItems: items.map((NotificationRequestItem) => ({ NotificationRequestItem })) });
+
+async function deliver(body: unknown): Promise<{ status: number; text: string }> {
+  const res = await h.request('POST', '/api/webhooks/adyen', { body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await res.text();
+  if (res.status === 200) expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+  return { status: res.status, text };
+}
+const ACCEPTED = { status: 200, text: '[accepted]' };
+
+const { holdFor, orderFor, orderStatus, pgStatus, pgEvents } = providerFlows(() => h, PRICE);
+
+describe('the Adyen HMAC', () => {
+  it('matches the example Adyen publishes with its libraries', () => {
+    const example = {
+      pspReference: '7914073381342284',
+      merchantAccountCode: 'TestMerchant',
+      merchantReference: 'TestPayment-1407325143704',
+      amount: { value: 1130, currency: 'EUR' },
+      eventCode: 'AUTHORISATION',
+      success: 'true' as const,
+    };
+    expect(adyenSignature(example, 'DFB1EB5485895CFA84146406857104ABB4CBCABDC8AAF103A624C8F6A3EAAB00')).toBe('Ny9gS2veKo5E4w8/OL6xz1/wvT/hYkAXy1xNc/QvO4I=');
+  });
+});
+
+describe('Adyen notifications', () => {
+  it('AUTHORISATION success with our order id as merchantReference: paid, in Postgres, [accepted]', async () => {
+    const f = await orderFor();
+    const paid = item({ merchantReference: f.orderId });
+    expect(await deliver(notification([paid]))).toEqual(ACCEPTED);
+    expect(await orderStatus(f)).toBe('paid');
+    expect(await h.stock(f.pid)).toEqual(SOLD);
+    await expect.poll(() => pgStatus(f.orderId), { timeout: 10_000 }).toBe('paid');
+    await expect.poll(() => pgEvents(f.holdId), { timeout: 10_000 }).toEqual({ [`${paid.pspReference}:AUTHORISATION:true`]: 'applied' });
+  });
+
+  it('AUTHORISATION failure, our hold id in the payment\'s metadata: payment_failed, the stock goes back', async () => {
+    const f = await orderFor();
+    expect(await deliver(notification([item({ success: 'false', reason: 'Refused', additionalData: { 'metadata.hold_id': f.holdId } })]))).toEqual(ACCEPTED);
+    expect(await orderStatus(f)).toBe('payment_failed');
+    expect(await h.stock(f.pid)).toEqual(RELEASED);
+    await expect.poll(() => pgStatus(f.orderId), { timeout: 10_000 }).toBe('payment_failed');
+  });
+
+  it('an authorisation before the order (the hold id as merchantReference) is deferred and applied when the order is created', async () => {
+    const f = await holdFor();
+    expect(await deliver(notification([item({ merchantReference: f.holdId })]))).toEqual(ACCEPTED);
+    expect(await h.stock(f.pid)).toMatchObject({ held: 2, sold: 0 });
+    const res = await h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } });
+    const order = (await res.json()) as { id: string; status: string };
+    expect(order.status).toBe('paid');
+    await expect.poll(() => pgStatus(order.id), { timeout: 10_000 }).toBe('paid');
+  });
+
+  it('the same notification again, or 10 times at once: one effect', async () => {
+    const f = await orderFor();
+    const body = notification([item({ additionalData: { 'metadata.order_id': f.orderId } })]);
+    const results = await Promise.all(Array.from({ length: 10 }, () => deliver(body)));
+    expect(results).toEqual(Array.from({ length: 10 }, () => ACCEPTED));
+    expect(await deliver(body)).toEqual(ACCEPTED);
+    expect(await h.stock(f.pid)).toEqual(SOLD);
+    await expect.poll(async () => Object.values(await pgEvents(f.holdId)), { timeout: 10_000 }).toEqual(['applied']);
+  });
+
+  it('a batch of items is applied item by item', async () => {
+    const [a, b] = [await orderFor(), await orderFor()];
+    expect(await deliver(notification([item({ merchantReference: a.orderId }), item({ merchantReference: b.orderId, success: 'false' })]))).toEqual(ACCEPTED);
+    expect(await orderStatus(a)).toBe('paid');
+    expect(await orderStatus(b)).toBe('payment_failed');
+  });
+
+  it.each([
+    ['CAPTURE (an event code we do not use)', (f: Flow) => notification([item({ merchantReference: f.orderId, eventCode: 'CAPTURE', originalReference: 'ORIGINALPSP' })])],
+    ['another business\'s payment (no ids)', () => notification([item()])],
+    ['a live notification on a test engine', (f: Flow) => notification([item({ merchantReference: f.orderId })], 'true')],
+  ])('%s: [accepted], nothing changes', async (_, make) => {
+    const f = await orderFor();
+    expect(await deliver(make(f))).toEqual(ACCEPTED);
+    expect(await orderStatus(f)).toBe('pending_payment');
+    expect(await h.stock(f.pid)).toEqual(UNTOUCHED);
+  });
+});
+
+describe('Adyen signatures', () => {
+  const tamperAmount = (i: NotificationRequestItem): NotificationRequestItem => ({ ...i, amount: { ...i.amount, value: i.amount.value + 1 } });
+  it.each([
+    ['a key that is not ours', (f: Flow) => [item({ merchantReference: f.orderId }, FOREIGN_KEY)]],
+    ['the amount changed after signing', (f: Flow) => [tamperAmount(item({ merchantReference: f.orderId }))]],
+    ['the reference changed after signing', (f: Flow) => [{ ...item({ merchantReference: f.holdId }), merchantReference: f.orderId }]],
+    ['no hmacSignature', (f: Flow) => [{ ...item({ merchantReference: f.orderId }), additionalData: {} }]],
+    ['one bad item in a batch (nothing of the batch applies)', (f: Flow) => [item({ merchantReference: f.orderId }), item({ merchantReference: 'x' }, FOREIGN_KEY)]],
+  ])('%s: 401 invalid_signature, nothing applied', async (_, make) => {
+    const f = await orderFor();
+    const res = await deliver(notification(make(f)));
+    expect(res.status).toBe(401);
+    expect(JSON.parse(res.text)).toMatchObject({ code: 'invalid_signature' });
+    expect(await h.stock(f.pid)).toEqual(UNTOUCHED);
+  });
+
+  it('during rotation the old and the new key both verify', async () => {
+    for (const key of [OLD_KEY, NEW_KEY]) {
+      const f = await orderFor();
+      expect(await deliver(notification([item({ merchantReference: f.orderId }, key)]))).toEqual(ACCEPTED);
+      expect(await orderStatus(f)).toBe('paid');
+    }
+  });
+});
