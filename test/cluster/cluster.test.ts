@@ -7,8 +7,12 @@ import type { PrivateCluster } from '../support/redis-cluster.js';
 import { Hold, PaymentOutcome, Problem, type PaymentEvent } from '../../src/contract.js';
 import { body } from '../support/answers.js';
 
-/** The whole engine on a 3-master Redis Cluster: products land in different slots on different nodes. */
-test.override('engineEnv', ({ privateCluster }) => ({ REDIS_URL: privateCluster.url, HOLD_TTL_MS: '700', SWEEP_INTERVAL_MS: '1000' }));
+/**
+ * The whole engine on a 3-master Redis Cluster: products land in different slots on different nodes.
+ * Holds live 3 s: long enough that none expires while a busy machine is still answering the stampede
+ * (an expired hold would let a 21st customer win), short enough to watch the rest expire.
+ */
+test.override('engineEnv', ({ privateCluster }) => ({ REDIS_URL: privateCluster.url, HOLD_TTL_MS: '3000', SWEEP_INTERVAL_MS: '1000' }));
 let cluster: PrivateCluster;
 let h: Harness;
 test.beforeAll(({ privateCluster, harness }) => {
