@@ -69,7 +69,8 @@ const impatient = (vuId, share) => (Math.imul(vuId, 2654435761) >>> 0) / 2 ** 32
 
 /**
  * Before the opening: a wait until the next reload or the opening, whichever comes first (so customers
- * arrive spread out, as they do), then the product page; an impatient customer also asks for a hold.
+ * arrive spread out, as they do), then, unless the sale has opened meanwhile (the customer goes for the
+ * hold at once), the product page; an impatient customer also asks for a hold.
  * @param {StepContext} ctx
  * @param {DropDef} def
  * @param {DropState} s
@@ -77,6 +78,7 @@ const impatient = (vuId, share) => (Math.imul(vuId, 2654435761) >>> 0) / 2 ** 32
  */
 async function waitForOpening(ctx, def, s, productId) {
   await ctx.sleep(Math.min(s.opensAt - Date.now(), randomInt(def.poll_ms[0], def.poll_ms[1])));
+  if (Date.now() >= s.opensAt) return;
   const early = s.opensAt - CLOCK_MARGIN_MS;
   if (impatient(ctx.vu.id, def.early_share) && Date.now() < early) {
     // the key of the real try: a hold this placed after all (answered past the opening) is the one that try replays

@@ -17,8 +17,8 @@ const SHORT_RUNS: [string, ScenarioName, RunOptions][] = [
   ['webhook-storm', 'webhook-storm', { durationS: 4, vus: 8 }],
   // five 1.6 s intervals: first-after-warm-up vs last
   ['soak', 'soak', { durationS: 8, vus: 10 }],
-  // 20 products of 10 units open 5 s in; 20 customers each, so every product sells out
-  ['drop', 'drop', { durationS: 15, vus: 400 }],
+  // 20 products of 10 units open 5 s in; 15 customers each, so every product sells out
+  ['drop', 'drop', { durationS: 15, vus: 300 }],
   // customers far over a tight rate limit: they wait out the 429s and the run still passes
   ['webhook-storm, rate limit 5/s', 'webhook-storm', { durationS: 4, vus: 4, engineEnv: { RATE_LIMIT_PER_SECOND: '5', RATE_LIMIT_BURST: '5' } }],
 ];
