@@ -12,7 +12,7 @@ const USAGE = `usage: npm run loadtest -- <${SCENARIO_NAMES.join('|')}> [options
   --admin-token T       with --target (default ADMIN_TOKEN, else the dev default)
   --jwt-secret S        with --target (default JWT_SECRET, else the dev default)
   --webhook-secret S    with --target (default WEBHOOK_SECRET, else the dev default)
-  --database-url U      with --target: the engine's Postgres, to check paid orders (else skipped)
+  --database-url U      with --target: the engine's Postgres, to count and check paid orders (default DATABASE_URL, else skipped)
   --engine-pid P        with --target: the engine's pid on this machine, to sample its memory (soak)
   --drain S             seconds to wait for abandoned holds/orders to expire (checkout; default 30 when self-started, else 0)
   --json FILE           also write the summary as JSON

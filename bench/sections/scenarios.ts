@@ -5,13 +5,15 @@ import type { BenchContext, Row, Section } from '../lib/types.js';
 
 /**
  * The bench's fixed size per scenario: the VUs of scenarios.json, shorter durations (stampede ends by
- * itself once its small stock is gone; soak is a short sample of the 30-minute one).
+ * itself once its small stock is gone, drop once every customer has an answer; soak is a short sample of
+ * the 30-minute one).
  */
 const SIZES: Record<ScenarioName, { vus: number; durationS: number }> = {
   stampede: { vus: 200, durationS: 20 },
   checkout: { vus: 20, durationS: 10 },
   'webhook-storm': { vus: 10, durationS: 10 },
   soak: { vus: 20, durationS: 20 },
+  drop: { vus: 2000, durationS: 30 },
 };
 
 async function run(ctx: BenchContext, name: ScenarioName): Promise<RunSummary> {

@@ -1,41 +1,39 @@
 import postgres from 'postgres';
-import type { CustomerOrder, Verdict } from '../steps/types.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A paid order as the system of record has it. */
+export interface PaidOrder {
+  id: string;
+  hold_id: string;
+  product_id: string;
+  qty: number;
+}
+
 /**
- * Invariant 4: the paid orders of the given products in Postgres are exactly the ones customers saw paid.
- * Persistence is asynchronous (a worker), so this polls until they match or the timeout passes.
+ * Every paid order of the given products in Postgres, as an operator would count them. Persistence is
+ * asynchronous (a worker), so this polls until `settled` accepts what it found or the timeout passes,
+ * and returns the last look.
  */
-export async function paidOrdersInPostgres(
+export async function waitForPaidOrders(
   databaseUrl: string,
   productIds: string[],
-  expected: CustomerOrder[],
+  settled: (orders: PaidOrder[]) => Promise<boolean>,
   timeoutMs: number,
-): Promise<Verdict> {
+): Promise<PaidOrder[]> {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 5 });
-  const want = new Set(expected.map((o) => o.id));
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
-      const rows = await sql<{ id: string }[]>`
-        SELECT id FROM orders WHERE product_id IN ${sql(productIds)} AND status = 'paid'`;
-      const have = new Set(rows.map((r) => r.id));
-      const missing = [...want].filter((id) => !have.has(id));
-      const extra = [...have].filter((id) => !want.has(id));
-      if ((missing.length === 0 && extra.length === 0) || Date.now() >= deadline) {
-        const ok = missing.length === 0 && extra.length === 0;
-        const sample = (ids: string[]) => ids.slice(0, 3).join(', ');
-        return {
-          ok,
-          detail: ok
-            ? `${have.size} paid orders in Postgres, as expected`
-            : `expected ${want.size}, Postgres has ${have.size}; missing ${missing.length} [${sample(missing)}], unexpected ${extra.length} [${sample(extra)}]`,
-        };
-      }
+      const orders = await sql<PaidOrder[]>`
+        SELECT id, hold_id, product_id, qty FROM orders WHERE product_id IN ${sql(productIds)} AND status = 'paid'`;
+      if ((await settled(orders)) || Date.now() >= deadline) return orders;
       await sleep(250);
     }
   } finally {
     await sql.end({ timeout: 1 });
   }
 }
+
+/** Units of the paid orders of one product. */
+export const paidUnits = (orders: PaidOrder[], productId: string) => orders.reduce((n, o) => (o.product_id === productId ? n + o.qty : n), 0);

@@ -7,7 +7,7 @@ import { z } from 'zod';
  * of loadtests/steps/types.js, which test/loadtests/step-shapes.test.ts keeps in step with it.
  */
 
-export const SCENARIO_NAMES = ['stampede', 'checkout', 'webhook-storm', 'soak'] as const;
+export const SCENARIO_NAMES = ['stampede', 'checkout', 'webhook-storm', 'soak', 'drop'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 const share = z.number().min(0).max(1);
@@ -91,6 +91,24 @@ const SoakDef = z.object({
   }),
 });
 
+/** A drop: a sale opens at a set time on many products while customers wait on their product's page. */
+const DropDef = z.object({
+  ...common,
+  /** products on sale, `stock` units each; customers are spread over them evenly */
+  products: z.number().int().min(1).max(1000),
+  qty: z.number().int().min(1).max(100),
+  opens_in_s: z.number().min(0),
+  /** how often a waiting customer reloads the product page */
+  poll_ms: range,
+  /** wait before asking again after `409 sale_not_started` (a Retry-After overrides it) */
+  retry_ms: z.number().min(1),
+  /** customers who also ask for a hold each time they reload before the opening */
+  early_share: share,
+  /** what a customer does with a hold: the checkout's shares and think times */
+  flow: FlowParams.omit({ qty_max: true }),
+  pass: PassRules,
+});
+
 export const ProductTemplate = z.object({
   name: z.string(),
   unit_price_minor: z.number().int().min(0),
@@ -105,6 +123,7 @@ export const ScenarioFile = z.object({
     checkout: CheckoutDef,
     'webhook-storm': WebhookStormDef,
     soak: SoakDef,
+    drop: DropDef,
   }),
 });
 export type ScenarioFile = z.infer<typeof ScenarioFile>;

@@ -40,7 +40,7 @@ export async function openTarget(opts: TargetOptions, scenarioEnv: Record<string
         jwtSecret: opts.jwtSecret ?? process.env.JWT_SECRET ?? DEV_SECRETS.JWT_SECRET,
         webhookSecret: opts.webhookSecret ?? process.env.WEBHOOK_SECRET ?? DEV_SECRETS.WEBHOOK_SECRET,
       },
-      databaseUrl: opts.databaseUrl,
+      databaseUrl: opts.databaseUrl ?? process.env.DATABASE_URL,
       pid: opts.enginePid,
       startedHere: false,
       stop: async () => {},

@@ -1,4 +1,5 @@
 import type { RequestStats } from '../lib/recorder.js';
+import { RATE_LIMITED } from '../steps/api.js';
 import type { RunSummary } from './run-scenario.js';
 
 const ms = (v: number) => v.toFixed(1);
@@ -25,6 +26,8 @@ export function formatSummary(s: RunSummary): string {
   lines.push(`\n${s.scenario}: ${s.pass ? 'PASS' : 'FAIL'}  (${s.vus} VUs, ${s.duration_s.toFixed(1)} s, ${s.target.url}${s.target.started_here ? ', engine started here' : ''})`);
   lines.push('');
   lines.push(table([['request', 'count', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'outcomes'], ...s.requests.map(row), row(s.total)]));
+  const limited = s.total.outcomes[RATE_LIMITED] ?? 0;
+  if (limited > 0) lines.push(`\nrate limited: ${limited} answers ${RATE_LIMITED}; the customers waited as Retry-After said and asked again`);
   if (Object.keys(s.orders).length > 0) lines.push(`\norders as customers last read them: ${outcomes(s.orders)}`);
   if (s.intervals.length > 0) {
     lines.push('');

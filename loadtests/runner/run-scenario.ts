@@ -12,7 +12,7 @@ import type { IntervalSample, RunContext, Scenario } from './context.js';
 import { openTarget, type TargetOptions } from './engine-target.js';
 import { startProgress, type ProgressMode } from './progress.js';
 import { SCENARIOS } from './scenarios/index.js';
-import { StopSignal } from './stop-signal.js';
+import { sleep, StopSignal } from './stop-signal.js';
 import { makeVus, runVus } from './vus.js';
 
 export interface RunOptions extends TargetOptions {
@@ -60,7 +60,8 @@ export async function runScenario(name: ScenarioName, opts: RunOptions = {}): Pr
   log(`${name}: ${vus} VUs for ${durationMs / 1000}s against ${target.url}${target.startedHere ? ` (engine started here, pid ${target.pid})` : ''}`);
   const recorder = new Recorder();
   const transport = nodeHttp(target.url);
-  const api = new EngineApi({ baseUrl: target.url, http: transport.http, crypto: nodeCrypto, credentials: target.credentials, record: (o) => recorder.record(o) });
+  // a back-off is waited out in full even after the load phase ended: the iteration it belongs to is finishing
+  const api = new EngineApi({ baseUrl: target.url, http: transport.http, crypto: nodeCrypto, credentials: target.credentials, sleep, record: (o) => recorder.record(o) });
   try {
     const drainDefault = target.startedHere && 'drain_timeout_s' in def ? def.drain_timeout_s : 0;
     const ctx: RunContext = {

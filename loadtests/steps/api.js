@@ -10,6 +10,7 @@ import { paymentSignature } from './auth.js';
  * @typedef {import('./types.js').Outcome} Outcome
  * @typedef {import('./types.js').ProductTemplate} ProductTemplate
  * @typedef {import('./types.js').AdminProductView} AdminProductView
+ * @typedef {import('./types.js').ProductView} ProductView
  * @typedef {import('./types.js').HoldView} HoldView
  * @typedef {import('./types.js').OrderView} OrderView
  * @typedef {import('./types.js').PaymentEvent} PaymentEvent
@@ -44,8 +45,15 @@ import { paymentSignature } from './auth.js';
 /** How long a request may take before it counts as a network error. */
 export const REQUEST_TIMEOUT_MS = 15_000;
 
-/** A rate limiter may answer any customer call with 429; clients are expected to back off. */
-const RATE_LIMITED = '429 rate_limited';
+/** A rate limiter may answer any customer call with 429; clients back off as Retry-After says (see `backoffMs`). */
+export const RATE_LIMITED = '429 rate_limited';
+
+/**
+ * How a client backs off from `429` and `503`: it waits what `Retry-After` says (at least `minMs`),
+ * twice as long after each further refusal (at most `maxMs`), plus up to `jitter` of that at random so
+ * customers refused together do not come back together, and gives up after `retries` retries.
+ */
+export const BACKOFF = { retries: 4, minMs: 250, maxMs: 8_000, jitter: 0.5 };
 
 /** The answers each kind of step expects. */
 export const EXPECT = {
@@ -119,8 +127,24 @@ const problemCode = (body) =>
  * @property {Http} http
  * @property {Crypto} crypto
  * @property {Credentials} credentials
+ * @property {(ms: number) => Promise<void>} [sleep] waits out a `Retry-After`; without it every answer is final (no back-off)
  * @property {(outcome: Outcome) => void} [record] receives every outcome; without it calls are not recorded
  */
+
+/**
+ * How long to wait before asking again after `res`, or undefined when the answer is final: only `429`
+ * and `503` are retried, at most `BACKOFF.retries` times.
+ * @param {{ status: number, headers: Record<string, string | undefined> }} res
+ * @param {number} retry how many retries came before (0 for the first)
+ * @returns {number | undefined}
+ */
+export function backoffMs(res, retry) {
+  if ((res.status !== 429 && res.status !== 503) || retry >= BACKOFF.retries) return undefined;
+  const seconds = Number(res.headers['retry-after']);
+  const base = Math.max(BACKOFF.minMs, Number.isFinite(seconds) ? seconds * 1000 : 0);
+  const wait = Math.min(BACKOFF.maxMs, base * 2 ** retry);
+  return wait * (1 + BACKOFF.jitter * Math.random());
+}
 
 export class EngineApi {
   /** @param {EngineApiOptions} options */
@@ -135,6 +159,9 @@ export class EngineApi {
   }
 
   /**
+   * One request as a well-behaved client makes it: a `429` or `503` is waited out as `Retry-After` says and
+   * asked again (see `backoffMs`). Every answer is recorded, the refusals too; a `429` the client gave up
+   * on counts as unexpected.
    * @param {CallSpec} spec
    * @returns {Promise<ApiResponse<any>>}
    */
@@ -145,16 +172,22 @@ export class EngineApi {
     const body = spec.json !== undefined ? JSON.stringify(spec.json) : spec.raw;
     if (body !== undefined) headers['content-type'] ??= 'application/json';
     const name = spec.name ?? `${spec.method} ${spec.path}`;
-    const { record } = this.options;
-    const res = await this.options.http({ method: spec.method, url: `${this.baseUrl}${spec.path}`, headers, body, name, recorded: record !== undefined, expect: spec.expect });
-    const parsed = parseBody(res);
-    const code = problemCode(parsed);
-    const expected = isExpected(spec.expect, res.status, code);
-    if (record) {
-      const label = code ?? (res.status >= 200 && res.status < 300 ? spec.label?.(parsed) : undefined);
-      record({ name, status: res.status, code: label, ms: res.ms, expected, detail: expected ? undefined : (res.error ?? res.body) });
+    const { record, http, sleep } = this.options;
+    for (let retry = 0; ; retry++) {
+      const res = await http({ method: spec.method, url: `${this.baseUrl}${spec.path}`, headers, body, name, recorded: record !== undefined, expect: spec.expect });
+      const parsed = parseBody(res);
+      const code = problemCode(parsed);
+      const wait = sleep ? backoffMs(res, retry) : undefined;
+      const gaveUp = sleep !== undefined && res.status === 429 && wait === undefined;
+      const expected = isExpected(spec.expect, res.status, code) && !gaveUp;
+      if (record) {
+        const label = code ?? (res.status >= 200 && res.status < 300 ? spec.label?.(parsed) : undefined);
+        const detail = expected ? undefined : (res.error ?? (gaveUp ? `gave up after ${retry} retries: ${res.body}` : res.body));
+        record({ name, status: res.status, code: label, ms: res.ms, expected, detail });
+      }
+      if (wait === undefined) return { status: res.status, code, body: parsed, headers: res.headers, ms: res.ms, expected };
+      await sleep?.(wait);
     }
-    return { status: res.status, code, body: parsed, headers: res.headers, ms: res.ms, expected };
   }
 
   /**
@@ -180,7 +213,7 @@ export class EngineApi {
 
   /**
    * @param {string} productId
-   * @returns {Promise<ApiResponse<unknown>>}
+   * @returns {Promise<ApiResponse<ProductView>>}
    */
   getProduct(productId) {
     return this.call({ method: 'GET', path: `/api/products/${productId}`, name: 'GET /api/products/:id', expect: EXPECT.read });

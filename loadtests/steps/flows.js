@@ -1,6 +1,6 @@
-// Customer flows shared by the scenarios: a checkout (hold -> order -> payment webhook -> read back)
-// and a hold that is let go, each checking its rules as it goes.
-import { paymentEvent } from './api.js';
+// Customer flows shared by the scenarios: a checkout (hold -> order -> payment webhook -> read back),
+// a try for a hold when a sale opens, and a hold that is let go, each checking its rules as it goes.
+import { EXPECT, paymentEvent } from './api.js';
 import { RULES, STATUS_AFTER } from './rules.js';
 
 /**
@@ -8,6 +8,7 @@ import { RULES, STATUS_AFTER } from './rules.js';
  * @typedef {import('./types.js').FlowParams} FlowParams
  * @typedef {import('./types.js').OrderStatus} OrderStatus
  * @typedef {import('./types.js').OrderView} OrderView
+ * @typedef {import('./types.js').HoldView} HoldView
  * @typedef {import('./types.js').CustomerOrder} CustomerOrder
  * @typedef {import('./types.js').PaymentEventType} PaymentEventType
  * @typedef {'no_hold' | 'abandoned_hold' | 'no_order' | 'abandoned_payment' | 'paid' | 'payment_failed' | 'other'} FlowOutcome
@@ -87,12 +88,24 @@ export async function checkoutFlow(ctx, productId, flow) {
   const { api, vu } = ctx;
   const hold = await api.placeHold(vu.token, productId, randomInt(1, flow.qty_max), { idempotencyKey: `${ctx.runId}-${vu.id}-${vu.iter}` });
   if (hold.status !== 201) return 'no_hold';
+  return checkOut(ctx, hold.body, flow);
+}
+
+/**
+ * The rest of a checkout once the customer has a hold: (think) -> order -> (think) -> payment -> read the order.
+ * @param {StepContext} ctx
+ * @param {HoldView} hold
+ * @param {import('./types.js').CheckOutParams} flow
+ * @returns {Promise<FlowOutcome>}
+ */
+export async function checkOut(ctx, hold, flow) {
+  const { api, vu } = ctx;
   await think(ctx, flow.think_ms);
   if (Math.random() < flow.abandon_hold_share) {
-    ctx.orders.abandonedHold(hold.body.id, vu.token);
+    ctx.orders.abandonedHold(hold.id, vu.token);
     return 'abandoned_hold';
   }
-  const created = await api.createOrder(vu.token, hold.body.id);
+  const created = await api.createOrder(vu.token, hold.id);
   if (created.status !== 201 && created.status !== 200) return 'no_order';
   const order = customerOrder(created.body, vu.token);
   await think(ctx, flow.think_ms);
@@ -110,11 +123,42 @@ export async function checkoutFlow(ctx, productId, flow) {
   });
   const delivered = await api.sendPaymentEvent(event);
   if (delivered.status !== 200) return 'other';
+  if (type === 'payment.succeeded') ctx.orders.paymentAccepted(event.hold_id);
   ctx.rules.check(RULES.processed, delivered.body.result === 'applied' || delivered.body.result === 'ignored', () => `${event.event_id}: ${JSON.stringify(delivered.body)}`);
   const status = await settleOrder(ctx, order);
   if (status === undefined) return 'other';
   ctx.rules.check(RULES.status, STATUS_AFTER[type].includes(status), () => `${order.id}: ${type} -> ${status}`);
   return status === 'paid' || status === 'payment_failed' ? status : 'other';
+}
+
+/**
+ * The Idempotency-Key of a customer's tries for the one hold it wants when a sale opens.
+ * @param {StepContext} ctx
+ */
+export const holdKey = (ctx) => `${ctx.runId}-${ctx.vu.id}`;
+
+/**
+ * One try for a hold on a product whose sale opens at `opensAt` (ms since the epoch): a hold dated
+ * before the opening breaks the rule; after an answer that is not final (`409 sale_not_started`) it
+ * waits `retryMs` (or what Retry-After says) with jitter before saying `retry`.
+ * @param {StepContext} ctx
+ * @param {{ productId: string, qty: number, opensAt: number, retryMs: number }} sale
+ * @returns {Promise<{ outcome: 'won', hold: HoldView } | { outcome: 'sold_out' | 'retry' }>}
+ */
+export async function holdOnOpening(ctx, { productId, qty, opensAt, retryMs }) {
+  const res = await ctx.api.placeHold(ctx.vu.token, productId, qty, {
+    idempotencyKey: holdKey(ctx),
+    expect: [...EXPECT.hold, '409 sale_not_started'],
+  });
+  if (res.status === 201) {
+    ctx.rules.check(RULES.notEarly, Date.parse(res.body.created_at) >= opensAt, () => `${res.body.id} created ${res.body.created_at}`);
+    return { outcome: 'won', hold: res.body };
+  }
+  if (res.code === 'insufficient_stock') return { outcome: 'sold_out' };
+  const retryAfterS = Number(res.headers['retry-after']);
+  const base = Number.isFinite(retryAfterS) && retryAfterS > 0 ? retryAfterS * 1000 : retryMs;
+  await ctx.sleep(base * (0.5 + Math.random()));
+  return { outcome: 'retry' };
 }
 
 /**

@@ -11,6 +11,7 @@
 /** Rules the steps check during the load, once per hold, order or event. */
 export const RULES = {
   notEarly: 'no hold before the sale opens',
+  closedBeforeOpening: 'before the opening holds are refused (409 sale_not_started) and all stock shows available',
   processed: 'a new payment event is processed (applied, or ignored when the order already ended)',
   status: 'order status follows its payment',
   released: 'a released hold is released',
@@ -47,13 +48,14 @@ export function stockInvariant(stock) {
 }
 
 /**
- * Units sold according to the engine equal the units of the orders customers saw paid.
+ * Units sold according to the engine equal the units of the paid orders.
  * @param {StockBreakdown} stock
  * @param {number} paidUnits
+ * @param {string} counted where the paid orders were counted
  * @returns {Verdict}
  */
-export function soldMatchesPaid(stock, paidUnits) {
-  return { ok: stock.sold === paidUnits, detail: `sold ${stock.sold}, paid orders' units ${paidUnits}` };
+export function soldMatchesPaid(stock, paidUnits, counted) {
+  return { ok: stock.sold === paidUnits, detail: `sold ${stock.sold}, paid orders' units ${paidUnits} (${counted})` };
 }
 
 /**

@@ -1,8 +1,7 @@
 // stampede: every VU is one customer trying to get one hold of a small stock the moment the sale opens.
 // It fires before the start (409 sale_not_started), retries every `retry_ms` (or as Retry-After says),
-// and stops once it has a hold or the product is sold out.
-import { EXPECT } from './api.js';
-import { createRunProduct } from './flows.js';
+// and stops once it has a hold or the product is sold out. A 429 is waited out by the API client.
+import { createRunProduct, holdOnOpening } from './flows.js';
 import { RULES } from './rules.js';
 
 /**
@@ -37,17 +36,6 @@ export async function setup(admin, run) {
  * @returns {Promise<'won' | 'sold_out' | 'retry'>}
  */
 export async function attempt(ctx, def, s) {
-  const res = await ctx.api.placeHold(ctx.vu.token, s.productId, def.qty, {
-    idempotencyKey: `${ctx.runId}-${ctx.vu.id}`,
-    expect: [...EXPECT.hold, '409 sale_not_started'],
-  });
-  if (res.status === 201) {
-    ctx.rules.check(RULES.notEarly, Date.parse(res.body.created_at) >= s.opensAt, () => `${res.body.id} created ${res.body.created_at}`);
-    return 'won';
-  }
-  if (res.code === 'insufficient_stock') return 'sold_out';
-  const retryAfterS = Number(res.headers['retry-after']);
-  const base = Number.isFinite(retryAfterS) && retryAfterS > 0 ? retryAfterS * 1000 : def.retry_ms;
-  await ctx.sleep(base * (0.5 + Math.random()));
-  return 'retry';
+  const { outcome } = await holdOnOpening(ctx, { productId: s.productId, qty: def.qty, opensAt: s.opensAt, retryMs: def.retry_ms });
+  return outcome;
 }

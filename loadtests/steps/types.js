@@ -17,7 +17,9 @@
  * @typedef {PassRules & { p99_growth_max: number, p99_slack_ms: number, rss_growth_max: number, rss_slack_mb: number }} SoakPassRules
  * @typedef {{ browse: number, checkout: number, hold_release: number }} SoakMix
  * @typedef {Common & { interval_s: number, think_ms: [number, number], mix: SoakMix, flow: FlowParams, pass: SoakPassRules }} SoakDef
- * @typedef {{ stampede: StampedeDef, checkout: CheckoutDef, 'webhook-storm': WebhookStormDef, soak: SoakDef }} ScenarioDefs
+ * @typedef {Omit<FlowParams, 'qty_max'>} CheckOutParams
+ * @typedef {Common & { products: number, qty: number, opens_in_s: number, poll_ms: [number, number], retry_ms: number, early_share: number, flow: CheckOutParams, pass: PassRules }} DropDef
+ * @typedef {{ stampede: StampedeDef, checkout: CheckoutDef, 'webhook-storm': WebhookStormDef, soak: SoakDef, drop: DropDef }} ScenarioDefs
  * @typedef {keyof ScenarioDefs} ScenarioName
  * @typedef {{ product: ProductTemplate, scenarios: ScenarioDefs }} ScenarioFile
  */
@@ -37,6 +39,7 @@
  * The engine's answers (SPEC.md); a test keeps them in step with the engine's own types.
  * @typedef {{ total: number, available: number, held: number, pending_payment: number, sold: number }} StockBreakdown
  * @typedef {{ id: string, unit_price_minor: number, currency: string, stock: StockBreakdown }} AdminProductView
+ * @typedef {{ id: string, name: string, unit_price_minor: number, currency: string, available: number, sale_starts_at: string | null, sale_ends_at: string | null, per_user_limit: number | null }} ProductView
  * @typedef {'active' | 'converted' | 'released' | 'expired'} HoldStatus
  * @typedef {{ id: string, product_id: string, user_id: string, qty: number, status: HoldStatus, created_at: string, expires_at: string }} HoldView
  * @typedef {{ id: string, hold_id: string, product_id: string, user_id: string, qty: number, unit_price_minor: number, total_minor: number, currency: string, status: OrderStatus, created_at: string, payment_due_at: string }} OrderView
@@ -106,6 +109,7 @@
  * @typedef {{ id: string, productId: string, qty: number, token: string }} CustomerOrder
  * @typedef {object} OrderLog
  * @property {(order: CustomerOrder, status: OrderStatus) => void} settled a customer read the order's status
+ * @property {(holdId: string) => void} paymentAccepted the engine accepted a `payment.succeeded` for this hold (its order may be paid without a customer reading it back, e.g. paid before the order existed)
  * @property {(holdId: string, token: string) => void} abandonedHold
  * @property {(order: CustomerOrder) => void} abandonedOrder
  */

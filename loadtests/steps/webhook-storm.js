@@ -47,6 +47,9 @@ async function deliverStep(ctx, def, events, deferrable, name) {
   for (const [eventId, got] of results) {
     ctx.rules.check(RULES.effect, oneEffect(got, deferrable), () => `${name} ${eventId}: ${got.join(',')}`);
   }
+  for (const e of events) {
+    if (e.type === 'payment.succeeded' && responses.some((res, i) => res.status === 200 && deliveries[i] === e)) ctx.orders.paymentAccepted(e.hold_id);
+  }
 }
 
 /**

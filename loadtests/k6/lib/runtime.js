@@ -55,6 +55,9 @@ async function k6Http(req) {
   return res.error ? { status: res.status, headers, body, ms: res.timings.duration, error: res.error } : { status: res.status, headers, body, ms: res.timings.duration };
 }
 
+/** @param {number} ms */
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 let warned = 0;
 /** @param {Outcome} o */
 function record(o) {
@@ -71,12 +74,9 @@ function record(o) {
  * @param {import('./config.js').Target} target
  */
 export function engine(target) {
-  const api = new EngineApi({ baseUrl: target.baseUrl, http: k6Http, crypto: k6Crypto, credentials: target, record });
+  const api = new EngineApi({ baseUrl: target.baseUrl, http: k6Http, crypto: k6Crypto, credentials: target, sleep, record });
   return { api, admin: api.unrecorded() };
 }
-
-/** @param {number} ms */
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** @type {string | undefined} */
 let token;

@@ -1,6 +1,6 @@
 // handleSummary for the k6 scripts: the same summary as the Node runner (requests with latency and
 // outcome counts, then the pass/fail rules), on stdout, and as JSON when -e SUMMARY_JSON=<file> is given.
-import { REQUEST_NAMES } from '../../steps/api.js';
+import { RATE_LIMITED, REQUEST_NAMES } from '../../steps/api.js';
 import { DISPLAY_ONLY } from './thresholds.js';
 
 /**
@@ -70,6 +70,8 @@ export function summarize(cfg, data, reportOnly = []) {
     ]),
   );
   lines.push(`\noutcomes: ${Object.entries(outcomes).map(([k, n]) => `${k}: ${n}`).join(', ') || 'none'}`);
+  const limited = outcomes[RATE_LIMITED] ?? 0;
+  if (limited > 0) lines.push(`rate limited: ${limited} answers ${RATE_LIMITED}; the customers waited as Retry-After said and asked again`);
   const unexpected = data.metrics.unexpected_responses?.values.count ?? 0;
   if (unexpected > 0) lines.push(`unexpected responses: ${unexpected} (see the warnings above)`);
   lines.push('\nthresholds (exit code):');

@@ -49,6 +49,7 @@ export const ordersSeen = {
   settled: (order, status) => {
     if (status === 'paid') unaccountedUnits.add(order.qty);
   },
+  paymentAccepted: () => {},
   abandonedHold: () => {},
   abandonedOrder: () => {},
 };

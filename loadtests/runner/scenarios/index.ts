@@ -1,6 +1,7 @@
 import type { ScenarioName } from '../../lib/scenario-config.js';
 import type { Scenario } from '../context.js';
 import { checkout } from './checkout.js';
+import { drop } from './drop.js';
 import { soak } from './soak.js';
 import { stampede } from './stampede.js';
 import { webhookStorm } from './webhook-storm.js';
@@ -12,4 +13,5 @@ export const SCENARIOS: { [N in ScenarioName]: Scenario<N, any> } = {
   checkout,
   'webhook-storm': webhookStorm,
   soak,
+  drop,
 };
