@@ -165,6 +165,14 @@ export const PaymentOutcome = z
   .meta({ id: 'PaymentOutcome' });
 export type PaymentOutcome = z.infer<typeof PaymentOutcome>;
 
+/** The webhook's answer to a provider's event that changes nothing: another business's payment, an event type not used, the other mode. */
+export const WebhookIgnored = z.strictObject({ result: z.literal('ignored'), reason: z.string() }).meta({ id: 'WebhookIgnored' });
+export type WebhookIgnored = z.infer<typeof WebhookIgnored>;
+
+/** The webhook's JSON answer: what the event did to the order, or why it changed nothing. */
+export const WebhookAnswer = z.union([PaymentOutcome, WebhookIgnored]).meta({ id: 'WebhookAnswer' });
+export type WebhookAnswer = z.infer<typeof WebhookAnswer>;
+
 /** Counters may be anything here: a report about drift has to be able to show a broken one. */
 const count = z.number().int();
 

@@ -27,9 +27,12 @@ export interface BenchOptions {
 }
 
 const USAGE = `usage: npm run bench -- [--duration 10] [--warmup 3] [--connections 100] [--runs 3]
-                       [--only holds,soldout,floor,rowlock,memory,checkout,scenarios] [--users 10000]
+                       [--only holds,soldout,floor,rowlock,memory,checkout,scenarios,auth,versus] [--users 10000]
                        [--memory-holds 100000] [--memory-connections 200] [--rowlock-pool 10]
-                       [--webhook-orders 10000] [--scenario-duration S] [--base DIR]`;
+                       [--webhook-orders 10000] [--scenario-duration S] [--base DIR]
+  auth     holds with RS256 (identity-provider) tokens against HS256 ones, two engines alternating
+  versus   this checkout's engine against the one in --base DIR (another checkout), alternating;
+           left out without --base`;
 
 const positive = (name: string, raw: string): number => {
   const n = Number(raw);

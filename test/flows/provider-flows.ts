@@ -1,4 +1,6 @@
 import { expect } from 'vitest';
+import { Hold, Order } from '../../src/contract.js';
+import { body } from '../support/answers.js';
 import { uniq, type Harness } from '../support/harness.js';
 
 /** Orders for the provider flows: a product of 5 units at `price`, a hold of 2, the order; and how to look at them. */
@@ -15,7 +17,7 @@ export const UNTOUCHED = { total: 5, available: 3, held: 0, pending_payment: 2, 
 export const SOLD = { total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 };
 export const RELEASED = { total: 5, available: 5, held: 0, pending_payment: 0, sold: 0 };
 
-/** `harness` is called on use: the tests' harness starts in beforeAll. */
+/** `harness` is called on use: the tests' harness arrives in beforeAll. */
 export function providerFlows(harness: () => Harness, price: number) {
   async function holdFor(): Promise<Omit<Flow, 'orderId'>> {
     const h = harness();
@@ -23,7 +25,7 @@ export function providerFlows(harness: () => Harness, price: number) {
     const user = uniq('buyer');
     const res = await h.request('POST', '/api/holds', { token: h.token(user), body: { product_id: pid, qty: 2 } });
     expect(res.status).toBe(201);
-    return { pid, user, holdId: ((await res.json()) as { id: string }).id };
+    return { pid, user, holdId: (await body(res, Hold)).id };
   }
 
   async function orderFor(): Promise<Flow> {
@@ -31,11 +33,11 @@ export function providerFlows(harness: () => Harness, price: number) {
     const h = harness();
     const res = await h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } });
     expect(res.status).toBe(201);
-    return { ...f, orderId: ((await res.json()) as { id: string }).id };
+    return { ...f, orderId: (await body(res, Order)).id };
   }
 
   const orderStatus = async (f: Flow) =>
-    ((await (await harness().request('GET', `/api/orders/${f.orderId}`, { token: harness().token(f.user) })).json()) as { status: string }).status;
+    (await body(harness().request('GET', `/api/orders/${f.orderId}`, { token: harness().token(f.user) }), Order)).status;
   const pgStatus = async (orderId: string) => (await harness().sql`SELECT status FROM orders WHERE id = ${orderId}`)[0]?.status as string | undefined;
   /** event id → result of the payment events Postgres holds for a hold */
   const pgEvents = async (holdId: string) =>

@@ -1,6 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { Order, Problem } from '../../src/contract.js';
 import { adyenSignature } from '../../src/http/webhooks/adyen.js';
-import { startHarness, uniq, type Harness } from '../support/harness.js';
+import { answer, body } from '../support/answers.js';
+import { test } from '../support/fixtures.js';
+import { uniq, type Harness } from '../support/harness.js';
 import { RELEASED, SOLD, UNTOUCHED, providerFlows, type Flow } from './provider-flows.js';
 
 /**
@@ -14,11 +17,11 @@ const NEW_KEY = 'B1'.repeat(32);
 const FOREIGN_KEY = 'C2'.repeat(32);
 const PRICE = 1500;
 
+test.override('engineEnv', { ADYEN_WEBHOOK_SECRET: `${OLD_KEY},${NEW_KEY}` });
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ ADYEN_WEBHOOK_SECRET: `${OLD_KEY},${NEW_KEY}` });
+test.beforeAll(({ harness }) => {
+  h = harness;
 });
-afterAll(async () => h?.close());
 
 /** A NotificationRequestItem as Adyen documents it. */
 interface NotificationRequestItem {
@@ -56,13 +59,18 @@ function item(over: Partial<NotificationRequestItem> = {}, key = NEW_KEY): Notif
 
 const notification = (items: NotificationRequestItem[], live = 'false') => ({ live, notificationItems: items.map((NotificationRequestItem) => ({ NotificationRequestItem })) });
 
-async function deliver(body: unknown): Promise<{ status: number; text: string }> {
-  const res = await h.request('POST', '/api/webhooks/adyen', { body: typeof body === 'string' ? body : JSON.stringify(body) });
+const send = (notification: unknown) => h.request('POST', '/api/webhooks/adyen', { body: JSON.stringify(notification) });
+
+/** A delivery the engine takes answers Adyen's `[accepted]` in plain text. */
+async function deliver(notification: unknown): Promise<{ status: number; text: string }> {
+  const res = await send(notification);
   const text = await res.text();
   if (res.status === 200) expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
   return { status: res.status, text };
 }
 const ACCEPTED = { status: 200, text: '[accepted]' };
+/** A delivery the engine refuses: the problem. */
+const refused = (notification: unknown) => answer(send(notification), Problem);
 
 const { holdFor, orderFor, orderStatus, pgStatus, pgEvents } = providerFlows(() => h, PRICE);
 
@@ -103,18 +111,17 @@ describe('Adyen notifications', () => {
     const f = await holdFor();
     expect(await deliver(notification([item({ merchantReference: f.holdId })]))).toEqual(ACCEPTED);
     expect(await h.stock(f.pid)).toMatchObject({ held: 2, sold: 0 });
-    const res = await h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } });
-    const order = (await res.json()) as { id: string; status: string };
+    const order = await body(h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } }), Order);
     expect(order.status).toBe('paid');
     await expect.poll(() => pgStatus(order.id), { timeout: 10_000 }).toBe('paid');
   });
 
   it('the same notification again, or 10 times at once: one effect', async () => {
     const f = await orderFor();
-    const body = notification([item({ additionalData: { 'metadata.order_id': f.orderId } })]);
-    const results = await Promise.all(Array.from({ length: 10 }, () => deliver(body)));
+    const again = notification([item({ additionalData: { 'metadata.order_id': f.orderId } })]);
+    const results = await Promise.all(Array.from({ length: 10 }, () => deliver(again)));
     expect(results).toEqual(Array.from({ length: 10 }, () => ACCEPTED));
-    expect(await deliver(body)).toEqual(ACCEPTED);
+    expect(await deliver(again)).toEqual(ACCEPTED);
     expect(await h.stock(f.pid)).toEqual(SOLD);
     await expect.poll(async () => Object.values(await pgEvents(f.holdId)), { timeout: 10_000 }).toEqual(['applied']);
   });
@@ -148,9 +155,9 @@ describe('Adyen signatures', () => {
     ['one bad item in a batch (nothing of the batch applies)', (f: Flow) => [item({ merchantReference: f.orderId }), item({ merchantReference: 'x' }, FOREIGN_KEY)]],
   ])('%s: 401 invalid_signature, nothing applied', async (_, make) => {
     const f = await orderFor();
-    const res = await deliver(notification(make(f)));
+    const res = await refused(notification(make(f)));
     expect(res.status).toBe(401);
-    expect(JSON.parse(res.text)).toMatchObject({ code: 'invalid_signature' });
+    expect(res.body).toMatchObject({ code: 'invalid_signature' });
     expect(await h.stock(f.pid)).toEqual(UNTOUCHED);
   });
 

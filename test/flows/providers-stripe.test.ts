@@ -1,7 +1,10 @@
 import Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { Order, Problem, WebhookAnswer, WebhookIgnored } from '../../src/contract.js';
 import { signPayload } from '../../src/http/webhook-signature.js';
-import { WEBHOOK_SECRET, startHarness, uniq, type Harness } from '../support/harness.js';
+import { answer, body } from '../support/answers.js';
+import { test } from '../support/fixtures.js';
+import { WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
 import { RELEASED, SOLD, UNTOUCHED, providerFlows, type Flow } from './provider-flows.js';
 
 /**
@@ -15,11 +18,11 @@ const NEW_SECRET = `whsec_new${'1'.repeat(24)}`;
 const FOREIGN_SECRET = `whsec_foreign${'2'.repeat(20)}`;
 const PRICE = 1500;
 
+test.override('engineEnv', { STRIPE_WEBHOOK_SECRET: `${OLD_SECRET},${NEW_SECRET}` });
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ STRIPE_WEBHOOK_SECRET: `${OLD_SECRET},${NEW_SECRET}` });
+test.beforeAll(({ harness }) => {
+  h = harness;
 });
-afterAll(async () => h?.close());
 
 const nowS = () => Math.floor(Date.now() / 1000);
 
@@ -155,20 +158,25 @@ function stripeEvent<E extends Stripe.Event>(type: E['type'], object: E['data'][
 
 const succeeded = (pi: Stripe.PaymentIntent) => stripeEvent<Stripe.PaymentIntentSucceededEvent>('payment_intent.succeeded', pi);
 
-interface Delivered {
-  status: number;
-  body: Record<string, unknown>;
+interface Sending {
+  secret?: string;
+  tamper?: (raw: string) => string;
+  headers?: Record<string, string>;
 }
 
-async function deliver(event: Stripe.Event, opts: { secret?: string; tamper?: (raw: string) => string; headers?: Record<string, string> } = {}): Promise<Delivered> {
+function send(event: Stripe.Event, opts: Sending = {}): Promise<Response> {
   const raw = JSON.stringify(event);
   const signature = Stripe.webhooks.generateTestHeaderString({ payload: raw, secret: opts.secret ?? NEW_SECRET });
-  const res = await h.request('POST', '/api/webhooks/stripe', {
+  return h.request('POST', '/api/webhooks/stripe', {
     body: opts.tamper ? opts.tamper(raw) : raw,
     headers: opts.headers ?? { 'stripe-signature': signature },
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
+
+/** A delivery the engine takes: what it did, or why nothing changed. */
+const deliver = (event: Stripe.Event, opts?: Sending) => answer(send(event, opts), WebhookAnswer);
+/** A delivery the engine refuses: the problem. */
+const refused = (event: Stripe.Event, opts?: Sending) => answer(send(event, opts), Problem);
 
 const { holdFor, orderFor, orderStatus, pgStatus, pgEvents } = providerFlows(() => h, PRICE);
 
@@ -218,9 +226,9 @@ describe('Stripe events', () => {
   it('an event before the order (the hold id in metadata) is deferred and applied when the order is created', async () => {
     const f = await holdFor();
     expect(await deliver(succeeded(paymentIntent({ metadata: { hold_id: f.holdId } })))).toMatchObject({ status: 200, body: { result: 'deferred' } });
-    const res = await h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } });
+    const res = await answer(h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } }), Order);
     expect(res.status).toBe(201);
-    const order = (await res.json()) as { id: string; status: string };
+    const order = res.body;
     expect(order.status).toBe('paid');
     expect(await h.stock(f.pid)).toEqual(SOLD);
     await expect.poll(() => pgStatus(order.id), { timeout: 10_000 }).toBe('paid');
@@ -244,7 +252,7 @@ describe('Stripe events', () => {
     ['a live-mode event on a test-mode engine', (f: Flow) => stripeEvent<Stripe.PaymentIntentSucceededEvent>('payment_intent.succeeded', paymentIntent({ metadata: { order_id: f.orderId }, livemode: true }), true), /live-mode event/],
   ])('%s: 200 ignored, nothing changes', async (_, make, reason) => {
     const f = await orderFor();
-    const res = await deliver(make(f));
+    const res = await answer(send(make(f)), WebhookIgnored);
     expect(res).toMatchObject({ status: 200, body: { result: 'ignored' } });
     expect(res.body.reason).toMatch(reason);
     expect(await orderStatus(f)).toBe('pending_payment');
@@ -253,7 +261,7 @@ describe('Stripe events', () => {
 
   it('an amount that is not the order\'s: 422 amount_mismatch, order unchanged', async () => {
     const f = await orderFor();
-    const res = await deliver(succeeded(paymentIntent({ metadata: { order_id: f.orderId }, amount: 100, amount_received: 100 })));
+    const res = await refused(succeeded(paymentIntent({ metadata: { order_id: f.orderId }, amount: 100, amount_received: 100 })));
     expect(res).toMatchObject({ status: 422, body: { code: 'amount_mismatch', expected_amount_minor: PRICE * 2 } });
     expect(await orderStatus(f)).toBe('pending_payment');
   });
@@ -271,7 +279,7 @@ describe('Stripe signatures', () => {
     const e = succeeded(paymentIntent({ metadata: { order_id: f.orderId } }));
     const raw = JSON.stringify(e);
     if (tamper) expect(tamper(raw)).not.toBe(raw);
-    expect(await deliver(e, { headers: headers(raw), ...(tamper ? { tamper } : {}) })).toMatchObject({ status: 401, body: { code: 'invalid_signature' } });
+    expect(await refused(e, { headers: headers(raw), ...(tamper ? { tamper } : {}) })).toMatchObject({ status: 401, body: { code: 'invalid_signature' } });
     expect(await h.stock(f.pid)).toEqual(UNTOUCHED);
     // nothing recorded: the genuine delivery still applies
     expect((await deliver(e)).body.result).toBe('applied');
@@ -289,13 +297,13 @@ describe('the provider routes', () => {
   it('/api/webhooks/generic is today\'s /api/webhooks/payment', async () => {
     const f = await orderFor();
     const raw = JSON.stringify({ event_id: uniq('evt'), type: 'payment.succeeded', hold_id: f.holdId, amount_minor: PRICE * 2, currency: 'EUR' });
-    const res = await h.request('POST', '/api/webhooks/generic', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });
-    expect(await res.json()).toMatchObject({ result: 'applied', order_status: 'paid' });
+    const res = h.request('POST', '/api/webhooks/generic', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });
+    expect(await body(res, WebhookAnswer)).toMatchObject({ result: 'applied', order_status: 'paid' });
   });
 
   it.each(['adyen', 'paypal'])('a provider without a configured secret (%s) has no route: 404 not_found', async (name) => {
-    const res = await h.request('POST', `/api/webhooks/${name}`, { body: '{}', headers: { 'stripe-signature': 'x' } });
+    const res = await answer(h.request('POST', `/api/webhooks/${name}`, { body: '{}', headers: { 'stripe-signature': 'x' } }), Problem);
     expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ code: 'not_found' });
+    expect(res.body).toMatchObject({ code: 'not_found' });
   });
 });

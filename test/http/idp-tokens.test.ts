@@ -1,8 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Hold, Problem } from '../../src/contract.js';
 import { signJwt } from '../../src/http/jwt.js';
-import { ADMIN_TOKEN, JWT_SECRET, startHarness, uniq, type Harness } from '../support/harness.js';
+import { answer } from '../support/answers.js';
+import { test } from '../support/fixtures.js';
+import { ADMIN_TOKEN, JWT_SECRET, uniq, type Harness } from '../support/harness.js';
 
 /**
  * Customer tokens from an identity provider (SPEC "Additions (2026-12)", issue 12): a real JWKS served
@@ -63,9 +66,7 @@ class JwksServer {
 }
 
 async function expectProblem(res: Response, status: number, code: string): Promise<void> {
-  const text = await res.text();
-  expect(res.status, text).toBe(status);
-  expect(JSON.parse(text)).toMatchObject({ status, code });
+  expect(await answer(res, Problem)).toMatchObject({ status, body: { status, code } });
 }
 
 describe('tokens from an identity provider\'s JWKS', () => {
@@ -77,11 +78,11 @@ describe('tokens from an identity provider\'s JWKS', () => {
   let ed: IdpKey;
   const hold = (token: string) => h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 1 } });
 
-  beforeAll(async () => {
+  test.beforeAll(async ({ startEngine }) => {
     [rsa, ec, ed] = await Promise.all([idpKey('RS256'), idpKey('ES256'), idpKey('EdDSA')]);
     await jwks.start();
     jwks.keys = [rsa.jwk, ec.jwk, ed.jwk];
-    h = await startHarness({
+    h = await startEngine({
       JWT_ALGORITHMS: 'RS256,ES256,EdDSA',
       JWT_JWKS_URL: jwks.url,
       JWT_ISSUER: ISSUER,
@@ -90,17 +91,14 @@ describe('tokens from an identity provider\'s JWKS', () => {
     });
     pid = await h.createProduct({ stock: 100_000 });
   });
-  afterAll(async () => {
-    await h?.close();
-    await jwks.stop();
-  });
+  afterAll(() => jwks.stop());
 
   it.each(['RS256', 'ES256', 'EdDSA'] as const)('accepts a %s token: the customer is its sub', async (alg) => {
     const key = { RS256: rsa, ES256: ec, EdDSA: ed }[alg];
     const sub = uniq('customer');
-    const res = await hold(await sign(key, { sub }));
-    expect(res.status, await res.clone().text()).toBe(201);
-    const mine = await h.request('GET', `/api/holds/${((await res.json()) as { id: string }).id}`, { token: await sign(key, { sub }) });
+    const res = await answer(hold(await sign(key, { sub })), Hold);
+    expect(res.status).toBe(201);
+    const mine = await h.request('GET', `/api/holds/${res.body.id}`, { token: await sign(key, { sub }) });
     expect(mine.status).toBe(200);
   });
 
@@ -182,14 +180,13 @@ describe('tokens from an identity provider\'s JWKS', () => {
 describe('a provider that was never reachable', () => {
   let h: Harness;
   let key: IdpKey;
-  beforeAll(async () => {
+  test.beforeAll(async ({ startEngine }) => {
     key = await idpKey('ES256');
     const down = await new JwksServer().start();
     const url = down.url;
     await down.stop();
-    h = await startHarness({ JWT_ALGORITHMS: 'ES256', JWT_JWKS_URL: url, JWT_JWKS_MAX_AGE_S: '1' });
+    h = await startEngine({ JWT_ALGORITHMS: 'ES256', JWT_JWKS_URL: url, JWT_JWKS_MAX_AGE_S: '1' });
   });
-  afterAll(async () => h?.close());
 
   it('a customer request answers 503 unavailable (no key can be fetched at all); an admin token still works', async () => {
     const res = await h.request('POST', '/api/holds', { token: await sign(key), body: { product_id: 'p1', qty: 1 } });
@@ -205,12 +202,11 @@ describe('tokens verified with a configured public key (JWT_PUBLIC_KEY)', () => 
   let h: Harness;
   let key: IdpKey;
   let pid: string;
-  beforeAll(async () => {
+  test.beforeAll(async ({ startEngine }) => {
     key = await idpKey('RS256');
-    h = await startHarness({ JWT_ALGORITHMS: 'RS256', JWT_PUBLIC_KEY: key.pem });
+    h = await startEngine({ JWT_ALGORITHMS: 'RS256', JWT_PUBLIC_KEY: key.pem });
     pid = await h.createProduct({ stock: 100 });
   });
-  afterAll(async () => h?.close());
 
   it('accepts its tokens (no kid needed) and refuses others', async () => {
     const hold = (token: string) => h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 1 } });

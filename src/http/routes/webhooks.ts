@@ -3,8 +3,8 @@ import { Hono } from 'hono';
 import type { Engine } from '../../engine/engine.js';
 import { AppError } from '../../errors.js';
 import { readRawJson } from '../body.js';
-import { PaymentEvent, type PaymentOutcome } from '../../contract.js';
-import { parsePayload, type Ignored } from '../webhooks/provider.js';
+import { PaymentEvent, type WebhookAnswer } from '../../contract.js';
+import { parsePayload } from '../webhooks/provider.js';
 import { paymentProviders } from '../webhooks/providers.js';
 
 /**
@@ -19,16 +19,16 @@ export function webhookRoutes(engine: Engine): Hono {
     const provider = providers.get(name === 'payment' ? 'generic' : name);
     if (!provider) throw new AppError('not_found', `no payment provider "${name}" is configured`);
     const raw = await readRawJson(c);
-    const outcomes: (PaymentOutcome | Ignored)[] = [];
+    const answers: WebhookAnswer[] = [];
     for (const mapped of provider.read({ raw, header: (n) => header(c, n) })) {
       if ('ignored' in mapped) {
         engine.ctx.logger.info({ provider: provider.name, reason: mapped.ignored }, 'payment event ignored');
-        outcomes.push({ result: 'ignored', reason: mapped.ignored });
+        answers.push({ result: 'ignored', reason: mapped.ignored });
       } else {
-        outcomes.push(await engine.payments.apply(parsePayload(mapped.event, PaymentEvent)));
+        answers.push(await engine.payments.apply(parsePayload(mapped.event, PaymentEvent)));
       }
     }
     const ack = provider.acknowledgement;
-    return ack ? c.body(ack.body, 200, { 'content-type': ack.contentType }) : c.json(outcomes[0]);
+    return ack ? c.body(ack.body, 200, { 'content-type': ack.contentType }) : c.json(answers[0]);
   });
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { PaymentEvent } from '../../contract.js';
+import type { PaymentEvent, WebhookIgnored } from '../../contract.js';
 import { invalidRequest } from '../../errors.js';
 import { formatId, parseId } from '../../redis/keys.js';
 
@@ -20,21 +20,16 @@ export interface Delivery {
 
 /**
  * One event of a delivery: the engine event to apply (checked against the contract's PaymentEvent by the route,
- * as a generic delivery's body is), or the reason it changes nothing.
+ * as a generic delivery's body is), or the reason it changes nothing (the route answers it as WebhookIgnored).
  */
-export type Mapped = { event: PaymentEvent } | { ignored: string };
-
-export interface Ignored {
-  result: 'ignored';
-  reason: string;
-}
+export type Mapped = { event: PaymentEvent } | { ignored: WebhookIgnored['reason'] };
 
 export interface PaymentProvider {
   /** the `:provider` of `POST /api/webhooks/:provider` */
   readonly name: string;
   /** Verifies the delivery, throwing AppError invalid_signature, and maps its events. */
   read(delivery: Delivery): Mapped[];
-  /** The answer the provider expects once every event is handled, instead of the (one) outcome as JSON. */
+  /** The answer the provider expects once every event is handled, instead of the (one) event's WebhookAnswer as JSON. */
   readonly acknowledgement?: { body: string; contentType: string };
 }
 
