@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import { createAdaptorServer } from '@hono/node-server';
 import { Cluster } from 'ioredis';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
@@ -14,6 +14,13 @@ import { Queues } from './jobs/queues.js';
 import { startWorkers, type Workers } from './jobs/worker.js';
 import { createRedis, type RedisClient } from './redis/client.js';
 import { Keys } from './redis/keys.js';
+
+/**
+ * Connections the kernel queues until the API accepts them. A sale opening brings thousands at once;
+ * past Node's default of 511 the kernel drops their SYNs and each such client waits a second or more
+ * for its retransmit. (Linux caps this at net.core.somaxconn.)
+ */
+const LISTEN_BACKLOG = 4096;
 
 /** How long SIGTERM waits for in-flight requests before cutting the connections left. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -97,9 +104,10 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
   const { app } = createApp(engine);
   let port = 0;
   const server = opts.api
-    ? await new Promise<ReturnType<typeof serve>>((resolve) => {
-        const s = serve({ fetch: app.fetch, port: config.PORT }, (info: AddressInfo) => {
-          port = info.port;
+    ? await new Promise<ReturnType<typeof createAdaptorServer>>((resolve) => {
+        const s = createAdaptorServer({ fetch: app.fetch });
+        s.listen({ port: config.PORT, backlog: LISTEN_BACKLOG }, () => {
+          port = (s.address() as AddressInfo).port;
           resolve(s);
         });
       })
