@@ -121,7 +121,9 @@ describe('outbound events: delivery', () => {
     const pid = await h.createProduct({ stock: 2, unit_price_minor: 700 });
     const order = await checkout(pid, 2, 700);
 
-    await expect.poll(() => receiver.received.length, { timeout: 15_000 }).toBe(3);
+    // (a request is recorded before it is answered: wait for the answers to be recorded too)
+    await expect.poll(async () => (await deliveries(endpoint.id)).map((d) => d.status), { timeout: 15_000 }).toEqual(['delivered', 'delivered', 'delivered']);
+    expect(receiver.received).toHaveLength(3);
     const events = receiver.received.map((r) => verified(r, endpoint.secret));
     const byType = Object.fromEntries(events.map((e) => [e.type, e]));
     expect(Object.keys(byType).sort()).toEqual(['order.created', 'order.paid', 'product.sold_out']);
