@@ -83,6 +83,18 @@ const schema = z.object({
   JOB_LOCK_MS: positiveInt.min(1000).default(30_000),
   /** Redis command timeout: a request fails with 503 after this, never hangs. */
   REDIS_COMMAND_TIMEOUT_MS: positiveInt.default(1_000),
+  /**
+   * Outbound events: the wait before each delivery attempt (ms, comma-separated): the first after the
+   * event, each next one after a failed attempt; when the list runs out the delivery has failed.
+   * The default is Svix's schedule: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (about 28 hours).
+   */
+  WEBHOOK_RETRY_SCHEDULE_MS: z
+    .string()
+    .transform((v) => v.split(',').map((s) => Number(s.trim())))
+    .pipe(z.array(z.number().int('each delay must be a whole number of ms').min(0).max(7 * 24 * 3600_000)).min(1).max(50))
+    .default([0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]),
+  /** How long a receiver may take to answer one delivery attempt before it counts as failed. */
+  WEBHOOK_TIMEOUT_MS: positiveInt.max(30_000).default(15_000),
 });
 
 type Parsed = z.infer<typeof schema>;

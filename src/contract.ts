@@ -240,3 +240,117 @@ export const Problem = z
   })
   .meta({ id: 'Problem' });
 export type Problem = z.infer<typeof Problem>;
+
+// ---- outbound events (Standard Webhooks) ----
+
+/**
+ * What an endpoint can subscribe to. Hold events are not offered: holds never go through the outbox
+ * that feeds Postgres (only orders and payments do), so they could not be sent as exactly what
+ * Postgres got.
+ */
+export const OutboundEventType = z
+  .enum(['order.created', 'order.paid', 'order.payment_failed', 'order.expired', 'order.refund_required', 'product.sold_out'], {
+    error: (issue) =>
+      typeof issue.input === 'string' && issue.input.startsWith('hold.')
+        ? 'hold events are not offered (holds do not go through the outbox); subscribe to order events'
+        : 'must be order.created, order.paid, order.payment_failed, order.expired, order.refund_required or product.sold_out',
+  })
+  .meta({ id: 'OutboundEventType' });
+export type OutboundEventType = z.infer<typeof OutboundEventType>;
+
+const endpointId = z.string().regex(/^ep_[0-9a-f]{24}$/);
+const webhookUrl = z.url({ protocol: /^https?$/, hostname: z.regexes.hostname, error: 'must be an http(s) URL' }).max(2000);
+
+export const CreateWebhookEndpointBody = z
+  .strictObject({
+    url: webhookUrl,
+    events: z
+      .array(OutboundEventType)
+      .min(1)
+      .refine((events) => new Set(events).size === events.length, 'lists an event twice'),
+    description: z.string().trim().min(1).max(500).optional(),
+  })
+  .meta({ id: 'CreateWebhookEndpointBody' });
+export type CreateWebhookEndpointBody = z.infer<typeof CreateWebhookEndpointBody>;
+
+/** An endpoint as the admin API shows it after its creation: never with its secret. */
+export const WebhookEndpoint = z
+  .strictObject({
+    id: endpointId,
+    url: webhookUrl,
+    events: z.array(OutboundEventType),
+    description: z.string().nullable(),
+    created_at: isoTime,
+  })
+  .meta({ id: 'WebhookEndpoint' });
+export type WebhookEndpoint = z.infer<typeof WebhookEndpoint>;
+
+/** The answer to the creation, the only one that carries the signing secret (`whsec_` + base64). */
+export const CreatedWebhookEndpoint = WebhookEndpoint.extend({ secret: z.string().regex(/^whsec_[A-Za-z0-9+/]{32}$/) }).meta({
+  id: 'CreatedWebhookEndpoint',
+});
+export type CreatedWebhookEndpoint = z.infer<typeof CreatedWebhookEndpoint>;
+
+export const WebhookEndpointList = z.strictObject({ endpoints: z.array(WebhookEndpoint) }).meta({ id: 'WebhookEndpointList' });
+export type WebhookEndpointList = z.infer<typeof WebhookEndpointList>;
+
+/** One attempt to deliver an event: the receiver's status code, or why there was none. */
+export const WebhookAttempt = z
+  .strictObject({
+    attempt: z.number().int().min(1),
+    at: isoTime,
+    status_code: z.number().int().nullable(),
+    error: z.string().nullable(),
+    duration_ms: z.number().int().min(0),
+  })
+  .meta({ id: 'WebhookAttempt' });
+export type WebhookAttempt = z.infer<typeof WebhookAttempt>;
+
+export const WebhookDeliveryStatus = z.enum(['pending', 'delivered', 'failed']).meta({ id: 'WebhookDeliveryStatus' });
+export type WebhookDeliveryStatus = z.infer<typeof WebhookDeliveryStatus>;
+
+/** One event for one endpoint: sent until the endpoint answers 2xx or the retry schedule runs out. */
+export const WebhookDelivery = z
+  .strictObject({
+    id: z.string(),
+    endpoint_id: endpointId,
+    /** the `webhook-id` header of every attempt: receivers deduplicate by it */
+    event_id: z.string(),
+    event_type: OutboundEventType,
+    status: WebhookDeliveryStatus,
+    /** when the next attempt is due (pending only) */
+    next_attempt_at: isoTime.nullable(),
+    created_at: isoTime,
+    attempts: z.array(WebhookAttempt),
+  })
+  .meta({ id: 'WebhookDelivery' });
+export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
+
+export const WebhookDeliveryList = z.strictObject({ deliveries: z.array(WebhookDelivery) }).meta({ id: 'WebhookDeliveryList' });
+export type WebhookDeliveryList = z.infer<typeof WebhookDeliveryList>;
+
+const eventEnvelope = { timestamp: isoTime };
+
+/** An order event's body: the order as `GET /api/orders/:id` shows it, with the status the event names. */
+export const OrderEvent = z
+  .strictObject({
+    type: z.enum(['order.created', 'order.paid', 'order.payment_failed', 'order.expired', 'order.refund_required']),
+    ...eventEnvelope,
+    data: Order,
+  })
+  .meta({ id: 'OrderEvent' });
+export type OrderEvent = z.infer<typeof OrderEvent>;
+
+/** Paid orders account for the product's whole stock (as Postgres has it). */
+export const ProductSoldOutEvent = z
+  .strictObject({
+    type: z.literal('product.sold_out'),
+    ...eventEnvelope,
+    data: z.strictObject({ product_id: productId, stock: units, sold: units }),
+  })
+  .meta({ id: 'ProductSoldOutEvent' });
+export type ProductSoldOutEvent = z.infer<typeof ProductSoldOutEvent>;
+
+/** What a receiver gets: the Standard Webhooks payload shape (`type`, `timestamp`, `data`). */
+export const OutboundEvent = z.discriminatedUnion('type', [OrderEvent, ProductSoldOutEvent]).meta({ id: 'OutboundEvent' });
+export type OutboundEvent = z.infer<typeof OutboundEvent>;

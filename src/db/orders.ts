@@ -46,10 +46,22 @@ export async function committedUnits(db: Db, productId: string): Promise<Committ
   return { pending: Number(row!.pending), sold: Number(row!.sold), maxSeq: Number(row!.seq) };
 }
 
-/** Upserts orders in one statement; a status only moves forward, whatever order the writes come in. */
-export async function upsert(db: Db, rows: OrderWrite[]): Promise<void> {
-  await db`
+/** An order the upsert inserted or moved to a new status: what outbound events describe. */
+export interface OrderMoved {
+  id: string;
+  status: OrderStatus;
+  inserted: boolean;
+}
+
+/**
+ * Upserts orders in one statement; a status only moves forward, whatever order the writes come in.
+ * Returns the rows that changed (a write that moved nothing returns nothing, so a retried drain
+ * reports nothing twice); `xmax = 0` holds for a row this statement inserted, not for one it updated.
+ */
+export function upsert(db: Db, rows: OrderWrite[]): Promise<OrderMoved[]> {
+  return db<OrderMoved[]>`
     INSERT INTO orders ${db(rows)}
     ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, persisted_at = now()
-    WHERE order_status_rank(orders.status) < order_status_rank(EXCLUDED.status)`;
+    WHERE order_status_rank(orders.status) < order_status_rank(EXCLUDED.status)
+    RETURNING id, status, (xmax = 0) AS inserted`.then((moved) => [...moved]);
 }

@@ -8,6 +8,8 @@ import { Persistence } from './persistence.js';
 import { Products } from './products.js';
 import { Reconciler } from './reconciler.js';
 import { Sweep } from './sweep.js';
+import { Outbound } from '../outbound/outbound.js';
+import { WebhookEndpoints } from '../outbound/endpoints.js';
 
 /** The engine's systems, sharing one context. */
 export interface Engine {
@@ -20,12 +22,15 @@ export interface Engine {
   expiry: Expiry;
   sweep: Sweep;
   reconciler: Reconciler;
+  outbound: Outbound;
+  webhookEndpoints: WebhookEndpoints;
   /** Where the engine reports what it decides (metrics); nothing is reported until one is set. */
   observe(observer: EngineObserver): void;
 }
 
 export function createEngine(ctx: EngineContext): Engine {
-  const persistence = new Persistence(ctx);
+  const outbound = new Outbound(ctx);
+  const persistence = new Persistence(ctx, outbound);
   const expiry = new Expiry(ctx, persistence);
   const products = new Products(ctx);
   const holds = new Holds(ctx, (id) => products.ensureLoaded(id));
@@ -39,6 +44,8 @@ export function createEngine(ctx: EngineContext): Engine {
     expiry,
     sweep: new Sweep(ctx, expiry, persistence, products),
     reconciler: new Reconciler(ctx, products, persistence),
+    outbound,
+    webhookEndpoints: new WebhookEndpoints(ctx, outbound),
     observe(observer) {
       holds.observer = observer;
     },

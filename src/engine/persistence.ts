@@ -1,6 +1,7 @@
 import type { ChainableCommander } from 'ioredis';
 import type { PaymentEvent } from '../contract.js';
 import * as orderRows from '../db/orders.js';
+import type { OrderWrite } from '../db/orders.js';
 import * as paymentEventRows from '../db/payment-events.js';
 import { commands } from '../redis/commands.js';
 import { isUnavailable } from '../errors.js';
@@ -8,6 +9,7 @@ import { formatId, type ProductKeys } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
 import type { Changes } from '../redis/replies.js';
 import { parseOrder, parsePaymentEvent } from './records.js';
+import type { Outbound } from '../outbound/outbound.js';
 
 /** Records written per statement, and statements per drain (the next drain takes the rest). */
 const BATCH = 500;
@@ -20,9 +22,13 @@ const MAX_ROUNDS = 40;
  * the drain upserts the outbox in batches (status only moves forward, in SQL too) and takes each
  * record out only if it did not change meanwhile. The sweep asks for a drain wherever an outbox is not
  * empty, so a crash between any two steps, a Postgres outage or a killed worker loses nothing.
+ * The orders' outbound events are written in the same transaction as the orders (see Outbound).
  */
 export class Persistence {
-  constructor(private readonly ctx: EngineContext) {}
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly outbound: Outbound,
+  ) {}
 
   /** Called with what a script changed: those states reach Postgres within about a second. */
   changed(productId: string, changes: Changes): void {
@@ -72,9 +78,15 @@ export class Persistence {
         payment_due_at: new Date(o.due),
         updated_at: new Date(o.updated),
       };
-    }, (rows) => orderRows.upsert(this.ctx.sql, rows));
+    }, (rows) => this.writeOrderRows(productId, rows));
     await this.markPersisted(batch, failed, (p, id, raw) => commands.markOrderPersisted(p, k, id, raw));
     return batch.length;
+  }
+
+  /** The rows, and the outbound events of those that moved in the same transaction; their deliveries start once committed. */
+  private async writeOrderRows(productId: string, rows: OrderWrite[]): Promise<void> {
+    const deliveries = await this.ctx.sql.begin(async (tx) => this.outbound.record(tx, productId, rows, await orderRows.upsert(tx, rows)));
+    await this.outbound.start(deliveries);
   }
 
   private async writeEvents(k: ProductKeys): Promise<number> {

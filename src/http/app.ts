@@ -15,6 +15,7 @@ import { holdRoutes } from './routes/holds.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { orderRoutes } from './routes/orders.js';
 import { productRoutes } from './routes/products.js';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 export interface App {
@@ -41,6 +42,7 @@ export function createApp(engine: Engine): App {
   app.route('/api/orders', orderRoutes(engine));
   app.route('/api/webhooks', webhookRoutes(engine));
   app.route('/api/admin', adminRoutes(engine));
+  app.route('/api/admin', webhookEndpointRoutes(engine));
   app.route('/health', healthRoutes(engine));
   app.route('/metrics', metricsRoutes(engine, metrics));
 

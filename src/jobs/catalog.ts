@@ -4,9 +4,9 @@ import type { JobsOptions } from 'bullmq';
 /**
  * Every background job: its queue, payload schema and retry policy, in one place.
  * Expiry and persistence have their own queues so a Postgres outage (persist retries) never delays
- * stock coming back (expiry).
+ * stock coming back (expiry); outbound events have theirs so a slow receiver delays neither.
  */
-export const QUEUES = { expiry: 'expiry', persist: 'persist' } as const;
+export const QUEUES = { expiry: 'expiry', persist: 'persist', outbound: 'outbound' } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 const productPayload = z.object({ productId: z.string() });
@@ -42,6 +42,24 @@ export const JOBS = {
     payload: productPayload,
     timeoutMs: PERSIST_TIMEOUT_MS,
     options: { attempts: 6, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 },
+  },
+  /**
+   * One attempt of one delivery (its retry schedule is the engine's, see src/outbound/outbound.ts); the
+   * job's own retries only cover Postgres or Redis failing around it. A failed job is removed: its id
+   * would otherwise stop the overdue check from adding it again.
+   */
+  'deliver-event': {
+    queue: QUEUES.outbound,
+    payload: z.object({ deliveryId: z.string(), attempt: z.number().int().positive() }),
+    timeoutMs: 60_000,
+    options: { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: true },
+  },
+  /** Re-adds the jobs of overdue deliveries (lost between a commit and its enqueue, or by a dead worker). */
+  'requeue-deliveries': {
+    queue: QUEUES.outbound,
+    payload: z.object({}),
+    timeoutMs: 60_000,
+    options: { removeOnComplete: true, removeOnFail: 100 },
   },
 } satisfies Record<string, { queue: QueueName; payload: z.ZodType; timeoutMs: number; options: JobsOptions }>;
 

@@ -13,7 +13,7 @@ export class Queues {
       queue.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'queue connection error'));
       return queue;
     };
-    this.byName = { expiry: make(QUEUES.expiry), persist: make(QUEUES.persist) };
+    this.byName = { expiry: make(QUEUES.expiry), persist: make(QUEUES.persist), outbound: make(QUEUES.outbound) };
   }
 
   add<N extends JobName>(name: N, payload: JobPayload<N>, jobId: string, delayMs = 0): Promise<unknown> {

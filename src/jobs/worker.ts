@@ -13,6 +13,8 @@ function handlers(engine: Engine): Handlers {
     'expire-orders': ({ productId }) => engine.expiry.orders(productId),
     sweep: () => engine.sweep.run(),
     persist: ({ productId }) => engine.persistence.drain(productId),
+    'deliver-event': ({ deliveryId, attempt }) => engine.outbound.attempt(deliveryId, attempt),
+    'requeue-deliveries': () => engine.outbound.requeueOverdue(),
   };
 }
 
@@ -48,7 +50,8 @@ export async function startWorkers(engine: Engine, connection: RedisClient): Pro
     const work = (table[name] as (p: typeof payload) => Promise<unknown>)(payload);
     return withDeadline(work, spec.timeoutMs, () => new Error(`${job.name} timed out after ${spec.timeoutMs} ms`));
   };
-  const concurrency: Record<QueueName, number> = { expiry: 4, persist: 8 };
+  // deliveries mostly wait on receivers, so many run at once
+  const concurrency: Record<QueueName, number> = { expiry: 4, persist: 8, outbound: 16 };
   const workers = (Object.values(QUEUES) as QueueName[]).map((queue) => {
     const worker = new Worker(queue, processJob, {
       connection,
@@ -65,6 +68,11 @@ export async function startWorkers(engine: Engine, connection: RedisClient): Pro
     'sweep',
     { every: config.SWEEP_INTERVAL_MS },
     { name: 'sweep', data: {}, opts: JOBS.sweep.options },
+  );
+  await queues.byName.outbound.upsertJobScheduler(
+    'requeue-deliveries',
+    { every: config.SWEEP_INTERVAL_MS },
+    { name: 'requeue-deliveries', data: {}, opts: JOBS['requeue-deliveries'].options },
   );
   return {
     close: async () => {

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import type {
+  CreatedWebhookEndpoint,
+  CreateWebhookEndpointBody,
+  OutboundEventType,
+  WebhookDelivery,
+  WebhookEndpoint,
+} from '../contract.js';
+import * as deliveryRows from '../db/webhook-deliveries.js';
+import * as endpointRows from '../db/webhook-endpoints.js';
+import type { WebhookEndpointRow } from '../db/webhook-endpoints.js';
+import { AppError } from '../errors.js';
+import type { EngineContext } from '../engine/context.js';
+import type { Outbound } from './outbound.js';
+
+/** Deliveries listed per endpoint, newest first. */
+const LISTED_DELIVERIES = 100;
+
+function endpointView(row: WebhookEndpointRow): WebhookEndpoint {
+  return {
+    id: row.id,
+    url: row.url,
+    events: row.events as OutboundEventType[],
+    description: row.description,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+const notFound = (what: string, id: string) => new AppError('not_found', `no webhook ${what} ${id}`);
+
+/** Admin side of outbound events: endpoints (their secret shown once, at creation) and their deliveries. */
+export class WebhookEndpoints {
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly outbound: Outbound,
+  ) {}
+
+  async create(input: CreateWebhookEndpointBody): Promise<CreatedWebhookEndpoint> {
+    const row = await endpointRows.insert(this.ctx.sql, {
+      id: `ep_${randomBytes(12).toString('hex')}`,
+      url: input.url,
+      events: input.events,
+      description: input.description ?? null,
+      // 24 random bytes, base64, as the Standard Webhooks specification suggests
+      secret: `whsec_${randomBytes(24).toString('base64')}`,
+    });
+    this.ctx.logger.info({ endpointId: row.id, url: row.url, events: row.events }, 'webhook endpoint registered');
+    return { ...endpointView(row), secret: row.secret };
+  }
+
+  async list(): Promise<WebhookEndpoint[]> {
+    return (await endpointRows.all(this.ctx.sql)).map(endpointView);
+  }
+
+  async get(id: string): Promise<WebhookEndpoint> {
+    const row = await endpointRows.find(this.ctx.sql, id);
+    if (!row) throw notFound('endpoint', id);
+    return endpointView(row);
+  }
+
+  /** Deletes the endpoint; its pending deliveries are dropped with it. */
+  async remove(id: string): Promise<void> {
+    if (!(await endpointRows.remove(this.ctx.sql, id))) throw notFound('endpoint', id);
+    this.ctx.logger.info({ endpointId: id }, 'webhook endpoint deleted');
+  }
+
+  async deliveries(endpointId: string): Promise<WebhookDelivery[]> {
+    await this.get(endpointId);
+    return this.withAttempts(await deliveryRows.forEndpoint(this.ctx.sql, endpointId, LISTED_DELIVERIES));
+  }
+
+  /** Sends a delivered or failed delivery again; a pending one is answered as it is (it is on its way). */
+  async redeliver(deliveryId: string): Promise<WebhookDelivery> {
+    await this.outbound.redeliver(deliveryId);
+    const row = await deliveryRows.find(this.ctx.sql, deliveryId);
+    if (!row) throw notFound('delivery', deliveryId);
+    return (await this.withAttempts([row]))[0]!;
+  }
+
+  private async withAttempts(rows: deliveryRows.DeliveryRow[]): Promise<WebhookDelivery[]> {
+    const attempts = await deliveryRows.attempts(this.ctx.sql, rows.map((r) => r.id));
+    return rows.map((r) => ({
+      id: r.id,
+      endpoint_id: r.endpoint_id,
+      event_id: r.event_id,
+      event_type: r.event_type as OutboundEventType,
+      status: r.status,
+      next_attempt_at: r.next_attempt_at?.toISOString() ?? null,
+      created_at: r.created_at.toISOString(),
+      attempts: attempts
+        .filter((a) => a.delivery_id === r.id)
+        .map((a) => ({ attempt: a.attempt, at: a.at.toISOString(), status_code: a.status_code, error: a.error, duration_ms: a.duration_ms })),
+    }));
+  }
+}

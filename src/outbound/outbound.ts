@@ -1,0 +1,104 @@
+import type { Db } from '../db/sql.js';
+import * as orderRows from '../db/orders.js';
+import type { OrderMoved, OrderWrite } from '../db/orders.js';
+import * as productRows from '../db/products.js';
+import * as deliveryRows from '../db/webhook-deliveries.js';
+import type { DeliveryStatus } from '../db/webhook-deliveries.js';
+import * as endpointRows from '../db/webhook-endpoints.js';
+import * as eventRows from '../db/webhook-events.js';
+import type { EngineContext } from '../engine/context.js';
+import { orderEvents, soldOutEvent } from './events.js';
+import { send } from './send.js';
+
+/** Overdue deliveries the safety net hands back to the queue per run. */
+const OVERDUE_BATCH = 1000;
+
+/**
+ * Outbound events, a transactional outbox in Postgres. The persistence drain writes, in the same
+ * transaction as the order rows, an event for each row that actually moved (the upsert says which) and
+ * a pending delivery per subscribed endpoint: events are exactly the changes Postgres got, and a drain
+ * that is retried finds nothing moved and writes nothing twice. Once committed, each delivery gets a
+ * job for its first attempt; a job is "attempt N of delivery D" (deterministic id) and does nothing
+ * unless D is still pending with N-1 attempts, so a job that runs twice or late sends at most a
+ * duplicate with the same `webhook-id`, which the Standard Webhooks specification allows. Each attempt
+ * is recorded with the delivery's next state (delivered, the next attempt's time, or failed when the
+ * retry schedule is exhausted) in one statement, then the next attempt's job is added. A periodic job
+ * re-adds the job of every overdue pending delivery, so a crash between commit and enqueue, a killed
+ * worker or a lost job delays a delivery but never loses it. Delivery runs on its own queue with a
+ * request timeout: a slow or dead receiver never holds up holds or persistence.
+ */
+export class Outbound {
+  constructor(private readonly ctx: EngineContext) {}
+
+  private get schedule(): number[] {
+    return this.ctx.config.WEBHOOK_RETRY_SCHEDULE_MS;
+  }
+
+  /**
+   * Drain, inside its transaction: the events of the orders that moved, and `product.sold_out` when
+   * paid orders now cover the product's stock. Returns the new deliveries, to `start` once committed.
+   */
+  async record(tx: Db, productId: string, written: OrderWrite[], moved: OrderMoved[]): Promise<string[]> {
+    if (moved.length === 0) return [];
+    const events = orderEvents(written, moved);
+    if (moved.some((m) => m.status === 'paid') && (await endpointRows.subscribed(tx, 'product.sold_out'))) {
+      // the product's row lock makes concurrent drains of it take turns, so the last one sees every paid order
+      const product = await productRows.lock(tx, productId);
+      const { sold } = await orderRows.committedUnits(tx, productId);
+      if (product && product.stock > 0 && sold >= product.stock) events.push(soldOutEvent(productId, product.stock, sold, new Date()));
+    }
+    return eventRows.insertWithDeliveries(tx, events, this.schedule[0]!);
+  }
+
+  /** After the drain's commit: the first attempt of each new delivery. */
+  async start(deliveryIds: string[]): Promise<void> {
+    await Promise.all(deliveryIds.map((id) => this.enqueue(id, 1, this.schedule[0]!)));
+  }
+
+  /** Job: attempt `attempt` of a delivery; what the delivery became, or `stale` for a job with nothing to do. */
+  async attempt(deliveryId: string, attempt: number): Promise<DeliveryStatus | 'stale'> {
+    const d = await deliveryRows.toSend(this.ctx.sql, deliveryId);
+    if (!d || d.status !== 'pending' || d.attempts !== attempt - 1) return 'stale';
+    const result = await send({ id: d.event_id, payload: d.payload, url: d.url, secret: d.secret }, this.ctx.config.WEBHOOK_TIMEOUT_MS);
+    const round = d.round_attempts + 1;
+    const status: DeliveryStatus = result.ok ? 'delivered' : round < this.schedule.length ? 'pending' : 'failed';
+    const nextDelayMs = status === 'pending' ? this.schedule[round]! : null;
+    const moved = await deliveryRows.recordAttempt(this.ctx.sql, {
+      delivery_id: deliveryId,
+      attempt,
+      at: result.at,
+      status_code: result.statusCode,
+      error: result.error,
+      duration_ms: result.durationMs,
+      status,
+      round_attempts: round,
+      nextDelayMs,
+    });
+    if (!moved) return 'stale';
+    if (nextDelayMs !== null) await this.enqueue(deliveryId, attempt + 1, nextDelayMs);
+    if (status === 'failed') this.ctx.logger.warn({ deliveryId, eventId: d.event_id, url: d.url, attempts: attempt, error: result.error }, 'outbound event not delivered; retries exhausted');
+    return status;
+  }
+
+  /** Admin: sends a delivered or failed delivery again from the start of the schedule; false if pending or unknown. */
+  async redeliver(deliveryId: string): Promise<boolean> {
+    const attempt = await deliveryRows.restart(this.ctx.sql, deliveryId, this.schedule[0]!);
+    if (attempt === null) return false;
+    await this.enqueue(deliveryId, attempt, this.schedule[0]!);
+    return true;
+  }
+
+  /** Periodic job: re-adds the job of every overdue pending delivery (adding one that exists is a no-op). */
+  async requeueOverdue(): Promise<number> {
+    const overdue = await deliveryRows.overdue(this.ctx.sql, OVERDUE_BATCH);
+    await Promise.all(overdue.map((d) => this.enqueue(d.id, d.attempt, 0)));
+    return overdue.length;
+  }
+
+  private enqueue(deliveryId: string, attempt: number, delayMs: number): Promise<void> {
+    return this.ctx.queues.add('deliver-event', { deliveryId, attempt }, `deliver-${deliveryId}-${attempt}`, delayMs).then(
+      () => undefined,
+      (err: unknown) => this.ctx.logger.warn({ err, deliveryId, attempt }, 'could not queue a delivery attempt; the overdue check will'),
+    );
+  }
+}

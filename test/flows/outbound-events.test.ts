@@ -1,0 +1,204 @@
+import { Webhook } from 'standardwebhooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CreatedWebhookEndpoint,
+  Hold,
+  Order,
+  OutboundEvent,
+  Problem,
+  WebhookDelivery,
+  WebhookDeliveryList,
+  WebhookEndpoint,
+  WebhookEndpointList,
+  type OutboundEventType,
+} from '../../src/contract.js';
+import { signPayload } from '../../src/http/webhook-signature.js';
+import { answer, body } from '../support/answers.js';
+import { test } from '../support/fixtures.js';
+import { ADMIN_TOKEN, WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
+import { startWebhookReceiver, type Received, type WebhookReceiver } from '../support/webhook-receiver.js';
+
+// three attempts, milliseconds apart, a short request timeout and an overdue check that runs often
+test.override('engineEnv', { WEBHOOK_RETRY_SCHEDULE_MS: '0,100,200', WEBHOOK_TIMEOUT_MS: '500', SWEEP_INTERVAL_MS: '1000' });
+let h: Harness;
+test.beforeAll(({ harness }) => {
+  h = harness;
+});
+
+const admin = (method: string, path: string, payload?: unknown) => h.request(method, `/api/admin${path}`, { token: ADMIN_TOKEN, body: payload });
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((c) => c()));
+});
+
+/** A receiver and an endpoint registered for it, both gone after the test. */
+async function endpointFor(events: OutboundEventType[]): Promise<{ receiver: WebhookReceiver; endpoint: CreatedWebhookEndpoint }> {
+  const receiver = await startWebhookReceiver();
+  const res = await answer(admin('POST', '/webhook-endpoints', { url: receiver.url, events }), CreatedWebhookEndpoint);
+  expect(res.status).toBe(201);
+  cleanups.push(() => admin('DELETE', `/webhook-endpoints/${res.body.id}`), () => receiver.close());
+  return { receiver, endpoint: res.body };
+}
+
+/** Hold, order and payment: the order paid. */
+async function checkout(pid: string, qty: number, price: number): Promise<Order> {
+  const token = h.token(uniq('buyer'));
+  const hold = await body(h.request('POST', '/api/holds', { token, body: { product_id: pid, qty } }), Hold);
+  const order = await body(h.request('POST', '/api/orders', { token, body: { hold_id: hold.id } }), Order);
+  const raw = JSON.stringify({ event_id: uniq('evt'), type: 'payment.succeeded', hold_id: hold.id, amount_minor: qty * price, currency: 'EUR' });
+  const paid = await h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });
+  expect(paid.status).toBe(200);
+  return order;
+}
+
+/** A request's event, after its signature was verified the way a receiver does it. */
+function verified(r: Received, secret: string): OutboundEvent {
+  return OutboundEvent.parse(new Webhook(secret).verify(r.body, r.headers));
+}
+
+const deliveries = async (endpointId: string) => (await body(admin('GET', `/webhook-endpoints/${endpointId}/deliveries`), WebhookDeliveryList)).deliveries;
+
+describe('outbound events: endpoints', () => {
+  it('shows the secret once: in the answer to the registration, never when read', async () => {
+    const { endpoint } = await endpointFor(['order.paid']);
+    expect(endpoint.secret).toMatch(/^whsec_/);
+    const list = await admin('GET', '/webhook-endpoints');
+    const listText = await list.clone().text();
+    expect(listText).not.toContain(endpoint.secret.slice(6));
+    expect((await body(list, WebhookEndpointList)).endpoints.map((e) => e.id)).toContain(endpoint.id);
+    const one = await admin('GET', `/webhook-endpoints/${endpoint.id}`);
+    expect(await one.clone().text()).not.toContain(endpoint.secret.slice(6));
+    const { secret: _secret, ...shown } = endpoint;
+    expect(await body(one, WebhookEndpoint)).toEqual(shown);
+  });
+
+  it('deletes an endpoint: it is gone, deleting it again is 404', async () => {
+    const created = await body(admin('POST', '/webhook-endpoints', { url: 'https://example.com/hooks', events: ['order.paid'], description: 'ERP' }), CreatedWebhookEndpoint);
+    expect(created.description).toBe('ERP');
+    expect((await admin('DELETE', `/webhook-endpoints/${created.id}`)).status).toBe(204);
+    for (const res of [await admin('GET', `/webhook-endpoints/${created.id}`), await admin('DELETE', `/webhook-endpoints/${created.id}`), await admin('GET', `/webhook-endpoints/${created.id}/deliveries`)]) {
+      expect(await answer(res, Problem)).toMatchObject({ status: 404, body: { code: 'not_found' } });
+    }
+    expect(await answer(admin('POST', '/webhook-deliveries/dlv_unknown/redeliver'), Problem)).toMatchObject({ status: 404, body: { code: 'not_found' } });
+  });
+
+  describe.each([
+    ['not JSON', '{"url":', 'invalid_json'],
+    ['no events', { url: 'https://example.com/h', events: [] }, 'invalid_request'],
+    ['an unknown event', { url: 'https://example.com/h', events: ['order.shipped'] }, 'invalid_request'],
+    ['hold events', { url: 'https://example.com/h', events: ['hold.created'] }, 'invalid_request'],
+    ['an event twice', { url: 'https://example.com/h', events: ['order.paid', 'order.paid'] }, 'invalid_request'],
+    ['an ftp URL', { url: 'ftp://example.com/h', events: ['order.paid'] }, 'invalid_request'],
+    ['a relative URL', { url: '/hooks', events: ['order.paid'] }, 'invalid_request'],
+    ['no URL', { events: ['order.paid'] }, 'invalid_request'],
+    ['an unknown field', { url: 'https://example.com/h', events: ['order.paid'], secret: 'whsec_mine' }, 'invalid_request'],
+  ])('registration with %s', (_label, payload, code) => {
+    it(`is refused with 400 ${code} and registers nothing`, async () => {
+      const before = (await body(admin('GET', '/webhook-endpoints'), WebhookEndpointList)).endpoints.length;
+      const res = await answer(admin('POST', '/webhook-endpoints', payload), Problem);
+      expect(res).toMatchObject({ status: 400, body: { code } });
+      expect((await body(admin('GET', '/webhook-endpoints'), WebhookEndpointList)).endpoints).toHaveLength(before);
+    });
+  });
+
+  it('says why hold events are refused', async () => {
+    const res = await body(admin('POST', '/webhook-endpoints', { url: 'https://example.com/h', events: ['order.paid', 'hold.expired'] }), Problem);
+    expect(res.errors).toEqual([{ path: 'events.1', message: expect.stringContaining('hold events are not offered') }]);
+  });
+
+  it('is for admins only', async () => {
+    const res = await h.request('POST', '/api/admin/webhook-endpoints', { token: h.token('customer'), body: { url: 'https://example.com/h', events: ['order.paid'] } });
+    expect(res.status).toBe(403);
+    expect((await h.request('GET', '/api/admin/webhook-endpoints')).status).toBe(401);
+  });
+});
+
+describe('outbound events: delivery', () => {
+  it('a checkout sends order.created, order.paid and product.sold_out, signed (Standard Webhooks); other endpoints get nothing', async () => {
+    const { receiver, endpoint } = await endpointFor(['order.created', 'order.paid', 'product.sold_out']);
+    const other = await endpointFor(['order.expired', 'order.payment_failed']);
+    const pid = await h.createProduct({ stock: 2, unit_price_minor: 700 });
+    const order = await checkout(pid, 2, 700);
+
+    // (a request is recorded before it is answered: wait for the answers to be recorded too)
+    await expect.poll(async () => (await deliveries(endpoint.id)).map((d) => d.status), { timeout: 15_000 }).toEqual(['delivered', 'delivered', 'delivered']);
+    expect(receiver.received).toHaveLength(3);
+    const events = receiver.received.map((r) => verified(r, endpoint.secret));
+    const byType = Object.fromEntries(events.map((e) => [e.type, e]));
+    expect(Object.keys(byType).sort()).toEqual(['order.created', 'order.paid', 'product.sold_out']);
+    expect(byType['order.created']!.data).toEqual({ ...order, status: 'pending_payment' });
+    expect(byType['order.paid']!.data).toEqual({ ...order, status: 'paid' });
+    expect(byType['product.sold_out']!.data).toEqual({ product_id: pid, stock: 2, sold: 2 });
+    // one event id per event, and another endpoint's secret does not verify it
+    expect(new Set(receiver.received.map((r) => r.id)).size).toBe(3);
+    expect(() => new Webhook(other.endpoint.secret).verify(receiver.received[0]!.body, receiver.received[0]!.headers)).toThrow();
+    for (const r of receiver.received) expect(r.headers['webhook-id']).toMatch(/^evt_/);
+
+    const delivered = await deliveries(endpoint.id);
+    expect(delivered.map((d) => [d.status, d.attempts.map((a) => a.status_code)])).toEqual([['delivered', [200]], ['delivered', [200]], ['delivered', [200]]]);
+    expect(new Set(delivered.map((d) => d.event_id))).toEqual(new Set(receiver.received.map((r) => r.id)));
+    // the endpoint that did not subscribe to these events has no deliveries and got no request
+    expect(await deliveries(other.endpoint.id)).toEqual([]);
+    expect(other.receiver.received).toEqual([]);
+  });
+
+  it('a receiver that fails the first attempts gets the event later, with the same webhook-id; every attempt is visible', async () => {
+    const { receiver, endpoint } = await endpointFor(['order.paid']);
+    receiver.answer = (_r, nth) => (nth <= 2 ? 500 : 204);
+    const pid = await h.createProduct({ stock: 5, unit_price_minor: 300 });
+    const order = await checkout(pid, 1, 300);
+
+    await expect.poll(async () => (await deliveries(endpoint.id))[0]?.status, { timeout: 15_000 }).toBe('delivered');
+    expect(receiver.received).toHaveLength(3);
+    expect(new Set(receiver.received.map((r) => r.id)).size).toBe(1);
+    expect(verified(receiver.received[2]!, endpoint.secret)).toMatchObject({ type: 'order.paid', data: { id: order.id, status: 'paid' } });
+    const [delivery] = await deliveries(endpoint.id);
+    expect(delivery!.attempts.map((a) => [a.attempt, a.status_code, a.error])).toEqual([[1, 500, 'answered 500'], [2, 500, 'answered 500'], [3, 204, null]]);
+    expect(delivery!.next_attempt_at).toBeNull();
+    for (const a of delivery!.attempts) expect(a.duration_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('after the last attempt the delivery has failed; redelivery sends it again', async () => {
+    const { receiver, endpoint } = await endpointFor(['order.paid']);
+    receiver.answer = () => 503;
+    const pid = await h.createProduct({ stock: 5, unit_price_minor: 300 });
+    await checkout(pid, 1, 300);
+
+    await expect.poll(async () => (await deliveries(endpoint.id))[0]?.status, { timeout: 15_000 }).toBe('failed');
+    const [failed] = await deliveries(endpoint.id);
+    expect(failed!.attempts.map((a) => a.status_code)).toEqual([503, 503, 503]);
+    expect(failed!.next_attempt_at).toBeNull();
+    expect(receiver.received).toHaveLength(3);
+
+    receiver.answer = () => 200;
+    const redelivered = await answer(admin('POST', `/webhook-deliveries/${failed!.id}/redeliver`), WebhookDelivery);
+    expect(redelivered.status).toBe(202);
+    expect(redelivered.body.status).toBe('pending');
+    await expect.poll(async () => (await deliveries(endpoint.id))[0]?.status, { timeout: 15_000 }).toBe('delivered');
+    const [done] = await deliveries(endpoint.id);
+    expect(done!.attempts.map((a) => [a.attempt, a.status_code])).toEqual([[1, 503], [2, 503], [3, 503], [4, 200]]);
+    expect(receiver.received).toHaveLength(4);
+    expect(new Set(receiver.received.map((r) => r.id))).toEqual(new Set([failed!.event_id]));
+    verified(receiver.received[3]!, endpoint.secret);
+  });
+
+  it('a receiver that cannot be reached or does not answer in time fails its attempts with the reason; checkouts do not wait for it', async () => {
+    const down = await endpointFor(['order.created']);
+    await down.receiver.close();
+    const slow = await endpointFor(['order.created']);
+    slow.receiver.answer = () => new Promise((resolve) => setTimeout(() => resolve(200), 2_000));
+    const pid = await h.createProduct({ stock: 5, unit_price_minor: 300 });
+    const started = Date.now();
+    await checkout(pid, 1, 300);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    for (const { endpoint } of [down, slow]) {
+      await expect.poll(async () => (await deliveries(endpoint.id))[0]?.status, { timeout: 15_000 }).toBe('failed');
+    }
+    const [refused] = await deliveries(down.endpoint.id);
+    expect(refused!.attempts.map((a) => [a.status_code, a.error])).toEqual(Array(3).fill([null, 'ECONNREFUSED']));
+    const [timedOut] = await deliveries(slow.endpoint.id);
+    expect(timedOut!.attempts.map((a) => [a.status_code, a.error])).toEqual(Array(3).fill([null, 'no answer within 500 ms']));
+    for (const a of timedOut!.attempts) expect(a.duration_ms).toBeGreaterThanOrEqual(450);
+  });
+});
