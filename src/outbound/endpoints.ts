@@ -26,7 +26,6 @@ function endpointView(row: WebhookEndpointRow): WebhookEndpoint {
   };
 }
 
-const notFound = (what: string, id: string) => new AppError('not_found', `no webhook ${what} ${id}`);
 
 /** Admin side of outbound events: endpoints (their secret shown once, at creation) and their deliveries. */
 export class WebhookEndpoints {
@@ -54,13 +53,13 @@ export class WebhookEndpoints {
 
   async get(id: string): Promise<WebhookEndpoint> {
     const row = await endpointRows.find(this.ctx.sql, id);
-    if (!row) throw notFound('endpoint', id);
+    if (!row) throw new AppError('webhook_endpoint_not_found', `no webhook endpoint ${id}`);
     return endpointView(row);
   }
 
   /** Deletes the endpoint; its pending deliveries are dropped with it. */
   async remove(id: string): Promise<void> {
-    if (!(await endpointRows.remove(this.ctx.sql, id))) throw notFound('endpoint', id);
+    if (!(await endpointRows.remove(this.ctx.sql, id))) throw new AppError('webhook_endpoint_not_found', `no webhook endpoint ${id}`);
     this.ctx.logger.info({ endpointId: id }, 'webhook endpoint deleted');
   }
 
@@ -73,7 +72,7 @@ export class WebhookEndpoints {
   async redeliver(deliveryId: string): Promise<WebhookDelivery> {
     await this.outbound.redeliver(deliveryId);
     const row = await deliveryRows.find(this.ctx.sql, deliveryId);
-    if (!row) throw notFound('delivery', deliveryId);
+    if (!row) throw new AppError('webhook_delivery_not_found', `no webhook delivery ${deliveryId}`);
     return (await this.withAttempts([row]))[0]!;
   }
 

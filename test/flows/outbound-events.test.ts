@@ -78,9 +78,9 @@ describe('outbound events: endpoints', () => {
     expect(created.description).toBe('ERP');
     expect((await admin('DELETE', `/webhook-endpoints/${created.id}`)).status).toBe(204);
     for (const res of [await admin('GET', `/webhook-endpoints/${created.id}`), await admin('DELETE', `/webhook-endpoints/${created.id}`), await admin('GET', `/webhook-endpoints/${created.id}/deliveries`)]) {
-      expect(await answer(res, Problem)).toMatchObject({ status: 404, body: { code: 'not_found' } });
+      expect(await answer(res, Problem)).toMatchObject({ status: 404, body: { code: 'webhook_endpoint_not_found' } });
     }
-    expect(await answer(admin('POST', '/webhook-deliveries/dlv_unknown/redeliver'), Problem)).toMatchObject({ status: 404, body: { code: 'not_found' } });
+    expect(await answer(admin('POST', '/webhook-deliveries/dlv_unknown/redeliver'), Problem)).toMatchObject({ status: 404, body: { code: 'webhook_delivery_not_found' } });
   });
 
   describe.each([
