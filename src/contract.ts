@@ -165,6 +165,12 @@ export const PaymentOutcome = z
   .meta({ id: 'PaymentOutcome' });
 export type PaymentOutcome = z.infer<typeof PaymentOutcome>;
 
+/** A provider's event that changes nothing here (another business's payment, an unused type, the other mode). */
+export const PaymentIgnored = z
+  .strictObject({ result: z.literal('ignored'), reason: z.string() })
+  .meta({ id: 'PaymentIgnored' });
+export type PaymentIgnored = z.infer<typeof PaymentIgnored>;
+
 /** Counters may be anything here: a report about drift has to be able to show a broken one. */
 const count = z.number().int();
 

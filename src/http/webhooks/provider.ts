@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { PaymentEvent } from '../../contract.js';
+import type { PaymentEvent, PaymentIgnored } from '../../contract.js';
 import { invalidRequest } from '../../errors.js';
 import { formatId, parseId } from '../../redis/keys.js';
 
@@ -24,10 +24,8 @@ export interface Delivery {
  */
 export type Mapped = { event: PaymentEvent } | { ignored: string };
 
-export interface Ignored {
-  result: 'ignored';
-  reason: string;
-}
+/** What the route answers for an event that changes nothing (the contract's PaymentIgnored). */
+export type Ignored = PaymentIgnored;
 
 export interface PaymentProvider {
   /** the `:provider` of `POST /api/webhooks/:provider` */
