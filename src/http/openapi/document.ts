@@ -18,6 +18,26 @@ customer has a request allowance (RATE_LIMIT_PER_SECOND, RATE_LIMIT_BURST per AP
 429 \`rate_limited\` with \`Retry-After\`. **Operators** send \`Authorization: Bearer <ADMIN_TOKEN>\`.
 `.trim();
 
+type SecurityScheme = Parameters<OpenAPIHono['openAPIRegistry']['registerComponent']>[2];
+
+/** How callers prove who they are; the operations name them (an Adyen item signs itself, in its body). */
+const SECURITY_SCHEMES: Record<string, SecurityScheme> = {
+  customerToken: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'A customer\'s token: `sub` is the customer id, `exp` is required.',
+  },
+  adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN. A customer\'s token answers 403 `forbidden`.' },
+  paymentSignature: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Payment-Signature',
+    description: '`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`; several `v1` allowed; at most 300 s from now.',
+  },
+  stripeSignature: { type: 'apiKey', in: 'header', name: 'Stripe-Signature', description: 'Stripe\'s signature, the same scheme as Payment-Signature.' },
+};
+
 function packageVersion(): string {
   // the same three levels up from src/http/openapi and from dist/http/openapi
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -31,29 +51,7 @@ export function openApiDocument(): OpenApiDocument {
   // the generator reads the `.meta({ id })` every contract schema has.
   const api = new OpenAPIHono();
   const registry = api.openAPIRegistry;
-  registry.registerComponent('securitySchemes', 'customerToken', {
-    type: 'http',
-    scheme: 'bearer',
-    bearerFormat: 'JWT',
-    description: 'A customer\'s token: `sub` is the customer id, `exp` is required.',
-  });
-  registry.registerComponent('securitySchemes', 'adminToken', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'ADMIN_TOKEN. A customer\'s token answers 403 `forbidden`.',
-  });
-  registry.registerComponent('securitySchemes', 'paymentSignature', {
-    type: 'apiKey',
-    in: 'header',
-    name: 'Payment-Signature',
-    description: '`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`; several `v1` allowed; at most 300 s from now.',
-  });
-  registry.registerComponent('securitySchemes', 'stripeSignature', {
-    type: 'apiKey',
-    in: 'header',
-    name: 'Stripe-Signature',
-    description: 'Stripe\'s webhook signature, the same scheme as Payment-Signature.',
-  });
+  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) registry.registerComponent('securitySchemes', name, scheme);
   registry.registerComponent('responses', 'NoRoute', {
     description: '`not_found`: No such route (any path or method not listed here)',
     content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
