@@ -17,6 +17,7 @@ import {
   ReconcileReport,
 } from '../../contract.js';
 import type { ErrorCode } from '../../errors.js';
+import { DOCS_ASSETS } from '../routes/docs.js';
 import { AdyenNotification } from '../webhooks/adyen.js';
 import { StripeEvent } from '../webhooks/stripe.js';
 import { problems } from './problems.js';
@@ -332,7 +333,7 @@ const docsAsset = createRoute({
   operationId: 'docsAsset',
   tags: ['operations'],
   summary: 'Scripts and styles of the docs page',
-  request: { params: z.object({ asset: z.enum(['swagger-ui.css', 'swagger-ui-bundle.js', 'start.js']) }) },
+  request: { params: z.object({ asset: z.enum(DOCS_ASSETS) }) },
   responses: {
     200: { description: 'the file', content: { 'text/css': { schema: z.string() }, 'text/javascript': { schema: z.string() } } },
     ...problems(['not_found', 'internal_error']),

@@ -42,6 +42,9 @@ const ASSETS: Record<string, Asset> = {
   'start.js': { type: 'text/javascript; charset=utf-8', read: () => START },
 };
 
+/** The names under /docs/ (the document lists them). */
+export const DOCS_ASSETS = Object.keys(ASSETS) as [string, ...string[]];
+
 /** The document's module, with the generator library, is loaded when first asked for, not at start. */
 async function documentJson(): Promise<string> {
   const { openApiDocument } = await import('../openapi/document.js');
