@@ -10,6 +10,7 @@ import { observe } from './middleware/observe.js';
 import { rateLimiter } from './middleware/rate-limit.js';
 import { onError, problemResponse } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
+import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { holdRoutes } from './routes/holds.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -45,6 +46,7 @@ export function createApp(engine: Engine): App {
   app.route('/api/admin', webhookEndpointRoutes(engine));
   app.route('/health', healthRoutes(engine));
   app.route('/metrics', metricsRoutes(engine, metrics));
+  app.route('/', docsRoutes());
 
   app.notFound((c) => problemResponse(c, new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError(onError);

@@ -30,7 +30,7 @@ const Item = z.object({
 });
 type Item = z.infer<typeof Item>;
 
-const Notification = z.object({
+export const AdyenNotification = z.object({
   live: z.enum(['true', 'false']),
   notificationItems: z.array(z.object({ NotificationRequestItem: Item })).min(1),
 });
@@ -88,7 +88,7 @@ export function adyenProvider(hexKeys: string[], livemode: boolean): PaymentProv
   return {
     name: 'adyen',
     read({ raw }) {
-      const notification = parseJson(raw, Notification);
+      const notification = parseJson(raw, AdyenNotification);
       const items = notification.notificationItems.map((i) => i.NotificationRequestItem);
       if (!items.every((item) => signedWithAny(item, hexKeys))) {
         throw new AppError('invalid_signature', 'an item\'s additionalData.hmacSignature is missing or wrong');

@@ -17,7 +17,7 @@ import { ourPayment, parsePayload, type Mapped, type PaymentProvider } from './p
 const int = z.number().int().min(0);
 const metadata = z.record(z.string(), z.string()).nullish();
 
-const StripeEvent = z.object({
+export const StripeEvent = z.object({
   id: z.string(),
   type: z.string(),
   livemode: z.boolean(),

@@ -1,0 +1,365 @@
+import { createRoute, type RouteConfig } from '@hono/zod-openapi';
+import { z } from 'zod';
+import {
+  AdminProduct,
+  CreateHoldBody,
+  CreateOrderBody,
+  CreateProductBody,
+  HealthLive,
+  HealthReady,
+  Hold,
+  Order,
+  PatchProductBody,
+  PaymentEvent,
+  WebhookAnswer,
+  PaymentOutcome,
+  Product,
+  ReconcileReport,
+} from '../../contract.js';
+import type { ErrorCode } from '../../errors.js';
+import { DOCS_ASSETS } from '../routes/docs.js';
+import { AdyenNotification } from '../webhooks/adyen.js';
+import { StripeEvent } from '../webhooks/stripe.js';
+import { problems } from './problems.js';
+
+/**
+ * Every operation of the API as the document states it: path, security, request and each answer with
+ * the contract's schemas. The routes in ../routes validate with the same schemas; a test holds this
+ * table and the app's routes to each other, and checks real answers against the document.
+ * (Why a table beside the routes rather than `app.openapi()`: docs/decisions/013-api-document-beside-the-routes.md.)
+ */
+
+// ---- problem codes every operation of a kind can answer ----
+
+/** Redis or Postgres unreachable (503 with Retry-After), or a failure nobody expected (500 with a request id). */
+const STORES: ErrorCode[] = ['unavailable', 'internal_error'];
+/** A customer bearer token: missing or invalid, or over the customer's rate limit. */
+const CUSTOMER: ErrorCode[] = ['unauthorized', 'rate_limited', ...STORES];
+/** The admin bearer token: missing or wrong, or a customer's token. */
+const ADMIN: ErrorCode[] = ['unauthorized', 'forbidden', ...STORES];
+/** A JSON body: at most 16 KiB, `application/json`, valid JSON, matching its schema. */
+const JSON_BODY: ErrorCode[] = ['invalid_json', 'invalid_request', 'payload_too_large', 'unsupported_media_type'];
+/** A signed payment webhook. */
+const WEBHOOK: ErrorCode[] = ['invalid_signature', ...JSON_BODY, 'hold_not_found', 'order_not_found', 'amount_mismatch', 'idempotency_key_reused', ...STORES];
+
+// ---- building blocks ----
+
+const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema } } });
+const id = (description: string) => z.object({ id: z.string().meta({ description }) });
+
+const customer = [{ customerToken: [] }];
+const admin = [{ adminToken: [] }];
+
+const IdempotencyKey = z.object({
+  'Idempotency-Key': z
+    .string()
+    .optional()
+    .meta({
+      description:
+        '1-255 printable characters, bare or as a structured-field string (`"..."`). The same key and body from the same ' +
+        'customer answer the first hold again (with `Idempotent-Replayed: true`) for at least 24 h; another body is refused ' +
+        'with 422 `idempotency_key_reused`. A key is scoped to its customer and product.',
+      example: '"5f0c6a4e-checkout-1"',
+    }),
+});
+
+const Replayed = z.object({
+  'Idempotent-Replayed': z.literal('true').optional().meta({ description: 'present when this is the answer to an earlier request with the same Idempotency-Key' }),
+});
+
+// ---- operations ----
+
+const getProduct = createRoute({
+  method: 'get',
+  path: '/api/products/{id}',
+  operationId: 'getProduct',
+  tags: ['products'],
+  summary: 'A product as customers see it',
+  description: 'No authentication. `available` is what can be held right now.',
+  request: { params: id('product id') },
+  responses: { 200: json(Product, 'the product'), ...problems(['product_not_found', ...STORES]) },
+});
+
+const createHold = createRoute({
+  method: 'post',
+  path: '/api/holds',
+  operationId: 'createHold',
+  tags: ['holds'],
+  summary: 'Hold units of a product',
+  description:
+    'The stampede\'s route: reserves `qty` units for HOLD_TTL_MS (2 minutes by default) or refuses at once. ' +
+    'Stock, the sale window and the per-customer limit are decided in one atomic step; a sold-out product answers 409 ' +
+    '`insufficient_stock` with `available: 0`.',
+  security: customer,
+  request: { headers: IdempotencyKey, body: body(CreateHoldBody) },
+  responses: {
+    201: { ...json(Hold, 'the hold, `active` (or the earlier answer, replayed)'), headers: Replayed },
+    ...problems([
+      ...CUSTOMER, ...JSON_BODY, 'product_not_found', 'hold_not_found', 'insufficient_stock', 'sale_not_started', 'sale_ended',
+      'per_user_limit_exceeded', 'idempotency_key_reused',
+    ]),
+  },
+});
+
+const getHold = createRoute({
+  method: 'get',
+  path: '/api/holds/{id}',
+  operationId: 'getHold',
+  tags: ['holds'],
+  summary: 'One of the customer\'s holds',
+  description: 'Another customer\'s hold is not found.',
+  security: customer,
+  request: { params: id('hold id') },
+  responses: { 200: json(Hold, 'the hold'), ...problems([...CUSTOMER, 'hold_not_found']) },
+});
+
+const releaseHold = createRoute({
+  method: 'delete',
+  path: '/api/holds/{id}',
+  operationId: 'releaseHold',
+  tags: ['holds'],
+  summary: 'Release one of the customer\'s holds',
+  description: 'Its stock is available again at once. Releasing a released hold answers it again.',
+  security: customer,
+  request: { params: id('hold id') },
+  responses: { 200: json(Hold, 'the hold, `released`'), ...problems([...CUSTOMER, 'hold_not_found', 'hold_not_active', 'hold_expired']) },
+});
+
+const createOrder = createRoute({
+  method: 'post',
+  path: '/api/orders',
+  operationId: 'createOrder',
+  tags: ['orders'],
+  summary: 'Turn a hold into an order',
+  description:
+    'The order waits PAYMENT_TTL_MS (15 minutes by default) for its payment, at the price the product had when it was held. ' +
+    'A payment that arrived before the order is applied now.',
+  security: customer,
+  request: { body: body(CreateOrderBody) },
+  responses: {
+    201: json(Order, 'the new order, `pending_payment` (or already `paid`)'),
+    200: json(Order, 'the hold was converted before: its order'),
+    ...problems([...CUSTOMER, ...JSON_BODY, 'hold_not_found', 'hold_not_active', 'hold_expired']),
+  },
+});
+
+const getOrder = createRoute({
+  method: 'get',
+  path: '/api/orders/{id}',
+  operationId: 'getOrder',
+  tags: ['orders'],
+  summary: 'One of the customer\'s orders',
+  description: 'From Redis while the order is live there, from Postgres after. Another customer\'s order is not found.',
+  security: customer,
+  request: { params: id('order id') },
+  responses: { 200: json(Order, 'the order'), ...problems([...CUSTOMER, 'order_not_found']) },
+});
+
+/** One delivery of a payment provider: its events are applied once each, by event id. */
+const paymentOutcome = json(PaymentOutcome, 'what the event did, and the order after it');
+const signed = 'Signed as in Stripe\'s scheme: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`, several `v1` ' +
+  'allowed (rotation), at most 300 s from now.';
+
+const genericWebhook = (path: string, operationId: string, aliasOf?: string) =>
+  createRoute({
+    method: 'post',
+    path,
+    operationId,
+    tags: ['webhooks'],
+    summary: aliasOf ? `Payment event (same as ${aliasOf})` : 'Payment event in the engine\'s own shape',
+    description:
+      `${signed} The secret is WEBHOOK_SECRET. The same \`event_id\` again answers \`duplicate\`; with another body 422 ` +
+      '`idempotency_key_reused`. A payment for an order not yet created is kept (`deferred`) and applied when it is.',
+    security: [{ paymentSignature: [] }, { stripeSignature: [] }],
+    request: { body: body(PaymentEvent) },
+    responses: { 200: paymentOutcome, ...problems(WEBHOOK) },
+  });
+
+const stripeWebhook = createRoute({
+  method: 'post',
+  path: '/api/webhooks/stripe',
+  operationId: 'stripeWebhook',
+  tags: ['webhooks'],
+  summary: 'Stripe events',
+  description:
+    `${signed} The secret is STRIPE_WEBHOOK_SECRET; without it the route does not exist (404 \`not_found\`). ` +
+    'PaymentIntent and Checkout Session events pay or fail the hold or order named in their `metadata` ' +
+    '(`hold_id` / `order_id`); other events, payments without our ids, and the other mode (STRIPE_LIVEMODE) are ignored.',
+  security: [{ stripeSignature: [] }],
+  request: { body: body(StripeEvent) },
+  responses: {
+    200: json(WebhookAnswer, 'what the event did, or why it changes nothing'),
+    ...problems([...WEBHOOK, 'not_found']),
+  },
+});
+
+const adyenWebhook = createRoute({
+  method: 'post',
+  path: '/api/webhooks/adyen',
+  operationId: 'adyenWebhook',
+  tags: ['webhooks'],
+  summary: 'Adyen standard notifications',
+  description:
+    'Each NotificationRequestItem carries its own signature in `additionalData.hmacSignature`: base64 HMAC-SHA256 with the ' +
+    'webhook\'s hex HMAC key (ADYEN_WEBHOOK_SECRET; without it the route does not exist, 404 `not_found`) over ' +
+    '`pspReference:originalReference:merchantAccountCode:merchantReference:value:currency:eventCode:success`. Every item is ' +
+    'verified before any is applied. AUTHORISATION pays (`success` "true") or fails the hold or order in `merchantReference` ' +
+    'or `metadata.hold_id` / `metadata.order_id`; other items, and a batch of the other mode (ADYEN_LIVEMODE), are ignored.',
+  request: { body: body(AdyenNotification) },
+  responses: {
+    200: { description: 'every item handled', content: { 'text/plain': { schema: z.literal('[accepted]') } } },
+    ...problems([...WEBHOOK, 'not_found']),
+  },
+});
+
+const adminCreateProduct = createRoute({
+  method: 'post',
+  path: '/api/admin/products',
+  operationId: 'adminCreateProduct',
+  tags: ['admin'],
+  summary: 'Create a product',
+  description: 'Stored in Postgres, then loaded into Redis. Without an `id` the engine makes one.',
+  security: admin,
+  request: { body: body(CreateProductBody) },
+  responses: { 201: json(AdminProduct, 'the product with its stock'), ...problems([...ADMIN, ...JSON_BODY, 'product_exists']) },
+});
+
+const adminGetProduct = createRoute({
+  method: 'get',
+  path: '/api/admin/products/{id}',
+  operationId: 'adminGetProduct',
+  tags: ['admin'],
+  summary: 'A product with its stock by state',
+  security: admin,
+  request: { params: id('product id') },
+  responses: { 200: json(AdminProduct, 'the product with its stock'), ...problems([...ADMIN, 'product_not_found']) },
+});
+
+const adminPatchProduct = createRoute({
+  method: 'patch',
+  path: '/api/admin/products/{id}',
+  operationId: 'adminPatchProduct',
+  tags: ['admin'],
+  summary: 'Restock, change the sale window, limit, name or price',
+  description: 'A new price applies to new holds only. Stock below what is held, pending payment or sold is refused.',
+  security: admin,
+  request: { params: id('product id'), body: body(PatchProductBody) },
+  responses: {
+    200: json(AdminProduct, 'the product with its stock'),
+    ...problems([...ADMIN, ...JSON_BODY, 'product_not_found', 'stock_below_committed']),
+  },
+});
+
+const adminReleaseHold = createRoute({
+  method: 'delete',
+  path: '/api/admin/holds/{id}',
+  operationId: 'adminReleaseHold',
+  tags: ['admin'],
+  summary: 'Release any customer\'s hold',
+  security: admin,
+  request: { params: id('hold id') },
+  responses: { 200: json(Hold, 'the hold, `released`'), ...problems([...ADMIN, 'hold_not_found', 'hold_not_active', 'hold_expired']) },
+});
+
+const reconcile = createRoute({
+  method: 'post',
+  path: '/api/admin/reconcile',
+  operationId: 'reconcile',
+  tags: ['admin'],
+  summary: 'Compare Redis counters with Redis records and Postgres',
+  description: 'Reports drift per product, repairs what is provably safe (not with `dry_run=true`), and flags `oversell_risk` for a human.',
+  security: admin,
+  request: { query: z.object({ dry_run: z.enum(['true', 'false']).optional().meta({ description: '`true`: report only' }) }) },
+  responses: { 200: json(ReconcileReport, 'the report'), ...problems(ADMIN) },
+});
+
+const healthLive = createRoute({
+  method: 'get',
+  path: '/health/live',
+  operationId: 'healthLive',
+  tags: ['operations'],
+  summary: 'The process is up',
+  responses: { 200: json(HealthLive, 'up'), ...problems(['internal_error']) },
+});
+
+const healthReady = createRoute({
+  method: 'get',
+  path: '/health/ready',
+  operationId: 'healthReady',
+  tags: ['operations'],
+  summary: 'Redis, Postgres and the queues answer',
+  description: 'Each check waits at most 1 s.',
+  responses: { 200: json(HealthReady, 'ready'), 503: json(HealthReady, 'not ready: the failing checks say why'), ...problems(['internal_error']) },
+});
+
+const metrics = createRoute({
+  method: 'get',
+  path: '/metrics',
+  operationId: 'metrics',
+  tags: ['operations'],
+  summary: 'Prometheus metrics',
+  description: 'Request latency by route and status, holds created and refused by code, stock by state, queue depths.',
+  responses: {
+    200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: z.string() } } },
+    ...problems(STORES),
+  },
+});
+
+const openApiDocument = createRoute({
+  method: 'get',
+  path: '/openapi.json',
+  operationId: 'openApiDocument',
+  tags: ['operations'],
+  summary: 'This document',
+  responses: {
+    200: json(z.object({ openapi: z.string() }).loose(), 'OpenAPI 3.1'),
+    ...problems(['internal_error']),
+  },
+});
+
+const docsPage = createRoute({
+  method: 'get',
+  path: '/docs',
+  operationId: 'docsPage',
+  tags: ['operations'],
+  summary: 'This document, to read and try (Swagger UI, served by the engine itself)',
+  responses: { 200: { description: 'the page', content: { 'text/html': { schema: z.string() } } }, ...problems(['internal_error']) },
+});
+
+const docsAsset = createRoute({
+  method: 'get',
+  path: '/docs/{asset}',
+  operationId: 'docsAsset',
+  tags: ['operations'],
+  summary: 'Scripts and styles of the docs page',
+  request: { params: z.object({ asset: z.enum(DOCS_ASSETS) }) },
+  responses: {
+    200: { description: 'the file', content: { 'text/css': { schema: z.string() }, 'text/javascript': { schema: z.string() } } },
+    ...problems(['not_found', 'internal_error']),
+  },
+});
+
+export const OPERATIONS: RouteConfig[] = [
+  getProduct,
+  createHold,
+  getHold,
+  releaseHold,
+  createOrder,
+  getOrder,
+  genericWebhook('/api/webhooks/payment', 'paymentWebhook'),
+  genericWebhook('/api/webhooks/generic', 'genericWebhook', 'POST /api/webhooks/payment'),
+  stripeWebhook,
+  adyenWebhook,
+  adminCreateProduct,
+  adminGetProduct,
+  adminPatchProduct,
+  adminReleaseHold,
+  reconcile,
+  healthLive,
+  healthReady,
+  metrics,
+  openApiDocument,
+  docsPage,
+  docsAsset,
+];
