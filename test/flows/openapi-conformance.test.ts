@@ -108,6 +108,12 @@ describe('the main flows answer as the document says', () => {
     expect((await adminCall('DELETE', `/holds/${holdId}`)).status).toBe(200);
     expect((await adminCall('POST', '/reconcile?dry_run=true')).status).toBe(200);
     expect((await adminCall('POST', '/reconcile')).status).toBe(200);
+    const endpoint = await adminCall('POST', '/webhook-endpoints', { url: 'https://erp.example.com/hooks', events: ['order.paid'] });
+    expect(endpoint.status).toBe(201);
+    expect((await adminCall('GET', '/webhook-endpoints')).status).toBe(200);
+    expect((await adminCall('GET', `/webhook-endpoints/${idOf(endpoint)}`)).status).toBe(200);
+    expect((await adminCall('GET', `/webhook-endpoints/${idOf(endpoint)}/deliveries`)).status).toBe(200);
+    expect((await adminCall('DELETE', `/webhook-endpoints/${idOf(endpoint)}`)).status).toBe(204);
     for (const path of ['/health/live', '/health/ready', '/metrics', '/openapi.json', '/docs', '/docs/start.js', '/docs/swagger-ui.css']) {
       expect((await call('GET', path)).status, path).toBe(200);
     }
@@ -131,6 +137,8 @@ describe('problem answers are the documented ones', () => {
     ['not_found', () => call('GET', '/api/nowhere')],
     ['not_found', () => call('PUT', '/api/holds', { token: h.token('u') })],
     ['product_not_found', () => call('GET', '/api/products/missing')],
+    ['webhook_endpoint_not_found', () => adminCall('GET', '/webhook-endpoints/whe_missing')],
+    ['webhook_delivery_not_found', () => adminCall('POST', '/webhook-deliveries/dlv_missing/redeliver')],
     ['product_not_found', () => adminCall('PATCH', '/products/missing', { stock: 1 })],
     ['hold_not_found', () => call('GET', '/api/holds/h_1_missing', { token: h.token('u') })],
     ['hold_not_found', () => call('POST', '/api/webhooks/payment', signed(payment({ holdId: 'nothing' })))],

@@ -66,6 +66,7 @@ export function openApiDocument(): OpenApiDocument {
       { name: 'orders', description: 'Holds turned into orders, waiting for their payment' },
       { name: 'webhooks', description: 'Payment providers calling back' },
       { name: 'admin', description: 'Operators: products, holds, reconciliation' },
+      { name: 'outbound events', description: 'Where the engine tells the rest of the business about orders, signed per Standard Webhooks' },
       { name: 'operations', description: 'Health, metrics and this document' },
     ],
   });

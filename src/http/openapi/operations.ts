@@ -15,6 +15,12 @@ import {
   PaymentOutcome,
   Product,
   ReconcileReport,
+  CreateWebhookEndpointBody,
+  CreatedWebhookEndpoint,
+  WebhookDelivery,
+  WebhookDeliveryList,
+  WebhookEndpoint,
+  WebhookEndpointList,
 } from '../../contract.js';
 import type { ErrorCode } from '../../errors.js';
 import { DOCS_ASSETS } from '../routes/docs.js';
@@ -274,6 +280,75 @@ const reconcile = createRoute({
   responses: { 200: json(ReconcileReport, 'the report'), ...problems(ADMIN) },
 });
 
+const createWebhookEndpoint = createRoute({
+  method: 'post',
+  path: '/api/admin/webhook-endpoints',
+  operationId: 'createWebhookEndpoint',
+  tags: ['outbound events'],
+  summary: 'Register a receiver of outbound events',
+  description:
+    'Events are signed per the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`) ' +
+    'with the `secret` of this answer, the only answer that shows it.',
+  security: admin,
+  request: { body: body(CreateWebhookEndpointBody) },
+  responses: { 201: json(CreatedWebhookEndpoint, 'the endpoint with its signing secret'), ...problems([...ADMIN, ...JSON_BODY]) },
+});
+
+const listWebhookEndpoints = createRoute({
+  method: 'get',
+  path: '/api/admin/webhook-endpoints',
+  operationId: 'listWebhookEndpoints',
+  tags: ['outbound events'],
+  summary: 'Every registered endpoint (without secrets)',
+  security: admin,
+  responses: { 200: json(WebhookEndpointList, 'the endpoints'), ...problems(ADMIN) },
+});
+
+const getWebhookEndpoint = createRoute({
+  method: 'get',
+  path: '/api/admin/webhook-endpoints/{id}',
+  operationId: 'getWebhookEndpoint',
+  tags: ['outbound events'],
+  summary: 'One endpoint (without its secret)',
+  security: admin,
+  request: { params: id('endpoint id') },
+  responses: { 200: json(WebhookEndpoint, 'the endpoint'), ...problems([...ADMIN, 'webhook_endpoint_not_found']) },
+});
+
+const deleteWebhookEndpoint = createRoute({
+  method: 'delete',
+  path: '/api/admin/webhook-endpoints/{id}',
+  operationId: 'deleteWebhookEndpoint',
+  tags: ['outbound events'],
+  summary: 'Remove an endpoint and its deliveries',
+  security: admin,
+  request: { params: id('endpoint id') },
+  responses: { 204: { description: 'removed' }, ...problems([...ADMIN, 'webhook_endpoint_not_found']) },
+});
+
+const listWebhookDeliveries = createRoute({
+  method: 'get',
+  path: '/api/admin/webhook-endpoints/{id}/deliveries',
+  operationId: 'listWebhookDeliveries',
+  tags: ['outbound events'],
+  summary: "An endpoint's newest deliveries, each with every attempt",
+  security: admin,
+  request: { params: id('endpoint id') },
+  responses: { 200: json(WebhookDeliveryList, 'the deliveries, newest first'), ...problems([...ADMIN, 'webhook_endpoint_not_found']) },
+});
+
+const redeliverWebhook = createRoute({
+  method: 'post',
+  path: '/api/admin/webhook-deliveries/{id}/redeliver',
+  operationId: 'redeliverWebhook',
+  tags: ['outbound events'],
+  summary: 'Send a delivered or failed delivery again, with a fresh retry schedule',
+  description: 'A delivery still pending is answered as it is.',
+  security: admin,
+  request: { params: id('delivery id') },
+  responses: { 202: json(WebhookDelivery, 'the delivery, pending again'), ...problems([...ADMIN, 'webhook_delivery_not_found']) },
+});
+
 const healthLive = createRoute({
   method: 'get',
   path: '/health/live',
@@ -356,6 +431,12 @@ export const OPERATIONS: RouteConfig[] = [
   adminPatchProduct,
   adminReleaseHold,
   reconcile,
+  createWebhookEndpoint,
+  listWebhookEndpoints,
+  getWebhookEndpoint,
+  deleteWebhookEndpoint,
+  listWebhookDeliveries,
+  redeliverWebhook,
   healthLive,
   healthReady,
   metrics,
