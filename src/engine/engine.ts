@@ -29,18 +29,22 @@ export function createEngine(ctx: EngineContext): Engine {
   const expiry = new Expiry(ctx, persistence);
   const products = new Products(ctx);
   const holds = new Holds(ctx, (id) => products.ensureLoaded(id));
+  const orders = new Orders(ctx, persistence);
+  const payments = new Payments(ctx, persistence);
   return {
     ctx,
     products,
     holds,
-    orders: new Orders(ctx, persistence),
-    payments: new Payments(ctx, persistence),
+    orders,
+    payments,
     persistence,
     expiry,
     sweep: new Sweep(ctx, expiry, persistence, products),
     reconciler: new Reconciler(ctx, products, persistence),
     observe(observer) {
       holds.observer = observer;
+      orders.observer = observer;
+      payments.observer = observer;
     },
   };
 }

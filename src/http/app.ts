@@ -3,6 +3,8 @@ import type { Engine } from '../engine/engine.js';
 import { AppError } from '../errors.js';
 import { MAX_BODY_BYTES } from './body.js';
 import { tokenVerifier } from './idp-tokens.js';
+import { registerEngineGauges } from './engine-gauges.js';
+import { EngineStatusReader } from './live/engine-status.js';
 import { Metrics } from './metrics.js';
 import { adminAuth, customerAuth } from './middleware/auth.js';
 import { limitBody } from './middleware/limit-body.js';
@@ -26,6 +28,9 @@ export interface App {
 export function createApp(engine: Engine): App {
   const { config, logger } = engine.ctx;
   const metrics = new Metrics();
+  // scrapes read the engine's state at most once a second
+  const status = new EngineStatusReader(engine);
+  registerEngineGauges(metrics, status);
   const jwt = tokenVerifier(config);
   const app = new Hono();
 
@@ -42,7 +47,7 @@ export function createApp(engine: Engine): App {
   app.route('/api/webhooks', webhookRoutes(engine));
   app.route('/api/admin', adminRoutes(engine));
   app.route('/health', healthRoutes(engine));
-  app.route('/metrics', metricsRoutes(engine, metrics));
+  app.route('/metrics', metricsRoutes(metrics));
 
   app.notFound((c) => problemResponse(c, new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError(onError);
