@@ -150,12 +150,14 @@ function renderQueues(queues) {
 }
 
 function renderRoutes(routes) {
+  const busy = routes.filter((r) => r.per_s > 0);
   $('#routes tbody').replaceChildren(
-    ...routes.map((r) => {
+    ...busy.map((r) => {
       const p99Level = level(r.p99_ms, LIMITS.routeP99Ms);
       return row([`${r.method} ${r.route}`, num(fmt(r.per_s, 1)), num(fmt(r.server_errors_per_s, 1), r.server_errors_per_s > 0 ? 'bad' : ''), num(fmtMs(r.p50_ms)), num(fmtMs(r.p99_ms), p99Level === 'ok' ? '' : p99Level)]);
     }),
   );
+  if (busy.length === 0) $('#routes tbody').append(row([el('td', 'no requests in the last 10 s', 'muted')]));
 }
 
 function render(s) {
