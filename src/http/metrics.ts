@@ -5,42 +5,34 @@
  * AggregatorRegistry (each process hands it this registry), which is why every series says how it
  * aggregates: counters and histograms add up, gauges read from shared Redis take the first process's.
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { OrderStatus, PaymentResult } from '../contract.js';
 import type { EngineObserver } from '../engine/observer.js';
 import type { ErrorCode } from '../errors.js';
+import { LatencyHistogram, type LatencySeries } from './latency-histogram.js';
 
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-/** A series to increment or observe, bound once to its labels. */
-interface Observe {
-  observe(seconds: number): void;
-}
+/** A counter's series, bound once to its labels. */
 interface Inc {
   inc(by?: number): void;
 }
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly latency: Histogram<'method' | 'route' | 'status'>;
+  readonly latency: LatencyHistogram;
   readonly holdsCreated: Counter;
   readonly holdsRejected: Counter<'code'>;
   readonly ordersCreated: Counter;
   readonly ordersPaid: Counter;
   readonly paymentEvents: Counter<'result'>;
   /** route -> method -> status -> bound series (nested rather than keyed by a string built per request) */
-  private readonly children = new Map<string, Map<string, Map<number, Observe>>>();
+  private readonly children = new Map<string, Map<string, Map<number, LatencySeries>>>();
 
   constructor() {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.latency = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'Request latency by route and status.',
-      labelNames: ['method', 'route', 'status'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
+    this.latency = new LatencyHistogram(LATENCY_BUCKETS, this.registry);
     this.holdsCreated = new Counter({ name: 'holds_created_total', help: 'Holds placed.', registers });
     this.holdsRejected = new Counter({ name: 'holds_rejected_total', help: 'Hold requests refused, by code.', labelNames: ['code'], registers });
     this.ordersCreated = new Counter({ name: 'orders_created_total', help: 'Orders created from holds.', registers });
@@ -59,7 +51,7 @@ export class Metrics {
     let byStatus = byMethod.get(method);
     if (!byStatus) byMethod.set(method, (byStatus = new Map()));
     let series = byStatus.get(status);
-    if (!series) byStatus.set(status, (series = this.latency.labels(method, route, String(status))));
+    if (!series) byStatus.set(status, (series = this.latency.bind(method, route, status)));
     series.observe(seconds);
   }
 

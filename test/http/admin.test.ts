@@ -145,7 +145,7 @@ describe('operations', () => {
     expect({ created: after.created - before.created, rejected: after.rejected - before.rejected, ok: after.ok - before.ok, conflict: after.conflict - before.conflict })
       .toEqual({ created: 1, rejected: 2, ok: 1, conflict: 2 });
     const text = await (await h.request('GET', '/metrics')).text();
-    expect(text).toMatch(/http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/api\/holds",status="201"\} \d+/);
+    expect(text).toMatch(/http_request_duration_seconds_bucket\{method="POST",route="\/api\/holds",status="201",le="0.005"\} \d+/);
     expect(text).toContain(`product_stock_units{product="${pid}",state="held"} 1`);
     expect(text).toMatch(/queue_jobs\{queue="persist",state="failed"\} \d+/);
   });
