@@ -15,11 +15,12 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
-# dist/redis/scripts.js and dist/db/migrate.js look for ../../lua/ and ../../migrations/, the same
-# place relative to dist/ as to src/.
+# dist/redis/scripts.js, dist/db/migrate.js and dist/http/routes/dashboard.js look for lua/,
+# migrations/ and dashboard/ next to dist/, the same place relative to dist/ as to src/.
 COPY --from=build /app/dist ./dist
 COPY lua ./lua
 COPY migrations ./migrations
+COPY dashboard ./dashboard
 USER node
 EXPOSE 3000
 # exec form: node is PID 1 and receives SIGTERM itself, so a stop drains in-flight requests and jobs.

@@ -354,3 +354,66 @@ export type ProductSoldOutEvent = z.infer<typeof ProductSoldOutEvent>;
 /** What a receiver gets: the Standard Webhooks payload shape (`type`, `timestamp`, `data`). */
 export const OutboundEvent = z.discriminatedUnion('type', [OrderEvent, ProductSoldOutEvent]).meta({ id: 'OutboundEvent' });
 export type OutboundEvent = z.infer<typeof OutboundEvent>;
+
+// ---- the operator's console: GET /api/admin/live (Server-Sent Events) ----
+
+const perSecond = z.number().min(0);
+/** milliseconds; null when nothing was measured in the window */
+const ms = z.number().min(0).nullable();
+
+/** One product on the dashboard: its stock by state, its sale window and what Postgres has yet to receive. */
+export const LiveProduct = z
+  .strictObject({
+    id: productId,
+    name: z.string(),
+    sale_starts_at: isoTime.nullable(),
+    sale_ends_at: isoTime.nullable(),
+    sale: z.enum(['upcoming', 'open', 'ended']),
+    stock: Stock,
+    /** orders and payment events not yet written to Postgres */
+    outbox: units,
+  })
+  .meta({ id: 'LiveProduct' });
+export type LiveProduct = z.infer<typeof LiveProduct>;
+
+/** Latency of one route over the last seconds (from the request histogram's buckets). */
+export const LiveRoute = z
+  .strictObject({ method: z.string(), route: z.string(), per_s: perSecond, server_errors_per_s: perSecond, p50_ms: ms, p99_ms: ms })
+  .meta({ id: 'LiveRoute' });
+export type LiveRoute = z.infer<typeof LiveRoute>;
+
+/** The few numbers drawn as sparklines, one point per snapshot. */
+export const LivePoint = z
+  .strictObject({
+    at: isoTime,
+    holds_per_s: perSecond,
+    sold_out_per_s: perSecond,
+    requests_per_s: perSecond,
+    outbox: units,
+    oldest_change_age_s: z.number().min(0).nullable(),
+    event_loop_p99_ms: ms,
+  })
+  .meta({ id: 'LivePoint' });
+export type LivePoint = z.infer<typeof LivePoint>;
+
+/** `event: snapshot`, about once a second; every open stream gets the same one. */
+export const LiveSnapshot = LivePoint.extend({
+  products: z.array(LiveProduct),
+  /** hold requests refused by code, per second */
+  refused_per_s: z.record(z.string(), perSecond),
+  /** since the process started: holds placed, orders created from them, orders paid */
+  conversion: z.strictObject({ holds: units, orders: units, paid: units }),
+  /** payment events since the process started, by result */
+  webhooks: z.record(z.string(), units),
+  /** background jobs by queue and state; null when Redis could not be read */
+  queues: z.record(z.string(), z.record(z.string(), units)).nullable(),
+  routes: z.array(LiveRoute),
+  event_loop: z.strictObject({ p50_ms: ms, p99_ms: ms, max_ms: ms }),
+  /** why the engine's state could not be read this second (Redis unreachable, ...), else null */
+  error: z.string().nullable(),
+}).meta({ id: 'LiveSnapshot' });
+export type LiveSnapshot = z.infer<typeof LiveSnapshot>;
+
+/** `event: history`, first on every stream: the points of the last minutes, oldest first. */
+export const LiveHistory = z.array(LivePoint).meta({ id: 'LiveHistory' });
+export type LiveHistory = z.infer<typeof LiveHistory>;

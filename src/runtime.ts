@@ -101,7 +101,7 @@ export async function openEngine(config: Config, logger: Logger): Promise<OpenEn
 export async function startRuntime(config: Config, logger: Logger, opts: RuntimeOptions): Promise<Runtime> {
   const { engine, queueConnection, close } = await openEngine(config, logger);
   const workers: Workers | null = opts.worker ? await startWorkers(engine, queueConnection) : null;
-  const { app } = createApp(engine);
+  const { app, live } = createApp(engine);
   let port = 0;
   const server = opts.api
     ? await new Promise<ReturnType<typeof createAdaptorServer>>((resolve) => {
@@ -129,6 +129,8 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
     async close() {
       // stop accepting, let in-flight requests and jobs finish, then close connections
       if (server) {
+        // an open dashboard stream never finishes by itself
+        live.close();
         // in-flight requests get a while to finish; connections still open after that are cut
         const cut = setTimeout(() => 'closeAllConnections' in server && server.closeAllConnections(), SHUTDOWN_GRACE_MS);
         await new Promise<void>((resolve) => server.close(() => resolve()));

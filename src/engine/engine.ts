@@ -34,12 +34,14 @@ export function createEngine(ctx: EngineContext): Engine {
   const expiry = new Expiry(ctx, persistence);
   const products = new Products(ctx);
   const holds = new Holds(ctx, (id) => products.ensureLoaded(id));
+  const orders = new Orders(ctx, persistence);
+  const payments = new Payments(ctx, persistence);
   return {
     ctx,
     products,
     holds,
-    orders: new Orders(ctx, persistence),
-    payments: new Payments(ctx, persistence),
+    orders,
+    payments,
     persistence,
     expiry,
     sweep: new Sweep(ctx, expiry, persistence, products),
@@ -48,6 +50,8 @@ export function createEngine(ctx: EngineContext): Engine {
     webhookEndpoints: new WebhookEndpoints(ctx, outbound),
     observe(observer) {
       holds.observer = observer;
+      orders.observer = observer;
+      payments.observer = observer;
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { OrderStatus, PaymentResult } from '../contract.js';
 import type { ErrorCode } from '../errors.js';
 
 /**
@@ -9,6 +10,10 @@ export interface EngineObserver {
   holdPlaced(): void;
   /** a hold request was refused, in Redis or by the sold-out shortcut */
   holdRefused(code: ErrorCode): void;
+  /** a hold became an order (not a repeated conversion); `status` is `paid` when its payment came first */
+  orderCreated(status: OrderStatus): void;
+  /** a payment event was taken in; `status` is its order's status after it, if there is an order */
+  paymentEvent(result: PaymentResult, status: OrderStatus | null): void;
 }
 
-export const NO_OBSERVER: EngineObserver = { holdPlaced() {}, holdRefused() {} };
+export const NO_OBSERVER: EngineObserver = { holdPlaced() {}, holdRefused() {}, orderCreated() {}, paymentEvent() {} };

@@ -5,6 +5,7 @@ import { AppError } from '../errors.js';
 import { commands } from '../redis/commands.js';
 import { formatId, parseId } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
+import { NO_OBSERVER, type EngineObserver } from './observer.js';
 import type { Persistence } from './persistence.js';
 import { parseOrder, type OrderRecord } from './records.js';
 import { decode, ReplyCode } from '../redis/replies.js';
@@ -27,6 +28,8 @@ export function orderView(productId: string, seq: string, o: OrderRecord): Order
 }
 
 export class Orders {
+  observer: EngineObserver = NO_OBSERVER;
+
   constructor(
     private readonly ctx: EngineContext,
     private readonly persistence: Persistence,
@@ -49,6 +52,7 @@ export class Orders {
     if (created) {
       this.ctx.jobs.expireAt('expire-orders', ref.productId, order.due);
       this.ctx.logger.info({ orderId: formatId('o', ref), status: order.status }, 'order created');
+      this.observer.orderCreated(order.status);
     }
     this.persistence.changed(ref.productId, changes);
     return { order: orderView(ref.productId, ref.seq, order), created };

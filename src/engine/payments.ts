@@ -5,6 +5,7 @@ import { AppError } from '../errors.js';
 import { commands } from '../redis/commands.js';
 import { formatId, parseId } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
+import { NO_OBSERVER, type EngineObserver } from './observer.js';
 import type { Persistence } from './persistence.js';
 import type { OrderRecord } from './records.js';
 import { decode, ReplyCode } from '../redis/replies.js';
@@ -16,6 +17,8 @@ function fingerprint(e: PaymentEvent): string {
 }
 
 export class Payments {
+  observer: EngineObserver = NO_OBSERVER;
+
   constructor(
     private readonly ctx: EngineContext,
     private readonly persistence: Persistence,
@@ -35,16 +38,19 @@ export class Payments {
     if (!reply.ok) {
       if (reply.code === ReplyCode.HoldNotFound && (await this.seenInPostgres(e.event_id))) {
         // a late redelivery after Redis dropped the hold and its events: Postgres remembers the event
+        this.observer.paymentEvent('duplicate', null);
         return { result: 'duplicate', order_id: null, order_status: null };
       }
       if (reply.code === ReplyCode.AmountMismatch) {
         this.persistence.changed(ref.productId, { orders: {}, events: { [e.event_id]: 'amount_mismatch' } });
         this.ctx.logger.warn({ eventId: e.event_id, holdId: e.hold_id }, 'payment amount mismatch');
+        this.observer.paymentEvent('amount_mismatch', null);
       }
       throw toDomainError(reply);
     }
     const { result, order, changes } = reply;
     this.persistence.changed(ref.productId, changes);
+    this.observer.paymentEvent(result, order?.status ?? null);
     if (result !== 'duplicate') this.ctx.logger.info({ eventId: e.event_id, type: e.type, orderId, result, status: order?.status }, 'payment event');
     return { result, order_id: order ? orderId : null, order_status: order?.status ?? null };
   }

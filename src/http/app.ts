@@ -3,6 +3,9 @@ import type { Engine } from '../engine/engine.js';
 import { AppError } from '../errors.js';
 import { MAX_BODY_BYTES } from './body.js';
 import { tokenVerifier } from './idp-tokens.js';
+import { registerEngineGauges } from './engine-gauges.js';
+import { EngineStatusReader } from './live/engine-status.js';
+import { LiveFeed } from './live/feed.js';
 import { Metrics } from './metrics.js';
 import { adminAuth, customerAuth } from './middleware/auth.js';
 import { limitBody } from './middleware/limit-body.js';
@@ -10,9 +13,11 @@ import { observe } from './middleware/observe.js';
 import { rateLimiter } from './middleware/rate-limit.js';
 import { onError, problemResponse } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { holdRoutes } from './routes/holds.js';
+import { liveRoutes } from './routes/live.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { orderRoutes } from './routes/orders.js';
 import { productRoutes } from './routes/products.js';
@@ -22,12 +27,18 @@ import { webhookRoutes } from './routes/webhooks.js';
 export interface App {
   app: Hono;
   metrics: Metrics;
+  /** the dashboard's stream source; closing it ends the open streams */
+  live: LiveFeed;
 }
 
 /** The HTTP API around an engine. No module state: tests build as many apps as they like. */
 export function createApp(engine: Engine): App {
   const { config, logger } = engine.ctx;
   const metrics = new Metrics();
+  // a scrape and a dashboard tick that meet share one read of the engine's state
+  const status = new EngineStatusReader(engine);
+  registerEngineGauges(metrics, status);
+  const live = new LiveFeed(metrics, status, logger);
   const jwt = tokenVerifier(config);
   const app = new Hono();
 
@@ -42,13 +53,15 @@ export function createApp(engine: Engine): App {
   app.route('/api/holds', holdRoutes(engine, metrics));
   app.route('/api/orders', orderRoutes(engine));
   app.route('/api/webhooks', webhookRoutes(engine));
+  app.route('/api/admin/live', liveRoutes(live));
   app.route('/api/admin', adminRoutes(engine));
   app.route('/api/admin', webhookEndpointRoutes(engine));
+  app.route('/admin', dashboardRoutes());
   app.route('/health', healthRoutes(engine));
-  app.route('/metrics', metricsRoutes(engine, metrics));
+  app.route('/metrics', metricsRoutes(metrics));
   app.route('/', docsRoutes());
 
   app.notFound((c) => problemResponse(c, new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError(onError);
-  return { app, metrics };
+  return { app, metrics, live };
 }

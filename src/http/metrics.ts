@@ -1,113 +1,96 @@
-/** A small Prometheus registry: what /metrics needs, without a dependency on the hot path. */
+/**
+ * The process's Prometheus registry (prom-client): Node's own health (event-loop lag, GC, heap,
+ * handles), request latency, and the engine's outcomes. Every app has its own registry, so tests build
+ * as many apps as they like; several API processes are later summed by prom-client's
+ * AggregatorRegistry (each process hands it this registry), which is why every series says how it
+ * aggregates: counters and histograms add up, gauges read from shared Redis take the first process's.
+ */
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import type { OrderStatus, PaymentResult } from '../contract.js';
 import type { EngineObserver } from '../engine/observer.js';
 import type { ErrorCode } from '../errors.js';
+import { LatencyHistogram, type LatencySeries } from './latency-histogram.js';
 
-const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-interface Histogram {
-  labels: string;
-  counts: number[];
-  sum: number;
-  count: number;
-}
-
-/** One series of a counter, to increment without looking it up again. */
-export interface Counter {
+/** A counter's series, bound once to its labels. */
+interface Inc {
   inc(by?: number): void;
 }
 
-interface CounterSeries extends Counter {
-  labels: string;
-  value: number;
-}
-
-const escape = (v: string) => v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
-const labelsOf = (labels: Record<string, string | number>) =>
-  Object.entries(labels)
-    .map(([k, v]) => `${k}="${escape(String(v))}"`)
-    .join(',');
-
 export class Metrics {
-  /** route -> method -> status -> histogram (nested rather than keyed by a string built per request) */
-  private readonly latency = new Map<string, Map<string, Map<number, Histogram>>>();
-  private readonly counters = new Map<string, Map<string, CounterSeries>>();
-  private readonly help = new Map<string, string>();
+  readonly registry = new Registry();
+  readonly latency: LatencyHistogram;
+  readonly holdsCreated: Counter;
+  readonly holdsRejected: Counter<'code'>;
+  readonly ordersCreated: Counter;
+  readonly ordersPaid: Counter;
+  readonly paymentEvents: Counter<'result'>;
+  /** route -> method -> status -> bound series (nested rather than keyed by a string built per request) */
+  private readonly children = new Map<string, Map<string, Map<number, LatencySeries>>>();
+
+  constructor() {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.latency = new LatencyHistogram(LATENCY_BUCKETS, this.registry);
+    this.holdsCreated = new Counter({ name: 'holds_created_total', help: 'Holds placed.', registers });
+    this.holdsRejected = new Counter({ name: 'holds_rejected_total', help: 'Hold requests refused, by code.', labelNames: ['code'], registers });
+    this.ordersCreated = new Counter({ name: 'orders_created_total', help: 'Orders created from holds.', registers });
+    this.ordersPaid = new Counter({ name: 'orders_paid_total', help: 'Orders that became paid.', registers });
+    this.paymentEvents = new Counter({
+      name: 'payment_events_total',
+      help: 'Payment events applied by the engine, by result (refused deliveries show as webhook 4xx).',
+      labelNames: ['result'],
+      registers,
+    });
+  }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    let byMethod = this.latency.get(route);
-    if (!byMethod) this.latency.set(route, (byMethod = new Map()));
+    let byMethod = this.children.get(route);
+    if (!byMethod) this.children.set(route, (byMethod = new Map()));
     let byStatus = byMethod.get(method);
     if (!byStatus) byMethod.set(method, (byStatus = new Map()));
-    let h = byStatus.get(status);
-    if (!h) {
-      h = { labels: labelsOf({ method, route, status }), counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
-      byStatus.set(status, h);
-    }
-    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) h.counts[i]!++;
-    h.sum += seconds;
-    h.count++;
+    let series = byStatus.get(status);
+    if (!series) byStatus.set(status, (series = this.latency.bind(method, route, status)));
+    series.observe(seconds);
   }
 
-  inc(name: string, help: string, labels: Record<string, string> = {}, by = 1): void {
-    this.counter(name, help, labels).inc(by);
+  /** Prometheus text exposition; scrape-time gauges sample what they show now. */
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 
-  /** A counter's series, created at zero if new; a hot path keeps it rather than calling inc() each time. */
-  counter(name: string, help: string, labels: Record<string, string> = {}): Counter {
-    let series = this.counters.get(name);
-    if (!series) {
-      this.counters.set(name, (series = new Map()));
-      this.help.set(name, help);
-    }
-    // a cheap key for the label values; the exposition text of a series is rendered once
-    let id = '';
-    for (const k in labels) id += `${labels[k]}\u0000`;
-    let c = series.get(id);
-    if (!c) {
-      c = { labels: labelsOf(labels), value: 0, inc: (by = 1) => void (c!.value += by) };
-      series.set(id, c);
-    }
-    return c;
-  }
-
-  /** Prometheus text exposition; `gauges` are sampled by the caller at scrape time. */
-  render(gauges: { name: string; help: string; samples: { labels: Record<string, string>; value: number }[] }[] = []): string {
-    const out: string[] = [
-      '# HELP http_request_duration_seconds Request latency by route and status.',
-      '# TYPE http_request_duration_seconds histogram',
-    ];
-    for (const h of [...this.latency.values()].flatMap((m) => [...m.values()]).flatMap((m) => [...m.values()])) {
-      BUCKETS.forEach((b, i) => out.push(`http_request_duration_seconds_bucket{${h.labels},le="${b}"} ${h.counts[i]}`));
-      out.push(`http_request_duration_seconds_bucket{${h.labels},le="+Inf"} ${h.count}`);
-      out.push(`http_request_duration_seconds_sum{${h.labels}} ${h.sum}`);
-      out.push(`http_request_duration_seconds_count{${h.labels}} ${h.count}`);
-    }
-    for (const [name, series] of this.counters) {
-      out.push(`# HELP ${name} ${this.help.get(name)}`, `# TYPE ${name} counter`);
-      for (const { labels, value } of series.values()) out.push(`${name}${labels ? `{${labels}}` : ''} ${value}`);
-    }
-    for (const g of gauges) {
-      out.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`);
-      for (const s of g.samples) out.push(`${g.name}{${labelsOf(s.labels)}} ${s.value}`);
-    }
-    return `${out.join('\n')}\n`;
+  get contentType(): string {
+    return this.registry.contentType;
   }
 }
 
-/** The engine's outcomes as counters; the series every hold request moves are kept as handles. */
+/** The engine's outcomes as counters; the series every hold request moves are bound once. */
 export function engineMetrics(metrics: Metrics): EngineObserver {
-  const refusedHelp = 'Hold requests refused, by code.';
-  const placed = metrics.counter('holds_created_total', 'Holds placed.');
+  const placed: Inc = metrics.holdsCreated;
+  const soldOut = metrics.holdsRejected.labels('insufficient_stock');
   // the stampede's answer is there from the start, at zero
-  const refused = new Map<ErrorCode, Counter>([
-    ['insufficient_stock', metrics.counter('holds_rejected_total', refusedHelp, { code: 'insufficient_stock' })],
-  ]);
+  soldOut.inc(0);
+  const refused = new Map<ErrorCode, Inc>([['insufficient_stock', soldOut]]);
+  const payments = new Map<PaymentResult, Inc>();
+  const paid = (status: OrderStatus | null) => status === 'paid' && metrics.ordersPaid.inc();
   return {
     holdPlaced: () => placed.inc(),
     holdRefused(code) {
       let counter = refused.get(code);
-      if (!counter) refused.set(code, (counter = metrics.counter('holds_rejected_total', refusedHelp, { code })));
+      if (!counter) refused.set(code, (counter = metrics.holdsRejected.labels(code)));
       counter.inc();
+    },
+    orderCreated(status) {
+      metrics.ordersCreated.inc();
+      // a payment that arrived first makes the order paid as it is created
+      paid(status);
+    },
+    paymentEvent(result, status) {
+      let counter = payments.get(result);
+      if (!counter) payments.set(result, (counter = metrics.paymentEvents.labels(result)));
+      counter.inc();
+      if (result === 'applied') paid(status);
     },
   };
 }
