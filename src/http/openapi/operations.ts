@@ -23,6 +23,7 @@ import {
   WebhookEndpointList,
 } from '../../contract.js';
 import type { ErrorCode } from '../../errors.js';
+import { DASHBOARD_FILES } from '../routes/dashboard.js';
 import { DOCS_ASSETS } from '../routes/docs.js';
 import { AdyenNotification } from '../webhooks/adyen.js';
 import { StripeEvent } from '../webhooks/stripe.js';
@@ -374,10 +375,50 @@ const metrics = createRoute({
   operationId: 'metrics',
   tags: ['operations'],
   summary: 'Prometheus metrics',
-  description: 'Request latency by route and status, holds created and refused by code, stock by state, queue depths.',
+  description:
+    "Node's own health (event-loop lag, GC, heap, handles), request latency by route and status, holds placed and refused " +
+    'by code, orders and payments, stock by state, outbox depth and persistence lag, queue depths. While Redis is down it ' +
+    'still answers, with `engine_redis_up 0`.',
   responses: {
     200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: z.string() } } },
-    ...problems(STORES),
+    ...problems(['internal_error']),
+  },
+});
+
+const dashboardPage = createRoute({
+  method: 'get',
+  path: '/admin',
+  operationId: 'dashboardPage',
+  tags: ['operations'],
+  summary: 'The live dashboard of a drop',
+  description: 'Plain HTML served by the engine; the page asks for the admin token and sends it only in a header to `/api/admin/live`.',
+  responses: { 200: { description: 'the page', content: { 'text/html': { schema: z.string() } } }, ...problems(['internal_error']) },
+});
+
+const dashboardFile = createRoute({
+  method: 'get',
+  path: '/admin/{file}',
+  operationId: 'dashboardFile',
+  tags: ['operations'],
+  summary: 'Script and style of the dashboard',
+  request: { params: z.object({ file: z.enum(DASHBOARD_FILES) }) },
+  responses: {
+    200: { description: 'the file', content: { 'text/html': { schema: z.string() }, 'text/css': { schema: z.string() }, 'text/javascript': { schema: z.string() } } },
+    ...problems(['not_found', 'internal_error']),
+  },
+});
+
+const liveFeed = createRoute({
+  method: 'get',
+  path: '/api/admin/live',
+  operationId: 'liveFeed',
+  tags: ['operations'],
+  summary: "The dashboard's feed: Server-Sent Events",
+  description: 'A `history` event (the last minutes), then a `snapshot` event about once a second, each `data` a JSON document.',
+  security: admin,
+  responses: {
+    200: { description: 'the event stream', content: { 'text/event-stream': { schema: z.string() } } },
+    ...problems(ADMIN),
   },
 });
 
@@ -440,6 +481,9 @@ export const OPERATIONS: RouteConfig[] = [
   healthLive,
   healthReady,
   metrics,
+  dashboardPage,
+  dashboardFile,
+  liveFeed,
   openApiDocument,
   docsPage,
   docsAsset,

@@ -10,6 +10,8 @@ const TYPES: Record<string, string> = {
   'dashboard.js': 'text/javascript; charset=utf-8',
   'dashboard.css': 'text/css; charset=utf-8',
 };
+/** The files `GET /admin/:file` serves (the API document lists them). */
+export const DASHBOARD_FILES = Object.keys(TYPES) as [string, ...string[]];
 /** Everything the page uses comes from this origin: it works offline, and nothing else can run in it. */
 const SECURITY_HEADERS = {
   'content-security-policy':
