@@ -1,8 +1,11 @@
 /**
  * The dashboard in a real headless browser (Debian's chromium, driven by puppeteer-core) while a
  * stampede runs against the listening engine: the numbers move, sold out shows when the stock is gone,
- * the page logs no error, and the token never appears in a URL. Saves docs/dashboard.png.
+ * the page logs no error, and the token never appears in a URL. Saves a screenshot in test-results/
+ * (with UPDATE_SCREENSHOTS=1, as docs/dashboard.png, the picture the README shows).
  */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +16,7 @@ import { test } from '../support/fixtures.js';
 import { ADMIN_TOKEN, WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT = fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url));
+const SCREENSHOT = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS === '1' ? '../../docs/dashboard.png' : '../../test-results/dashboard.png', import.meta.url));
 const STOCK = 300;
 
 let h: Harness;
@@ -110,6 +113,7 @@ describe('the live dashboard in a browser', () => {
     const statuses = await stampede(hot, 30, 40);
     // the last wave's second reaches the page with the next snapshot
     await page.waitForFunction((id) => [...document.querySelectorAll('#products tbody tr')].some((tr) => tr.textContent?.includes(id) && tr.querySelector('.badge.soldout')), {}, hot);
+    mkdirSync(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     running = false;
     await sampling;
