@@ -8,6 +8,7 @@ import { loadavg } from 'node:os';
 import { startEngineProcess, type EngineProcess } from '../src/tools/engine-process.js';
 import { BENCH_ENGINE_ENV } from './lib/engine-api.js';
 import { fmtMB } from './lib/format.js';
+import { watchLive, type LiveViewers } from './lib/live-viewers.js';
 import { parseOptions } from './lib/options.js';
 import { startPlainServer } from './lib/processes.js';
 import { localDate, machineInfo, writeResults, type BenchReport, type SectionReport } from './lib/report.js';
@@ -35,7 +36,7 @@ function peakRss(engine: EngineProcess): number {
 }
 
 /** Peak RSS of the engine, as a table section of its own. */
-function engineSection(engine: EngineProcess, peakAfter: Record<string, number>): SectionResult {
+function engineSection(engine: EngineProcess, peakAfter: Record<string, number>, dashboards: { open: number; snapshots: number }): SectionResult {
   const peak = peakRss(engine);
   return {
     rows: [
@@ -50,8 +51,9 @@ function engineSection(engine: EngineProcess, peakAfter: Record<string, number>)
     notes: [
       `engine: started with HOLD_TTL_MS=${BENCH_ENGINE_ENV.HOLD_TTL_MS}, so holds made by one run never expire during a later one ` +
         '(hold expiry work is not part of these numbers); NODE_ENV=production, LOG_LEVEL=warn, run through tsx.',
+      `dashboards: ${dashboards.open} live feed(s) open on the engine during the whole bench, ${dashboards.snapshots} snapshots received.`,
     ],
-    raw: { peakRssBytes: peak, peakRssBytesAfter: peakAfter, env: BENCH_ENGINE_ENV },
+    raw: { peakRssBytes: peak, peakRssBytesAfter: peakAfter, env: BENCH_ENGINE_ENV, dashboards },
   };
 }
 
@@ -67,10 +69,12 @@ async function main(): Promise<void> {
   const machine = await machineInfo();
 
   const peakAfter: Record<string, number> = {};
+  let viewers: LiveViewers | undefined;
   const engine = lazy(async () => {
     log('starting the engine (mode all)');
     const e = await startEngineProcess({ mode: 'all', env: BENCH_ENGINE_ENV });
     peakAfter.start = peakRss(e);
+    if (opts.dashboards > 0) viewers = watchLive(e.url, e.adminToken, opts.dashboards);
     return e;
   });
   const plain = lazy<Service>(() => {
@@ -102,7 +106,8 @@ async function main(): Promise<void> {
       if (e) peakAfter[section.name] = peakRss(e);
     }
     const e = await engine.started()?.catch(() => undefined);
-    if (e) sections.push({ name: 'engine', title: 'Engine process (API + worker)', result: engineSection(e, peakAfter) });
+    const snapshots = (await viewers?.stop()) ?? 0;
+    if (e) sections.push({ name: 'engine', title: 'Engine process (API + worker)', result: engineSection(e, peakAfter, { open: opts.dashboards, snapshots }) });
   } finally {
     await stopAll();
   }

@@ -24,12 +24,15 @@ export interface BenchOptions {
   scenarioDuration: number | undefined;
   /** another checkout of the engine, measured against this one by the `versus` section */
   base: string | undefined;
+  /** dashboards whose live feed stays open on the engine during the whole bench */
+  dashboards: number;
 }
 
 const USAGE = `usage: npm run bench -- [--duration 10] [--warmup 3] [--connections 100] [--runs 3]
                        [--only holds,soldout,floor,rowlock,memory,checkout,scenarios,auth,versus] [--users 10000]
                        [--memory-holds 100000] [--memory-connections 200] [--rowlock-pool 10]
-                       [--webhook-orders 10000] [--scenario-duration S] [--base DIR]
+                       [--webhook-orders 10000] [--scenario-duration S] [--base DIR] [--dashboards 1]
+  --dashboards N  live dashboard feeds kept open on the engine during the whole bench (0: none)
   auth     holds with RS256 (identity-provider) tokens against HS256 ones, two engines alternating
   versus   this checkout's engine against the one in --base DIR (another checkout), alternating;
            left out without --base`;
@@ -57,6 +60,7 @@ export function parseOptions(argv: string[], sectionNames: string[]): BenchOptio
       'webhook-orders': { type: 'string', default: '10000' },
       'scenario-duration': { type: 'string' },
       base: { type: 'string' },
+      dashboards: { type: 'string', default: '1' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -80,5 +84,6 @@ export function parseOptions(argv: string[], sectionNames: string[]): BenchOptio
     webhookOrders: Math.round(positive('webhook-orders', values['webhook-orders'])),
     scenarioDuration: values['scenario-duration'] === undefined ? undefined : positive('scenario-duration', values['scenario-duration']),
     base: values.base,
+    dashboards: values.dashboards === '0' ? 0 : Math.round(positive('dashboards', values.dashboards)),
   };
 }
