@@ -1,3 +1,4 @@
+import { Admission } from './admission.js';
 import type { EngineContext } from './context.js';
 import { Expiry } from './expiry.js';
 import { Holds } from './holds.js';
@@ -6,6 +7,7 @@ import { Orders } from './orders.js';
 import { Payments } from './payments.js';
 import { Persistence } from './persistence.js';
 import { Products } from './products.js';
+import { Raffle } from './raffle.js';
 import { Reconciler } from './reconciler.js';
 import { Sweep } from './sweep.js';
 
@@ -14,6 +16,8 @@ export interface Engine {
   ctx: EngineContext;
   products: Products;
   holds: Holds;
+  admission: Admission;
+  raffle: Raffle;
   orders: Orders;
   payments: Payments;
   persistence: Persistence;
@@ -28,16 +32,22 @@ export function createEngine(ctx: EngineContext): Engine {
   const persistence = new Persistence(ctx);
   const expiry = new Expiry(ctx, persistence);
   const products = new Products(ctx);
-  const holds = new Holds(ctx, (id) => products.ensureLoaded(id));
+  const load = (id: string) => products.ensureLoaded(id);
+  const raffle = new Raffle(ctx, load);
+  const admission = new Admission(ctx, load, raffle);
+  products.admissionStats = (id) => admission.stats(id);
+  const holds = new Holds(ctx, load, (productId, userId) => admission.position(productId, userId));
   return {
     ctx,
     products,
     holds,
+    admission,
+    raffle,
     orders: new Orders(ctx, persistence),
     payments: new Payments(ctx, persistence),
     persistence,
     expiry,
-    sweep: new Sweep(ctx, expiry, persistence, products),
+    sweep: new Sweep(ctx, expiry, persistence, products, admission),
     reconciler: new Reconciler(ctx, products, persistence),
     observe(observer) {
       holds.observer = observer;
