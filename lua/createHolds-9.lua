@@ -55,12 +55,13 @@ local available, held, seq, idemDay = tonumber(p[1]), tonumber(p[6]), tonumber(p
 local gated = p[9] == 'queue' or p[9] == 'raffle'
 local unused = tonumber(p[10]) or 0
 
--- the customer's ticket if it admits a hold now (admitted or used, within its window), else nil
+-- the customer's ticket if it admits a hold now (admitted, not used yet, within its window), else nil:
+-- an admission is one customer's one hold, so a unit that comes back goes to the next in line
 local function admission(user)
   local rec = rcall('HGET', KEYS[9], user)
   if not rec then return nil end
   local t = parseTicket(rec)
-  if (t.status == 'a' or t.status == 'u') and now < t.untilMs then return t end
+  if t.status == 'a' and now < t.untilMs then return t end
 end
 
 -- what this call places, written at the end so that each key is written once rather than per hold:
@@ -126,7 +127,7 @@ local function place(user, qtyArg, idemKey)
   newHolds[seqStr] = 'a|' .. qtyArg .. recordTail .. user
   queued[#queued + 1] = seqStr
   if idemField then newKeys[idemField] = qtyArg .. ':' .. seqStr end
-  if ticket and ticket.status == 'a' then
+  if ticket then
     ticket.status, unused = 'u', unused - 1
     rcall('HSET', KEYS[9], user, formatTicket(ticket))
   end
