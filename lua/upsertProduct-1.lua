@@ -10,6 +10,9 @@
     ARGV[8] pending units known to Postgres  ARGV[9] sold units known to Postgres
     ARGV[10] the seq new ids start above: beyond every id Postgres knows was handed out
     (ARGV[8..10] are used only when the record does not exist yet)
+    ARGV[11] admission: open | queue | raffle (default open)   ARGV[12] admission window ms
+    ARGV[13] admission headroom (tickets)   ARGV[14] raffle close ms ("" = none)
+    ARGV[15] sha256 of the raffle's seed ("" = none)
   Output:
     {1, available}            created or updated
     {-20, committed}          total would fall below held + pending + sold
@@ -20,7 +23,9 @@ local total = tonumber(ARGV[4])
 
 local function setMeta()
   rcall('HSET', key, 'name', ARGV[1], 'price', ARGV[2], 'currency', ARGV[3], 'total', total,
-    'starts_at', ARGV[5], 'ends_at', ARGV[6], 'limit', ARGV[7])
+    'starts_at', ARGV[5], 'ends_at', ARGV[6], 'limit', ARGV[7], 'admission', ARGV[11] or 'open',
+    'admission_window_ms', ARGV[12] or 120000, 'admission_headroom', ARGV[13] or 0, 'raffle_closes_at', ARGV[14] or '',
+    'raffle_commit', ARGV[15] or '')
 end
 
 if rcall('EXISTS', key) == 1 then

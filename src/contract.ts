@@ -47,6 +47,10 @@ export const PaymentResult = z
   .meta({ id: 'PaymentResult' });
 export type PaymentResult = z.infer<typeof PaymentResult>;
 
+/** How a product admits buyers: first come (`open`), a waiting room (`queue`) or a raffle (docs/fair-drops.md). */
+export const Admission = z.enum(['open', 'queue', 'raffle']).meta({ id: 'Admission' });
+export type Admission = z.infer<typeof Admission>;
+
 // ---- requests ----
 
 export const CreateHoldBody = z.strictObject({ product_id: productId, qty }).meta({ id: 'CreateHoldBody' });
@@ -59,6 +63,17 @@ const saleWindow = {
 const windowIsOrdered = (p: { sale_starts_at?: string | null; sale_ends_at?: string | null }) =>
   !p.sale_starts_at || !p.sale_ends_at || Date.parse(p.sale_ends_at) > Date.parse(p.sale_starts_at);
 const windowMessage = { message: 'sale_ends_at must be after sale_starts_at', path: ['sale_ends_at'] };
+const admissionWindowS = z.number().int().min(5).max(24 * 3600);
+const admissionHeadroom = z.number().int().min(0).max(1_000_000);
+const admission = {
+  admission: Admission.optional(),
+  /** how long an admitted customer has to place a hold (default 120) */
+  admission_window_s: admissionWindowS.optional(),
+  /** admitted-but-unused tickets may exceed the units left by this many (default 0) */
+  admission_headroom: admissionHeadroom.optional(),
+  /** a raffle takes entries until then (required for `raffle`) */
+  raffle_closes_at: isoTime.nullable().optional(),
+};
 
 export const CreateProductBody = z
   .strictObject({
@@ -69,8 +84,10 @@ export const CreateProductBody = z
     stock,
     ...saleWindow,
     per_user_limit: perUserLimit.optional(),
+    ...admission,
   })
   .refine(windowIsOrdered, windowMessage)
+  .refine((p) => p.admission !== 'raffle' || !!p.raffle_closes_at, { message: 'a raffle needs raffle_closes_at', path: ['raffle_closes_at'] })
   .meta({ id: 'CreateProductBody' });
 export type CreateProductBody = z.infer<typeof CreateProductBody>;
 
@@ -82,6 +99,7 @@ export const PatchProductBody = z
     stock: stock.optional(),
     ...saleWindow,
     per_user_limit: perUserLimit.optional(),
+    ...admission,
   })
   .refine(windowIsOrdered, windowMessage)
   .meta({ id: 'PatchProductBody' });
@@ -115,6 +133,10 @@ export const Product = z
     sale_starts_at: isoTime.nullable(),
     sale_ends_at: isoTime.nullable(),
     per_user_limit: perUserLimit,
+    // only on a product sold through a waiting room or raffle: an open product's view is as it always was
+    admission: Admission.exclude(['open']).optional(),
+    admission_window_s: admissionWindowS.optional(),
+    raffle_closes_at: isoTime.nullable().optional(),
   })
   .meta({ id: 'Product' });
 export type Product = z.infer<typeof Product>;
@@ -125,7 +147,29 @@ export const Stock = z
   .meta({ id: 'Stock' });
 export type Stock = z.infer<typeof Stock>;
 
-export const AdminProduct = Product.extend({ stock: Stock }).meta({ id: 'AdminProduct' });
+/** A waiting room's or raffle's state for operators (absent for an `open` product). */
+export const AdmissionStats = z
+  .strictObject({
+    /** tickets waiting (before the opening: the pre-queue) */
+    queue_length: units,
+    /** admitted tickets with no hold yet, window open */
+    admitted: units,
+    admitted_total: units,
+    /** admissions per second, a moving average over about 30 s */
+    admission_rate_per_s: z.number().min(0),
+    /** when the last waiting ticket would be admitted at that rate (null: no rate yet, or nobody waiting) */
+    tail_eta_s: units.nullable(),
+    sold_out: z.boolean(),
+    raffle_entries: units,
+    /** winners of the draw itself (null before it) */
+    raffle_winners: units.nullable(),
+  })
+  .meta({ id: 'AdmissionStats' });
+export type AdmissionStats = z.infer<typeof AdmissionStats>;
+
+export const AdminProduct = Product.extend({ stock: Stock, admission_headroom: admissionHeadroom.optional(), admission_stats: AdmissionStats.optional() }).meta({
+  id: 'AdminProduct',
+});
 export type AdminProduct = z.infer<typeof AdminProduct>;
 
 /** What a hold and the order made from it both carry: whose units of which product. */
@@ -237,6 +281,8 @@ export const Problem = z
     expected_currency: currency.optional(),
     /** rate_limited, as in the Retry-After header */
     retry_after_s: units.optional(),
+    /** not_admitted: the customer's place in the waiting room (null: no ticket, or in the pre-queue) */
+    position: z.number().int().min(1).nullable().optional(),
   })
   .meta({ id: 'Problem' });
 export type Problem = z.infer<typeof Problem>;
@@ -417,3 +463,58 @@ export type LiveSnapshot = z.infer<typeof LiveSnapshot>;
 /** `event: history`, first on every stream: the points of the last minutes, oldest first. */
 export const LiveHistory = z.array(LivePoint).meta({ id: 'LiveHistory' });
 export type LiveHistory = z.infer<typeof LiveHistory>;
+
+// ---- waiting room and raffle (docs/fair-drops.md) ----
+
+export const TicketStatus = z
+  .enum(['waiting', 'admitted', 'expired', 'sold_out', 'entered', 'won', 'not_selected'])
+  .meta({ id: 'TicketStatus' });
+export type TicketStatus = z.infer<typeof TicketStatus>;
+
+/**
+ * A customer's place in a waiting room (`waiting → admitted → expired`, or `sold_out`) or raffle
+ * (`entered → won | not_selected`; a not-selected entrant can still win from the waitlist).
+ */
+export const Ticket = z
+  .strictObject({
+    product_id: productId,
+    admission: z.enum(['queue', 'raffle']),
+    status: TicketStatus,
+    /** fixed once the line is open; null in the pre-queue (before the sale opens) and in a raffle */
+    position: z.number().int().min(1).nullable(),
+    /** waiting tickets in front of this one */
+    ahead: units.nullable(),
+    /** seconds until admission at the rate admissions are happening (null: unknown or not waiting) */
+    eta_s: units.nullable(),
+    /** admitted: place a hold before then; won: the hold's expiry */
+    admitted_until: isoTime.nullable(),
+    /** won: the hold the draw gave */
+    hold_id: recordId.nullable(),
+    /** when to ask again (null: the ticket will not change by itself) */
+    poll_after_s: units.nullable(),
+  })
+  .meta({ id: 'Ticket' });
+export type Ticket = z.infer<typeof Ticket>;
+
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** A raffle's draw: the commitment before the close, the seed and the winners after the draw. */
+export const Draw = z
+  .strictObject({
+    product_id: productId,
+    closes_at: isoTime,
+    /** sha256 of the seed's bytes, published before the close */
+    commitment: hex64,
+    /** revealed by the draw (null before) */
+    seed: hex64.nullable(),
+    entries: units,
+    /** winners of the draw itself (null before it) */
+    winners: units.nullable(),
+    drawn_at: isoTime.nullable(),
+    /** every entrant's user id in draw order (null before the draw): sorted, they are the entries */
+    order: z.array(z.string()).nullable(),
+    /** how to recompute the draw order from the entries and the seed */
+    algorithm: z.string(),
+  })
+  .meta({ id: 'Draw' });
+export type Draw = z.infer<typeof Draw>;

@@ -27,6 +27,10 @@ export const ErrorCode = z.enum([
   'idempotency_key_reused',
   'amount_mismatch',
   'rate_limited',
+  'not_admitted',
+  'not_queued',
+  'raffle_closed',
+  'ticket_not_found',
   'unavailable',
   'internal_error',
 ]);
@@ -58,6 +62,10 @@ const STATUS: Record<ErrorCode, number> = {
   idempotency_key_reused: 422,
   amount_mismatch: 422,
   rate_limited: 429,
+  not_admitted: 403,
+  not_queued: 409,
+  raffle_closed: 409,
+  ticket_not_found: 404,
   unavailable: 503,
   internal_error: 500,
 };
@@ -88,6 +96,10 @@ const TITLE: Record<ErrorCode, string> = {
   idempotency_key_reused: 'Idempotency-Key was used with another request',
   amount_mismatch: 'Payment amount or currency differs from the order',
   rate_limited: 'Too many requests',
+  not_admitted: 'Not admitted from the waiting room yet',
+  not_queued: 'This product sells without a waiting room or raffle',
+  raffle_closed: 'The raffle is closed',
+  ticket_not_found: 'No ticket for this product',
   unavailable: 'Service temporarily unavailable',
   internal_error: 'Internal error',
 };

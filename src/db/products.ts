@@ -11,9 +11,26 @@ export interface ProductRow {
   sale_ends_at: Date | null;
   per_user_limit: number | null;
   seq_high_water: string;
+  admission: AdmissionMode;
+  admission_window_s: number;
+  admission_headroom: number;
+  raffle_closes_at: Date | null;
+  /** hex; set while the product is (or was) a raffle */
+  raffle_seed: string | null;
 }
 
-export interface NewProduct {
+export type AdmissionMode = 'open' | 'queue' | 'raffle';
+
+/** How a product admits buyers (see migrations/006_products_admission.sql). */
+export interface AdmissionFields {
+  admission: AdmissionMode;
+  admission_window_s: number;
+  admission_headroom: number;
+  raffle_closes_at: string | Date | null;
+  raffle_seed: string | null;
+}
+
+export interface NewProduct extends AdmissionFields {
   id: string;
   name: string;
   unit_price_minor: number;
@@ -32,8 +49,10 @@ export type ProductChange = Omit<NewProduct, 'id' | 'currency' | 'sale_starts_at
 /** Inserts a product; null when its id exists. */
 export async function insert(db: Db, p: NewProduct): Promise<ProductRow | null> {
   const [row] = await db<ProductRow[]>`
-    INSERT INTO products (id, name, unit_price_minor, currency, stock, sale_starts_at, sale_ends_at, per_user_limit)
-    VALUES (${p.id}, ${p.name}, ${p.unit_price_minor}, ${p.currency}, ${p.stock}, ${p.sale_starts_at}, ${p.sale_ends_at}, ${p.per_user_limit})
+    INSERT INTO products (id, name, unit_price_minor, currency, stock, sale_starts_at, sale_ends_at, per_user_limit,
+      admission, admission_window_s, admission_headroom, raffle_closes_at, raffle_seed)
+    VALUES (${p.id}, ${p.name}, ${p.unit_price_minor}, ${p.currency}, ${p.stock}, ${p.sale_starts_at}, ${p.sale_ends_at}, ${p.per_user_limit},
+      ${p.admission}, ${p.admission_window_s}, ${p.admission_headroom}, ${p.raffle_closes_at}, ${p.raffle_seed})
     ON CONFLICT (id) DO NOTHING
     RETURNING *`;
   return row ?? null;
@@ -52,7 +71,9 @@ export async function update(db: Db, id: string, c: ProductChange): Promise<Prod
   const [row] = await db<ProductRow[]>`
     UPDATE products SET name = ${c.name}, unit_price_minor = ${c.unit_price_minor}, stock = ${c.stock},
       sale_starts_at = ${c.sale_starts_at}, sale_ends_at = ${c.sale_ends_at},
-      per_user_limit = ${c.per_user_limit}, updated_at = now()
+      per_user_limit = ${c.per_user_limit}, admission = ${c.admission}, admission_window_s = ${c.admission_window_s},
+      admission_headroom = ${c.admission_headroom}, raffle_closes_at = ${c.raffle_closes_at}, raffle_seed = ${c.raffle_seed},
+      updated_at = now()
     WHERE id = ${id} RETURNING *`;
   return row!;
 }

@@ -1,3 +1,4 @@
+import { Admission } from './admission.js';
 import type { EngineContext } from './context.js';
 import { Expiry } from './expiry.js';
 import { Holds } from './holds.js';
@@ -6,6 +7,7 @@ import { Orders } from './orders.js';
 import { Payments } from './payments.js';
 import { Persistence } from './persistence.js';
 import { Products } from './products.js';
+import { Raffle } from './raffle.js';
 import { Reconciler } from './reconciler.js';
 import { Sweep } from './sweep.js';
 import { Outbound } from '../outbound/outbound.js';
@@ -16,6 +18,8 @@ export interface Engine {
   ctx: EngineContext;
   products: Products;
   holds: Holds;
+  admission: Admission;
+  raffle: Raffle;
   orders: Orders;
   payments: Payments;
   persistence: Persistence;
@@ -33,18 +37,24 @@ export function createEngine(ctx: EngineContext): Engine {
   const persistence = new Persistence(ctx, outbound);
   const expiry = new Expiry(ctx, persistence);
   const products = new Products(ctx);
-  const holds = new Holds(ctx, (id) => products.ensureLoaded(id));
+  const load = (id: string) => products.ensureLoaded(id);
+  const raffle = new Raffle(ctx, load);
+  const admission = new Admission(ctx, load, raffle);
+  products.admissionStats = (id) => admission.stats(id);
+  const holds = new Holds(ctx, load, (productId, userId) => admission.position(productId, userId));
   const orders = new Orders(ctx, persistence);
   const payments = new Payments(ctx, persistence);
   return {
     ctx,
     products,
     holds,
+    admission,
+    raffle,
     orders,
     payments,
     persistence,
     expiry,
-    sweep: new Sweep(ctx, expiry, persistence, products),
+    sweep: new Sweep(ctx, expiry, persistence, products, admission),
     reconciler: new Reconciler(ctx, products, persistence),
     outbound,
     webhookEndpoints: new WebhookEndpoints(ctx, outbound),

@@ -7,7 +7,7 @@ import type { EngineContext } from './context.js';
 import { HoldBatches } from './hold-batches.js';
 import { NO_OBSERVER, type EngineObserver } from './observer.js';
 import { parseHold, type HoldRecord } from './records.js';
-import { toDomainError } from './refusals.js';
+import { notAdmitted, toDomainError } from './refusals.js';
 
 /** A hold request's answer: a refusal is returned, not thrown, so that the stampede's common answer costs no exception. */
 export type HoldAnswer = { ok: true; hold: HoldView; replayed: boolean } | { ok: false; error: AppError };
@@ -63,6 +63,8 @@ export class Holds {
     private readonly ctx: EngineContext,
     /** loads a product Redis lacks (after a Redis restart) from Postgres; false if it does not exist */
     private readonly loadProduct: (productId: string) => Promise<boolean>,
+    /** a customer's place in a waiting room, for the answer to a hold refused for want of admission */
+    private readonly positionOf: (productId: string, userId: string) => Promise<number | null>,
   ) {
     this.batches = new HoldBatches((productId, requests) => this.placeBatch(productId, requests));
   }
@@ -93,6 +95,7 @@ export class Holds {
     if (outcome.code === ReplyCode.ProductNotFound && (await this.loadProduct(productId))) {
       outcome = await this.batches.place(productId, userId, qty, idempotencyKey);
     }
+    if (outcome.code === ReplyCode.NotAdmitted) return this.notAdmitted(productId, userId);
     if (!outcome.ok) return this.refused(productId, outcome);
     const replayed = outcome.code === ReplyCode.Repeated;
     if (!replayed) this.observer.holdPlaced();
@@ -107,6 +110,12 @@ export class Holds {
       return SOLD_OUT_ANSWER;
     }
     const error = toDomainError(refusal);
+    this.observer.holdRefused(error.code);
+    return { ok: false, error };
+  }
+
+  private async notAdmitted(productId: string, userId: string): Promise<HoldAnswer> {
+    const error = notAdmitted(await this.positionOf(productId, userId));
     this.observer.holdRefused(error.code);
     return { ok: false, error };
   }

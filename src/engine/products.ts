@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type {
   AdminProduct,
+  AdmissionStats,
   CreateProductBody as ProductInput,
   PatchProductBody as ProductPatch,
   Product as ProductView,
@@ -15,6 +16,7 @@ import { commands } from '../redis/commands.js';
 import type { EngineContext } from './context.js';
 import { decode } from '../redis/replies.js';
 import { toDomainError } from './refusals.js';
+import { commitment, newSeed } from './raffle-draw.js';
 
 /**
  * Ids a product may have handed out since the sweep last recorded its high-water mark in Postgres
@@ -23,7 +25,13 @@ import { toDomainError } from './refusals.js';
  */
 const SEQ_MARGIN = 10_000_000;
 
-const FIELDS = ['name', 'price', 'currency', 'available', 'starts_at', 'ends_at', 'limit', 'total', 'held', 'pending', 'sold'] as const;
+const FIELDS = ['name', 'price', 'currency', 'available', 'starts_at', 'ends_at', 'limit', 'total', 'held', 'pending', 'sold',
+  'admission', 'admission_window_ms', 'admission_headroom', 'raffle_closes_at'] as const;
+
+const DEFAULT_ADMISSION_WINDOW_S = 120;
+
+/** A raffle's seed is fixed as soon as a product is one (its commitment is public from then on). */
+const seedFor = (admission: ProductRow['admission'], seed: string | null) => seed ?? (admission === 'raffle' ? newSeed() : null);
 
 /** Units pending or sold and the seq new ids start above, for a product record Redis has to build. */
 interface Committed {
@@ -37,6 +45,28 @@ const NOTHING_COMMITTED: Committed = { pending: 0, sold: 0, seq: 0 };
 
 const msOrEmpty = (d: Date | null) => (d ? d.getTime() : '');
 const isoOrNull = (ms: string | undefined) => (ms ? new Date(Number(ms)).toISOString() : null);
+
+type RedisFields = Record<(typeof FIELDS)[number], string | undefined>;
+
+function stockOf(f: RedisFields): StockBreakdown {
+  return {
+    total: Number(f.total),
+    available: Number(f.available),
+    held: Number(f.held),
+    pending_payment: Number(f.pending),
+    sold: Number(f.sold),
+  };
+}
+
+/** A waiting room's or raffle's settings for the product's view; nothing for an open product. */
+function admissionView(f: RedisFields): Pick<ProductView, 'admission' | 'admission_window_s' | 'raffle_closes_at'> {
+  if (f.admission !== 'queue' && f.admission !== 'raffle') return {};
+  return {
+    admission: f.admission,
+    admission_window_s: Number(f.admission_window_ms) / 1000,
+    raffle_closes_at: isoOrNull(f.raffle_closes_at),
+  };
+}
 
 /** How long an id that Postgres does not know is answered 404 without asking Postgres again. */
 const UNKNOWN_TTL_MS = 1_000;
@@ -55,6 +85,9 @@ export class Products {
   /** product id -> the high-water mark this process last wrote to Postgres */
   private readonly seqWritten = new Map<string, number>();
 
+  /** a waiting room's or raffle's state for the admin view (set by the engine) */
+  admissionStats: (id: string) => Promise<AdmissionStats | null> = () => Promise.resolve(null);
+
   constructor(private readonly ctx: EngineContext) {}
 
   async create(input: ProductInput): Promise<AdminProduct> {
@@ -68,6 +101,11 @@ export class Products {
       sale_starts_at: input.sale_starts_at ?? null,
       sale_ends_at: input.sale_ends_at ?? null,
       per_user_limit: input.per_user_limit ?? null,
+      admission: input.admission ?? 'open',
+      admission_window_s: input.admission_window_s ?? DEFAULT_ADMISSION_WINDOW_S,
+      admission_headroom: input.admission_headroom ?? 0,
+      raffle_closes_at: input.raffle_closes_at ?? null,
+      raffle_seed: seedFor(input.admission ?? 'open', null),
     });
     if (!row) throw new AppError('product_exists', `product ${id} exists`);
     // (should this write fail, the product is loaded into Redis when first asked for, like after a Redis restart)
@@ -90,7 +128,15 @@ export class Products {
           sale_starts_at: patch.sale_starts_at !== undefined ? patch.sale_starts_at : cur.sale_starts_at,
           sale_ends_at: patch.sale_ends_at !== undefined ? patch.sale_ends_at : cur.sale_ends_at,
           per_user_limit: patch.per_user_limit !== undefined ? patch.per_user_limit : cur.per_user_limit,
+          admission: patch.admission ?? cur.admission,
+          admission_window_s: patch.admission_window_s ?? cur.admission_window_s,
+          admission_headroom: patch.admission_headroom ?? cur.admission_headroom,
+          raffle_closes_at: patch.raffle_closes_at !== undefined ? patch.raffle_closes_at : cur.raffle_closes_at,
+          raffle_seed: seedFor(patch.admission ?? cur.admission, cur.raffle_seed),
         };
+        if (next.admission === 'raffle' && !next.raffle_closes_at) {
+          throw invalidRequest([{ path: ['raffle_closes_at'], message: 'a raffle needs raffle_closes_at' }]);
+        }
         const [starts, ends] = [next.sale_starts_at, next.sale_ends_at].map((t) => (t ? new Date(t).getTime() : null));
         if (starts != null && ends != null && ends <= starts) {
           throw invalidRequest([{ path: ['sale_ends_at'], message: 'must be after sale_starts_at' }]);
@@ -124,23 +170,18 @@ export class Products {
       sale_starts_at: isoOrNull(f.starts_at),
       sale_ends_at: isoOrNull(f.ends_at),
       per_user_limit: f.limit ? Number(f.limit) : null,
+      ...admissionView(f),
     };
   }
 
   async adminView(id: string): Promise<AdminProduct> {
-    const [view, stock] = await Promise.all([this.publicView(id), this.stock(id)]);
-    return { ...view, stock };
+    const [view, f, admissionStats] = await Promise.all([this.publicView(id), this.readRedis(id), this.admissionStats(id)]);
+    const admission = admissionStats ? { admission_headroom: Number(f.admission_headroom ?? 0), admission_stats: admissionStats } : {};
+    return { ...view, stock: stockOf(f), ...admission };
   }
 
   async stock(id: string): Promise<StockBreakdown> {
-    const f = await this.readRedis(id);
-    return {
-      total: Number(f.total),
-      available: Number(f.available),
-      held: Number(f.held),
-      pending_payment: Number(f.pending),
-      sold: Number(f.sold),
-    };
+    return stockOf(await this.readRedis(id));
   }
 
   /** Loads a product that Postgres has but Redis lacks (a new or restarted Redis). False if unknown. */
@@ -171,14 +212,14 @@ export class Products {
     return rows.length;
   }
 
-  private async readRedis(id: string): Promise<Record<(typeof FIELDS)[number], string | undefined>> {
+  private async readRedis(id: string): Promise<RedisFields> {
     const key = this.ctx.keys.product(id).product;
     let values = await this.ctx.redis.hmget(key, ...FIELDS);
     if (values[0] === null) {
       if (!(await this.ensureLoaded(id))) throw new AppError('product_not_found');
       values = await this.ctx.redis.hmget(key, ...FIELDS);
     }
-    return Object.fromEntries(FIELDS.map((f, i) => [f, values[i] ?? undefined])) as Record<(typeof FIELDS)[number], string | undefined>;
+    return Object.fromEntries(FIELDS.map((f, i) => [f, values[i] ?? undefined])) as RedisFields;
   }
 
   /**
@@ -208,6 +249,8 @@ export class Products {
       row.name, row.unit_price_minor, row.currency, row.stock,
       msOrEmpty(row.sale_starts_at), msOrEmpty(row.sale_ends_at), row.per_user_limit ?? '',
       committed.pending, committed.sold, committed.seq,
+      row.admission, row.admission_window_s * 1000, row.admission_headroom, msOrEmpty(row.raffle_closes_at),
+      row.raffle_seed ? commitment(row.raffle_seed) : '',
     ));
     if (!reply.ok) throw toDomainError(reply);
     this.unknownUntil.delete(row.id);

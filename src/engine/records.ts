@@ -57,3 +57,22 @@ export function parseOrder(raw: string): OrderRecord {
 export function parsePaymentEvent(raw: string): PaymentEventRecord {
   return JSON.parse(raw) as PaymentEventRecord;
 }
+
+/** Ticket statuses as the scripts keep them (lua/includes/tickets.lua). */
+export type TicketCode = 'w' | 'a' | 'u' | 'x' | 'e' | 'd';
+
+export interface TicketRecord {
+  code: TicketCode;
+  /** 0 = in the pre-queue (the position is the pre-queue rank once the line opens) */
+  position: number;
+  /** end of the admission window, or expiry of a won raffle hold; 0 = none */
+  untilMs: number;
+  /** the hold a raffle winner was given ("" = none) */
+  holdSeq: string;
+}
+
+/** "status|position|until|hold seq" */
+export function parseTicket(rec: string): TicketRecord {
+  const [code, position, untilMs, holdSeq] = rec.split('|');
+  return { code: code as TicketCode, position: Number(position), untilMs: Number(untilMs), holdSeq: holdSeq ?? '' };
+}

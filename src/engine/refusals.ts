@@ -37,5 +37,19 @@ export function toDomainError(r: Refusal): AppError {
       });
     case ReplyCode.EventReused:
       return new AppError('idempotency_key_reused', 'event_id was already used with another payload');
+    case ReplyCode.NotAdmitted:
+      return notAdmitted(null);
+    case ReplyCode.NotQueued:
+      return new AppError('not_queued');
+    case ReplyCode.RaffleClosed:
+      return new AppError('raffle_closed');
+    case ReplyCode.TicketNotFound:
+      return new AppError('ticket_not_found', 'join first: POST /api/products/:id/queue');
   }
+}
+
+/** A hold refused for want of admission, with the customer's place in the line (null: no ticket or no position yet). */
+export function notAdmitted(position: number | null): AppError {
+  const detail = position === null ? 'this product sells through a waiting room or raffle: join it first' : `position ${position} in the waiting room`;
+  return new AppError('not_admitted', detail, { position });
 }

@@ -1,6 +1,7 @@
 import { commands } from '../redis/commands.js';
 import { decode } from '../redis/replies.js';
 import type { EngineContext } from './context.js';
+import type { Admission } from './admission.js';
 import type { Expiry } from './expiry.js';
 import type { Persistence } from './persistence.js';
 import type { Products } from './products.js';
@@ -21,8 +22,8 @@ export interface SweepReport {
 /**
  * The safety net behind the per-second expiry and persistence jobs: expires every overdue hold and
  * order of every product (a lost or late job never leaks stock), asks for a drain wherever an outbox
- * still holds records (a lost, failed or exhausted persistence job never loses a change), and drops
- * ended records past their retention.
+ * still holds records (a lost, failed or exhausted persistence job never loses a change), drops
+ * ended records past their retention, and takes a waiting room's or raffle's admission one step on.
  */
 export class Sweep {
   constructor(
@@ -30,6 +31,7 @@ export class Sweep {
     private readonly expiry: Expiry,
     private readonly persistence: Persistence,
     private readonly products: Products,
+    private readonly admission: Admission,
   ) {}
 
   async run(): Promise<SweepReport> {
@@ -41,6 +43,8 @@ export class Sweep {
         report.expiredOrders += await this.expiry.orders(id);
         report.unpersisted += await this.persistence.scheduleBacklog(id);
         report.dropped += await this.collectEnded(id);
+        // a lost admission job, or a raffle whose draw job was lost, goes on from here
+        await this.admission.step(id);
         await this.products.recordSeqHighWater(id);
       } catch (err) {
         // one product's failure must not stop the safety net for the others

@@ -21,6 +21,7 @@ import { liveRoutes } from './routes/live.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { orderRoutes } from './routes/orders.js';
 import { productRoutes } from './routes/products.js';
+import { queueRoutes } from './routes/queue.js';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
@@ -46,10 +47,11 @@ export function createApp(engine: Engine): App {
   app.use('/api/*', limitBody(MAX_BODY_BYTES));
   const customer = customerAuth(jwt, rateLimiter(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST));
   // '/api/holds/*' also matches '/api/holds' itself
-  for (const path of ['/api/holds/*', '/api/orders/*']) app.use(path, customer);
+  for (const path of ['/api/holds/*', '/api/orders/*', '/api/products/:id/queue']) app.use(path, customer);
   app.use('/api/admin/*', adminAuth(config.ADMIN_TOKEN, jwt));
 
   app.route('/api/products', productRoutes(engine));
+  app.route('/api/products', queueRoutes(engine));
   app.route('/api/holds', holdRoutes(engine, metrics));
   app.route('/api/orders', orderRoutes(engine));
   app.route('/api/webhooks', webhookRoutes(engine));

@@ -31,6 +31,20 @@ export const JOBS = {
     timeoutMs: 60_000,
     options: { attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: true, removeOnFail: 1000 },
   },
+  /** a waiting room's or raffle's admission step (src/engine/admission.ts) */
+  'admit-tickets': {
+    queue: QUEUES.expiry,
+    payload: productPayload,
+    timeoutMs: 60_000,
+    options: { attempts: 3, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: true, removeOnFail: 1000 },
+  },
+  /** a raffle's draw at its close (src/engine/raffle.ts); the seed comes from Postgres */
+  'draw-raffle': {
+    queue: QUEUES.expiry,
+    payload: productPayload,
+    timeoutMs: 60_000,
+    options: { attempts: 6, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 },
+  },
   sweep: {
     queue: QUEUES.expiry,
     payload: z.object({}),

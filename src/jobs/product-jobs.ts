@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Queues } from './queues.js';
 
-type ProductJob = 'expire-holds' | 'expire-orders' | 'persist';
+type ProductJob = 'expire-holds' | 'expire-orders' | 'persist' | 'admit-tickets' | 'draw-raffle';
 
 /**
  * Schedules ONE job per (product, second) instead of one per hold or order change: the job handles
@@ -21,6 +21,11 @@ export class ProductJobs {
   /** Expiry: a job at the first second boundary at or after `dueAtMs`. */
   expireAt(job: 'expire-holds' | 'expire-orders', productId: string, dueAtMs: number): void {
     this.schedule(job, productId, Math.ceil(dueAtMs / 1000));
+  }
+
+  /** A waiting room's or raffle's next step (admission, draw) at the first second boundary at or after `atMs`. */
+  admissionAt(job: 'admit-tickets' | 'draw-raffle', productId: string, atMs: number): void {
+    this.schedule(job, productId, Math.ceil(atMs / 1000));
   }
 
   /** Persistence: a job at the end of the current second writes all of this second's changes at once. */

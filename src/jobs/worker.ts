@@ -11,6 +11,8 @@ function handlers(engine: Engine): Handlers {
   return {
     'expire-holds': ({ productId }) => engine.expiry.holds(productId),
     'expire-orders': ({ productId }) => engine.expiry.orders(productId),
+    'admit-tickets': ({ productId }) => engine.admission.step(productId),
+    'draw-raffle': ({ productId }) => engine.raffle.draw(productId),
     sweep: () => engine.sweep.run(),
     persist: ({ productId }) => engine.persistence.drain(productId),
     'deliver-event': ({ deliveryId, attempt }) => engine.outbound.attempt(deliveryId, attempt),

@@ -23,7 +23,7 @@ export const commands = {
   createHolds(r: RedisClient, k: ProductKeys, ttlMs: number, nowMs: number, requests: readonly HoldRequest[]): Promise<RawReply> {
     const args: Arg[] = [ttlMs, IDEMPOTENCY_BUCKET_MS, Math.floor(nowMs / IDEMPOTENCY_BUCKET_MS)];
     for (const q of requests) args.push(q.userId, q.qty, q.idempotencyKey);
-    return r.createHolds(k.product, k.used, k.holds, k.holdQueue, ...k.holdIdempotency(nowMs), ...args);
+    return r.createHolds(k.product, k.used, k.holds, k.holdQueue, ...k.holdIdempotency(nowMs), k.tickets, ...args);
   },
 
   // the other request-path scripts leave in one socket write per event-loop turn (batchWrites)
@@ -55,6 +55,18 @@ export const commands = {
   markEventPersisted: (r: RedisClient | ChainableCommander, k: ProductKeys, eventId: string, record: string) => r.markPersisted(k.events, k.eventOutbox, eventId, record),
 
   auditProduct: (r: RedisClient, k: ProductKeys, repair: boolean) => r.auditProduct(k.product, k.holds, k.orders, repair ? 1 : 0),
+
+  // waiting room and raffle
+  joinQueue: (r: RedisClient, k: ProductKeys, userId: string, preQueueScore: number) =>
+    r.joinQueue(k.product, k.tickets, k.preQueue, k.line, k.admitted, userId, preQueueScore),
+
+  readTicket: (r: RedisClient, k: ProductKeys, userId: string) => r.readTicket(k.product, k.tickets, k.preQueue, userId),
+
+  admitTickets: (r: RedisClient, k: ProductKeys, holdTtlMs: number, limit: number) =>
+    r.admitTickets(k.product, k.tickets, k.preQueue, k.line, k.admitted, k.draw, k.used, k.holds, k.holdQueue, holdTtlMs, limit),
+
+  drawRaffle: (r: RedisClient, k: ProductKeys, holdTtlMs: number, seed: string, order: readonly string[]) =>
+    r.drawRaffle(k.product, k.tickets, k.draw, k.used, k.holds, k.holdQueue, holdTtlMs, seed, ...order),
 
   collectEnded: (r: RedisClient, k: ProductKeys, retentionMs: number, batch: number) =>
     r.collectEnded(k.ended, k.holds, k.orders, k.outbox, k.events, k.eventOutbox, retentionMs, batch),

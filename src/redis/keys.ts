@@ -55,6 +55,16 @@ export interface ProductKeys {
   outbox: string;
   /** set: payment event ids whose current state is not yet known to be in Postgres */
   eventOutbox: string;
+  /** hash: user id -> waiting-room or raffle ticket (see lua/includes/tickets.lua) */
+  tickets: string;
+  /** sorted set: user id -> random score, the customers who joined the waiting room before it opened */
+  preQueue: string;
+  /** hash: position -> user id, the customers who joined the open waiting room, in arrival order */
+  line: string;
+  /** list: user ids in the order they were admitted (constant window: admission order = expiry order) */
+  admitted: string;
+  /** list: a raffle's entrants in draw order, winners first, then the waitlist */
+  draw: string;
   /** the hold idempotency buckets of the days `now` - 2 .. `now` + 1 */
   holdIdempotency(nowMs: number): [string, string, string, string];
 }
@@ -101,6 +111,11 @@ export class Keys {
       deferred: `${tag}:deferred`,
       outbox: `${tag}:outbox`,
       eventOutbox: `${tag}:event-outbox`,
+      tickets: `${tag}:tickets`,
+      preQueue: `${tag}:pre-queue`,
+      line: `${tag}:line`,
+      admitted: `${tag}:admitted`,
+      draw: `${tag}:draw`,
       holdIdempotency(nowMs: number) {
         const day = Math.floor(nowMs / IDEMPOTENCY_BUCKET_MS);
         return [day - 2, day - 1, day, day + 1].map((d) => `${tag}:idem:holds:${d}`) as [string, string, string, string];

@@ -1,5 +1,5 @@
 import type { PaymentResult } from '../contract.js';
-import { parseHold, parseOrder, type HoldRecord, type OrderRecord } from '../engine/records.js';
+import { parseHold, parseOrder, parseTicket, type HoldRecord, type OrderRecord, type TicketRecord } from '../engine/records.js';
 import type { RawReply } from './scripts.js';
 
 /**
@@ -19,18 +19,23 @@ export enum ReplyCode {
   PerUserLimitExceeded = -5,
   IdempotencyKeyReused = -6,
   IdempotentHoldGone = -7,
+  NotAdmitted = -8,
   HoldNotFound = -10,
   HoldNotActive = -11,
   HoldExpired = -12,
   StockBelowCommitted = -20,
   AmountMismatch = -31,
   EventReused = -32,
+  NotQueued = -40,
+  RaffleClosed = -41,
+  TicketNotFound = -43,
 }
 
 /** Refusals that carry no fields after their code. */
 const BARE_REFUSAL_CODES = [
   ReplyCode.ProductNotFound, ReplyCode.SaleNotStarted, ReplyCode.SaleEnded, ReplyCode.IdempotencyKeyReused,
   ReplyCode.IdempotentHoldGone, ReplyCode.HoldNotFound, ReplyCode.HoldNotActive, ReplyCode.HoldExpired, ReplyCode.EventReused,
+  ReplyCode.NotAdmitted, ReplyCode.NotQueued, ReplyCode.RaffleClosed, ReplyCode.TicketNotFound,
 ] as const;
 type BareRefusalCode = (typeof BARE_REFUSAL_CODES)[number];
 
@@ -74,6 +79,44 @@ export interface Audit {
   records: { held: number; pending: number; paid: number };
   repaired: boolean;
 }
+
+/** A ticket as joinQueue and readTicket answer it, with the line's state its view needs. */
+export interface TicketState {
+  record: TicketRecord;
+  /** 0 while the customer is in the pre-queue of a line that has not opened */
+  position: number;
+  /** Redis's clock when it was read */
+  now: number;
+  /** the next position the line admits */
+  next: number;
+  soldOut: boolean;
+  /** admissions per second, a moving average */
+  rate: number;
+  /** the raffle has been drawn */
+  drawn: boolean;
+  /** (join) when the product's next step is due: the line's opening, the raffle's close; 0 = none */
+  wakeAt: number;
+}
+
+export type TicketRead = ({ ok: true; joined: boolean } & TicketState) | Refusal;
+
+export type AdmissionMode = 'open' | 'queue' | 'raffle';
+
+export interface AdmissionStep {
+  mode: AdmissionMode;
+  /** tickets admitted, or raffle entrants who won a hold, in this step */
+  changed: number;
+  /** there is more to do: step again in a second */
+  again: boolean;
+  /** a raffle closed and is not drawn yet */
+  drawDue: boolean;
+  /** when the holds won in this step expire; 0 when none were */
+  expiresAt: number;
+}
+
+export type RaffleDrawn = { ok: true; drawnNow: boolean; winners: number; expiresAt: number } | Refusal;
+
+const MODES: AdmissionMode[] = ['open', 'queue', 'raffle'];
 
 /** One shared, frozen instance per bare refusal: decoding one allocates nothing. */
 const BARE_REFUSALS = new Map<number, Refusal>(BARE_REFUSAL_CODES.map((code) => [code, Object.freeze({ ok: false, code })]));
@@ -178,6 +221,36 @@ export const decode = {
   collected(reply: RawReply): number {
     if (codeOf(reply, ReplyCode.Done) < 0) throw unexpected(reply[0]);
     return Number(reply[1]);
+  },
+
+  /** joinQueue and readTicket */
+  ticket(reply: RawReply): TicketRead {
+    const code = codeOf(reply, ReplyCode.Done, ReplyCode.Repeated);
+    if (code < 0) return refusal(code);
+    return {
+      ok: true,
+      joined: code === ReplyCode.Done,
+      record: parseTicket(String(reply[1])),
+      position: Number(reply[2]),
+      now: Number(reply[3]),
+      next: Number(reply[4]),
+      soldOut: reply[5] === 1,
+      rate: Number(reply[6]),
+      drawn: reply[7] === 1,
+      wakeAt: Number(reply[8] ?? 0),
+    };
+  },
+
+  admitTickets(reply: RawReply): ({ ok: true } & AdmissionStep) | Refusal {
+    const code = codeOf(reply, ReplyCode.Done);
+    if (code < 0) return refusal(code);
+    return { ok: true, mode: MODES[Number(reply[1])]!, changed: Number(reply[2]), again: reply[3] === 1, drawDue: reply[4] === 1, expiresAt: Number(reply[5]) };
+  },
+
+  drawRaffle(reply: RawReply): RaffleDrawn {
+    const code = codeOf(reply, ReplyCode.Done, ReplyCode.Repeated);
+    if (code < 0) return refusal(code);
+    return { ok: true, drawnNow: code === ReplyCode.Done, winners: Number(reply[1]), expiresAt: Number(reply[2]) };
   },
 
   auditProduct(reply: RawReply): Audit {

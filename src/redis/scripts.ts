@@ -22,6 +22,10 @@ declare module 'ioredis' {
     expireOrders(...args: Arg[]): Result<RawReply, Context>;
     markPersisted(...args: Arg[]): Result<RawReply, Context>;
     auditProduct(...args: Arg[]): Result<RawReply, Context>;
+    joinQueue(...args: Arg[]): Result<RawReply, Context>;
+    readTicket(...args: Arg[]): Result<RawReply, Context>;
+    admitTickets(...args: Arg[]): Result<RawReply, Context>;
+    drawRaffle(...args: Arg[]): Result<RawReply, Context>;
   }
 }
 

@@ -35,6 +35,10 @@ describe('hash tags', () => {
       commands.markEventPersisted(recorder, k, 'e', '{}'),
       commands.auditProduct(recorder, k, false),
       commands.collectEnded(recorder, k, 1000, 10),
+      commands.joinQueue(recorder, k, 'user', 0.5),
+      commands.readTicket(recorder, k, 'user'),
+      commands.admitTickets(recorder, k, 1000, 10),
+      commands.drawRaffle(recorder, k, 1000, 'seed', ['user', 'other']),
     ]);
     expect(new Set(sent.map((s) => s.script))).toEqual(new Set(numberOfKeys.keys()));
     for (const { script, keys } of sent) {

@@ -2,11 +2,13 @@
   Places stock holds on one product: one or more requests, taken in order, each checked and applied as
   if alone (sale window, idempotency key, per-user limit, stock), all in one atomic step on the
   product's slot. Requests that arrive together share one call: the product's record is read and
-  written once for all of them. Redis TIME is the clock.
+  written once for all of them. Redis TIME is the clock. A product sold through a waiting room or a
+  raffle takes holds only from customers whose ticket admits them now (tickets.lua).
 
   Input:
     KEYS[1] product hash      KEYS[2] used hash (user -> units)   KEYS[3] holds hash (seq -> record)
     KEYS[4] hold queue list   KEYS[5..8] idempotency buckets for the days ARGV[3] - 2 .. ARGV[3] + 1
+    KEYS[9] tickets hash (read only for a product with admission "queue" or "raffle")
     ARGV[1] hold ttl ms   ARGV[2] idempotency bucket ms   ARGV[3] the caller's day number (bucket of KEYS[7])
     ARGV[4..] three per request: user id, qty, idempotency key ("" = none)
   Output: {1, created ms, expires ms, then one item per request, in order}. A hold placed by this call
@@ -19,12 +21,14 @@
     "-5:limit:used"                   per-user limit exceeded
     "-6"                              idempotency key reused with another body
     "-7"                              the key's hold record is gone (retention passed)
+    "-8"                              not admitted (waiting room or raffle)
   (Flat on purpose: Redis converts every table a script returns field by field, slowly, so a table
   per request would cost more than placing the hold.)
 ]]
 local rcall = redis.call
 -- @include "clock"
 -- @include "holds"
+-- @include "tickets"
 local now = nowMs()
 local expires = now + tonumber(ARGV[1])
 local nowStr, expiresStr = int(now), int(expires)
@@ -40,13 +44,25 @@ if slot < 5 or slot > 8 then writeSlot, writeDay = 7, callerDay end
 local writeDayStr = int(writeDay)
 
 -- idem_day: the day whose bucket already has its expiry set, so that EXPIREAT runs once a day, not per hold
-local p = rcall('HMGET', KEYS[1], 'available', 'starts_at', 'ends_at', 'limit', 'price', 'held', 'seq', 'idem_day')
+local p = rcall('HMGET', KEYS[1], 'available', 'starts_at', 'ends_at', 'limit', 'price', 'held', 'seq', 'idem_day', 'admission', 'q_unused')
 local closed
 if not p[1] then closed = '-1'
 elseif p[2] ~= '' and now < tonumber(p[2]) then closed = '-3'
 elseif p[3] ~= '' and now >= tonumber(p[3]) then closed = '-4' end
 local limit = p[4] and p[4] ~= '' and tonumber(p[4])
 local available, held, seq, idemDay = tonumber(p[1]), tonumber(p[6]), tonumber(p[7]), p[8]
+-- a waiting room or raffle admits only ticket holders; q_unused counts admitted tickets without a hold yet
+local gated = p[9] == 'queue' or p[9] == 'raffle'
+local unused = tonumber(p[10]) or 0
+
+-- the customer's ticket if it admits a hold now (admitted, not used yet, within its window), else nil:
+-- an admission is one customer's one hold, so a unit that comes back goes to the next in line
+local function admission(user)
+  local rec = rcall('HGET', KEYS[9], user)
+  if not rec then return nil end
+  local t = parseTicket(rec)
+  if t.status == 'a' and now < t.untilMs then return t end
+end
 
 -- what this call places, written at the end so that each key is written once rather than per hold:
 -- the seqs in order, seq -> record, idempotency field -> "qty:seq"
@@ -92,6 +108,11 @@ local function place(user, qtyArg, idemKey)
     if earlier then return earlier end
   end
   if closed then return closed end
+  local ticket
+  if gated then
+    ticket = admission(user)
+    if not ticket then return '-8' end
+  end
 
   -- the user's units are counted whether or not there is a limit (one may be set later), read only if there is
   if limit then
@@ -106,6 +127,10 @@ local function place(user, qtyArg, idemKey)
   newHolds[seqStr] = 'a|' .. qtyArg .. recordTail .. user
   queued[#queued + 1] = seqStr
   if idemField then newKeys[idemField] = qtyArg .. ':' .. seqStr end
+  if ticket then
+    ticket.status, unused = 'u', unused - 1
+    rcall('HSET', KEYS[9], user, formatTicket(ticket))
+  end
   return seq
 end
 
@@ -133,5 +158,6 @@ if #queued > 0 then
     end
   end
   rcall('HSET', KEYS[1], 'available', int(available), 'held', int(held), 'seq', int(seq), 'idem_day', idemDay or '')
+  if gated then rcall('HSET', KEYS[1], 'q_unused', int(unused)) end
 end
 return replies

@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { AdminProduct, Hold, Problem, Ticket } from '../../src/contract.js';
+import { answer, body } from '../support/answers.js';
+import { asCustomer, buy, inWaves, spearman } from '../support/drops.js';
+import { test } from '../support/fixtures.js';
+import { ADMIN_TOKEN, type Harness } from '../support/harness.js';
+
+/**
+ * The waiting room under real parallel requests: 10,000 customers join before the sale opens, the line
+ * opens in a random order, admits exactly what can be sold, moves as holds expire, and tells everyone
+ * still waiting once the last unit is sold.
+ */
+// (a generous Redis timeout: thousands of parallel requests on two shared cores can keep one waiting past the default)
+test.override('engineEnv', { HOLD_TTL_MS: '3000', SWEEP_INTERVAL_MS: '1000', REDIS_COMMAND_TIMEOUT_MS: '5000' });
+let h: Harness;
+test.beforeAll(({ harness }) => {
+  h = harness;
+});
+
+const CUSTOMERS = 10_000;
+const WAVE = 500;
+const STOCK = 100;
+const users = Array.from({ length: CUSTOMERS }, (_, i) => `q-${i}`);
+
+const admin = (method: string, path: string, json?: unknown) => h.request(method, `/api/admin${path}`, { token: ADMIN_TOKEN, body: json });
+// (tickets are read in-process for the checks: the joins and holds are the requests under test)
+const ticketOf = (pid: string, user: string) => body(h.request('GET', `/api/products/${pid}/queue`, { token: h.token(user) }), Ticket);
+const stats = async (pid: string) => (await body(admin('GET', `/products/${pid}`), AdminProduct)).admission_stats!;
+
+/** Samples the line while stopped: admitted tickets without a hold never exceed the units left (headroom 0). */
+function sampleAdmission(pid: string) {
+  const key = h.runtime.engine.ctx.keys.product(pid).product;
+  const violations: string[] = [];
+  let samples = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const [unused, available] = (await h.redis.hmget(key, 'q_unused', 'available')).map(Number);
+      samples++;
+      if (unused! > available! || unused! < 0) violations.push(`unused=${unused} available=${available}`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { samples, violations };
+    },
+  };
+}
+
+describe('waiting room', () => {
+  it('10,000 customers join before the opening: one ticket each, a random order, no hold without admission, admission moves with the stock, sold_out at the end', { timeout: 120_000 }, async () => {
+    const pid = await h.createProduct({
+      stock: STOCK, admission: 'queue', admission_window_s: 120, sale_starts_at: new Date(Date.now() + 3600_000).toISOString(),
+    });
+    const sampler = sampleAdmission(pid);
+
+    // joining: one ticket each, in waves whose order is known
+    const joined = await inWaves(users, WAVE, (u) => answer(asCustomer(h, u, 'POST', `/api/products/${pid}/queue`), Ticket));
+    expect(joined.every((j) => j.status === 201 && j.body.status === 'waiting' && j.body.position === null)).toBe(true);
+    // joining again (even many times at once) answers the same ticket
+    const again = await Promise.all(Array.from({ length: 200 }, () => answer(asCustomer(h, users[7]!, 'POST', `/api/products/${pid}/queue`), Ticket)));
+    expect(again.every((a) => a.status === 200 && a.body.status === 'waiting')).toBe(true);
+    expect(await h.redis.hlen(h.runtime.engine.ctx.keys.product(pid).tickets)).toBe(CUSTOMERS);
+    expect((await stats(pid)).queue_length).toBe(CUSTOMERS);
+
+    // before the opening nobody holds anything
+    const early = await Promise.all(users.slice(0, 300).map((u) => asCustomer(h, u, 'POST', '/api/holds', { product_id: pid, qty: 1 })));
+    expect(early.every((r) => r.status !== 201)).toBe(true);
+
+    // the sale opens: the first admission step draws the pre-queue's order and admits one ticket per unit
+    await body(admin('PATCH', `/products/${pid}`, { sale_starts_at: new Date(Date.now() - 1000).toISOString() }), AdminProduct);
+    await h.runtime.engine.admission.step(pid);
+    const tickets = await inWaves(users, 250, (u) => ticketOf(pid, u));
+    const positions = tickets.map((t) => t.position!);
+    expect([...positions].sort((a, b) => a - b)).toEqual(Array.from({ length: CUSTOMERS }, (_, i) => i + 1));
+    // the order is not the joining order: rank correlation of wave and position within a fixed bound
+    // (for 10,000 independent positions its standard deviation is about 0.01)
+    const rho = spearman(users.map((_, i) => Math.floor(i / WAVE)), positions);
+    expect(Math.abs(rho)).toBeLessThan(0.05);
+    const admitted = users.filter((_, i) => tickets[i]!.status === 'admitted');
+    expect(admitted).toHaveLength(STOCK);
+    expect(tickets.filter((t) => t.status === 'admitted').every((t) => t.position! <= STOCK)).toBe(true);
+    for (const t of tickets.filter((t) => t.status === 'waiting')) expect(t.ahead).toBe(t.position! - STOCK - 1);
+
+    // everyone asks for a hold at once: only the admitted get one; the others learn their place
+    const rushing = users.slice(0, 2000).concat(admitted.filter((u) => users.indexOf(u) >= 2000));
+    const rush = await inWaves(rushing, rushing.length, async (u) => ({ u, res: await asCustomer(h, u, 'POST', '/api/holds', { product_id: pid, qty: 1 }) }));
+    const won = rush.filter((r) => r.res.status === 201);
+    // every admitted customer got one; anyone else only if admitted meanwhile (an expired hold's unit), in position order
+    const admittedSoFar = (await stats(pid)).admitted_total;
+    const winners = new Set(won.map((w) => w.u));
+    expect(winners.size).toBe(won.length);
+    for (const u of admitted) expect(winners.has(u)).toBe(true);
+    for (const u of winners) expect(positions[users.indexOf(u)]).toBeLessThanOrEqual(admittedSoFar);
+    const refused = await Promise.all(rush.filter((r) => r.res.status !== 201).map(async (r) => ({ u: r.u, p: await body(r.res, Problem) })));
+    expect(refused.every((r) => r.p.status === 403 && r.p.code === 'not_admitted' && r.p.position === positions[users.indexOf(r.u)])).toBe(true);
+    await Promise.all(won.map((w) => body(w.res, Hold)));
+
+    // the holds expire unbought: their units admit the next tickets, in position order, as many as units came back
+    await expect.poll(async () => [(await h.stock(pid)).held, (await stats(pid)).admitted], { timeout: 15_000, interval: 200 }).toEqual([0, STOCK]);
+    const admittedTotal = (await stats(pid)).admitted_total;
+    expect(admittedTotal).toBeGreaterThanOrEqual(2 * STOCK);
+    const now = await inWaves(users, 250, (u) => ticketOf(pid, u));
+    // (those who held before show admitted too while their window lasts, but an admission is good for one hold)
+    const admittedNow = users.filter((_, i) => now[i]!.status === 'admitted');
+    expect(admittedNow.every((u) => positions[users.indexOf(u)]! <= admittedTotal)).toBe(true);
+    expect(now.filter((t) => t.status === 'waiting').every((t) => t.position! > admittedTotal)).toBe(true);
+
+    // the admitted buy everything; every waiting ticket turns sold_out within seconds
+    const attempts = await Promise.all(admittedNow.map(async (u) => ({ u, res: await asCustomer(h, u, 'POST', '/api/holds', { product_id: pid, qty: 1 }) })));
+    const holds = await Promise.all(attempts.filter((a) => a.res.status === 201).map(async (a) => ({ u: a.u, hold: await body(a.res, Hold) })));
+    expect(holds).toHaveLength(STOCK);
+    expect(holds.every(({ u }) => !winners.has(u))).toBe(true);
+    await Promise.all(holds.map(({ u, hold }) => buy(h, u, hold.id)));
+    const soldAt = Date.now();
+    await expect.poll(() => h.stock(pid), { timeout: 5_000 }).toMatchObject({ available: 0, held: 0, pending_payment: 0, sold: STOCK });
+    await expect.poll(async () => (await stats(pid)).sold_out, { timeout: 5_000, interval: 100 }).toBe(true);
+    const waiting = users.filter((_, i) => positions[i]! > admittedTotal);
+    // (a process answers polls from a view of the line up to half a second old)
+    await new Promise((r) => setTimeout(r, 600));
+    const final = await inWaves(waiting, 250, (u) => ticketOf(pid, u));
+    expect(final.every((t) => t.status === 'sold_out' && t.poll_after_s === null)).toBe(true);
+    expect(Date.now() - soldAt).toBeLessThan(15_000);
+
+    const { samples, violations } = await sampler.stop();
+    expect(samples).toBeGreaterThan(10);
+    expect(violations).toEqual([]);
+  });
+
+  it('an open product answers not_queued; a queue product refuses holds without a ticket', async () => {
+    const open = await h.createProduct({ stock: 5 });
+    const res = await answer(asCustomer(h, 'someone', 'POST', `/api/products/${open}/queue`), Problem);
+    expect(res).toMatchObject({ status: 409, body: { code: 'not_queued' } });
+    const queued = await h.createProduct({ stock: 5, admission: 'queue' });
+    const hold = await answer(asCustomer(h, 'no-ticket', 'POST', '/api/holds', { product_id: queued, qty: 1 }), Problem);
+    expect(hold).toMatchObject({ status: 403, body: { code: 'not_admitted', position: null } });
+    const missing = await answer(asCustomer(h, 'no-ticket', 'GET', `/api/products/${queued}/queue`), Problem);
+    expect(missing).toMatchObject({ status: 404, body: { code: 'ticket_not_found' } });
+  });
+
+  it('an open line admits a joiner at once while units are left; the window passes unused and the next one is admitted', async () => {
+    const pid = await h.createProduct({ stock: 1, admission: 'queue', admission_window_s: 5 });
+    const first = await body(asCustomer(h, 'w-1', 'POST', `/api/products/${pid}/queue`), Ticket);
+    expect(first).toMatchObject({ status: 'admitted', position: 1 });
+    const second = await body(asCustomer(h, 'w-2', 'POST', `/api/products/${pid}/queue`), Ticket);
+    expect(second).toMatchObject({ status: 'waiting', position: 2, ahead: 0 });
+    await expect.poll(() => ticketOf(pid, 'w-2'), { timeout: 10_000, interval: 250 }).toMatchObject({ status: 'admitted' });
+    expect(await ticketOf(pid, 'w-1')).toMatchObject({ status: 'expired' });
+    const late = await answer(asCustomer(h, 'w-1', 'POST', '/api/holds', { product_id: pid, qty: 1 }), Problem);
+    expect(late).toMatchObject({ status: 403, body: { code: 'not_admitted' } });
+    expect((await answer(asCustomer(h, 'w-2', 'POST', '/api/holds', { product_id: pid, qty: 1 }), Hold)).status).toBe(201);
+  });
+});
