@@ -1,11 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { jwtVerify, SignJWT } from 'jose';
 import { startEngineProcess, type EngineProcess } from '../../src/tools/engine-process.js';
 import { IdpTokenVerifier } from '../../src/http/idp-tokens.js';
 import { JwtVerifier, signJwt } from '../../src/http/jwt.js';
 import { compareAlternating, comparisonResult, holdRequest } from '../lib/compare.js';
 import { createProduct } from '../lib/engine-api.js';
+import { cpuPerRequest } from '../lib/cpu.js';
 import { runLoad } from '../lib/processes.js';
 import { fmtInt, fmtRatio } from '../lib/format.js';
 import type { Row, Section } from '../lib/types.js';
@@ -15,12 +15,6 @@ const ENGINE_ENV = { HOLD_TTL_MS: String(3600_000) };
 const SAMPLE = 2_000;
 /** Requests per engine in the CPU measurement. */
 const CPU_REQUESTS = 30_000;
-
-/** CPU time a process has used so far (user + system), in ms; /proc counts in ticks of 10 ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 /** µs per uncached verification of `tokens` (each one new to the verifier), after a warm-up on the first tenth. */
 async function microsPerToken(tokens: string[], verify: (token: string) => unknown): Promise<number> {
@@ -84,12 +78,11 @@ export const authSection: Section = {
       const c = await compareAlternating(ctx, targets);
       // req/s on a shared machine swings with its load; the CPU an engine spends per request does much less
       ctx.log(`  engine CPU over ${fmtInt(CPU_REQUESTS)} requests each`);
-      const cpuPerRequestUs: Record<string, number> = {};
-      for (const [t, engine] of [[targets[0]!, hs], [targets[1]!, rs]] as const) {
-        const before = cpuMs(engine.pid);
-        await runLoad({ ...t.request, url: t.url, connections: ctx.opts.connections, amount: CPU_REQUESTS });
-        cpuPerRequestUs[t.name] = ((cpuMs(engine.pid) - before) * 1000) / CPU_REQUESTS;
-      }
+      const cpuPerRequestUs = await cpuPerRequest(
+        [{ ...targets[0]!, pid: hs.pid }, { ...targets[1]!, pid: rs.pid }],
+        ctx.opts.connections,
+        CPU_REQUESTS,
+      );
       ctx.log('  token verification cost');
       const cost = await verificationCost(hs.jwtSecret, privateKey, publicPem);
       const result = comparisonResult(c, { subject: 'RS256', baseline: 'HS256', expectedStatus: 201, minRatio: 0.95, chartTitle: 'holds, RS256 vs HS256 tokens' }, [
