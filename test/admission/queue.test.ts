@@ -4,6 +4,7 @@ import { answer, body } from '../support/answers.js';
 import { asCustomer, buy, inWaves, spearman } from '../support/drops.js';
 import { test } from '../support/fixtures.js';
 import { ADMIN_TOKEN, type Harness } from '../support/harness.js';
+import { sampleWhileRunning } from '../support/sampler.js';
 
 /**
  * The waiting room under real parallel requests: 10,000 customers join before the sale opens, the line
@@ -27,27 +28,13 @@ const admin = (method: string, path: string, json?: unknown) => h.request(method
 const ticketOf = (pid: string, user: string) => body(h.request('GET', `/api/products/${pid}/queue`, { token: h.token(user) }), Ticket);
 const stats = async (pid: string) => (await body(admin('GET', `/products/${pid}`), AdminProduct)).admission_stats!;
 
-/** Samples the line while stopped: admitted tickets without a hold never exceed the units left (headroom 0). */
+/** Samples the line until stopped: admitted tickets without a hold never exceed the units left (headroom 0). */
 function sampleAdmission(pid: string) {
   const key = h.runtime.engine.ctx.keys.product(pid).product;
-  const violations: string[] = [];
-  let samples = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const [unused, available] = (await h.redis.hmget(key, 'q_unused', 'available')).map(Number);
-      samples++;
-      if (unused! > available! || unused! < 0) violations.push(`unused=${unused} available=${available}`);
-      await new Promise((r) => setTimeout(r, 2));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return { samples, violations };
-    },
-  };
+  return sampleWhileRunning(async () => {
+    const [unused, available] = (await h.redis.hmget(key, 'q_unused', 'available')).map(Number);
+    return unused! > available! || unused! < 0 ? `unused=${unused} available=${available}` : undefined;
+  }, 2);
 }
 
 describe('waiting room', () => {

@@ -3,6 +3,7 @@ import { test } from '../support/fixtures.js';
 import { ADMIN_TOKEN, type Harness } from '../support/harness.js';
 import { AdminProduct, Hold, Problem } from '../../src/contract.js';
 import { body } from '../support/answers.js';
+import { sampleWhileRunning } from '../support/sampler.js';
 
 /** Real parallel HTTP requests over sockets against a listening engine. */
 let h: Harness;
@@ -21,26 +22,11 @@ function postHold(token: string, productId: string, key?: string): Promise<Respo
 /** Samples the product's counters until stopped; every sample must satisfy the invariant. */
 function sampleInvariant(productId: string) {
   const key = h.runtime.engine.ctx.keys.product(productId).product;
-  const violations: string[] = [];
-  let samples = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const [total, available, held, pending, sold] = (await h.redis.hmget(key, 'total', 'available', 'held', 'pending', 'sold')).map(Number);
-      samples++;
-      if (available! < 0 || held! < 0 || total !== available! + held! + pending! + sold!) {
-        violations.push(`total=${total} available=${available} held=${held} pending=${pending} sold=${sold}`);
-      }
-      await new Promise((r) => setImmediate(r));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return { samples, violations };
-    },
-  };
+  return sampleWhileRunning(async () => {
+    const [total, available, held, pending, sold] = (await h.redis.hmget(key, 'total', 'available', 'held', 'pending', 'sold')).map(Number);
+    const broken = available! < 0 || held! < 0 || total !== available! + held! + pending! + sold!;
+    return broken ? `total=${total} available=${available} held=${held} pending=${pending} sold=${sold}` : undefined;
+  });
 }
 
 describe('stampede on a small stock', () => {
