@@ -34,6 +34,7 @@ const signed = (payload: unknown, secret = WEBHOOK_SECRET) => {
   return { body: raw, headers: { 'payment-signature': signPayload(secret, raw) } };
 };
 const idOf = (c: Checked) => (c.body as { id: string }).id;
+const fromNow = (ms: number) => new Date(Date.now() + ms).toISOString();
 
 async function holdFor(user: string, input: Record<string, unknown> = {}, qty = 1) {
   const pid = await h.createProduct({ stock: 5, unit_price_minor: 1000, ...input });
@@ -83,6 +84,34 @@ describe('the main flows answer as the document says', () => {
     const paid = payment({ holdId: idOf(next), orderId: idOf(order) }, 2000);
     expect((await call('POST', '/api/webhooks/payment', signed(paid))).body).toMatchObject({ result: 'applied', order_status: 'paid' });
     expect((await call('POST', '/api/webhooks/generic', signed(paid))).body).toMatchObject({ result: 'duplicate' });
+  });
+
+  it('a waiting room: join, join again, read the ticket, hold once admitted; the one behind is not admitted yet', async () => {
+    const pid = await h.createProduct({ stock: 1, admission: 'queue' });
+    const [first, second] = [h.token(uniq('front')), h.token(uniq('behind'))];
+    const joined = await call('POST', `/api/products/${pid}/queue`, { token: first });
+    expect(joined).toMatchObject({ status: 201, body: { status: 'admitted', position: 1 } });
+    expect((await call('POST', `/api/products/${pid}/queue`, { token: first })).status).toBe(200);
+    expect((await call('GET', `/api/products/${pid}/queue`, { token: first })).body).toEqual(joined.body);
+    expect((await call('POST', '/api/holds', { token: first, body: { product_id: pid, qty: 1 } })).status).toBe(201);
+
+    expect((await call('POST', `/api/products/${pid}/queue`, { token: second })).body).toMatchObject({ status: 'waiting', position: 2 });
+    const refused = await call('POST', '/api/holds', { token: second, body: { product_id: pid, qty: 1 } });
+    expect(refused).toMatchObject({ status: 403, code: 'not_admitted', body: { position: 2 } });
+  });
+
+  it('a raffle: its commitment before the close, an entry, the seed and the order after the draw', async () => {
+    const pid = await h.createProduct({ stock: 1, admission: 'raffle', raffle_closes_at: fromNow(3600_000) });
+    const before = await call('GET', `/api/products/${pid}/draw`);
+    expect(before.body).toMatchObject({ seed: null, order: null, entries: 0 });
+    const entrant = uniq('entrant');
+    expect((await call('POST', `/api/products/${pid}/queue`, { token: h.token(entrant) })).body).toMatchObject({ status: 'entered' });
+
+    expect((await adminCall('PATCH', `/products/${pid}`, { raffle_closes_at: fromNow(-1000) })).status).toBe(200);
+    await h.runtime.engine.raffle.draw(pid);
+    const after = await call('GET', `/api/products/${pid}/draw`);
+    expect(after.body).toMatchObject({ commitment: (before.body as { commitment: string }).commitment, winners: 1, order: [entrant] });
+    expect((await call('GET', `/api/products/${pid}/queue`, { token: h.token(entrant) })).body).toMatchObject({ status: 'won' });
   });
 
   it('Stripe and Adyen deliveries', async () => {
@@ -182,6 +211,19 @@ describe('problem answers are the documented ones', () => {
       return adminCall('PATCH', `/products/${f.pid}`, { stock: 2 });
     }],
     ['amount_mismatch', async () => call('POST', '/api/webhooks/payment', signed(payment(await orderFor(uniq('mismatch')), 1)))],
+    ['not_admitted', async () => {
+      const pid = await h.createProduct({ admission: 'raffle', raffle_closes_at: fromNow(3600_000) });
+      return call('POST', '/api/holds', { token: h.token('u'), body: { product_id: pid, qty: 1 } });
+    }],
+    ['not_queued', async () => call('POST', `/api/products/${await h.createProduct()}/queue`, { token: h.token('u') })],
+    ['not_queued', async () => call('GET', `/api/products/${await h.createProduct({ admission: 'queue' })}/draw`)],
+    ['raffle_closed', async () => {
+      const pid = await h.createProduct({ admission: 'raffle', raffle_closes_at: fromNow(3600_000) });
+      await adminCall('PATCH', `/products/${pid}`, { raffle_closes_at: fromNow(-1000) });
+      return call('POST', `/api/products/${pid}/queue`, { token: h.token('u') });
+    }],
+    ['ticket_not_found', async () => call('GET', `/api/products/${await h.createProduct({ admission: 'queue' })}/queue`, { token: h.token('u') })],
+    ['product_not_found', () => call('POST', '/api/products/missing/queue', { token: h.token('u') })],
     ['idempotency_key_reused', async () => {
       const event = payment(await orderFor(uniq('reused')));
       await call('POST', '/api/webhooks/payment', signed(event));

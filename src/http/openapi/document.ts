@@ -5,7 +5,8 @@ import { OPERATIONS } from './operations.js';
 export type OpenApiDocument = ReturnType<OpenAPIHono['getOpenAPI31Document']>;
 
 const DESCRIPTION = `
-Stock holds for limited drops, orders made from them, payment providers' webhooks applied exactly once.
+Stock holds for limited drops, orders made from them, payment providers' webhooks applied exactly once;
+waiting rooms and raffles where demand dwarfs stock.
 
 **Errors** are \`application/problem+json\` (RFC 9457) with a stable \`code\`; each answer below lists the codes
 it can carry. A path or method the API does not have answers 404 \`not_found\` (the \`NoRoute\` response);
@@ -62,6 +63,7 @@ export function openApiDocument(): OpenApiDocument {
     info: { title: 'Flash-sale engine', version: packageVersion(), description: DESCRIPTION },
     tags: [
       { name: 'products', description: 'What customers see of a product' },
+      { name: 'fair drops', description: 'Waiting rooms and raffles: who may hold when demand dwarfs stock' },
       { name: 'holds', description: 'Short reservations of stock; the drop\'s hot path' },
       { name: 'orders', description: 'Holds turned into orders, waiting for their payment' },
       { name: 'webhooks', description: 'Payment providers calling back' },

@@ -5,6 +5,7 @@ import {
   CreateHoldBody,
   CreateOrderBody,
   CreateProductBody,
+  Draw,
   HealthLive,
   HealthReady,
   Hold,
@@ -15,6 +16,7 @@ import {
   PaymentOutcome,
   Product,
   ReconcileReport,
+  Ticket,
   CreateWebhookEndpointBody,
   CreatedWebhookEndpoint,
   WebhookDelivery,
@@ -97,16 +99,62 @@ const createHold = createRoute({
   description:
     'The stampede\'s route: reserves `qty` units for HOLD_TTL_MS (2 minutes by default) or refuses at once. ' +
     'Stock, the sale window and the per-customer limit are decided in one atomic step; a sold-out product answers 409 ' +
-    '`insufficient_stock` with `available: 0`.',
+    '`insufficient_stock` with `available: 0`. A product with a waiting room holds only for a customer admitted now, ' +
+    'once per admission, and a raffle\'s product never: otherwise 403 `not_admitted` with the customer\'s `position` ' +
+    '(null without a ticket or before the line opens).',
   security: customer,
   request: { headers: IdempotencyKey, body: body(CreateHoldBody) },
   responses: {
     201: { ...json(Hold, 'the hold, `active` (or the earlier answer, replayed)'), headers: Replayed },
     ...problems([
       ...CUSTOMER, ...JSON_BODY, 'product_not_found', 'hold_not_found', 'insufficient_stock', 'sale_not_started', 'sale_ended',
-      'per_user_limit_exceeded', 'idempotency_key_reused',
+      'per_user_limit_exceeded', 'idempotency_key_reused', 'not_admitted',
     ]),
   },
+});
+
+const joinQueue = createRoute({
+  method: 'post',
+  path: '/api/products/{id}/queue',
+  operationId: 'joinQueue',
+  tags: ['fair drops'],
+  summary: 'Join a product\'s waiting room, or enter its raffle',
+  description:
+    'One ticket per customer: joining again answers the same ticket. Joining a waiting room before the sale opens ' +
+    'places the customer in a random order at the opening (`position: null` until then); after, at the end of the line. ' +
+    'A raffle takes entries until `raffle_closes_at` (then 409 `raffle_closed`); a product sold without either is 409 `not_queued`.',
+  security: customer,
+  request: { params: id('product id') },
+  responses: {
+    201: json(Ticket, 'joined: the new ticket'),
+    200: json(Ticket, 'the customer had joined: the same ticket'),
+    ...problems([...CUSTOMER, 'product_not_found', 'not_queued', 'raffle_closed']),
+  },
+});
+
+const getTicket = createRoute({
+  method: 'get',
+  path: '/api/products/{id}/queue',
+  operationId: 'getTicket',
+  tags: ['fair drops'],
+  summary: 'The customer\'s ticket: place in line, admission, raffle result',
+  description: 'Poll it every `poll_after_s` seconds. A waiting ticket may be answered from a view of the line at most half a second old.',
+  security: customer,
+  request: { params: id('product id') },
+  responses: { 200: json(Ticket, 'the ticket'), ...problems([...CUSTOMER, 'product_not_found', 'ticket_not_found']) },
+});
+
+const getDraw = createRoute({
+  method: 'get',
+  path: '/api/products/{id}/draw',
+  operationId: 'getDraw',
+  tags: ['fair drops'],
+  summary: 'A raffle\'s public record, to check the draw',
+  description:
+    'No authentication. Before the draw: the `commitment` (SHA-256 of the seed). After: the `seed` and every entrant in ' +
+    '`order`, which anyone can recompute as `algorithm` says (docs/fair-drops.md). A product that is not a raffle is 409 `not_queued`.',
+  request: { params: id('product id') },
+  responses: { 200: json(Draw, 'the draw, or its commitment before the close'), ...problems(['product_not_found', 'not_queued', ...STORES]) },
 });
 
 const getHold = createRoute({
@@ -226,7 +274,9 @@ const adminCreateProduct = createRoute({
   operationId: 'adminCreateProduct',
   tags: ['admin'],
   summary: 'Create a product',
-  description: 'Stored in Postgres, then loaded into Redis. Without an `id` the engine makes one.',
+  description:
+    'Stored in Postgres, then loaded into Redis. Without an `id` the engine makes one. With `admission` `queue` or `raffle` ' +
+    '(and its `raffle_closes_at`), customers join first (`joinQueue`) and hold only when admitted or drawn.',
   security: admin,
   request: { body: body(CreateProductBody) },
   responses: { 201: json(AdminProduct, 'the product with its stock'), ...problems([...ADMIN, ...JSON_BODY, 'product_exists']) },
@@ -458,6 +508,9 @@ const docsAsset = createRoute({
 
 export const OPERATIONS: RouteConfig[] = [
   getProduct,
+  joinQueue,
+  getTicket,
+  getDraw,
   createHold,
   getHold,
   releaseHold,

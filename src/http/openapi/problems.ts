@@ -1,6 +1,7 @@
 import type { RouteConfig } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { Problem } from '../../contract.js';
+import { notAdmitted } from '../../engine/refusals.js';
 import { AppError, type ErrorCode } from '../../errors.js';
 
 type ResponseConfig = Exclude<RouteConfig['responses'][string], { $ref: string }>;
@@ -14,6 +15,9 @@ const HEADERS: Partial<Record<number, ResponseConfig['headers']>> = {
   503: z.object({ 'Retry-After': seconds.meta({ description: 'seconds to wait before retrying' }) }),
 };
 
+/** Examples that show a code's extra as the engine sends it: a customer waiting in line learns their `position`. */
+const EXAMPLES: Partial<Record<ErrorCode, AppError>> = { not_admitted: notAdmitted(42) };
+
 /**
  * The error answers of an operation, one per status: each names the problem `code`s it can carry, its
  * schema narrows the contract's Problem to them, and each code has an example body built by the
@@ -22,7 +26,7 @@ const HEADERS: Partial<Record<number, ResponseConfig['headers']>> = {
 export function problems(codes: readonly ErrorCode[]): Record<string, ResponseConfig> {
   const byStatus = new Map<number, AppError[]>();
   for (const code of codes) {
-    const error = new AppError(code);
+    const error = EXAMPLES[code] ?? new AppError(code);
     byStatus.set(error.status, [...(byStatus.get(error.status) ?? []), error]);
   }
   return Object.fromEntries(
