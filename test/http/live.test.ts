@@ -37,7 +37,7 @@ describe('GET /api/admin/live', () => {
       outbox: 0,
     });
     expect(second!.error).toBeNull();
-    expect(Object.keys(second!.queues ?? {}).sort()).toEqual(['expiry', 'persist']);
+    expect(Object.keys(second!.queues ?? {}).sort()).toEqual(['expiry', 'outbound', 'persist']);
   });
 
   it('moves with the holds: rates, sold out, and every open stream gets the same snapshot', async () => {
