@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { migrate } from './db/migrate.js';
 import { createSql } from './db/sql.js';
 import { ensureDevServices } from './dev/services.js';
+import { isUnavailable } from './errors.js';
 import { createLogger } from './logger.js';
 import { startRuntime } from './runtime.js';
 
@@ -28,6 +29,13 @@ async function main(mode: string | undefined): Promise<void> {
     console.error(USAGE);
     process.exit(2);
   }
+  // postgres.js (3.4) fetches array types on every new connection without catching that query: a
+  // connection cut at that moment rejects nowhere. Such a failure is the client's to recover from, not a
+  // reason to end the process; any other stray rejection still is.
+  process.on('unhandledRejection', (err) => {
+    if (!isUnavailable(err)) throw err;
+    logger.warn({ err }, 'a connection failed outside any request; its client reconnects');
+  });
   const runtime = await startRuntime(config, logger, MODES[mode]);
   let stopping = false;
   const stop = (signal: string) => {
