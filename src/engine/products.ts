@@ -48,6 +48,20 @@ const isoOrNull = (ms: string | undefined) => (ms ? new Date(Number(ms)).toISOSt
 
 type RedisFields = Record<(typeof FIELDS)[number], string | undefined>;
 
+function viewOf(id: string, f: RedisFields): ProductView {
+  return {
+    id,
+    name: f.name!,
+    unit_price_minor: Number(f.price),
+    currency: f.currency!,
+    available: Number(f.available),
+    sale_starts_at: isoOrNull(f.starts_at),
+    sale_ends_at: isoOrNull(f.ends_at),
+    per_user_limit: f.limit ? Number(f.limit) : null,
+    ...admissionView(f),
+  };
+}
+
 function stockOf(f: RedisFields): StockBreakdown {
   return {
     total: Number(f.total),
@@ -160,24 +174,14 @@ export class Products {
   }
 
   async publicView(id: string): Promise<ProductView> {
-    const f = await this.readRedis(id);
-    return {
-      id,
-      name: f.name!,
-      unit_price_minor: Number(f.price),
-      currency: f.currency!,
-      available: Number(f.available),
-      sale_starts_at: isoOrNull(f.starts_at),
-      sale_ends_at: isoOrNull(f.ends_at),
-      per_user_limit: f.limit ? Number(f.limit) : null,
-      ...admissionView(f),
-    };
+    return viewOf(id, await this.readRedis(id));
   }
 
+  /** The product and its stock from one read of its record, so both show the same moment. */
   async adminView(id: string): Promise<AdminProduct> {
-    const [view, f, admissionStats] = await Promise.all([this.publicView(id), this.readRedis(id), this.admissionStats(id)]);
+    const [f, admissionStats] = await Promise.all([this.readRedis(id), this.admissionStats(id)]);
     const admission = admissionStats ? { admission_headroom: Number(f.admission_headroom ?? 0), admission_stats: admissionStats } : {};
-    return { ...view, stock: stockOf(f), ...admission };
+    return { ...viewOf(id, f), stock: stockOf(f), ...admission };
   }
 
   async stock(id: string): Promise<StockBreakdown> {
