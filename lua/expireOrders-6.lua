@@ -12,6 +12,7 @@
 local rcall = redis.call
 -- @include "clock"
 -- @include "holds"
+-- @include "notices"
 -- @include "orders"
 -- @include "deadlines"
 local K = { product = KEYS[1], used = KEYS[2], orders = KEYS[3], orderQueue = KEYS[4], ended = KEYS[5], outbox = KEYS[6] }
@@ -32,4 +33,4 @@ local more = drainDue(K.orderQueue, K.ended, 'o', tonumber(ARGV[1]), now, functi
   end
   return 'done'
 end)
-return {1, expired, more, cjson.encode(CHANGES)}
+return {1, expired, more, changes()}

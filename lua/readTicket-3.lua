@@ -12,6 +12,7 @@
 local rcall = redis.call
 -- @include "clock"
 -- @include "holds"
+-- @include "notices"
 -- @include "tickets"
 -- @include "line"
 local K = { product = KEYS[1], tickets = KEYS[2], preQueue = KEYS[3] }

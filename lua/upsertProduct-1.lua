@@ -13,6 +13,7 @@
     ARGV[11] admission: open | queue | raffle (default open)   ARGV[12] admission window ms
     ARGV[13] admission headroom (tickets)   ARGV[14] raffle close ms ("" = none)
     ARGV[15] sha256 of the raffle's seed ("" = none)
+    ARGV[16] "1" while hold events are subscribed to (lua/includes/notices.lua), else ""
   Output:
     {1, available}            created or updated
     {-20, committed}          total would fall below held + pending + sold
@@ -25,7 +26,7 @@ local function setMeta()
   rcall('HSET', key, 'name', ARGV[1], 'price', ARGV[2], 'currency', ARGV[3], 'total', total,
     'starts_at', ARGV[5], 'ends_at', ARGV[6], 'limit', ARGV[7], 'admission', ARGV[11] or 'open',
     'admission_window_ms', ARGV[12] or 120000, 'admission_headroom', ARGV[13] or 0, 'raffle_closes_at', ARGV[14] or '',
-    'raffle_commit', ARGV[15] or '')
+    'raffle_commit', ARGV[15] or '', 'hold_events', ARGV[16] or '')
 end
 
 if rcall('EXISTS', key) == 1 then

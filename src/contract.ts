@@ -289,20 +289,20 @@ export type Problem = z.infer<typeof Problem>;
 
 // ---- outbound events (Standard Webhooks) ----
 
+const ORDER_EVENT_TYPES = ['order.created', 'order.paid', 'order.payment_failed', 'order.expired', 'order.refund_required'] as const;
+const HOLD_EVENT_TYPES = ['hold.created', 'hold.released', 'hold.expired', 'hold.converted'] as const;
+const OUTBOUND_EVENT_TYPES = [...ORDER_EVENT_TYPES, 'product.sold_out', ...HOLD_EVENT_TYPES, 'queue.admitted', 'raffle.won', 'raffle.not_selected'] as const;
+
 /**
- * What an endpoint can subscribe to. Hold events are not offered: holds never go through the outbox
- * that feeds Postgres (only orders and payments do), so they could not be sent as exactly what
- * Postgres got.
+ * What an endpoint can subscribe to. Hold events are written only while some endpoint subscribes to
+ * one of them: there is one per hold, created, and one per hold, ended.
  */
 export const OutboundEventType = z
-  .enum(['order.created', 'order.paid', 'order.payment_failed', 'order.expired', 'order.refund_required', 'product.sold_out'], {
-    error: (issue) =>
-      typeof issue.input === 'string' && issue.input.startsWith('hold.')
-        ? 'hold events are not offered (holds do not go through the outbox); subscribe to order events'
-        : 'must be order.created, order.paid, order.payment_failed, order.expired, order.refund_required or product.sold_out',
-  })
+  .enum(OUTBOUND_EVENT_TYPES, { error: `must be one of ${OUTBOUND_EVENT_TYPES.join(', ')}` })
   .meta({ id: 'OutboundEventType' });
 export type OutboundEventType = z.infer<typeof OutboundEventType>;
+export const HoldEventType = z.enum(HOLD_EVENT_TYPES);
+export type HoldEventType = z.infer<typeof HoldEventType>;
 
 const endpointId = z.string().regex(/^ep_[0-9a-f]{24}$/);
 const webhookUrl = z.url({ protocol: /^https?$/, hostname: z.regexes.hostname, error: 'must be an http(s) URL' }).max(2000);
@@ -380,7 +380,7 @@ const eventEnvelope = { timestamp: isoTime };
 /** An order event's body: the order as `GET /api/orders/:id` shows it, with the status the event names. */
 export const OrderEvent = z
   .strictObject({
-    type: z.enum(['order.created', 'order.paid', 'order.payment_failed', 'order.expired', 'order.refund_required']),
+    type: z.enum(ORDER_EVENT_TYPES),
     ...eventEnvelope,
     data: Order,
   })
@@ -397,8 +397,46 @@ export const ProductSoldOutEvent = z
   .meta({ id: 'ProductSoldOutEvent' });
 export type ProductSoldOutEvent = z.infer<typeof ProductSoldOutEvent>;
 
+/** A hold was placed, released, expired or converted into an order: the hold as `GET /api/holds/:id` shows it then. */
+export const HoldEvent = z
+  .strictObject({ type: HoldEventType, ...eventEnvelope, data: Hold })
+  .meta({ id: 'HoldEvent' });
+export type HoldEvent = z.infer<typeof HoldEvent>;
+
+/** A waiting room admitted the customer: a hold is theirs to place until `admitted_until`. */
+export const QueueAdmittedEvent = z
+  .strictObject({
+    type: z.literal('queue.admitted'),
+    ...eventEnvelope,
+    data: z.strictObject({ product_id: productId, user_id: z.string(), admitted_until: isoTime }),
+  })
+  .meta({ id: 'QueueAdmittedEvent' });
+export type QueueAdmittedEvent = z.infer<typeof QueueAdmittedEvent>;
+
+/** The raffle's draw, or its waitlist later, gave the entrant a hold of one unit. */
+export const RaffleWonEvent = z
+  .strictObject({
+    type: z.literal('raffle.won'),
+    ...eventEnvelope,
+    data: z.strictObject({ product_id: productId, user_id: z.string(), hold_id: recordId }),
+  })
+  .meta({ id: 'RaffleWonEvent' });
+export type RaffleWonEvent = z.infer<typeof RaffleWonEvent>;
+
+/** Not among the draw's winners; `position` in draw order on the waitlist (a unit that comes back goes to the first). */
+export const RaffleNotSelectedEvent = z
+  .strictObject({
+    type: z.literal('raffle.not_selected'),
+    ...eventEnvelope,
+    data: z.strictObject({ product_id: productId, user_id: z.string(), position: z.number().int().min(1) }),
+  })
+  .meta({ id: 'RaffleNotSelectedEvent' });
+export type RaffleNotSelectedEvent = z.infer<typeof RaffleNotSelectedEvent>;
+
 /** What a receiver gets: the Standard Webhooks payload shape (`type`, `timestamp`, `data`). */
-export const OutboundEvent = z.discriminatedUnion('type', [OrderEvent, ProductSoldOutEvent]).meta({ id: 'OutboundEvent' });
+export const OutboundEvent = z
+  .discriminatedUnion('type', [OrderEvent, ProductSoldOutEvent, HoldEvent, QueueAdmittedEvent, RaffleWonEvent, RaffleNotSelectedEvent])
+  .meta({ id: 'OutboundEvent' });
 export type OutboundEvent = z.infer<typeof OutboundEvent>;
 
 // ---- the operator's console: GET /api/admin/live (Server-Sent Events) ----

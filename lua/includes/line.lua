@@ -86,6 +86,7 @@ local function tickLine(K, Q, now, limit)
       t.status, t.untilMs = 'a', now + Q.window
       rcall('HSET', K.tickets, user, formatTicket(t))
       rcall('RPUSH', K.admitted, user)
+      notice(K, 'queue.admitted', now, int(t.untilMs), user)
       Q.unused, Q.admittedTotal, admitted = Q.unused + 1, Q.admittedTotal + 1, admitted + 1
     end
     Q.next = Q.next + 1

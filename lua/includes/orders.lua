@@ -1,7 +1,11 @@
 -- Order record (JSON): {status, qty, unit_price, total, currency, user, created, due, updated}.
 -- Every change lands in the outbox, which the persistence worker drains into Postgres, and in CHANGES,
--- which the script returns so the caller can hand the new states to the worker at once.
-local CHANGES = { orders = {}, events = {} }
+-- which the script returns (changes()) so the caller can hand the new states to the worker at once.
+local CHANGES = { orders = {}, events = {}, notices = 0 }
+local function changes()
+  CHANGES.notices = NOTICES.count
+  return cjson.encode(CHANGES)
+end
 local function loadOrder(ordersKey, seq)
   local rec = redis.call('HGET', ordersKey, seq)
   if rec then return cjson.decode(rec) end
@@ -15,16 +19,17 @@ local function saveOrder(ordersKey, outboxKey, seq, o, now)
 end
 
 -- A pending order for a hold (the hold's price snapshot); the hold becomes c(onverted).
-local function newOrder(productKey, holdsKey, seq, h, now, dueMs)
+local function newOrder(K, seq, h, now, dueMs)
   h.status = 'c'
-  redis.call('HSET', holdsKey, seq, formatHold(h))
+  redis.call('HSET', K.holds, seq, formatHold(h))
+  noticeHold(K, 'hold.converted', seq, h, now)
   return { status = 'pending_payment', qty = h.qty, unit_price = h.price, total = h.price * h.qty,
-    currency = redis.call('HGET', productKey, 'currency'), user = h.user, created = now, due = now + dueMs }
+    currency = redis.call('HGET', K.product, 'currency'), user = h.user, created = now, due = now + dueMs }
 end
 
 -- Moves a held hold into a pending order (stock: held -> pending).
 local function convertHold(K, seq, h, now, paymentTtl)
-  local o = newOrder(K.product, K.holds, seq, h, now, paymentTtl)
+  local o = newOrder(K, seq, h, now, paymentTtl)
   redis.call('HINCRBY', K.product, 'held', -h.qty)
   redis.call('HINCRBY', K.product, 'pending', h.qty)
   return o
@@ -116,5 +121,6 @@ local function endActiveHold(K, seq, h, status, now)
     ignoreEvent(K, deferred.event_id)
   end
   endHold(K.product, K.used, K.holds, seq, h, status)
+  noticeHold(K, status == 'r' and 'hold.released' or 'hold.expired', seq, h, now)
   return status
 end

@@ -19,7 +19,10 @@ local function awardWaitlist(K, now, ttl, limit)
       if rec and parseTicket(rec).status == 'e' then
         seq, available, held, awarded = seq + 1, available - 1, held + 1, awarded + 1
         local seqStr = int(seq)
-        rcall('HSET', K.holds, seqStr, formatHold({ status = 'a', qty = 1, created = now, expires = expires, price = price, user = user }))
+        local h = { status = 'a', qty = 1, created = now, expires = expires, price = price, user = user }
+        rcall('HSET', K.holds, seqStr, formatHold(h))
+        noticeHold(K, 'hold.created', seqStr, h, now)
+        notice(K, 'raffle.won', now, seqStr, user)
         rcall('RPUSH', K.holdQueue, seqStr)
         rcall('HINCRBY', K.used, user, 1)
         rcall('HSET', K.tickets, user, formatTicket({ status = 'd', position = 0, untilMs = expires, seq = seqStr }))

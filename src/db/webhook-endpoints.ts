@@ -31,7 +31,7 @@ export function remove(db: Db, id: string): Promise<boolean> {
   return db`DELETE FROM webhook_endpoints WHERE id = ${id}`.then((r) => r.count > 0);
 }
 
-/** Whether any endpoint subscribes to the event type. */
-export function subscribed(db: Db, type: string): Promise<boolean> {
-  return db`SELECT 1 FROM webhook_endpoints WHERE ${type} = ANY (events) LIMIT 1`.then((rows) => rows.length > 0);
+/** Whether any endpoint subscribes to one of the event types. */
+export function subscribed(db: Db, types: readonly string[]): Promise<boolean> {
+  return db`SELECT 1 FROM webhook_endpoints WHERE events && ${db.array(types as string[])}::text[] LIMIT 1`.then((rows) => rows.length > 0);
 }

@@ -134,6 +134,7 @@ export class Admission {
       const event = step.mode === 'raffle' ? 'raffle.won' : 'queue.admitted';
       logger.info({ event, productId, count: step.changed }, event);
     }
+    if (step.notices > 0) jobs.persistSoon(productId);
     if (step.drawDue) await this.raffle.draw(productId);
     if (step.again) jobs.admissionAt('admit-tickets', productId, Date.now() + 1000);
     return step;

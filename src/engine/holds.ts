@@ -125,6 +125,7 @@ export class Holds {
     const { redis, keys, config, jobs } = this.ctx;
     const placed = decode.createHolds(await commands.createHolds(redis, keys.product(productId), config.HOLD_TTL_MS, Date.now(), requests));
     if (placed.expiresAt > 0) jobs.expireAt('expire-holds', productId, placed.expiresAt);
+    if (placed.notices > 0) jobs.persistSoon(productId);
     return placed.outcomes;
   }
 
@@ -145,6 +146,7 @@ export class Holds {
     const reply = decode.releaseHold(await commands.releaseHold(this.ctx.redis, this.ctx.keys.product(ref.productId), ref.seq, userId ?? ''));
     if (!reply.ok) throw toDomainError(reply);
     if (reply.code === ReplyCode.Done) this.ctx.logger.info({ holdId, by: userId ?? 'operator' }, 'hold released');
+    if (reply.code === ReplyCode.Done && reply.notices > 0) this.ctx.jobs.persistSoon(ref.productId);
     return holdView(ref.productId, ref.seq, reply.hold);
   }
 }

@@ -42,7 +42,7 @@ export class Payments {
         return { result: 'duplicate', order_id: null, order_status: null };
       }
       if (reply.code === ReplyCode.AmountMismatch) {
-        this.persistence.changed(ref.productId, { orders: {}, events: { [e.event_id]: 'amount_mismatch' } });
+        this.persistence.changed(ref.productId, { orders: {}, events: { [e.event_id]: 'amount_mismatch' }, notices: 0 });
         this.ctx.logger.warn({ eventId: e.event_id, holdId: e.hold_id }, 'payment amount mismatch');
         this.observer.paymentEvent('amount_mismatch', null);
       }

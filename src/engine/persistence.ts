@@ -32,13 +32,13 @@ export class Persistence {
 
   /** Called with what a script changed: those states reach Postgres within about a second. */
   changed(productId: string, changes: Changes): void {
-    if (Object.keys(changes.orders).length + Object.keys(changes.events).length > 0) this.ctx.jobs.persistSoon(productId);
+    if (changes.notices > 0 || Object.keys(changes.orders).length + Object.keys(changes.events).length > 0) this.ctx.jobs.persistSoon(productId);
   }
 
-  /** Orders and payment events of the product whose latest state is not yet known to be in Postgres. */
+  /** Orders, payment events and notices of the product not yet known to be in Postgres. */
   async backlog(productId: string): Promise<number> {
     const k = this.ctx.keys.product(productId);
-    return (await this.ctx.redis.scard(k.outbox)) + (await this.ctx.redis.scard(k.eventOutbox));
+    return (await this.ctx.redis.scard(k.outbox)) + (await this.ctx.redis.scard(k.eventOutbox)) + (await this.ctx.redis.zcard(k.notices));
   }
 
   /** Sweep: asks for a drain when the product's outboxes hold anything; returns how many records. */
@@ -53,9 +53,9 @@ export class Persistence {
     const k = this.ctx.keys.product(productId);
     let written = 0;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const [orders, events] = await Promise.all([this.writeOrders(productId, k), this.writeEvents(k)]);
-      written += orders + events;
-      if (orders < BATCH && events < BATCH) break;
+      const [orders, events, notices] = await Promise.all([this.writeOrders(productId, k), this.writeEvents(k), this.writeNotices(productId, k)]);
+      written += orders + events + notices;
+      if (orders < BATCH && events < BATCH && notices < BATCH) break;
     }
     return written;
   }
@@ -87,6 +87,15 @@ export class Persistence {
   private async writeOrderRows(productId: string, rows: OrderWrite[]): Promise<void> {
     const deliveries = await this.ctx.sql.begin(async (tx) => this.outbound.record(tx, productId, rows, await orderRows.upsert(tx, rows)));
     await this.outbound.start(deliveries);
+  }
+
+  /** Hold and ticket notices become outbound events; the members written are taken out (others may have come meanwhile). */
+  private async writeNotices(productId: string, k: ProductKeys): Promise<number> {
+    const members = await this.ctx.redis.zrange(k.notices, '0', String(BATCH - 1));
+    if (members.length === 0) return 0;
+    await this.outbound.recordNotices(productId, members);
+    await this.ctx.redis.zrem(k.notices, ...members);
+    return members.length;
   }
 
   private async writeEvents(k: ProductKeys): Promise<number> {

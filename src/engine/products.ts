@@ -101,6 +101,8 @@ export class Products {
 
   /** a waiting room's or raffle's state for the admin view (set by the engine) */
   admissionStats: (id: string) => Promise<AdmissionStats | null> = () => Promise.resolve(null);
+  /** whether the product's scripts write hold notices (set by the engine) */
+  holdEvents: () => Promise<boolean> = () => Promise.resolve(false);
 
   constructor(private readonly ctx: EngineContext) {}
 
@@ -212,7 +214,8 @@ export class Products {
   /** Loads every product at start; existing Redis records keep their live counters. */
   async loadAll(): Promise<number> {
     const rows = await productRows.all(this.ctx.sql);
-    for (const row of rows) await this.load(row);
+    const holdEvents = await this.holdEvents();
+    for (const row of rows) await this.load(row, undefined, holdEvents);
     return rows.length;
   }
 
@@ -245,8 +248,9 @@ export class Products {
   }
 
   /** Writes a product to Redis; what is committed comes from Postgres unless the caller knows it. */
-  private async load(row: ProductRow, committed?: Committed): Promise<void> {
+  private async load(row: ProductRow, committed?: Committed, holdEvents?: boolean): Promise<void> {
     committed ??= await this.committedInPostgres(row);
+    holdEvents ??= await this.holdEvents();
     const reply = decode.upsertProduct(await commands.upsertProduct(
       this.ctx.redis,
       this.ctx.keys.product(row.id),
@@ -255,6 +259,7 @@ export class Products {
       committed.pending, committed.sold, committed.seq,
       row.admission, row.admission_window_s * 1000, row.admission_headroom, msOrEmpty(row.raffle_closes_at),
       row.raffle_seed ? commitment(row.raffle_seed) : '',
+      holdEvents ? '1' : '',
     ));
     if (!reply.ok) throw toDomainError(reply);
     this.unknownUntil.delete(row.id);

@@ -46,6 +46,8 @@ export class Raffle {
       if (drawn.expiresAt > 0) jobs.expireAt('expire-holds', productId, drawn.expiresAt);
       // the waitlist takes over units that come back
       jobs.admissionAt('admit-tickets', productId, Date.now() + 1000);
+      // every entrant was told won or not selected
+      jobs.persistSoon(productId);
       logger.info({ productId, entries: entries.length, winners: drawn.winners }, 'raffle drawn');
       logger.info({ event: 'raffle.won', productId, count: drawn.winners }, 'raffle.won');
       logger.info({ event: 'raffle.not_selected', productId, count: entries.length - drawn.winners }, 'raffle.not_selected');

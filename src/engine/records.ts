@@ -76,3 +76,16 @@ export function parseTicket(rec: string): TicketRecord {
   const [code, position, untilMs, holdSeq] = rec.split('|');
   return { code: code as TicketCode, position: Number(position), untilMs: Number(untilMs), holdSeq: holdSeq ?? '' };
 }
+
+/** A hold or ticket notice: "type|at ms|ref|rest" (lua/includes/notices.lua); `rest` is last and may contain "|". */
+export interface NoticeRecord {
+  type: string;
+  at: number;
+  ref: string;
+  rest: string;
+}
+
+export function parseNotice(member: string): NoticeRecord {
+  const [type, at, ref, ...rest] = member.split('|');
+  return { type: type!, at: Number(at), ref: ref!, rest: rest.join('|') };
+}

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type {
-  CreatedWebhookEndpoint,
-  CreateWebhookEndpointBody,
-  OutboundEventType,
-  WebhookDelivery,
-  WebhookEndpoint,
+import {
+  HoldEventType,
+  type CreatedWebhookEndpoint,
+  type CreateWebhookEndpointBody,
+  type OutboundEventType,
+  type WebhookDelivery,
+  type WebhookEndpoint,
 } from '../contract.js';
 import * as deliveryRows from '../db/webhook-deliveries.js';
 import * as endpointRows from '../db/webhook-endpoints.js';
@@ -44,6 +45,7 @@ export class WebhookEndpoints {
       secret: `whsec_${randomBytes(24).toString('base64')}`,
     });
     this.ctx.logger.info({ endpointId: row.id, url: row.url, events: row.events }, 'webhook endpoint registered');
+    if (input.events.some((e) => HoldEventType.safeParse(e).success)) await this.outbound.syncHoldEvents();
     return { ...endpointView(row), secret: row.secret };
   }
 
@@ -61,6 +63,7 @@ export class WebhookEndpoints {
   async remove(id: string): Promise<void> {
     if (!(await endpointRows.remove(this.ctx.sql, id))) throw new AppError('webhook_endpoint_not_found', `no webhook endpoint ${id}`);
     this.ctx.logger.info({ endpointId: id }, 'webhook endpoint deleted');
+    await this.outbound.syncHoldEvents();
   }
 
   async deliveries(endpointId: string): Promise<WebhookDelivery[]> {

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { Order, OrderEvent, OrderStatus, OutboundEvent, ProductSoldOutEvent } from '../contract.js';
+import { HoldEventType, type Order, type OrderEvent, type OrderStatus, type OutboundEvent, type ProductSoldOutEvent } from '../contract.js';
 import type { OrderMoved, OrderWrite } from '../db/orders.js';
 import type { EventWrite } from '../db/webhook-events.js';
+import { holdView } from '../engine/holds.js';
+import { parseHold, type NoticeRecord } from '../engine/records.js';
+import { formatId } from '../redis/keys.js';
 
 /** The event an order's status names. */
 const ORDER_EVENT: Record<OrderStatus, OrderEvent['type']> = {
@@ -50,4 +53,28 @@ export function orderEvents(written: OrderWrite[], moved: OrderMoved[]): EventWr
 export function soldOutEvent(productId: string, stock: number, sold: number, at: Date): EventWrite {
   const body: ProductSoldOutEvent = { type: 'product.sold_out', timestamp: at.toISOString(), data: { product_id: productId, stock, sold } };
   return event(body, `${productId}:${stock}`);
+}
+
+/**
+ * The event of a hold or ticket notice. Its subject makes it once-only: a hold is created and ends
+ * once, a customer is admitted, wins or is passed over once per product.
+ */
+export function noticeEvent(productId: string, n: NoticeRecord): EventWrite {
+  const timestamp = new Date(n.at).toISOString();
+  const customer = `${productId}:${n.rest}`;
+  const hold = HoldEventType.safeParse(n.type);
+  if (hold.success) {
+    const view = holdView(productId, n.ref, parseHold(n.rest));
+    return event({ type: hold.data, timestamp, data: view }, view.id);
+  }
+  switch (n.type) {
+    case 'queue.admitted':
+      return event({ type: n.type, timestamp, data: { product_id: productId, user_id: n.rest, admitted_until: new Date(Number(n.ref)).toISOString() } }, customer);
+    case 'raffle.won':
+      return event({ type: n.type, timestamp, data: { product_id: productId, user_id: n.rest, hold_id: formatId('h', { productId, seq: n.ref }) } }, customer);
+    case 'raffle.not_selected':
+      return event({ type: n.type, timestamp, data: { product_id: productId, user_id: n.rest, position: Number(n.ref) } }, customer);
+    default:
+      throw new Error(`unknown notice type ${n.type}`);
+  }
 }

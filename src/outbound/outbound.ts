@@ -7,11 +7,17 @@ import type { DeliveryStatus } from '../db/webhook-deliveries.js';
 import * as endpointRows from '../db/webhook-endpoints.js';
 import * as eventRows from '../db/webhook-events.js';
 import type { EngineContext } from '../engine/context.js';
-import { orderEvents, soldOutEvent } from './events.js';
+import { HoldEventType } from '../contract.js';
+import { parseNotice } from '../engine/records.js';
+import { commands } from '../redis/commands.js';
+import { noticeEvent, orderEvents, soldOutEvent } from './events.js';
 import { send } from './send.js';
 
 /** Overdue deliveries the safety net hands back to the queue per run. */
 const OVERDUE_BATCH = 1000;
+
+/** Products told at once whether to write hold notices. */
+const SYNC_BATCH = 500;
 
 /**
  * Outbound events, a transactional outbox in Postgres. The persistence drain writes, in the same
@@ -41,13 +47,40 @@ export class Outbound {
   async record(tx: Db, productId: string, written: OrderWrite[], moved: OrderMoved[]): Promise<string[]> {
     if (moved.length === 0) return [];
     const events = orderEvents(written, moved);
-    if (moved.some((m) => m.status === 'paid') && (await endpointRows.subscribed(tx, 'product.sold_out'))) {
+    if (moved.some((m) => m.status === 'paid') && (await endpointRows.subscribed(tx, ['product.sold_out']))) {
       // the product's row lock makes concurrent drains of it take turns, so the last one sees every paid order
       const product = await productRows.lock(tx, productId);
       const { sold } = await orderRows.committedUnits(tx, productId);
       if (product && product.stock > 0 && sold >= product.stock) events.push(soldOutEvent(productId, product.stock, sold, new Date()));
     }
     return eventRows.insertWithDeliveries(tx, events, this.schedule[0]!);
+  }
+
+  /**
+   * Drain: the events of a product's hold and ticket notices (lua/includes/notices.lua), those some
+   * endpoint subscribes to, with their deliveries started. Each notice's event is once-only by its
+   * subject, so a drain that is retried after a crash writes nothing twice.
+   */
+  async recordNotices(productId: string, members: string[]): Promise<void> {
+    const events = members.map((m) => noticeEvent(productId, parseNotice(m)));
+    await this.start(await eventRows.insertWithDeliveries(this.ctx.sql, events, this.schedule[0]!));
+  }
+
+  /** Whether some endpoint subscribes to a hold event: only then do the scripts write hold notices. */
+  holdEventsOn(): Promise<boolean> {
+    return endpointRows.subscribed(this.ctx.sql, HoldEventType.options);
+  }
+
+  /**
+   * Tells every product's record whether to write hold notices, after an endpoint came or went. (A
+   * product loaded meanwhile by another process reads the subscriptions itself.)
+   */
+  async syncHoldEvents(): Promise<void> {
+    const on = await this.holdEventsOn();
+    const ids = await this.ctx.redis.smembers(this.ctx.keys.productIndex);
+    for (let i = 0; i < ids.length; i += SYNC_BATCH) {
+      await Promise.all(ids.slice(i, i + SYNC_BATCH).map((id) => commands.setHoldEvents(this.ctx.redis, this.ctx.keys.product(id), on)));
+    }
   }
 
   /** After the drain's commit: the first attempt of each new delivery. */

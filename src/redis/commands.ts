@@ -19,30 +19,32 @@ export interface HoldRequest {
 export const commands = {
   upsertProduct: (r: RedisClient, k: ProductKeys, ...args: Arg[]) => r.upsertProduct(k.product, ...args),
 
+  setHoldEvents: (r: RedisClient, k: ProductKeys, on: boolean) => r.setHoldEvents(k.product, on ? '1' : ''),
+
   /** Hold requests for one product, placed in order in one script call. */
   createHolds(r: RedisClient, k: ProductKeys, ttlMs: number, nowMs: number, requests: readonly HoldRequest[]): Promise<RawReply> {
     const args: Arg[] = [ttlMs, IDEMPOTENCY_BUCKET_MS, Math.floor(nowMs / IDEMPOTENCY_BUCKET_MS)];
     for (const q of requests) args.push(q.userId, q.qty, q.idempotencyKey);
-    return r.createHolds(k.product, k.used, k.holds, k.holdQueue, ...k.holdIdempotency(nowMs), k.tickets, ...args);
+    return r.createHolds(k.product, k.used, k.holds, k.holdQueue, ...k.holdIdempotency(nowMs), k.tickets, k.notices, ...args);
   },
 
   // the other request-path scripts leave in one socket write per event-loop turn (batchWrites)
   releaseHold(r: RedisClient, k: ProductKeys, seq: string, userId: string) {
     batchWrites(r);
-    return r.releaseHold(k.product, k.used, k.holds, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended, seq, userId);
+    return r.releaseHold(k.product, k.used, k.holds, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended, k.notices, seq, userId);
   },
 
   expireHolds: (r: RedisClient, k: ProductKeys, batch: number) =>
-    r.expireHolds(k.product, k.used, k.holds, k.holdQueue, k.ended, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, batch),
+    r.expireHolds(k.product, k.used, k.holds, k.holdQueue, k.ended, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.notices, batch),
 
   createOrder(r: RedisClient, k: ProductKeys, seq: string, userId: string, paymentTtlMs: number) {
     batchWrites(r);
-    return r.createOrder(k.product, k.used, k.holds, k.orders, k.orderQueue, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended, seq, userId, paymentTtlMs);
+    return r.createOrder(k.product, k.used, k.holds, k.orders, k.orderQueue, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended, k.notices, seq, userId, paymentTtlMs);
   },
 
   applyPayment(r: RedisClient, k: ProductKeys, seq: string, e: { eventId: string; kind: string; amount: number; currency: string; fingerprint: string; payload: string }) {
     batchWrites(r);
-    return r.applyPayment(k.product, k.used, k.holds, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended,
+    return r.applyPayment(k.product, k.used, k.holds, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended, k.notices,
       seq, e.eventId, e.kind, e.amount, e.currency, e.fingerprint, e.payload);
   },
 
@@ -58,15 +60,15 @@ export const commands = {
 
   // waiting room and raffle
   joinQueue: (r: RedisClient, k: ProductKeys, userId: string, preQueueScore: number) =>
-    r.joinQueue(k.product, k.tickets, k.preQueue, k.line, k.admitted, userId, preQueueScore),
+    r.joinQueue(k.product, k.tickets, k.preQueue, k.line, k.admitted, k.notices, userId, preQueueScore),
 
   readTicket: (r: RedisClient, k: ProductKeys, userId: string) => r.readTicket(k.product, k.tickets, k.preQueue, userId),
 
   admitTickets: (r: RedisClient, k: ProductKeys, holdTtlMs: number, limit: number) =>
-    r.admitTickets(k.product, k.tickets, k.preQueue, k.line, k.admitted, k.draw, k.used, k.holds, k.holdQueue, holdTtlMs, limit),
+    r.admitTickets(k.product, k.tickets, k.preQueue, k.line, k.admitted, k.draw, k.used, k.holds, k.holdQueue, k.notices, holdTtlMs, limit),
 
   drawRaffle: (r: RedisClient, k: ProductKeys, holdTtlMs: number, seed: string, order: readonly string[]) =>
-    r.drawRaffle(k.product, k.tickets, k.draw, k.used, k.holds, k.holdQueue, holdTtlMs, seed, ...order),
+    r.drawRaffle(k.product, k.tickets, k.draw, k.used, k.holds, k.holdQueue, k.notices, holdTtlMs, seed, ...order),
 
   collectEnded: (r: RedisClient, k: ProductKeys, retentionMs: number, batch: number) =>
     r.collectEnded(k.ended, k.holds, k.orders, k.outbox, k.events, k.eventOutbox, retentionMs, batch),

@@ -65,6 +65,8 @@ export interface ProductKeys {
   admitted: string;
   /** list: a raffle's entrants in draw order, winners first, then the waitlist */
   draw: string;
+  /** sorted set: "type|at ms|ref|rest" -> ms, hold and ticket events waiting to become outbound events (lua/includes/notices.lua) */
+  notices: string;
   /** the hold idempotency buckets of the days `now` - 2 .. `now` + 1 */
   holdIdempotency(nowMs: number): [string, string, string, string];
 }
@@ -116,6 +118,7 @@ export class Keys {
       line: `${tag}:line`,
       admitted: `${tag}:admitted`,
       draw: `${tag}:draw`,
+      notices: `${tag}:notices`,
       holdIdempotency(nowMs: number) {
         const day = Math.floor(nowMs / IDEMPOTENCY_BUCKET_MS);
         return [day - 2, day - 1, day, day + 1].map((d) => `${tag}:idem:holds:${d}`) as [string, string, string, string];

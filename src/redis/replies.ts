@@ -51,6 +51,8 @@ export type Refusal =
 export interface Changes {
   orders: Record<string, string>;
   events: Record<string, string>;
+  /** hold and ticket notices the call wrote (lua/includes/notices.lua) */
+  notices: number;
 }
 
 export type HoldOutcome = { ok: true; code: ReplyCode.Done | ReplyCode.Repeated; seq: number; createdAt: number; expiresAt: number } | Refusal;
@@ -60,10 +62,12 @@ export interface HoldsPlaced {
   outcomes: HoldOutcome[];
   /** the expiry time of every hold this call placed; 0 when it placed none */
   expiresAt: number;
+  /** hold notices the call wrote (only while hold events are subscribed to) */
+  notices: number;
 }
 
 export type ProductUpserted = { ok: true; available: number } | Refusal;
-export type HoldReleased = { ok: true; code: ReplyCode.Done | ReplyCode.Repeated; hold: HoldRecord } | Refusal;
+export type HoldReleased = { ok: true; code: ReplyCode.Done | ReplyCode.Repeated; hold: HoldRecord; notices: number } | Refusal;
 export type OrderCreated = { ok: true; created: boolean; order: OrderRecord; changes: Changes } | Refusal;
 export type PaymentApplied = { ok: true; result: PaymentResult; order: OrderRecord | null; changes: Changes } | Refusal;
 
@@ -112,6 +116,8 @@ export interface AdmissionStep {
   drawDue: boolean;
   /** when the holds won in this step expire; 0 when none were */
   expiresAt: number;
+  /** notices waiting in the product's set: a drain is due */
+  notices: number;
 }
 
 export type RaffleDrawn = { ok: true; drawnNow: boolean; winners: number; expiresAt: number } | Refusal;
@@ -177,14 +183,14 @@ export const decode = {
     codeOf(reply, ReplyCode.Done);
     const createdAt = reply[1] as number;
     const callExpiresAt = reply[2] as number;
-    const outcomes: HoldOutcome[] = new Array(reply.length - 3);
+    const outcomes: HoldOutcome[] = new Array(reply.length - 4);
     let expiresAt = 0;
-    for (let i = 3; i < reply.length; i++) {
+    for (let i = 4; i < reply.length; i++) {
       const item = reply[i]!;
       if (typeof item === 'number') expiresAt = callExpiresAt;
-      outcomes[i - 3] = holdOutcome(item, createdAt, callExpiresAt);
+      outcomes[i - 4] = holdOutcome(item, createdAt, callExpiresAt);
     }
-    return { outcomes, expiresAt };
+    return { outcomes, expiresAt, notices: reply[3] as number };
   },
 
   upsertProduct(reply: RawReply): ProductUpserted {
@@ -195,7 +201,7 @@ export const decode = {
   releaseHold(reply: RawReply): HoldReleased {
     const code = codeOf(reply, ReplyCode.Done, ReplyCode.Repeated);
     if (code < 0) return refusal(code);
-    return { ok: true, code: code as ReplyCode.Done | ReplyCode.Repeated, hold: parseHold(String(reply[1])) };
+    return { ok: true, code: code as ReplyCode.Done | ReplyCode.Repeated, hold: parseHold(String(reply[1])), notices: Number(reply[2] ?? 0) };
   },
 
   createOrder(reply: RawReply): OrderCreated {
@@ -244,7 +250,7 @@ export const decode = {
   admitTickets(reply: RawReply): ({ ok: true } & AdmissionStep) | Refusal {
     const code = codeOf(reply, ReplyCode.Done);
     if (code < 0) return refusal(code);
-    return { ok: true, mode: MODES[Number(reply[1])]!, changed: Number(reply[2]), again: reply[3] === 1, drawDue: reply[4] === 1, expiresAt: Number(reply[5]) };
+    return { ok: true, mode: MODES[Number(reply[1])]!, changed: Number(reply[2]), again: reply[3] === 1, drawDue: reply[4] === 1, expiresAt: Number(reply[5]), notices: Number(reply[6]) };
   },
 
   drawRaffle(reply: RawReply): RaffleDrawn {

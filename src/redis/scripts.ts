@@ -26,6 +26,7 @@ declare module 'ioredis' {
     readTicket(...args: Arg[]): Result<RawReply, Context>;
     admitTickets(...args: Arg[]): Result<RawReply, Context>;
     drawRaffle(...args: Arg[]): Result<RawReply, Context>;
+    setHoldEvents(...args: Arg[]): Result<RawReply, Context>;
   }
 }
 

@@ -39,6 +39,7 @@ describe('hash tags', () => {
       commands.readTicket(recorder, k, 'user'),
       commands.admitTickets(recorder, k, 1000, 10),
       commands.drawRaffle(recorder, k, 1000, 'seed', ['user', 'other']),
+      commands.setHoldEvents(recorder, k, true),
     ]);
     expect(new Set(sent.map((s) => s.script))).toEqual(new Set(numberOfKeys.keys()));
     for (const { script, keys } of sent) {

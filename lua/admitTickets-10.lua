@@ -7,44 +7,46 @@
 
   Input:
     KEYS[1] product  KEYS[2] tickets  KEYS[3] pre-queue  KEYS[4] line  KEYS[5] admitted list  KEYS[6] draw list
-    KEYS[7] used  KEYS[8] holds  KEYS[9] hold queue
+    KEYS[7] used  KEYS[8] holds  KEYS[9] hold queue  KEYS[10] notices
     ARGV[1] hold ttl ms   ARGV[2] most tickets to look at per walk
   Output:
     {1, mode (0 open, 1 queue, 2 raffle), tickets admitted or entrants that won now, again (1 = more to do
-     in a second), draw due (1 = a raffle closed and not drawn), expiry ms of the holds won now (0 = none)}
+     in a second), draw due (1 = a raffle closed and not drawn), expiry ms of the holds won now (0 = none),
+     notices waiting to be drained (any step of the line, a join's too, may have written some)}
     {-1}   product not found
 ]]
 local rcall = redis.call
 -- @include "clock"
 -- @include "holds"
+-- @include "notices"
 -- @include "tickets"
 -- @include "line"
 -- @include "raffle"
 local K = { product = KEYS[1], tickets = KEYS[2], preQueue = KEYS[3], line = KEYS[4], admitted = KEYS[5],
-  draw = KEYS[6], used = KEYS[7], holds = KEYS[8], holdQueue = KEYS[9] }
+  draw = KEYS[6], used = KEYS[7], holds = KEYS[8], holdQueue = KEYS[9], notices = KEYS[10] }
 local now = nowMs()
 local limit = tonumber(ARGV[2])
 local Q = loadLine(K.product)
 if not Q then return {-1} end
 
 if Q.admission == 'queue' then
-  if not openLine(K, Q, now) then return {1, 1, 0, 0, 0, 0} end
+  if not openLine(K, Q, now) then return {1, 1, 0, 0, 0, 0, 0} end
   local admitted = tickLine(K, Q, now, limit)
   saveLine(K.product, Q)
   local again = (Q.next <= Q.tail and not Q.soldOut) or Q.unused > 0 or rcall('LLEN', K.admitted) > 0
-  return {1, 1, admitted, again and 1 or 0, 0, 0}
+  return {1, 1, admitted, again and 1 or 0, 0, 0, rcall('ZCARD', K.notices)}
 end
 
 if Q.admission == 'raffle' then
   local r = rcall('HMGET', K.product, 'raffle_closes_at', 'r_drawn')
   if not r[2] or r[2] == '' then
     local due = r[1] and r[1] ~= '' and now >= tonumber(r[1])
-    return {1, 2, 0, 0, due and 1 or 0, 0}
+    return {1, 2, 0, 0, due and 1 or 0, 0, 0}
   end
   local awarded, expires, waitlist = awardWaitlist(K, now, tonumber(ARGV[1]), limit)
   -- units can still come back while any are held or pending payment
   local c = rcall('HMGET', K.product, 'available', 'held', 'pending')
   local again = waitlist and (tonumber(c[1]) + tonumber(c[2]) + tonumber(c[3]) > 0)
-  return {1, 2, awarded, again and 1 or 0, 0, expires}
+  return {1, 2, awarded, again and 1 or 0, 0, expires, rcall('ZCARD', K.notices)}
 end
-return {1, 0, 0, 0, 0, 0}
+return {1, 0, 0, 0, 0, 0, 0}

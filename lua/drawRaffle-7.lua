@@ -5,7 +5,7 @@
   caller's list has to hold exactly the entries Redis has: no entry can arrive after the close.
 
   Input:
-    KEYS[1] product  KEYS[2] tickets  KEYS[3] draw list  KEYS[4] used  KEYS[5] holds  KEYS[6] hold queue
+    KEYS[1] product  KEYS[2] tickets  KEYS[3] draw list  KEYS[4] used  KEYS[5] holds  KEYS[6] hold queue  KEYS[7] notices
     ARGV[1] hold ttl ms   ARGV[2] the seed (hex)   ARGV[3..] every entrant's user id, in draw order
   Output:
     {1, winners, expiry ms of their holds (0 = none)}   drawn now
@@ -16,9 +16,10 @@
 local rcall = redis.call
 -- @include "clock"
 -- @include "holds"
+-- @include "notices"
 -- @include "tickets"
 -- @include "raffle"
-local K = { product = KEYS[1], tickets = KEYS[2], draw = KEYS[3], used = KEYS[4], holds = KEYS[5], holdQueue = KEYS[6] }
+local K = { product = KEYS[1], tickets = KEYS[2], draw = KEYS[3], used = KEYS[4], holds = KEYS[5], holdQueue = KEYS[6], notices = KEYS[7] }
 local now = nowMs()
 local r = rcall('HMGET', K.product, 'admission', 'raffle_closes_at', 'r_drawn', 'r_winners', 'available')
 if not r[5] then return {-1} end
@@ -36,4 +37,9 @@ end
 rcall('HSET', K.product, 'r_drawn', int(now), 'r_seed', ARGV[2], 'r_next', 0)
 local winners, expires = awardWaitlist(K, now, tonumber(ARGV[1]), #ARGV)
 rcall('HSET', K.product, 'r_winners', int(winners))
+-- everyone after the winners waits in draw order: not selected now, they may still win a unit that comes back
+local nextIndex = tonumber(rcall('HGET', K.product, 'r_next'))
+for i, user in ipairs(rcall('LRANGE', K.draw, nextIndex, -1)) do
+  notice(K, 'raffle.not_selected', now, int(nextIndex + i), user)
+end
 return {1, winners, expires}

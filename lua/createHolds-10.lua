@@ -9,9 +9,10 @@
     KEYS[1] product hash      KEYS[2] used hash (user -> units)   KEYS[3] holds hash (seq -> record)
     KEYS[4] hold queue list   KEYS[5..8] idempotency buckets for the days ARGV[3] - 2 .. ARGV[3] + 1
     KEYS[9] tickets hash (read only for a product with admission "queue" or "raffle")
+    KEYS[10] notices (written only while hold events are subscribed to: the product's hold_events)
     ARGV[1] hold ttl ms   ARGV[2] idempotency bucket ms   ARGV[3] the caller's day number (bucket of KEYS[7])
     ARGV[4..] three per request: user id, qty, idempotency key ("" = none)
-  Output: {1, created ms, expires ms, then one item per request, in order}. A hold placed by this call
+  Output: {1, created ms, expires ms, notices written, then one item per request, in order}. A hold placed by this call
   is its seq alone (an integer; it has the call's created and expires times); any other item is a
   string of colon-separated numbers, its code first:
     "2:seq:created ms:expires ms"     replay of the key's earlier hold (same qty)
@@ -28,6 +29,7 @@
 local rcall = redis.call
 -- @include "clock"
 -- @include "holds"
+-- @include "notices"
 -- @include "tickets"
 local now = nowMs()
 local expires = now + tonumber(ARGV[1])
@@ -44,7 +46,7 @@ if slot < 5 or slot > 8 then writeSlot, writeDay = 7, callerDay end
 local writeDayStr = int(writeDay)
 
 -- idem_day: the day whose bucket already has its expiry set, so that EXPIREAT runs once a day, not per hold
-local p = rcall('HMGET', KEYS[1], 'available', 'starts_at', 'ends_at', 'limit', 'price', 'held', 'seq', 'idem_day', 'admission', 'q_unused')
+local p = rcall('HMGET', KEYS[1], 'available', 'starts_at', 'ends_at', 'limit', 'price', 'held', 'seq', 'idem_day', 'admission', 'q_unused', 'hold_events')
 local closed
 if not p[1] then closed = '-1'
 elseif p[2] ~= '' and now < tonumber(p[2]) then closed = '-3'
@@ -134,7 +136,7 @@ local function place(user, qtyArg, idemKey)
   return seq
 end
 
-local replies = {1, now, expires}
+local replies = {1, now, expires, 0}
 for i = 4, #ARGV, 3 do
   replies[#replies + 1] = place(ARGV[i], ARGV[i + 1], ARGV[i + 2])
 end
@@ -159,5 +161,10 @@ if #queued > 0 then
   end
   rcall('HSET', KEYS[1], 'available', int(available), 'held', int(held), 'seq', int(seq), 'idem_day', idemDay or '')
   if gated then rcall('HSET', KEYS[1], 'q_unused', int(unused)) end
+  if p[11] == '1' then
+    local N = { notices = KEYS[10] }
+    for _, seqStr in ipairs(queued) do notice(N, 'hold.created', now, seqStr, newHolds[seqStr]) end
+    replies[4] = NOTICES.count
+  end
 end
 return replies

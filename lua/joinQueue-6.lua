@@ -6,7 +6,7 @@
   entries until raffle_closes_at. Redis TIME is the clock.
 
   Input:
-    KEYS[1] product hash  KEYS[2] tickets hash  KEYS[3] pre-queue zset  KEYS[4] line hash  KEYS[5] admitted list
+    KEYS[1] product hash  KEYS[2] tickets hash  KEYS[3] pre-queue zset  KEYS[4] line hash  KEYS[5] admitted list  KEYS[6] notices
     ARGV[1] user id   ARGV[2] the joiner's random pre-queue score (used only before the opening)
   Output:
     {1 joined now | 2 had joined before, ticket record, position (0 = in the pre-queue), now ms,
@@ -18,9 +18,10 @@
 local rcall = redis.call
 -- @include "clock"
 -- @include "holds"
+-- @include "notices"
 -- @include "tickets"
 -- @include "line"
-local K = { product = KEYS[1], tickets = KEYS[2], preQueue = KEYS[3], line = KEYS[4], admitted = KEYS[5] }
+local K = { product = KEYS[1], tickets = KEYS[2], preQueue = KEYS[3], line = KEYS[4], admitted = KEYS[5], notices = KEYS[6] }
 local user = ARGV[1]
 local now = nowMs()
 local Q = loadLine(K.product)

@@ -6,7 +6,7 @@
 
   Input:
     KEYS[1] product  KEYS[2] used  KEYS[3] holds  KEYS[4] orders  KEYS[5] deferred  KEYS[6] events
-    KEYS[7] order outbox  KEYS[8] event outbox  KEYS[9] ended list
+    KEYS[7] order outbox  KEYS[8] event outbox  KEYS[9] ended list  KEYS[10] notices
     ARGV[1] hold seq   ARGV[2] event id   ARGV[3] kind (succeeded | failed)   ARGV[4] amount minor
     ARGV[5] currency   ARGV[6] fingerprint of the event's content   ARGV[7] raw payload
   Output:
@@ -19,9 +19,10 @@
 local rcall = redis.call
 -- @include "clock"
 -- @include "holds"
+-- @include "notices"
 -- @include "orders"
 local K = { product = KEYS[1], used = KEYS[2], holds = KEYS[3], orders = KEYS[4], deferred = KEYS[5],
-  events = KEYS[6], outbox = KEYS[7], eventOutbox = KEYS[8], ended = KEYS[9] }
+  events = KEYS[6], outbox = KEYS[7], eventOutbox = KEYS[8], ended = KEYS[9], notices = KEYS[10] }
 local seq, eventId, kind, amount, currency, fp = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
 
 local known = rcall('HGET', K.events, eventId)
@@ -29,7 +30,7 @@ if known then
   local ev = cjson.decode(known)
   if ev.fp ~= fp then return {-32} end
   if ev.result == 'amount_mismatch' then return {-31, ev.expected_total, ev.expected_currency} end
-  return {1, 'duplicate', rcall('HGET', K.orders, seq) or '', cjson.encode(CHANGES)}
+  return {1, 'duplicate', rcall('HGET', K.orders, seq) or '', changes()}
 end
 
 local rec = rcall('HGET', K.holds, seq)
@@ -69,7 +70,7 @@ elseif h.status == 'a' then
 else
   if kind == 'succeeded' then
     -- paid for a hold that ended without an order: an order for it, sold again or refunded
-    o = newOrder(K.product, K.holds, seq, h, now, 0)
+    o = newOrder(K, seq, h, now, 0)
     reReserve(K, o)
     saveOrder(K.orders, K.outbox, seq, o, now)
     rcall('RPUSH', K.ended, 'o' .. seq .. ':' .. now)
@@ -79,4 +80,4 @@ else
   end
 end
 saveEvent(K, eventId, ev)
-return {1, ev.result, rcall('HGET', K.orders, seq) or '', cjson.encode(CHANGES)}
+return {1, ev.result, rcall('HGET', K.orders, seq) or '', changes()}

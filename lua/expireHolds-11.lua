@@ -6,6 +6,7 @@
   Input:
     KEYS[1] product  KEYS[2] used  KEYS[3] holds  KEYS[4] hold queue  KEYS[5] ended list
     KEYS[6] orders  KEYS[7] deferred  KEYS[8] events  KEYS[9] order outbox  KEYS[10] event outbox
+    KEYS[11] notices
     ARGV[1] most holds to look at in this call
   Output:
     {1, expired, more (1 = the limit stopped the walk), changes}
@@ -14,10 +15,11 @@
 local rcall = redis.call
 -- @include "clock"
 -- @include "holds"
+-- @include "notices"
 -- @include "orders"
 -- @include "deadlines"
 local K = { product = KEYS[1], used = KEYS[2], holds = KEYS[3], holdQueue = KEYS[4], ended = KEYS[5],
-  orders = KEYS[6], deferred = KEYS[7], events = KEYS[8], outbox = KEYS[9], eventOutbox = KEYS[10] }
+  orders = KEYS[6], deferred = KEYS[7], events = KEYS[8], outbox = KEYS[9], eventOutbox = KEYS[10], notices = KEYS[11] }
 local now = nowMs()
 local expired = 0
 
@@ -29,4 +31,4 @@ local more = drainDue(K.holdQueue, K.ended, 'h', tonumber(ARGV[1]), now, functio
   if h.status == 'a' and endActiveHold(K, seq, h, 'e', now) == 'e' then expired = expired + 1 end
   return 'done'
 end)
-return {1, expired, more, cjson.encode(CHANGES)}
+return {1, expired, more, changes()}

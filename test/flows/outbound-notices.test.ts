@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { AdminProduct, Draw, Hold, Order, Ticket } from '../../src/contract.js';
+import { body } from '../support/answers.js';
+import { asCustomer } from '../support/drops.js';
+import { test } from '../support/fixtures.js';
+import { ADMIN_TOKEN, uniq, type Harness } from '../support/harness.js';
+import { registerEndpoint, verified } from '../support/outbound.js';
+import type { WebhookReceiver } from '../support/webhook-receiver.js';
+
+/**
+ * Outbound events of what never becomes a Postgres row of its own: holds (only while an endpoint
+ * subscribes to them), waiting-room admissions and raffle results, written as notices in the same
+ * Redis step as the change and drained like the orders.
+ */
+// holds expire within the test; deliveries are retried milliseconds apart
+test.override('engineEnv', { HOLD_TTL_MS: '4000', WEBHOOK_RETRY_SCHEDULE_MS: '0,100,200', WEBHOOK_TIMEOUT_MS: '500', SWEEP_INTERVAL_MS: '1000' });
+let h: Harness;
+test.beforeAll(({ harness }) => {
+  h = harness;
+});
+
+const admin = (method: string, path: string, payload?: unknown) => h.request(method, `/api/admin${path}`, { token: ADMIN_TOKEN, body: payload });
+
+describe('outbound events: holds, waiting rooms and raffles', () => {
+  const customer = (pid: string, user: string, method: string, path: string, json?: unknown) => asCustomer(h, user, method, path, json);
+  /** Events the receiver got, verified, once each (a redelivery repeats its webhook-id). */
+  const eventsOf = (receiver: WebhookReceiver, secret: string) =>
+    [...new Map(receiver.received.map((r) => [r.id, verified(r, secret)])).values()];
+  const notices = (pid: string) => h.redis.zcard(h.runtime.engine.ctx.keys.product(pid).notices);
+
+  it('writes no hold notices while no endpoint subscribes to hold events', async () => {
+    await registerEndpoint(h, ['order.created']);
+    const pid = await h.createProduct({ stock: 10 });
+    const hold = await body(customer(pid, uniq('u'), 'POST', '/api/holds', { product_id: pid, qty: 1 }), Hold);
+    expect(hold.status).toBe('active');
+    expect(await notices(pid)).toBe(0);
+  });
+
+  it('hold.created, hold.released, hold.expired and hold.converted once each, as the hold was then; nothing when unsubscribed', async () => {
+    const { receiver, endpoint } = await registerEndpoint(h, ['hold.created', 'hold.released', 'hold.expired', 'hold.converted']);
+    const pid = await h.createProduct({ stock: 10 });
+    const [a, b, c] = [uniq('a'), uniq('b'), uniq('c')];
+    const released = await body(customer(pid, a, 'POST', '/api/holds', { product_id: pid, qty: 2 }), Hold);
+    expect((await customer(pid, a, 'DELETE', `/api/holds/${released.id}`)).status).toBe(200);
+    const converted = await body(customer(pid, b, 'POST', '/api/holds', { product_id: pid, qty: 1 }), Hold);
+    const order = await body(customer(pid, b, 'POST', '/api/orders', { hold_id: converted.id }), Order);
+    const expiring = await body(customer(pid, c, 'POST', '/api/holds', { product_id: pid, qty: 3 }), Hold);
+    // its time passes: the expiry job ends it at its deadline
+    await expect.poll(async () => (await body(customer(pid, c, 'GET', `/api/holds/${expiring.id}`), Hold)).status, { timeout: 15_000 }).toBe('expired');
+
+    const want = [
+      ['hold.created', released.id], ['hold.released', released.id], ['hold.created', converted.id], ['hold.converted', converted.id],
+      ['hold.created', expiring.id], ['hold.expired', expiring.id],
+    ];
+    await expect.poll(() => eventsOf(receiver, endpoint.secret).map((e) => [e.type, (e.data as Hold).id]).sort(), { timeout: 15_000 }).toEqual(want.sort());
+    const byKey = new Map(eventsOf(receiver, endpoint.secret).map((e) => [`${e.type} ${(e.data as Hold).id}`, e.data as Hold]));
+    expect(byKey.get(`hold.created ${released.id}`)).toEqual(released);
+    expect(byKey.get(`hold.released ${released.id}`)).toEqual({ ...released, status: 'released' });
+    expect(byKey.get(`hold.converted ${converted.id}`)).toEqual({ ...converted, status: 'converted' });
+    expect(order.hold_id).toBe(converted.id);
+    expect(byKey.get(`hold.expired ${expiring.id}`)).toEqual({ ...expiring, status: 'expired' });
+    expect(await notices(pid)).toBe(0);
+
+    // the endpoint goes: holds stop writing notices
+    await admin('DELETE', `/webhook-endpoints/${endpoint.id}`);
+    await body(customer(pid, a, 'POST', '/api/holds', { product_id: pid, qty: 1 }), Hold);
+    expect(await notices(pid)).toBe(0);
+  });
+
+  it('queue.admitted for each customer the waiting room admits, once', async () => {
+    const { receiver, endpoint } = await registerEndpoint(h, ['queue.admitted']);
+    const pid = await h.createProduct({ stock: 3, admission: 'queue' });
+    const users = Array.from({ length: 8 }, () => uniq('q'));
+    const tickets = await Promise.all(users.map((u) => body(customer(pid, u, 'POST', `/api/products/${pid}/queue`), Ticket)));
+    // stock 3, no headroom: three admitted, the others wait
+    await expect.poll(async () => (await Promise.all(users.map((u) => body(customer(pid, u, 'GET', `/api/products/${pid}/queue`), Ticket)))).filter((t) => t.status === 'admitted').length, { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => eventsOf(receiver, endpoint.secret).length, { timeout: 15_000 }).toBe(3);
+    const admitted = await Promise.all(users.map((u) => body(customer(pid, u, 'GET', `/api/products/${pid}/queue`), Ticket)));
+    const events = eventsOf(receiver, endpoint.secret);
+    const admittedUsers = users.filter((_, i) => admitted[i]!.status === 'admitted');
+    expect(events.map((e) => e.type)).toEqual(['queue.admitted', 'queue.admitted', 'queue.admitted']);
+    expect(events.map((e) => (e.data as { user_id: string }).user_id).sort()).toEqual(admittedUsers.sort());
+    for (const e of events) expect(e.data).toMatchObject({ product_id: pid, admitted_until: expect.any(String) });
+    expect(tickets).toHaveLength(8);
+  });
+
+  it('raffle.won for each winner with its hold, raffle.not_selected for the others; an unclaimed hold goes to the next entrant', async () => {
+    const { receiver, endpoint } = await registerEndpoint(h, ['raffle.won', 'raffle.not_selected']);
+    const pid = await h.createProduct({ stock: 2, admission: 'raffle', raffle_closes_at: new Date(Date.now() + 3600_000).toISOString() });
+    const users = Array.from({ length: 6 }, () => uniq('r'));
+    await Promise.all(users.map((u) => body(customer(pid, u, 'POST', `/api/products/${pid}/queue`), Ticket)));
+    await body(admin('PATCH', `/products/${pid}`, { raffle_closes_at: new Date(Date.now() - 1000).toISOString() }), AdminProduct);
+    await expect.poll(() => eventsOf(receiver, endpoint.secret).length, { timeout: 15_000 }).toBe(6);
+    const draw = await body(h.request('GET', `/api/products/${pid}/draw`), Draw);
+    const events = eventsOf(receiver, endpoint.secret);
+    const won = events.filter((e) => e.type === 'raffle.won').map((e) => e.data as { user_id: string; hold_id: string });
+    expect(won.map((w) => w.user_id).sort()).toEqual(draw.order!.slice(0, 2).sort());
+    const notSelected = events.filter((e) => e.type === 'raffle.not_selected').map((e) => e.data as { user_id: string; position: number });
+    expect(notSelected.sort((x, y) => x.position - y.position)).toEqual(draw.order!.slice(2).map((user_id, i) => ({ product_id: pid, user_id, position: i + 3 })));
+
+    // the winners' holds expire unclaimed: the first two of the waitlist win them
+    const wonBy = () => eventsOf(receiver, endpoint.secret).filter((e) => e.type === 'raffle.won').map((e) => e.data as { user_id: string; hold_id: string });
+    await expect.poll(() => wonBy().map((w) => w.user_id), { timeout: 20_000 }).toEqual(expect.arrayContaining(draw.order!.slice(0, 4)));
+    const holds = wonBy().map((w) => w.hold_id);
+    expect(new Set(holds).size).toBe(holds.length);
+  });
+});
