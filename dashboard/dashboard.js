@@ -23,6 +23,7 @@ let controller = null;
 const fmt = (n, digits = 0) => (n === null || n === undefined ? '–' : Number(n).toLocaleString('en', { maximumFractionDigits: digits }));
 const fmtMs = (n) => (n === null || n === undefined ? '–' : `${fmt(n, n < 10 ? 1 : 0)} ms`);
 const fmtAge = (s) => (s === null || s === undefined ? 'none' : s < 60 ? `${fmt(s, 1)} s` : `${fmt(s / 60, 1)} min`);
+const fmtEta = (s) => (s === null ? '–' : s < 60 ? `${fmt(s)} s` : s < 3600 ? `${fmt(s / 60, 1)} min` : `${fmt(s / 3600, 1)} h`);
 const level = (value, limits) => (value === null || value === undefined ? 'ok' : value >= limits.bad ? 'bad' : value >= limits.warn ? 'warn' : 'ok');
 const pct = (part, whole) => (whole > 0 ? `${fmt((100 * part) / whole, 1)} %` : '–');
 
@@ -116,15 +117,40 @@ function renderProducts(products) {
   const body = $('#products tbody');
   body.replaceChildren(
     ...products.map((p) => {
-      const name = el('td');
-      name.append(el('div', p.name), el('div', p.id, 'small'));
       const bar = el('td');
       bar.append(stockBar(p.stock));
-      return row([name, saleCell(p), bar, num(fmt(p.stock.available), p.stock.available === 0 ? 'bad' : ''), num(fmt(p.stock.held)), num(fmt(p.stock.pending_payment)), num(fmt(p.stock.sold)), num(fmt(p.outbox))]);
+      return row([productCell(p), saleCell(p), bar, num(fmt(p.stock.available), p.stock.available === 0 ? 'bad' : ''), num(fmt(p.stock.held)), num(fmt(p.stock.pending_payment)), num(fmt(p.stock.sold)), num(fmt(p.outbox))]);
     }),
   );
   if (products.length === 0) body.append(row([el('td', 'no products yet', 'muted')]));
   body.dataset.count = String(products.length);
+}
+
+function productCell(p) {
+  const td = el('td');
+  td.append(el('div', p.name), el('div', p.id, 'small'));
+  return td;
+}
+
+function renderAdmissions(products) {
+  const fair = products.filter((p) => p.admission !== null);
+  $('#admissions-panel').hidden = fair.length === 0;
+  $('#admissions tbody').replaceChildren(
+    ...fair.map((p) => {
+      const a = p.admission;
+      const queue = a.mode === 'queue';
+      const mode = el('td', a.mode);
+      if (a.sold_out) mode.append(el('span', 'SOLD OUT', 'badge soldout'));
+      const draw = el('td', a.draw ?? '–');
+      if (a.raffle_closes_at) draw.append(el('div', `closes ${new Date(a.raffle_closes_at).toLocaleString()}`, 'small'));
+      const inQueue = (text) => num(queue ? text : '–');
+      const inRaffle = (text) => num(queue ? '–' : text);
+      const tr = row([productCell(p), mode, inQueue(fmt(a.queue_length)), inQueue(fmt(a.admitted)), inQueue(fmt(a.admitted_total)),
+        inQueue(fmt(a.admission_rate_per_s, 2)), inQueue(fmtEta(a.tail_eta_s)), inRaffle(fmt(a.raffle_entries)), inRaffle(fmt(a.raffle_winners)), draw]);
+      tr.dataset.product = p.id;
+      return tr;
+    }),
+  );
 }
 
 function renderConversion(c) {
@@ -163,6 +189,7 @@ function renderRoutes(routes) {
 function render(s) {
   renderTiles(s);
   renderProducts(s.products);
+  renderAdmissions(s.products);
   renderConversion(s.conversion);
   renderWebhooks(s.webhooks);
   renderQueues(s.queues);

@@ -445,6 +445,15 @@ const perSecond = z.number().min(0);
 /** milliseconds; null when nothing was measured in the window */
 const ms = z.number().min(0).nullable();
 
+/** A waiting room or raffle on the dashboard: the admin view's figures, with the mode and where the draw stands. */
+export const LiveAdmission = AdmissionStats.extend({
+  mode: Admission.exclude(['open']),
+  raffle_closes_at: isoTime.nullable(),
+  /** a raffle's draw: `open` (taking entries), `closed` (the draw is due), `drawn`; null for a waiting room */
+  draw: z.enum(['open', 'closed', 'drawn']).nullable(),
+}).meta({ id: 'LiveAdmission' });
+export type LiveAdmission = z.infer<typeof LiveAdmission>;
+
 /** One product on the dashboard: its stock by state, its sale window and what Postgres has yet to receive. */
 export const LiveProduct = z
   .strictObject({
@@ -456,6 +465,8 @@ export const LiveProduct = z
     stock: Stock,
     /** orders and payment events not yet written to Postgres */
     outbox: units,
+    /** null for an `open` product */
+    admission: LiveAdmission.nullable(),
   })
   .meta({ id: 'LiveProduct' });
 export type LiveProduct = z.infer<typeof LiveProduct>;

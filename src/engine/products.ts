@@ -179,9 +179,13 @@ export class Products {
     return viewOf(id, await this.readRedis(id));
   }
 
-  /** The product and its stock from one read of its record, so both show the same moment. */
+  /**
+   * The product and its stock from one read of its record, so both show the same moment; the line or
+   * raffle is read only for a product that has one (the dashboard asks for every product each second).
+   */
   async adminView(id: string): Promise<AdminProduct> {
-    const [f, admissionStats] = await Promise.all([this.readRedis(id), this.admissionStats(id)]);
+    const f = await this.readRedis(id);
+    const admissionStats = f.admission === 'queue' || f.admission === 'raffle' ? await this.admissionStats(id) : null;
     const admission = admissionStats ? { admission_headroom: Number(f.admission_headroom ?? 0), admission_stats: admissionStats } : {};
     return { ...viewOf(id, f), stock: stockOf(f), ...admission };
   }

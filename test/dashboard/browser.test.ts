@@ -1,23 +1,28 @@
 /**
  * The dashboard in a real headless browser (Debian's chromium, driven by puppeteer-core) while a
  * stampede runs against the listening engine: the numbers move, sold out shows when the stock is gone,
- * the page logs no error, and the token never appears in a URL. Saves a screenshot in test-results/
- * (with UPDATE_SCREENSHOTS=1, as docs/dashboard.png, the picture the README shows).
+ * a waiting room and a raffle show their figures, the page logs no error, and the token never appears
+ * in a URL. Saves a screenshot in test-results/ (with UPDATE_SCREENSHOTS=1, as docs/dashboard.png, the
+ * picture the README shows).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Hold, Order, PaymentOutcome, type PaymentEvent } from '../../src/contract.js';
+import { Hold, Order, PaymentOutcome, Ticket, type PaymentEvent } from '../../src/contract.js';
 import { signPayload } from '../../src/http/webhook-signature.js';
 import { answer } from '../support/answers.js';
+import { asCustomer, inWaves } from '../support/drops.js';
 import { test } from '../support/fixtures.js';
 import { ADMIN_TOKEN, WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS === '1' ? '../../docs/dashboard.png' : '../../test-results/dashboard.png', import.meta.url));
 const STOCK = 300;
+const LINE_STOCK = 20;
+const LINE_JOINERS = 65;
+const RAFFLE_ENTRANTS = 240;
 
 let h: Harness;
 let browser: Browser;
@@ -45,6 +50,16 @@ function readPage(page: Page, productId: string) {
       soldOutBadge: row?.querySelector('.badge.soldout') !== null && row !== undefined,
       updated: document.body.dataset.updated ?? '',
     };
+  }, productId);
+}
+
+/** The waiting-room and raffle panel's row of a product, cell by cell, from the DOM (null while it has none). */
+function readAdmissionRow(page: Page, productId: string) {
+  return page.evaluate((id) => {
+    const row = document.querySelector(`#admissions tbody tr[data-product="${id}"]`);
+    if (!row || document.querySelector<HTMLElement>('#admissions-panel')?.hidden) return null;
+    const [, mode, waiting, admitted, admittedTotal, rate, eta, entries, winners, draw] = [...row.querySelectorAll('td')].map((td) => td.textContent ?? '');
+    return { mode, waiting, admitted, admittedTotal, rate, eta, entries, winners, draw };
   }, productId);
 }
 
@@ -81,11 +96,16 @@ async function stampede(productId: string, waves: number, perWave: number) {
 }
 
 describe('the live dashboard in a browser', () => {
-  it('moves during a stampede, shows sold out, logs no error, keeps the token out of URLs', async () => {
+  it('moves during a stampede, shows sold out and the waiting rooms and raffles, logs no error, keeps the token out of URLs', async () => {
     const hot = await h.createProduct({ name: 'Sneaker drop', stock: STOCK, unit_price_minor: 4900 });
     const shop = await h.createProduct({ name: 'Hoodie', stock: 40, unit_price_minor: 4900 });
     await h.createProduct({ name: 'Next drop', stock: 500, sale_starts_at: new Date(Date.now() + 3_600_000).toISOString() });
     await checkouts(shop, 6, 3);
+    // a waiting room that admitted one customer per unit, and a raffle taking entries
+    const line = await h.createProduct({ name: 'Console drop', stock: LINE_STOCK, admission: 'queue' });
+    const raffle = await h.createProduct({ name: 'Vinyl raffle', stock: 50, admission: 'raffle', raffle_closes_at: new Date(Date.now() + 3_600_000).toISOString() });
+    await inWaves(Array.from({ length: LINE_JOINERS }, (_, i) => `line-${i}`), 20, (u) => answer(asCustomer(h, u, 'POST', `/api/products/${line}/queue`), Ticket));
+    await inWaves(Array.from({ length: RAFFLE_ENTRANTS }, (_, i) => `raffle-${i}`), 20, (u) => answer(asCustomer(h, u, 'POST', `/api/products/${raffle}/queue`), Ticket));
 
     const page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 1000 });
@@ -111,6 +131,8 @@ describe('the live dashboard in a browser', () => {
       }
     })();
     const statuses = await stampede(hot, 30, 40);
+    // the worker's admission steps measure a rate once a second has passed since the first admissions
+    await page.waitForFunction((id) => Number(document.querySelector(`#admissions tr[data-product="${id}"] td:nth-child(6)`)?.textContent) > 0, {}, line);
     // the last wave's second reaches the page with the next snapshot
     await page.waitForFunction((id) => [...document.querySelectorAll('#products tbody tr')].some((tr) => tr.textContent?.includes(id) && tr.querySelector('.badge.soldout')), {}, hot);
     mkdirSync(dirname(SCREENSHOT), { recursive: true });
@@ -127,6 +149,11 @@ describe('the live dashboard in a browser', () => {
     expect(Math.max(...seen.map((s) => s.soldOutPerSecond))).toBeGreaterThan(0);
     const after = await readPage(page, hot);
     expect(after).toMatchObject({ available: 0, soldOutBadge: true });
+    const lineRow = (await readAdmissionRow(page, line))!;
+    expect(lineRow).toMatchObject({ mode: 'queue', waiting: String(LINE_JOINERS - LINE_STOCK), admitted: String(LINE_STOCK), admittedTotal: String(LINE_STOCK), entries: '–', draw: '–' });
+    expect(lineRow.eta).toMatch(/^\d[\d.,]* (s|min|h)$/);
+    expect((await readAdmissionRow(page, raffle))!).toMatchObject({ mode: 'raffle', waiting: '–', rate: '–', entries: String(RAFFLE_ENTRANTS), winners: '–', draw: expect.stringMatching(/^open/) });
+    expect(await readAdmissionRow(page, hot)).toBeNull();
 
     expect(errors).toEqual([]);
     expect(urls.filter((u) => u.includes(ADMIN_TOKEN))).toEqual([]);

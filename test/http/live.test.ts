@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LiveHistory, LiveSnapshot, Problem } from '../../src/contract.js';
-import { answer } from '../support/answers.js';
+import { AdminProduct, LiveHistory, LiveSnapshot, Problem, Ticket } from '../../src/contract.js';
+import { answer, body } from '../support/answers.js';
 import { test } from '../support/fixtures.js';
 import { ADMIN_TOKEN, type Harness } from '../support/harness.js';
 import { readSse, type SseEvent } from '../support/sse.js';
@@ -60,6 +60,50 @@ describe('GET /api/admin/live', () => {
     // the snapshots both streams received are the very same ones
     const common = snapshots(seenA!).map((e) => e.data).filter((d) => snapshots(seenB!).some((e) => e.data === d));
     expect(common.length).toBeGreaterThan(0);
+  });
+
+  it('shows every waiting room and raffle: the line, the admitted, the rate and the tail; the entries, the winners and the draw', async () => {
+    const admin = (method: string, path: string, json?: unknown) => h.request(method, `/api/admin/products${path}`, { token: ADMIN_TOKEN, body: json });
+    const enter = (pid: string, users: string[]) =>
+      Promise.all(users.map((u) => answer(h.request('POST', `/api/products/${pid}/queue`, { token: h.token(u) }), Ticket)));
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    const open = await h.createProduct({ stock: 3 });
+    const queue = await h.createProduct({ stock: 2, admission: 'queue' });
+    const raffle = await h.createProduct({ stock: 2, admission: 'raffle', raffle_closes_at: later });
+    const closed = await h.createProduct({ stock: 1, admission: 'raffle', raffle_closes_at: later });
+    const drawn = await h.createProduct({ stock: 1, admission: 'raffle', raffle_closes_at: later });
+
+    // five join the open line: one ticket per unit is admitted, three wait
+    await enter(queue, ['q1', 'q2', 'q3', 'q4', 'q5']);
+    // the rate is sampled by a step at least a second after the first admissions (no worker runs steps here)
+    const statsOf = async (pid: string) => (await body(admin('GET', `/${pid}`), AdminProduct)).admission_stats!;
+    await expect
+      .poll(async () => (await h.runtime.engine.admission.step(queue), (await statsOf(queue)).admission_rate_per_s), { timeout: 10_000, interval: 250 })
+      .toBeGreaterThan(0);
+    await enter(raffle, ['r1', 'r2', 'r3']);
+    await enter(closed, ['c1']);
+    await enter(drawn, ['d1', 'd2']);
+    const past = new Date(Date.now() - 1000).toISOString();
+    for (const pid of [closed, drawn]) await body(admin('PATCH', `/${pid}`, { raffle_closes_at: past }), AdminProduct);
+    expect(await h.runtime.engine.raffle.draw(drawn)).toBe(1);
+
+    // (the first snapshot read after the draw, which was the last change)
+    const afterDraw = (e: SseEvent) => LiveSnapshot.parse(JSON.parse(e.data)).products.some((p) => p.id === drawn && p.admission?.draw === 'drawn');
+    const events = await readSse(await live(), (e) => snapshots(e).some(afterDraw));
+    const shown = LiveSnapshot.parse(JSON.parse(snapshots(events).find(afterDraw)!.data)).products;
+    const admissionOf = (pid: string) => shown.find((p) => p.id === pid)!.admission;
+    expect(admissionOf(open)).toBeNull();
+
+    // nothing moves the line meanwhile, so the feed shows exactly what the admin view reports
+    const line = admissionOf(queue)!;
+    expect(line).toEqual({ mode: 'queue', raffle_closes_at: null, draw: null, ...(await statsOf(queue)) });
+    expect(line).toMatchObject({ queue_length: 3, admitted: 2, admitted_total: 2, sold_out: false, raffle_entries: 0, raffle_winners: null });
+    expect(line.tail_eta_s).toBe(Math.ceil(3 / line.admission_rate_per_s));
+
+    expect(admissionOf(raffle)).toEqual({ mode: 'raffle', raffle_closes_at: later, draw: 'open', ...(await statsOf(raffle)) });
+    expect(admissionOf(raffle)).toMatchObject({ raffle_entries: 3, raffle_winners: null, queue_length: 0 });
+    expect(admissionOf(closed)).toMatchObject({ mode: 'raffle', draw: 'closed', raffle_entries: 1, raffle_winners: null });
+    expect(admissionOf(drawn)).toMatchObject({ mode: 'raffle', draw: 'drawn', raffle_entries: 2, raffle_winners: 1 });
   });
 });
 

@@ -1,8 +1,8 @@
-import type { LiveProduct } from '../../contract.js';
+import type { AdminProduct, LiveAdmission, LiveProduct } from '../../contract.js';
 import type { Engine } from '../../engine/engine.js';
 import { persistenceLag } from '../../engine/persistence-lag.js';
 
-/** What the engine holds in Redis right now: per product stock, window and outbox; the job queues. */
+/** What the engine holds in Redis right now: per product stock, window, outbox, line or raffle; the job queues. */
 export interface EngineStatus {
   at: number;
   products: LiveProduct[];
@@ -17,6 +17,16 @@ function saleState(startsAt: string | null, endsAt: string | null, now: number):
   if (startsAt && Date.parse(startsAt) > now) return 'upcoming';
   if (endsAt && Date.parse(endsAt) <= now) return 'ended';
   return 'open';
+}
+
+/** A waiting room's or raffle's figures, from what the admin view already read; null for an open product. */
+function admissionOf(view: AdminProduct, now: number): LiveAdmission | null {
+  const stats = view.admission_stats;
+  if (!view.admission || !stats) return null;
+  const closesAt = view.raffle_closes_at ?? null;
+  let draw: LiveAdmission['draw'] = null;
+  if (view.admission === 'raffle') draw = stats.raffle_winners !== null ? 'drawn' : closesAt && Date.parse(closesAt) <= now ? 'closed' : 'open';
+  return { mode: view.admission, ...stats, raffle_closes_at: closesAt, draw };
 }
 
 async function readStatus(engine: Engine): Promise<EngineStatus> {
@@ -41,6 +51,7 @@ async function readStatus(engine: Engine): Promise<EngineStatus> {
         sale: saleState(view.sale_starts_at, view.sale_ends_at, at),
         stock: view.stock,
         outbox: lag.records,
+        admission: admissionOf(view, at),
       };
     });
     const depths = await queues.depths().catch(() => null);
