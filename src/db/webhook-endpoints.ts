@@ -33,5 +33,8 @@ export function remove(db: Db, id: string): Promise<boolean> {
 
 /** Whether any endpoint subscribes to one of the event types. */
 export function subscribed(db: Db, types: readonly string[]): Promise<boolean> {
-  return db`SELECT 1 FROM webhook_endpoints WHERE events && ${db.array(types as string[])}::text[] LIMIT 1`.then((rows) => rows.length > 0);
+  // (as JSON: postgres.js serializes a text[] parameter only once it has fetched the array types)
+  return db`
+    SELECT 1 FROM webhook_endpoints WHERE events && ARRAY(SELECT jsonb_array_elements_text(${db.json(types as string[])})) LIMIT 1
+  `.then((rows) => rows.length > 0);
 }

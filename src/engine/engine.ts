@@ -41,7 +41,7 @@ export function createEngine(ctx: EngineContext): Engine {
   const raffle = new Raffle(ctx, load);
   const admission = new Admission(ctx, load, raffle);
   products.admissionStats = (id) => admission.stats(id);
-  products.holdEvents = () => outbound.holdEventsOn();
+  products.holdEvents = (db) => outbound.holdEventsOn(db);
   const holds = new Holds(ctx, load, (productId, userId) => admission.position(productId, userId));
   const orders = new Orders(ctx, persistence);
   const payments = new Payments(ctx, persistence);

@@ -10,7 +10,7 @@ import type {
 import * as orderRows from '../db/orders.js';
 import * as productRows from '../db/products.js';
 import type { ProductRow } from '../db/products.js';
-import { bounded } from '../db/sql.js';
+import { bounded, type Db } from '../db/sql.js';
 import { AppError, invalidRequest } from '../errors.js';
 import { commands } from '../redis/commands.js';
 import type { EngineContext } from './context.js';
@@ -102,7 +102,7 @@ export class Products {
   /** a waiting room's or raffle's state for the admin view (set by the engine) */
   admissionStats: (id: string) => Promise<AdmissionStats | null> = () => Promise.resolve(null);
   /** whether the product's scripts write hold notices (set by the engine) */
-  holdEvents: () => Promise<boolean> = () => Promise.resolve(false);
+  holdEvents: (db: Db) => Promise<boolean> = () => Promise.resolve(false);
 
   constructor(private readonly ctx: EngineContext) {}
 
@@ -160,7 +160,7 @@ export class Products {
         await productRows.update(tx, id, next);
         // before the commit Redis gets only the stock that leaves (refused there if it is committed),
         // with the committed row's other values: nothing a failed commit could leave wrong
-        await this.load({ ...cur, stock: Math.min(cur.stock, next.stock) });
+        await this.load(tx, { ...cur, stock: Math.min(cur.stock, next.stock) });
         redisWritten = true;
       });
     } catch (err) {
@@ -203,7 +203,7 @@ export class Products {
       this.unknownUntil.set(id, Date.now() + UNKNOWN_TTL_MS);
       return false;
     }
-    await this.load(row);
+    await this.load(this.ctx.sql, row);
     return true;
   }
 
@@ -218,8 +218,8 @@ export class Products {
   /** Loads every product at start; existing Redis records keep their live counters. */
   async loadAll(): Promise<number> {
     const rows = await productRows.all(this.ctx.sql);
-    const holdEvents = await this.holdEvents();
-    for (const row of rows) await this.load(row, undefined, holdEvents);
+    const holdEvents = await this.holdEvents(this.ctx.sql);
+    for (const row of rows) await this.load(this.ctx.sql, row, undefined, holdEvents);
     return rows.length;
   }
 
@@ -238,8 +238,8 @@ export class Products {
    * sold, and a seq beyond every id that may have been handed out (orders in Postgres, and the
    * high-water mark plus a margin). Used only when Redis lacks the product.
    */
-  private async committedInPostgres(product: ProductRow): Promise<Committed> {
-    const { pending, sold, maxSeq } = await bounded(orderRows.committedUnits(this.ctx.sql, product.id));
+  private async committedInPostgres(db: Db, product: ProductRow): Promise<Committed> {
+    const { pending, sold, maxSeq } = await bounded(orderRows.committedUnits(db, product.id));
     return { pending, sold, seq: Math.max(maxSeq, Number(product.seq_high_water)) + SEQ_MARGIN };
   }
 
@@ -247,14 +247,18 @@ export class Products {
   private async syncFromPostgres(id: string, committed?: Committed): Promise<void> {
     await this.ctx.sql.begin(async (tx) => {
       const row = await productRows.lock(tx, id);
-      if (row) await this.load(row, committed);
+      if (row) await this.load(tx, row, committed);
     });
   }
 
-  /** Writes a product to Redis; what is committed comes from Postgres unless the caller knows it. */
-  private async load(row: ProductRow, committed?: Committed, holdEvents?: boolean): Promise<void> {
-    committed ??= await this.committedInPostgres(row);
-    holdEvents ??= await this.holdEvents();
+  /**
+   * Writes a product to Redis; what is committed comes from Postgres unless the caller knows it. `db`
+   * is the caller's transaction when it holds one: a second connection per load could exhaust the pool
+   * with every connection held by a load waiting for another.
+   */
+  private async load(db: Db, row: ProductRow, committed?: Committed, holdEvents?: boolean): Promise<void> {
+    committed ??= await this.committedInPostgres(db, row);
+    holdEvents ??= await this.holdEvents(db);
     const reply = decode.upsertProduct(await commands.upsertProduct(
       this.ctx.redis,
       this.ctx.keys.product(row.id),

@@ -67,8 +67,8 @@ export class Outbound {
   }
 
   /** Whether some endpoint subscribes to a hold event: only then do the scripts write hold notices. */
-  holdEventsOn(): Promise<boolean> {
-    return endpointRows.subscribed(this.ctx.sql, HoldEventType.options);
+  holdEventsOn(db: Db = this.ctx.sql): Promise<boolean> {
+    return endpointRows.subscribed(db, HoldEventType.options);
   }
 
   /**
