@@ -30,13 +30,14 @@ const tokens = await Promise.all(
 );
 
 let n = 0;
-const varies = tokens.length > 0 || spec.idempotencyKeys === true;
+const bodies = spec.bodies ?? [];
+const varies = tokens.length > 0 || spec.idempotencyKeys === true || bodies.length > 0;
 const setupRequest = (req: autocannon.Request): autocannon.Request => {
   const headers = { ...req.headers };
   if (tokens.length > 0) headers.authorization = tokens[n % tokens.length];
   if (spec.idempotencyKeys) headers['idempotency-key'] = randomUUID();
   n++;
-  return { ...req, headers };
+  return bodies.length > 0 ? { ...req, headers, body: bodies[Math.floor(Math.random() * bodies.length)] } : { ...req, headers };
 };
 
 const result = await autocannon({

@@ -3,7 +3,7 @@ import type { RequestShape } from './compare.js';
 import { runLoad } from './processes.js';
 
 /** CPU time a process has used so far (user + system, all its threads), in ms; /proc counts in ticks of 10 ms. */
-function cpuMs(pid: number): number {
+export function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }

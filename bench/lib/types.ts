@@ -20,6 +20,8 @@ export interface LoadSpec {
   auth?: { users: number } & ({ jwtSecret: string } | { rs256: { privateKeyPem: string } });
   /** a fresh `Idempotency-Key` (a UUID) per request */
   idempotencyKeys?: boolean;
+  /** a body per request, picked at random from these (instead of `body`): e.g. holds spread over many products */
+  bodies?: string[];
 }
 
 /** A plain HTTP server in a child process. */

@@ -8,7 +8,8 @@ import { queueSection } from './queue.js';
 import { rowLockSection } from './rowlock.js';
 import { scenariosSection } from './scenarios.js';
 import { soldOutSection } from './soldout.js';
+import { spreadSection } from './spread.js';
 import { versusSection } from './versus.js';
 
 /** Every section, in the order they run. Add a new one here (see bench/README.md). */
-export const SECTIONS: Section[] = [holdsSection, soldOutSection, floorSection, rowLockSection, memorySection, checkoutSection, scenariosSection, authSection, versusSection, queueSection];
+export const SECTIONS: Section[] = [holdsSection, soldOutSection, floorSection, rowLockSection, memorySection, checkoutSection, scenariosSection, authSection, versusSection, queueSection, spreadSection];

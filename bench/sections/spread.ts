@@ -1,0 +1,169 @@
+import { startEngineProcess, type EngineProcess } from '../../src/tools/engine-process.js';
+import { startRedisServer } from '../../src/tools/redis-server.js';
+import type { CreateHoldBody } from '../../src/contract.js';
+import { compareAlternating, holdRequest, type Comparison, type LoadTarget } from '../lib/compare.js';
+import { cpuMs } from '../lib/cpu.js';
+import { BENCH_ENGINE_ENV, createProduct } from '../lib/engine-api.js';
+import { fmtInt, fmtRatio, fmtTimes } from '../lib/format.js';
+import { runLoad } from '../lib/processes.js';
+import { redisSpent } from '../lib/redis-stats.js';
+import { summarize } from '../lib/summary.js';
+import type { BenchContext, Row, Section } from '../lib/types.js';
+
+/** Products a stampede is spread over, one measured target each; the first is the baseline. */
+const SPREADS = [1, 30, 1_000, 10_000];
+/** Requests per spread in the cost measurement (the engine's and Redis's CPU per hold). */
+const COST_REQUESTS = 40_000;
+/** Products created at once while setting up. */
+const CREATE_PARALLEL = 50;
+
+/** Targets for the capacity table: requests per second of a drop. */
+const DEMANDS = [10_000, 100_000, 1_000_000];
+
+export interface HoldCost {
+  /** engine process CPU per request, µs */
+  engineUs: number;
+  /** Redis main-thread CPU per request, µs: the work that one Redis node (one shard) does serially */
+  redisUs: number;
+  /** time of EVAL/EVALSHA (INFO commandstats) per request, µs: the scripts, the hold's and the job queue's */
+  scriptUs: number;
+  /** requests per script call */
+  perCall: number;
+}
+
+async function createProducts(engine: EngineProcess, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i += CREATE_PARALLEL) {
+    ids.push(...(await Promise.all(Array.from({ length: Math.min(CREATE_PARALLEL, n - i) }, () => createProduct(engine, `spread${n}`, 10_000_000)))));
+  }
+  return ids;
+}
+
+/** The holds of one spread: the hold request, with a body per product picked at random per request. */
+function spreadTarget(engine: EngineProcess, ctx: BenchContext, ids: string[]): LoadTarget {
+  return {
+    name: `${fmtInt(ids.length)} product${ids.length === 1 ? '' : 's'}`,
+    url: `${engine.url}/api/holds`,
+    request: { ...holdRequest(ids[0]!, engine.jwtSecret, ctx.opts.users, true), bodies: ids.map((id) => JSON.stringify({ product_id: id, qty: 1 } satisfies CreateHoldBody)) },
+  };
+}
+
+/** CPU of the engine and of its Redis per request, and the scripts' share, for `requests` requests to one target. */
+async function holdCost(engine: EngineProcess, redisUrl: string, target: LoadTarget, connections: number, requests: number): Promise<HoldCost> {
+  const [engineBefore, redisBefore] = [cpuMs(engine.pid), await redisSpent(redisUrl)];
+  const result = summarize(await runLoad({ ...target.request, url: target.url, connections, amount: requests }));
+  const [engineAfter, redisAfter] = [cpuMs(engine.pid), await redisSpent(redisUrl)];
+  const n = result.requests;
+  return {
+    engineUs: ((engineAfter - engineBefore) * 1000) / n,
+    redisUs: (redisAfter.mainThreadUs - redisBefore.mainThreadUs) / n,
+    scriptUs: (redisAfter.scriptUs - redisBefore.scriptUs) / n,
+    perCall: n / (redisAfter.scriptCalls - redisBefore.scriptCalls),
+  };
+}
+
+/**
+ * The capacity model: an engine process serves 10⁶ / (its CPU µs per hold) holds a second on one core,
+ * a Redis shard 10⁶ / (its main thread's µs per hold); a deployment serves the smaller of the two sums.
+ */
+export const modelHoldsPerSecond = (cost: HoldCost, processes: number, shards: number) =>
+  Math.min((processes * 1e6) / cost.engineUs, (shards * 1e6) / cost.redisUs);
+
+function capacityRows(cost: HoldCost): Row[] {
+  return DEMANDS.map((demand) => {
+    const processes = Math.ceil((demand * cost.engineUs) / 1e6);
+    const shards = Math.ceil((demand * cost.redisUs) / 1e6);
+    return {
+      metric: `capacity: ${fmtInt(demand)} holds/s needs`,
+      value: `${fmtInt(processes)} API processes (cores), ${fmtInt(shards)} Redis shard${shards === 1 ? '' : 's'}`,
+    };
+  });
+}
+
+function spreadRows(c: Comparison, costs: Record<string, HoldCost>, measuredOne: number): Row[] {
+  const [one, ...wider] = c.targets.filter((t) => t !== 'plain');
+  const base = c.median[one!]!;
+  const rows: Row[] = [];
+  for (const name of [one!, ...wider]) {
+    const m = c.median[name]!;
+    const cost = costs[name]!;
+    const isOne = name === one;
+    rows.push(
+      {
+        metric: `${name}: holds/s (median) vs ${one}`,
+        value: fmtInt(m.rps),
+        baseline: fmtInt(base.rps),
+        ratio: fmtRatio(m.rps / base.rps),
+        ...(isOne ? {} : { target: `≥ ${fmtTimes(0.9)}`, pass: m.rps >= 0.9 * base.rps }),
+      },
+      {
+        metric: `${name}: p99 ms vs ${one}`,
+        value: String(m.p99),
+        baseline: String(base.p99),
+        ratio: fmtRatio(m.p99 / base.p99),
+        ...(isOne ? {} : { target: `≤ ${fmtTimes(1.2)}`, pass: m.p99 <= 1.2 * base.p99 }),
+      },
+      {
+        metric: `${name}: Redis scripts µs per hold (commandstats) / main thread µs / holds per call`,
+        value: `${cost.scriptUs.toFixed(1)} / ${cost.redisUs.toFixed(1)} / ${cost.perCall.toFixed(1)}`,
+        target: 'scripts ≤ 5 µs',
+        pass: cost.scriptUs <= 5,
+      },
+      { metric: `${name}: engine CPU µs per hold`, value: cost.engineUs.toFixed(1) },
+    );
+  }
+  const worst = Object.values(costs).reduce((a, b) => (a.engineUs + a.redisUs >= b.engineUs + b.redisUs ? a : b));
+  const predicted = modelHoldsPerSecond(costs[one!]!, 1, 1);
+  rows.push(
+    {
+      metric: `model check, 1 process, ${one}: predicted vs measured holds/s`,
+      value: fmtInt(predicted),
+      baseline: fmtInt(measuredOne),
+      ratio: fmtRatio(measuredOne / predicted),
+    },
+    ...capacityRows(worst),
+  );
+  return rows;
+}
+
+/**
+ * Holds on 1, 30, 1,000 and 10,000 products, a random product per request, alternating in one run;
+ * then, per spread, the CPU the engine and its Redis spend per hold. The engine runs on a Redis of its
+ * own, so INFO counts nothing else.
+ */
+export const spreadSection: Section = {
+  name: 'spread',
+  title: 'POST /api/holds spread over many products',
+  async run(ctx) {
+    const redis = await startRedisServer();
+    const engine = await startEngineProcess({ redisUrl: redis.url, mode: 'all', env: BENCH_ENGINE_ENV });
+    try {
+      const plain = await ctx.plain();
+      ctx.log(`  creating ${fmtInt(SPREADS.reduce((a, b) => a + b, 0))} products`);
+      const targets: LoadTarget[] = [];
+      for (const n of SPREADS) targets.push(spreadTarget(engine, ctx, await createProducts(engine, n)));
+      const c = await compareAlternating(ctx, [{ name: 'plain', url: `${plain.url}/json`, request: targets[0]!.request }, ...targets]);
+      const costs: Record<string, HoldCost> = {};
+      for (const t of targets) {
+        ctx.log(`  cost: ${t.name}`);
+        costs[t.name] = await holdCost(engine, redis.url, t, ctx.opts.connections, COST_REQUESTS);
+      }
+      return {
+        rows: spreadRows(c, costs, c.median[targets[0]!.name]!.rps),
+        runs: c.targets.flatMap((name) => c.runs[name]!.map((r, i) => ({ label: `${name} #${i + 1}`, ...r }))),
+        chart: [{ title: 'holds spread over products', bars: c.targets.map((name) => ({ label: name, rps: c.median[name]!.rps, p99: c.median[name]!.p99 })) }],
+        notes: [
+          `spread: ${SPREADS.join(' / ')} products of stock 10,000,000, each request for a random one, ${fmtInt(ctx.opts.users)} users round robin, ` +
+            'a UUID Idempotency-Key per request; the plain endpoint gets the one-product requests. One engine process on a Redis of its own.',
+          `cost: ${fmtInt(COST_REQUESTS)} requests per spread; engine CPU from /proc, Redis main-thread CPU from INFO cpu, script time and calls ` +
+            'from INFO commandstats (EVAL + EVALSHA: the hold scripts and the job queue\'s).',
+          'capacity: holds/s ≈ min(processes × 10⁶ / engine µs per hold, shards × 10⁶ / Redis main-thread µs per hold), with the costliest spread\'s figures.',
+        ],
+        raw: { comparison: c, costs },
+      };
+    } finally {
+      await engine.stop();
+      await redis.stop();
+    }
+  },
+};
