@@ -1,26 +1,17 @@
-import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
 import { Cluster } from 'ioredis';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { devSecretsInUse, type Config } from './config.js';
 import { migrate } from './db/migrate.js';
-import { AppError } from './errors.js';
 import { createSql } from './db/sql.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { createApp } from './http/app.js';
+import { createHttpServer, listen } from './http/server.js';
 import { ProductJobs } from './jobs/product-jobs.js';
 import { Queues } from './jobs/queues.js';
 import { startWorkers, type Workers } from './jobs/worker.js';
 import { createRedis, type RedisClient } from './redis/client.js';
 import { Keys } from './redis/keys.js';
-
-/**
- * Connections the kernel queues until the API accepts them. A sale opening brings thousands at once;
- * past Node's default of 511 the kernel drops their SYNs and each such client waits a second or more
- * for its retransmit. (Linux caps this at net.core.somaxconn.)
- */
-const LISTEN_BACKLOG = 4096;
 
 /** How long SIGTERM waits for in-flight requests before cutting the connections left. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -101,31 +92,15 @@ export async function openEngine(config: Config, logger: Logger): Promise<OpenEn
 export async function startRuntime(config: Config, logger: Logger, opts: RuntimeOptions): Promise<Runtime> {
   const { engine, queueConnection, close } = await openEngine(config, logger);
   const workers: Workers | null = opts.worker ? await startWorkers(engine, queueConnection) : null;
-  const { app, live } = createApp(engine);
-  let port = 0;
-  const server = opts.api
-    ? await new Promise<ReturnType<typeof createAdaptorServer>>((resolve) => {
-        const s = createAdaptorServer({ fetch: app.fetch });
-        s.listen({ port: config.PORT, backlog: LISTEN_BACKLOG }, () => {
-          port = (s.address() as AddressInfo).port;
-          resolve(s);
-        });
-      })
-    : null;
-  server?.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    // a request Node's parser refuses (bad header bytes, ...) still gets a problem+json answer
-    if (!socket.writable) return socket.destroy();
-    const body = JSON.stringify(new AppError('invalid_request', `malformed HTTP request (${err.code ?? 'parse error'})`, { errors: [] }).toProblem());
-    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-  });
+  const { app, metrics, live } = createApp(engine);
+  const server = opts.api ? createHttpServer(app, config, metrics) : null;
+  const port = server ? await listen(server, config.PORT) : 0;
   logger.info({ api: opts.api, worker: opts.worker, port }, 'engine started');
 
   return {
     engine,
     app,
-    get port() {
-      return port;
-    },
+    port,
     async close() {
       // stop accepting, let in-flight requests and jobs finish, then close connections
       if (server) {
