@@ -119,6 +119,11 @@ const schema = z.object({
    * and well below the usual 65,536 descriptor limit, so a flood cannot exhaust the process.
    */
   HTTP_MAX_CONNECTIONS: positiveInt.default(10_000),
+  /**
+   * The longest a SIGTERM's shutdown takes, even with Redis or Postgres gone (src/shutdown.ts shares it
+   * out). 25 s ends before Kubernetes' default 30 s grace period does, after which it sends SIGKILL.
+   */
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(25_000),
 });
 
 type Parsed = z.infer<typeof schema>;

@@ -18,6 +18,7 @@ describe('config', () => {
       HTTP_REQUEST_TIMEOUT_MS: 30_000,
       HTTP_KEEP_ALIVE_TIMEOUT_MS: 5_000,
       HTTP_MAX_CONNECTIONS: 10_000,
+      SHUTDOWN_TIMEOUT_MS: 25_000,
     });
     expect(devSecretsInUse(c)).toEqual(['JWT_SECRET', 'ADMIN_TOKEN', 'WEBHOOK_SECRET']);
   });
@@ -35,6 +36,7 @@ describe('config', () => {
     ['JWT_SECRET', 'short'],
     ['LOG_LEVEL', 'loud'],
     ['HTTP_MAX_CONNECTIONS', '0'],
+    ['SHUTDOWN_TIMEOUT_MS', '-1'],
   ])('refuses %s=%s and names the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration:\\n  ${name}:`));
