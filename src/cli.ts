@@ -43,7 +43,11 @@ async function main(mode: string | undefined): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     runtime.close().then(
-      () => process.exit(0),
+      (cutOff) => {
+        // what was cut off is left to the process's exit; a non-zero code tells the supervisor
+        if (cutOff.length > 0) logger.error({ cutOff }, `shutdown forced: ${cutOff.join(', ')} did not finish within SHUTDOWN_TIMEOUT_MS`);
+        process.exit(cutOff.length > 0 ? 1 : 0);
+      },
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);

@@ -95,6 +95,35 @@ const schema = z.object({
     .default([0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]),
   /** How long a receiver may take to answer one delivery attempt before it counts as failed. */
   WEBHOOK_TIMEOUT_MS: positiveInt.max(30_000).default(15_000),
+  /**
+   * How long a client may take to send a request's headers. A real client sends them in one packet;
+   * 10 s covers a slow mobile link, and bounds how long a client trickling header bytes (slowloris)
+   * holds a connection. A connection that never sends anything is closed after this too.
+   */
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
+  /**
+   * How long a client may take to send a whole request, headers and body (bodies here are a few hundred
+   * bytes). It ends when the request has arrived: the answer, such as the dashboard's endless event
+   * stream, may take as long as it takes.
+   */
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+  /**
+   * How long an idle keep-alive connection stays open for the client's next request (Node's default).
+   * Behind a load balancer that reuses connections, set it above the balancer's idle timeout, or the
+   * balancer may send a request on a connection the engine is closing.
+   */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5_000),
+  /**
+   * Open connections the API accepts at once; past it new ones are closed at once. Each costs a few KB
+   * and a file descriptor: 10,000 is far more than a sale's real clients keep open (they come and go)
+   * and well below the usual 65,536 descriptor limit, so a flood cannot exhaust the process.
+   */
+  HTTP_MAX_CONNECTIONS: positiveInt.default(10_000),
+  /**
+   * The longest a SIGTERM's shutdown takes, even with Redis or Postgres gone (src/shutdown.ts shares it
+   * out). 25 s ends before Kubernetes' default 30 s grace period does, after which it sends SIGKILL.
+   */
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(25_000),
 });
 
 type Parsed = z.infer<typeof schema>;
@@ -135,6 +164,11 @@ const refined = schema
   .refine((c) => c.RECORD_RETENTION_MS >= Math.max(c.HOLD_TTL_MS, c.PAYMENT_TTL_MS), {
     message: 'must be at least HOLD_TTL_MS and PAYMENT_TTL_MS (records must outlive the holds and orders they describe)',
     path: ['RECORD_RETENTION_MS'],
+  })
+  // Node refuses a headers timeout longer than the request timeout: the headers are part of the request
+  .refine((c) => c.HTTP_HEADERS_TIMEOUT_MS <= c.HTTP_REQUEST_TIMEOUT_MS, {
+    message: 'must be at most HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+    path: ['HTTP_HEADERS_TIMEOUT_MS'],
   })
   .superRefine(checkTokenKeys)
   // a production engine acts on live payments only, a development one on test payments only

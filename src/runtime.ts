@@ -1,29 +1,18 @@
-import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
 import { Cluster } from 'ioredis';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { devSecretsInUse, type Config } from './config.js';
 import { migrate } from './db/migrate.js';
-import { AppError } from './errors.js';
 import { createSql } from './db/sql.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { createApp } from './http/app.js';
+import { createHttpServer, listen } from './http/server.js';
 import { ProductJobs } from './jobs/product-jobs.js';
 import { Queues } from './jobs/queues.js';
 import { startWorkers, type Workers } from './jobs/worker.js';
 import { createRedis, type RedisClient } from './redis/client.js';
 import { Keys } from './redis/keys.js';
-
-/**
- * Connections the kernel queues until the API accepts them. A sale opening brings thousands at once;
- * past Node's default of 511 the kernel drops their SYNs and each such client waits a second or more
- * for its retransmit. (Linux caps this at net.core.somaxconn.)
- */
-const LISTEN_BACKLOG = 4096;
-
-/** How long SIGTERM waits for in-flight requests before cutting the connections left. */
-const SHUTDOWN_GRACE_MS = 10_000;
+import { Shutdown } from './shutdown.js';
 
 export interface RuntimeOptions {
   api: boolean;
@@ -35,7 +24,8 @@ export interface Runtime {
   app: Hono;
   /** the port the API listens on (0 when the API is not started) */
   port: number;
-  close(): Promise<void>;
+  /** shuts down within SHUTDOWN_TIMEOUT_MS; resolves with the steps that had to be cut off */
+  close(): Promise<string[]>;
 }
 
 /**
@@ -58,8 +48,8 @@ export interface OpenEngine {
   engine: Engine;
   /** the connection BullMQ workers use */
   queueConnection: RedisClient;
-  /** closes the queues and the connections */
-  close(): Promise<void>;
+  /** closes the queues and the connections, as the last steps of `shutdown` (a fresh one by default) */
+  close(shutdown?: Shutdown): Promise<string[]>;
 }
 
 /** Connects everything, migrates, and loads products into Redis. */
@@ -86,13 +76,29 @@ export async function openEngine(config: Config, logger: Logger): Promise<OpenEn
   const engine = createEngine({ config, redis, sql, keys, queues, jobs, logger });
   const loaded = await engine.products.loadAll();
   logger.info({ products: loaded }, 'products loaded into Redis');
+  // a client that cannot quit (Redis gone) is still disconnected, or it would go on reconnecting
+  const quit = (client: RedisClient) => client.quit().catch(() => client.disconnect());
   return {
     engine,
     queueConnection,
-    async close() {
-      await queues.close();
-      await Promise.all([redis.quit().catch(() => {}), queueConnection.quit().catch(() => {})]);
-      await sql.end({ timeout: 5 });
+    async close(shutdown = new Shutdown(config.SHUTDOWN_TIMEOUT_MS, logger)) {
+      await Promise.all([
+        shutdown.step(
+          'redis',
+          Shutdown.CONNECTIONS_BY,
+          async () => {
+            await queues.close();
+            await Promise.all([quit(redis), quit(queueConnection)]);
+          },
+          () => {
+            redis.disconnect();
+            queueConnection.disconnect();
+          },
+        ),
+        // queries still running are waited for; if cut off, the process's exit ends their connections
+        shutdown.step('postgres', Shutdown.CONNECTIONS_BY, () => sql.end()),
+      ]);
+      return shutdown.cutOff;
     },
   };
 }
@@ -101,44 +107,32 @@ export async function openEngine(config: Config, logger: Logger): Promise<OpenEn
 export async function startRuntime(config: Config, logger: Logger, opts: RuntimeOptions): Promise<Runtime> {
   const { engine, queueConnection, close } = await openEngine(config, logger);
   const workers: Workers | null = opts.worker ? await startWorkers(engine, queueConnection) : null;
-  const { app, live } = createApp(engine);
-  let port = 0;
-  const server = opts.api
-    ? await new Promise<ReturnType<typeof createAdaptorServer>>((resolve) => {
-        const s = createAdaptorServer({ fetch: app.fetch });
-        s.listen({ port: config.PORT, backlog: LISTEN_BACKLOG }, () => {
-          port = (s.address() as AddressInfo).port;
-          resolve(s);
-        });
-      })
-    : null;
-  server?.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    // a request Node's parser refuses (bad header bytes, ...) still gets a problem+json answer
-    if (!socket.writable) return socket.destroy();
-    const body = JSON.stringify(new AppError('invalid_request', `malformed HTTP request (${err.code ?? 'parse error'})`, { errors: [] }).toProblem());
-    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-  });
+  const { app, metrics, live } = createApp(engine);
+  const server = opts.api ? createHttpServer(app, config, metrics) : null;
+  const port = server ? await listen(server, config.PORT) : 0;
   logger.info({ api: opts.api, worker: opts.worker, port }, 'engine started');
 
   return {
     engine,
     app,
-    get port() {
-      return port;
-    },
+    port,
     async close() {
       // stop accepting, let in-flight requests and jobs finish, then close connections
+      const shutdown = new Shutdown(config.SHUTDOWN_TIMEOUT_MS, logger);
       if (server) {
         // an open dashboard stream never finishes by itself
         live.close();
-        // in-flight requests get a while to finish; connections still open after that are cut
-        const cut = setTimeout(() => 'closeAllConnections' in server && server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        clearTimeout(cut);
+        await shutdown.step(
+          'requests',
+          Shutdown.REQUESTS_BY,
+          () => new Promise<void>((resolve) => server.close(() => resolve())),
+          () => server.closeAllConnections(),
+        );
       }
-      if (workers) await workers.close();
-      await close();
-      logger.info('engine stopped');
+      if (workers) await shutdown.step('jobs', Shutdown.JOBS_BY, () => workers.close(), () => workers.disconnect());
+      const cutOff = await close(shutdown);
+      logger.info({ cutOff }, 'engine stopped');
+      return cutOff;
     },
   };
 }

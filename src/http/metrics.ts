@@ -26,6 +26,7 @@ export class Metrics {
   readonly ordersCreated: Counter;
   readonly ordersPaid: Counter;
   readonly paymentEvents: Counter<'result'>;
+  readonly connectionsDropped: Counter;
   /** route -> method -> status -> bound series (nested rather than keyed by a string built per request) */
   private readonly children = new Map<string, Map<string, Map<number, LatencySeries>>>();
 
@@ -41,6 +42,11 @@ export class Metrics {
       name: 'payment_events_total',
       help: 'Payment events applied by the engine, by result (refused deliveries show as webhook 4xx).',
       labelNames: ['result'],
+      registers,
+    });
+    this.connectionsDropped = new Counter({
+      name: 'http_connections_dropped_total',
+      help: 'Connections closed at once because the API had HTTP_MAX_CONNECTIONS open.',
       registers,
     });
   }

@@ -20,24 +20,15 @@ function handlers(engine: Engine): Handlers {
   };
 }
 
-/** How long shutdown waits for workers to finish their jobs and close. */
-const CLOSE_GRACE_MS = 10_000;
-
-class StillRunning extends Error {}
-
-/** True when `work` settled within `ms`. */
-function within(ms: number, work: Promise<unknown>): Promise<boolean> {
-  return withDeadline(work, ms, () => new StillRunning()).then(
-    () => true,
-    (err: unknown) => {
-      if (err instanceof StillRunning) return false;
-      throw err;
-    },
-  );
-}
-
 export interface Workers {
+  /** waits for the jobs under way, then closes */
   close(): Promise<void>;
+  /**
+   * Cuts the workers' connections off, for when `close` takes too long (a blocking connection can stay
+   * wedged after a Redis restart): a job still held is taken over by another worker once its lock
+   * expires, and every job is idempotent.
+   */
+  disconnect(): Promise<void>;
 }
 
 /** Starts one BullMQ worker per queue and registers the periodic sweep. */
@@ -78,12 +69,10 @@ export async function startWorkers(engine: Engine, connection: RedisClient): Pro
   );
   return {
     close: async () => {
-      if (await within(CLOSE_GRACE_MS, Promise.all(workers.map((w) => w.close())))) return;
-      // A worker that cannot close (its blocking connection can stay wedged after a Redis restart) is cut
-      // off, and shutdown goes on even if that hangs too: a job it still held is taken over by another
-      // worker once its lock expires, and every job is idempotent.
-      logger.warn({ graceMs: CLOSE_GRACE_MS }, 'workers did not close in time; disconnecting them');
-      await within(2_000, Promise.all(workers.map((w) => w.disconnect().catch(() => undefined))));
+      await Promise.all(workers.map((w) => w.close()));
+    },
+    disconnect: async () => {
+      await Promise.all(workers.map((w) => w.disconnect()));
     },
   };
 }

@@ -23,6 +23,8 @@ export interface EngineProcess extends EngineSecrets {
   keyPrefix: string;
   databaseUrl: string;
   redisUrl: string;
+  /** what it wrote on stdout so far (its log lines), when started with `captureLog`; else empty */
+  log(): string;
   /** peak resident set size of the engine so far, in bytes (VmHWM) */
   peakRssBytes(): number;
   /** SIGTERM, wait for exit, then drop the engine's Redis keys and database */
@@ -49,6 +51,8 @@ export async function startEngineProcess(opts: {
   env?: Record<string, string>;
   /** another checkout of the engine to run instead of this one */
   root?: string;
+  /** keep its stdout (the log) for `log()` instead of passing it through */
+  captureLog?: boolean;
 } = {}): Promise<EngineProcess> {
   const redisUrl = opts.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const serverUrl = opts.postgresUrl ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -75,9 +79,11 @@ export async function startEngineProcess(opts: {
       LOG_LEVEL: process.env.ENGINE_LOG_LEVEL ?? 'warn',
       ...opts.env,
     },
-    ['ignore', 'inherit', 'inherit'],
+    ['ignore', opts.captureLog ? 'pipe' : 'inherit', 'inherit'],
     opts.root,
   );
+  let log = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
   const url = `http://127.0.0.1:${port}`;
   const cleanup = async () => {
     const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
@@ -100,6 +106,7 @@ export async function startEngineProcess(opts: {
     keyPrefix,
     databaseUrl: db.url,
     redisUrl,
+    log: () => log,
     peakRssBytes() {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       return m ? Number(m[1]) * 1024 : 0;

@@ -9,6 +9,8 @@ export interface TcpProxy {
   restore(): void;
   /** delays every chunk in both directions by this many ms */
   setDelay(ms: number): void;
+  /** chunks being delayed right now (something is waiting on the other side) */
+  delayedChunks(): number;
   close(): Promise<void>;
 }
 
@@ -17,10 +19,15 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const sockets = new Set<Socket>();
   let open = true;
   let delayMs = 0;
+  let delayed = 0;
   const pipe = (from: Socket, to: Socket) =>
     from.on('data', (chunk) => {
-      if (delayMs === 0) to.write(chunk);
-      else setTimeout(() => to.writable && to.write(chunk), delayMs);
+      if (delayMs === 0) return to.write(chunk);
+      delayed++;
+      setTimeout(() => {
+        delayed--;
+        if (to.writable) to.write(chunk);
+      }, delayMs);
     });
   const server = createServer((client) => {
     if (!open) return client.destroy();
@@ -55,6 +62,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     setDelay(ms) {
       delayMs = ms;
     },
+    delayedChunks: () => delayed,
     async close() {
       proxy.cut();
       await new Promise<void>((resolve) => server.close(() => resolve()));

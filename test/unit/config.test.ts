@@ -14,6 +14,11 @@ describe('config', () => {
       HOLD_TTL_MS: 120_000,
       PAYMENT_TTL_MS: 900_000,
       LOG_LEVEL: 'info',
+      HTTP_HEADERS_TIMEOUT_MS: 10_000,
+      HTTP_REQUEST_TIMEOUT_MS: 30_000,
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: 5_000,
+      HTTP_MAX_CONNECTIONS: 10_000,
+      SHUTDOWN_TIMEOUT_MS: 25_000,
     });
     expect(devSecretsInUse(c)).toEqual(['JWT_SECRET', 'ADMIN_TOKEN', 'WEBHOOK_SECRET']);
   });
@@ -30,6 +35,8 @@ describe('config', () => {
     ['PAYMENT_TTL_MS', '0'],
     ['JWT_SECRET', 'short'],
     ['LOG_LEVEL', 'loud'],
+    ['HTTP_MAX_CONNECTIONS', '0'],
+    ['SHUTDOWN_TIMEOUT_MS', '-1'],
   ])('refuses %s=%s and names the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration:\\n  ${name}:`));
@@ -38,6 +45,11 @@ describe('config', () => {
   it('refuses a record retention shorter than the holds and orders it must outlive', () => {
     expect(() => loadConfig({ RECORD_RETENTION_MS: '60000' })).toThrow(/RECORD_RETENTION_MS: must be at least HOLD_TTL_MS and PAYMENT_TTL_MS/);
     expect(loadConfig({ RECORD_RETENTION_MS: '60000', HOLD_TTL_MS: '1000', PAYMENT_TTL_MS: '60000' }).RECORD_RETENTION_MS).toBe(60_000);
+  });
+
+  it('refuses a headers timeout longer than the request timeout (Node would refuse to create the server)', () => {
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '40000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS: must be at most HTTP_REQUEST_TIMEOUT_MS/);
+    expect(loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '40000', HTTP_REQUEST_TIMEOUT_MS: '40000' }).HTTP_HEADERS_TIMEOUT_MS).toBe(40_000);
   });
 
   it('production refuses the development secrets, naming each', () => {
