@@ -9,6 +9,7 @@ import { AppError } from './errors.js';
 import { createSql } from './db/sql.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { createApp } from './http/app.js';
+import type { Metrics } from './http/metrics.js';
 import { ProductJobs } from './jobs/product-jobs.js';
 import { Queues } from './jobs/queues.js';
 import { startWorkers, type Workers } from './jobs/worker.js';
@@ -33,6 +34,7 @@ export interface RuntimeOptions {
 export interface Runtime {
   engine: Engine;
   app: Hono;
+  metrics: Metrics;
   /** the port the API listens on (0 when the API is not started) */
   port: number;
   close(): Promise<void>;
@@ -101,7 +103,7 @@ export async function openEngine(config: Config, logger: Logger): Promise<OpenEn
 export async function startRuntime(config: Config, logger: Logger, opts: RuntimeOptions): Promise<Runtime> {
   const { engine, queueConnection, close } = await openEngine(config, logger);
   const workers: Workers | null = opts.worker ? await startWorkers(engine, queueConnection) : null;
-  const { app, live } = createApp(engine);
+  const { app, metrics, live } = createApp(engine);
   let port = 0;
   const server = opts.api
     ? await new Promise<ReturnType<typeof createAdaptorServer>>((resolve) => {
@@ -123,6 +125,7 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
   return {
     engine,
     app,
+    metrics,
     get port() {
       return port;
     },

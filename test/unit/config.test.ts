@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEV_SECRETS, devSecretsInUse, loadConfig } from '../../src/config.js';
 
@@ -30,6 +31,8 @@ describe('config', () => {
     ['PAYMENT_TTL_MS', '0'],
     ['JWT_SECRET', 'short'],
     ['LOG_LEVEL', 'loud'],
+    ['API_PROCESSES', '0'],
+    ['API_PROCESSES', 'many'],
   ])('refuses %s=%s and names the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration:\\n  ${name}:`));
@@ -38,6 +41,13 @@ describe('config', () => {
   it('refuses a record retention shorter than the holds and orders it must outlive', () => {
     expect(() => loadConfig({ RECORD_RETENTION_MS: '60000' })).toThrow(/RECORD_RETENTION_MS: must be at least HOLD_TTL_MS and PAYMENT_TTL_MS/);
     expect(loadConfig({ RECORD_RETENTION_MS: '60000', HOLD_TTL_MS: '1000', PAYMENT_TTL_MS: '60000' }).RECORD_RETENTION_MS).toBe(60_000);
+  });
+
+  it('runs one API process per core in production and one elsewhere, unless told', () => {
+    expect(loadConfig({ NODE_ENV: 'production', ...secrets }).API_PROCESSES).toBe(availableParallelism());
+    expect(loadConfig({}).API_PROCESSES).toBe(1);
+    expect(loadConfig({ NODE_ENV: 'production', ...secrets, API_PROCESSES: '3' }).API_PROCESSES).toBe(3);
+    expect(loadConfig({ API_PROCESSES: '2' }).API_PROCESSES).toBe(2);
   });
 
   it('production refuses the development secrets, naming each', () => {
