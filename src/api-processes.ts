@@ -20,7 +20,7 @@ import { AggregatorRegistry } from 'prom-client';
 import type { Metrics } from './http/metrics.js';
 
 /** Longer than an API process's own shutdown: its requests' grace plus closing its connections. */
-export const SHUTDOWN_BOUND_MS = 30_000;
+export const SHUTDOWN_BOUND_MS = 20_000;
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
 
@@ -68,7 +68,7 @@ export function superviseApiProcesses(count: number, env: NodeJS.ProcessEnv, log
     const now = Date.now();
     deaths.push(now);
     while (deaths[0]! < now - RESTART_WINDOW_MS) deaths.shift();
-    const exit = { pid: worker.process.pid, code, signal };
+    const exit = { apiProcess: worker.process.pid, code, signal };
     if (deaths.length > MAX_RESTARTS) {
       logger.fatal({ ...exit, deaths: deaths.length, windowMs: RESTART_WINDOW_MS }, 'API processes keep dying; stopping');
       void stop('restarts exhausted', 1);
@@ -102,6 +102,8 @@ export function superviseApiProcesses(count: number, env: NodeJS.ProcessEnv, log
       const left = workers.filter((w) => !w.isDead());
       logger.error({ boundMs: SHUTDOWN_BOUND_MS, left: left.map((w) => w.process.pid) }, 'shutdown took too long; killing what is left');
       for (const w of left) w.process.kill('SIGKILL');
+      // reaped before the primary goes, so none is left behind
+      await allExited;
     }
     process.exit(inTime && (await ownClosed) ? status : 1);
   };
