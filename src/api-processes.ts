@@ -116,8 +116,8 @@ export function superviseApiProcesses(count: number, env: NodeJS.ProcessEnv, log
 
 /**
  * In an API process of several, before anything else: answers the primary's requests for this
- * process's metrics (with none until `sumMetricsOverProcesses`), so that a process still starting never
- * keeps a scrape waiting.
+ * process's metrics (with none until `sumMetricsOverProcesses`), so that a process still starting does
+ * not keep a scrape waiting. (Only one whose modules are still loading does, and fails it.)
  */
 export function answerMetricsRequests(): void {
   AggregatorRegistry.setRegistries([]);

@@ -19,7 +19,8 @@ const USAGE = 'usage: cli.ts all | api | worker | migrate';
 const MODES = { all: { api: true, worker: true }, api: { api: true, worker: false }, worker: { api: false, worker: true } } as const;
 
 async function main(mode: string | undefined): Promise<void> {
-  // an API process of several gets what the primary found or started
+  // an API process of several: summed into /metrics from its first moment, and with what the primary found or started
+  if (cluster.isWorker) answerMetricsRequests();
   const env = cluster.isWorker ? process.env : await ensureDevServices(process.env);
   const config = loadConfig(env);
   const logger = createLogger(config.LOG_LEVEL, { mode });
@@ -44,7 +45,6 @@ async function main(mode: string | undefined): Promise<void> {
   const roles = MODES[mode];
   if (!roles.api || config.API_PROCESSES === 1) return stopOnSignals(await startRuntime(config, logger, roles), logger);
   if (cluster.isWorker) {
-    answerMetricsRequests();
     const runtime = await startRuntime(config, logger, { api: true, worker: false });
     sumMetricsOverProcesses(runtime.metrics);
     return stopOnSignals(runtime, logger);

@@ -166,8 +166,25 @@ describe('API_PROCESSES=2', () => {
   });
 });
 
-describe('API_PROCESSES=2, a process that does not stop', () => {
-  it('SIGTERM: after the bound the primary kills it and exits 1', async () => {
+describe('API_PROCESSES=2, processes that fail', () => {
+  it('API processes that keep dying: the primary gives up and exits 1', async () => {
+    const failing = await startEngine();
+    try {
+      const code = new Promise<number | null>((resolve) => failing.child.once('exit', (c) => resolve(c)));
+      // 2 deaths a round; the sixth within a minute is one too many
+      for (let round = 0; round < 3; round++) {
+        const byProcess = await connectionsToEach(failing.url, PROCESSES);
+        byProcess.flat().forEach((c) => c.close());
+        for (const [c] of byProcess) process.kill(c!.pid, 'SIGKILL');
+      }
+      expect(await code).toBe(1);
+    } finally {
+      await failing.stop();
+    }
+  });
+
+
+  it('one that does not stop on SIGTERM is killed after the bound, and the primary exits 1', async () => {
     const stuck = await startEngine();
     let frozen: number | undefined;
     try {
