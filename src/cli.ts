@@ -1,11 +1,14 @@
+import cluster from 'node:cluster';
 import { setFlagsFromString } from 'node:v8';
+import type { Logger } from 'pino';
+import { answerMetricsRequests, sumMetricsOverProcesses, superviseApiProcesses } from './api-processes.js';
 import { ConfigError, loadConfig } from './config.js';
 import { migrate } from './db/migrate.js';
 import { createSql } from './db/sql.js';
 import { ensureDevServices } from './dev/services.js';
 import { isUnavailable } from './errors.js';
 import { createLogger } from './logger.js';
-import { startRuntime } from './runtime.js';
+import { startRuntime, type Runtime } from './runtime.js';
 
 // Between full collections V8 lets the old generation grow to up to 4x what survived the last one; under
 // a stampede that growth is dead request objects and most of the process's memory, so it is capped at
@@ -16,7 +19,10 @@ const USAGE = 'usage: cli.ts all | api | worker | migrate';
 const MODES = { all: { api: true, worker: true }, api: { api: true, worker: false }, worker: { api: false, worker: true } } as const;
 
 async function main(mode: string | undefined): Promise<void> {
-  const config = loadConfig(await ensureDevServices(process.env));
+  // an API process of several: summed into /metrics from its first moment, and with what the primary found or started
+  if (cluster.isWorker) answerMetricsRequests();
+  const env = cluster.isWorker ? process.env : await ensureDevServices(process.env);
+  const config = loadConfig(env);
   const logger = createLogger(config.LOG_LEVEL, { mode });
   if (mode === 'migrate') {
     const sql = createSql(config.DATABASE_URL, { max: 1 });
@@ -36,7 +42,22 @@ async function main(mode: string | undefined): Promise<void> {
     if (!isUnavailable(err)) throw err;
     logger.warn({ err }, 'a connection failed outside any request; its client reconnects');
   });
-  const runtime = await startRuntime(config, logger, MODES[mode]);
+  const roles = MODES[mode];
+  if (!roles.api || config.API_PROCESSES === 1) return stopOnSignals(await startRuntime(config, logger, roles), logger);
+  if (cluster.isWorker) {
+    const runtime = await startRuntime(config, logger, { api: true, worker: false });
+    sumMetricsOverProcesses(runtime.metrics);
+    return stopOnSignals(runtime, logger);
+  }
+  // The primary runs role `all`'s BullMQ worker itself: it then runs once however many API processes
+  // there are, an API process's restart never interrupts a job, and it is up (migrations applied)
+  // before the first API process starts.
+  const own = roles.worker ? await startRuntime(config, logger, { api: false, worker: true }) : null;
+  superviseApiProcesses(config.API_PROCESSES, config.SHUTDOWN_TIMEOUT_MS, env, logger, own);
+}
+
+/** SIGTERM / SIGINT: the runtime finishes what it is doing and closes; exit 1 if that fails. */
+function stopOnSignals(runtime: Runtime, logger: Logger): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { ASYMMETRIC_ALGORITHMS, SYMMETRIC_ALGORITHMS, isAsymmetric, keyFits } from './http/jwt-algorithms.js';
 
@@ -36,6 +37,8 @@ const algorithmList = z
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** API processes sharing PORT (roles `api` and `all`); unset: one per core in production, else 1. */
+  API_PROCESSES: positiveInt.max(256).optional(),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\/[^,\s]+(\s*,\s*rediss?:\/\/[^,\s]+)*$/, 'must be a redis:// URL, or several (a cluster) separated by commas')
@@ -171,9 +174,10 @@ const refined = schema
     path: ['HTTP_HEADERS_TIMEOUT_MS'],
   })
   .superRefine(checkTokenKeys)
-  // a production engine acts on live payments only, a development one on test payments only
+  // production serves from every core and acts on live payments only; development runs one process and acts on test payments only
   .transform((c) => ({
     ...c,
+    API_PROCESSES: c.API_PROCESSES ?? (c.NODE_ENV === 'production' ? availableParallelism() : 1),
     STRIPE_LIVEMODE: c.STRIPE_LIVEMODE ?? c.NODE_ENV === 'production',
     ADYEN_LIVEMODE: c.ADYEN_LIVEMODE ?? c.NODE_ENV === 'production',
   }));

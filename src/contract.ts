@@ -241,7 +241,13 @@ export const ReconcileReport = z
   .meta({ id: 'ReconcileReport' });
 export type ReconcileReport = z.infer<typeof ReconcileReport>;
 
-export const HealthLive = z.strictObject({ status: z.literal('ok') }).meta({ id: 'HealthLive' });
+export const HealthLive = z
+  .strictObject({
+    status: z.literal('ok'),
+    /** the process that answered: with several API processes (API_PROCESSES), which one this connection reached */
+    pid: z.number().int().positive(),
+  })
+  .meta({ id: 'HealthLive' });
 export type HealthLive = z.infer<typeof HealthLive>;
 
 /** Each check is `ok` or what went wrong. */

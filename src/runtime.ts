@@ -7,6 +7,7 @@ import { createSql } from './db/sql.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { createApp } from './http/app.js';
 import { createHttpServer, listen } from './http/server.js';
+import type { Metrics } from './http/metrics.js';
 import { ProductJobs } from './jobs/product-jobs.js';
 import { Queues } from './jobs/queues.js';
 import { startWorkers, type Workers } from './jobs/worker.js';
@@ -22,6 +23,7 @@ export interface RuntimeOptions {
 export interface Runtime {
   engine: Engine;
   app: Hono;
+  metrics: Metrics;
   /** the port the API listens on (0 when the API is not started) */
   port: number;
   /** shuts down within SHUTDOWN_TIMEOUT_MS; resolves with the steps that had to be cut off */
@@ -115,6 +117,7 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
   return {
     engine,
     app,
+    metrics,
     port,
     async close() {
       // stop accepting, let in-flight requests and jobs finish, then close connections

@@ -13,7 +13,7 @@ import { notAdmitted, toDomainError } from './refusals.js';
 export type HoldAnswer = { ok: true; hold: HoldView; replayed: boolean } | { ok: false; error: AppError };
 
 /** How long this process answers "sold out" for a product without asking Redis. */
-const SOLD_OUT_FLAG_MS = 100;
+export const SOLD_OUT_FLAG_MS = 100;
 
 /** The answer while a product is sold out: one instance, nothing in it is per request. */
 const SOLD_OUT_ANSWER: { ok: false; error: AppError } = { ok: false, error: toDomainError(SOLD_OUT) };

@@ -1,8 +1,8 @@
 /**
  * The process's Prometheus registry (prom-client): Node's own health (event-loop lag, GC, heap,
  * handles), request latency, and the engine's outcomes. Every app has its own registry, so tests build
- * as many apps as they like; several API processes are later summed by prom-client's
- * AggregatorRegistry (each process hands it this registry), which is why every series says how it
+ * as many apps as they like. Several API processes are summed by prom-client's AggregatorRegistry
+ * (each process hands it this registry; src/api-processes.ts), which is why every series says how it
  * aggregates: counters and histograms add up, gauges read from shared Redis take the first process's.
  */
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
@@ -61,9 +61,16 @@ export class Metrics {
     series.observe(seconds);
   }
 
+  private source = () => this.registry.metrics();
+
   /** Prometheus text exposition; scrape-time gauges sample what they show now. */
   render(): Promise<string> {
-    return this.registry.metrics();
+    return this.source();
+  }
+
+  /** Where `render` takes the exposition from instead of this registry (the sum over several API processes). */
+  renderWith(source: () => Promise<string>): void {
+    this.source = source;
   }
 
   get contentType(): string {

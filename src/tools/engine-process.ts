@@ -77,6 +77,8 @@ export async function startEngineProcess(opts: {
       JWT_SECRET: secrets.jwtSecret,
       WEBHOOK_SECRET: secrets.webhookSecret,
       LOG_LEVEL: process.env.ENGINE_LOG_LEVEL ?? 'warn',
+      // one API process unless asked for more: `pid` and `peakRssBytes` (what the bench measures) are that process's
+      API_PROCESSES: '1',
       ...opts.env,
     },
     ['ignore', opts.captureLog ? 'pipe' : 'inherit', 'inherit'],

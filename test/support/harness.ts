@@ -131,5 +131,6 @@ export async function startHarness(env: Record<string, string> = {}, opts: Harne
 /** The engine's app without a listener or a worker: what `app.request()` needs and no more. */
 async function startInProcess(config: Config, logger: Logger): Promise<Runtime> {
   const { engine, close } = await openEngine(config, logger);
-  return { engine, app: createApp(engine).app, port: 0, close };
+  const { app, metrics } = createApp(engine);
+  return { engine, app, metrics, port: 0, close };
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEV_SECRETS, devSecretsInUse, loadConfig } from '../../src/config.js';
 
@@ -37,6 +38,8 @@ describe('config', () => {
     ['LOG_LEVEL', 'loud'],
     ['HTTP_MAX_CONNECTIONS', '0'],
     ['SHUTDOWN_TIMEOUT_MS', '-1'],
+    ['API_PROCESSES', '0'],
+    ['API_PROCESSES', 'many'],
   ])('refuses %s=%s and names the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration:\\n  ${name}:`));
@@ -50,6 +53,13 @@ describe('config', () => {
   it('refuses a headers timeout longer than the request timeout (Node would refuse to create the server)', () => {
     expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '40000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS: must be at most HTTP_REQUEST_TIMEOUT_MS/);
     expect(loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '40000', HTTP_REQUEST_TIMEOUT_MS: '40000' }).HTTP_HEADERS_TIMEOUT_MS).toBe(40_000);
+  });
+
+  it('runs one API process per core in production and one elsewhere, unless told', () => {
+    expect(loadConfig({ NODE_ENV: 'production', ...secrets }).API_PROCESSES).toBe(availableParallelism());
+    expect(loadConfig({}).API_PROCESSES).toBe(1);
+    expect(loadConfig({ NODE_ENV: 'production', ...secrets, API_PROCESSES: '3' }).API_PROCESSES).toBe(3);
+    expect(loadConfig({ API_PROCESSES: '2' }).API_PROCESSES).toBe(2);
   });
 
   it('production refuses the development secrets, naming each', () => {

@@ -17,7 +17,7 @@ async function check(fn: () => Promise<unknown>): Promise<'ok' | string> {
 export function healthRoutes(engine: Engine): Hono {
   const { redis, sql, queues } = engine.ctx;
   return new Hono()
-    .get('/live', (c) => c.json({ status: 'ok' } satisfies HealthLive))
+    .get('/live', (c) => c.json({ status: 'ok', pid: process.pid } satisfies HealthLive))
     .get('/ready', async (c) => {
       const [r, p, q] = await Promise.all([check(() => redis.ping()), check(() => sql`SELECT 1`), check(() => queues.depths())]);
       const checks = { redis: r, postgres: p, queues: q };
