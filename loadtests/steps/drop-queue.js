@@ -158,6 +158,9 @@ function readTicket(ctx, s, tally) {
   return ctx.api.readTicket(ctx.vu.token, s.productId);
 }
 
+/** A hold on the waiting room's product: refused to the customers it does not admit, and before the opening (an impatient early poll). */
+const EXPECT_HOLD = [...EXPECT.hold, NOT_ADMITTED, '409 sale_not_started'];
+
 /**
  * @param {StepContext} ctx
  * @param {DropQueueState} s
@@ -165,7 +168,7 @@ function readTicket(ctx, s, tally) {
  */
 function placeHold(ctx, s, tally) {
   tally.holdAttempts += 1;
-  return ctx.api.placeHold(ctx.vu.token, s.productId, 1, { idempotencyKey: holdKey(ctx), expect: [...EXPECT.hold, NOT_ADMITTED] });
+  return ctx.api.placeHold(ctx.vu.token, s.productId, 1, { idempotencyKey: holdKey(ctx), expect: EXPECT_HOLD });
 }
 
 /**
