@@ -26,13 +26,20 @@ export interface BenchOptions {
   base: string | undefined;
   /** dashboards whose live feed stays open on the engine during the whole bench */
   dashboards: number;
+  /** the queue section's drop: customers in the crowd, sent at an open product and at a waiting room */
+  dropCustomers: number;
+  /** ... and the units on sale */
+  dropStock: number;
 }
 
 const USAGE = `usage: npm run bench -- [--duration 10] [--warmup 3] [--connections 100] [--runs 3]
                        [--only holds,soldout,floor,rowlock,memory,checkout,scenarios,auth,versus,queue,spread] [--users 10000]
                        [--memory-holds 100000] [--memory-connections 200] [--rowlock-pool 10]
                        [--webhook-orders 10000] [--scenario-duration S] [--base DIR] [--dashboards 1]
+                       [--drop-customers 2000] [--drop-stock 50]
   --dashboards N  live dashboard feeds kept open on the engine during the whole bench (0: none)
+  --drop-customers N, --drop-stock N
+                  queue: the crowd sent at an open product and at a waiting room, and the units on sale
   auth     holds with RS256 (identity-provider) tokens against HS256 ones, two engines alternating
   spread   holds over 1 / 30 / 1,000 / 10,000 products, and the CPU per hold of the engine and Redis
   versus   this checkout's engine against the one in --base DIR (another checkout), alternating;
@@ -62,6 +69,8 @@ export function parseOptions(argv: string[], sectionNames: string[]): BenchOptio
       'scenario-duration': { type: 'string' },
       base: { type: 'string' },
       dashboards: { type: 'string', default: '1' },
+      'drop-customers': { type: 'string', default: '2000' },
+      'drop-stock': { type: 'string', default: '50' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -86,5 +95,7 @@ export function parseOptions(argv: string[], sectionNames: string[]): BenchOptio
     scenarioDuration: values['scenario-duration'] === undefined ? undefined : positive('scenario-duration', values['scenario-duration']),
     base: values.base,
     dashboards: values.dashboards === '0' ? 0 : Math.round(positive('dashboards', values.dashboards)),
+    dropCustomers: Math.round(positive('drop-customers', values['drop-customers'])),
+    dropStock: Math.round(positive('drop-stock', values['drop-stock'])),
   };
 }

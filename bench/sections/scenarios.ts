@@ -14,6 +14,7 @@ const SIZES: Record<ScenarioName, { vus: number; durationS: number }> = {
   'webhook-storm': { vus: 10, durationS: 10 },
   soak: { vus: 20, durationS: 20 },
   drop: { vus: 2000, durationS: 30 },
+  'drop-queue': { vus: 200, durationS: 180 },
 };
 
 async function run(ctx: BenchContext, name: ScenarioName): Promise<RunSummary> {

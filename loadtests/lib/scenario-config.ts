@@ -7,7 +7,7 @@ import { z } from 'zod';
  * of loadtests/steps/types.js, which test/loadtests/step-shapes.test.ts keeps in step with it.
  */
 
-export const SCENARIO_NAMES = ['stampede', 'checkout', 'webhook-storm', 'soak', 'drop'] as const;
+export const SCENARIO_NAMES = ['stampede', 'checkout', 'webhook-storm', 'soak', 'drop', 'drop-queue'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 const share = z.number().min(0).max(1);
@@ -109,6 +109,28 @@ const DropDef = z.object({
   pass: PassRules,
 });
 
+/** A drop on one product through a waiting room, to a crowd of customers many times the VUs (each VU drives every `vus`-th). */
+const DropQueueDef = z.object({
+  ...common,
+  customers: z.number().int().positive(),
+  /** `queue`: the waiting room; `open`: the same crowd goes straight for holds (for comparison) */
+  admission: z.enum(['open', 'queue']),
+  /** how long an admitted customer has to place a hold (the engine takes 5 and up) */
+  admission_window_s: z.number().int().min(5),
+  opens_in_s: z.number().min(0),
+  /** customers arrive evenly spread over this many seconds from the start */
+  arrivals_s: z.number().min(0),
+  /** open: wait before asking again after `409 sale_not_started` (a Retry-After overrides it) */
+  retry_ms: z.number().min(1),
+  /** waiting customers who also ask for a hold at every poll */
+  impatient_share: share,
+  /** admitted customers who let their window pass, then ask for a hold anyway */
+  miss_window_share: share,
+  /** what a customer does with a hold: the checkout's shares and think times */
+  flow: FlowParams.omit({ qty_max: true }),
+  pass: PassRules,
+});
+
 export const ProductTemplate = z.object({
   name: z.string(),
   unit_price_minor: z.number().int().min(0),
@@ -124,6 +146,7 @@ export const ScenarioFile = z.object({
     'webhook-storm': WebhookStormDef,
     soak: SoakDef,
     drop: DropDef,
+    'drop-queue': DropQueueDef,
   }),
 });
 export type ScenarioFile = z.infer<typeof ScenarioFile>;
@@ -131,8 +154,13 @@ export type ScenarioDefs = ScenarioFile['scenarios'];
 
 const SCENARIOS_PATH = new URL('../scenarios.json', import.meta.url);
 
-export function loadScenarioFile(path: URL | string = SCENARIOS_PATH): ScenarioFile {
-  return ScenarioFile.parse(JSON.parse(readFileSync(path, 'utf8')));
+/** Fields of one scenario's definition to use instead of the file's (validated like the file). */
+export type ScenarioOverrides = Partial<ScenarioDefs[ScenarioName]>;
+
+export function loadScenarioFile(path: URL | string = SCENARIOS_PATH, overrides?: { name: ScenarioName; values: ScenarioOverrides }): ScenarioFile {
+  const raw = JSON.parse(readFileSync(path, 'utf8')) as { scenarios: Record<string, object> };
+  if (overrides) raw.scenarios[overrides.name] = { ...raw.scenarios[overrides.name], ...overrides.values };
+  return ScenarioFile.parse(raw);
 }
 
 export function isScenarioName(name: string): name is ScenarioName {

@@ -56,6 +56,8 @@ export interface Scenario<N extends ScenarioName, S> {
   iteration(ctx: RunContext<N>, state: S, step: StepContext): Promise<boolean>;
   /** runs next to the VUs until the load phase ends (sampling) */
   monitor?(ctx: RunContext<N>, state: S): Promise<void>;
+  /** numbers the scenario counted, for the summary */
+  counts?(state: S): Record<string, number>;
   /** the scenario's own checks, before the common ones */
   verify(ctx: RunContext<N>, state: S): Promise<void>;
 }

@@ -29,6 +29,7 @@ export function formatSummary(s: RunSummary): string {
   const limited = s.total.outcomes[RATE_LIMITED] ?? 0;
   if (limited > 0) lines.push(`\nrate limited: ${limited} answers ${RATE_LIMITED}; the customers waited as Retry-After said and asked again`);
   if (Object.keys(s.orders).length > 0) lines.push(`\norders as customers last read them: ${outcomes(s.orders)}`);
+  if (Object.keys(s.counts).length > 0) lines.push(`\ncounted: ${outcomes(s.counts)}`);
   if (s.intervals.length > 0) {
     lines.push('');
     lines.push(

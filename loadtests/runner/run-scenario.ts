@@ -4,7 +4,7 @@ import { Ledger } from '../lib/ledger.js';
 import { nodeCrypto } from '../lib/node-crypto.js';
 import { nodeHttp } from '../lib/node-http.js';
 import { Recorder, type RequestStats } from '../lib/recorder.js';
-import { loadScenarioFile, type ScenarioName } from '../lib/scenario-config.js';
+import { loadScenarioFile, type ScenarioName, type ScenarioOverrides } from '../lib/scenario-config.js';
 import { EngineApi } from '../steps/api.js';
 import type { StepContext, StockBreakdown } from '../steps/types.js';
 import { commonChecks, type LoadPhaseResult } from './common-checks.js';
@@ -27,6 +27,8 @@ export interface RunOptions extends TargetOptions {
   log?: ((line: string) => void) | undefined;
   /** another scenario file (default loadtests/scenarios.json) */
   scenariosFile?: string | URL | undefined;
+  /** fields of the scenario's definition to use instead of the file's (e.g. a smaller crowd) */
+  overrides?: ScenarioOverrides | undefined;
 }
 
 export interface RunSummary {
@@ -43,13 +45,15 @@ export interface RunSummary {
   iteration_errors: { count: number; samples: string[] };
   /** final order statuses as customers read them */
   orders: Record<string, number>;
+  /** what the scenario counted (e.g. drop-queue's joins, polls, holds and customers by final status) */
+  counts: Record<string, number>;
   intervals: IntervalSample[];
   products: { id: string; stock: StockBreakdown | undefined }[];
 }
 
 /** Runs one scenario end to end: engine, products, load, checks. Never throws for a failed rule: see `pass`. */
 export async function runScenario(name: ScenarioName, opts: RunOptions = {}): Promise<RunSummary> {
-  const file = loadScenarioFile(opts.scenariosFile);
+  const file = loadScenarioFile(opts.scenariosFile, opts.overrides && { name, values: opts.overrides });
   const def = file.scenarios[name];
   const scenario: Scenario<ScenarioName, unknown> = SCENARIOS[name];
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -130,6 +134,7 @@ export async function runScenario(name: ScenarioName, opts: RunOptions = {}): Pr
       unexpected_samples: recorder.unexpectedSamples,
       iteration_errors: { count: load.errorCount, samples: load.errors },
       orders: ctx.ledger.statusCounts(),
+      counts: scenario.counts?.(state) ?? {},
       intervals: ctx.intervals,
       products,
     };

@@ -1,7 +1,7 @@
 // The engine's API as the scenarios use it: one method per step, each knowing which answers are normal
 // for it (anything else counts as unexpected). It runs on the runner's HTTP adapter and reports every
 // load-phase outcome to the runner's statistics; setup and verification use an unrecorded copy.
-import { paymentSignature } from './auth.js';
+import { customerToken, paymentSignature } from './auth.js';
 
 /**
  * @typedef {import('./types.js').Http} Http
@@ -16,6 +16,7 @@ import { paymentSignature } from './auth.js';
  * @typedef {import('./types.js').PaymentEvent} PaymentEvent
  * @typedef {import('./types.js').PaymentEventType} PaymentEventType
  * @typedef {import('./types.js').WebhookAnswer} WebhookAnswer
+ * @typedef {import('./types.js').TicketView} TicketView
  */
 
 /**
@@ -55,9 +56,13 @@ export const RATE_LIMITED = '429 rate_limited';
  */
 export const BACKOFF = { retries: 4, minMs: 250, maxMs: 8_000, jitter: 0.5 };
 
+/** A hold on a waiting room's product by a customer it has not admitted (or no longer admits). */
+export const NOT_ADMITTED = '403 not_admitted';
+
 /** The answers each kind of step expects. */
 export const EXPECT = {
   hold: ['201', '409 insufficient_stock', RATE_LIMITED],
+  join: ['201', '200', RATE_LIMITED],
   order: ['201', '200', '410 hold_expired', '409 hold_not_active', RATE_LIMITED],
   read: ['200', RATE_LIMITED],
   release: ['200', RATE_LIMITED],
@@ -73,6 +78,8 @@ export const REQUEST_NAMES = [
   'GET /api/orders/:id',
   'POST /api/webhooks/payment',
   'GET /api/products/:id',
+  'POST /api/products/:id/queue',
+  'GET /api/products/:id/queue',
 ];
 
 /**
@@ -191,8 +198,17 @@ export class EngineApi {
   }
 
   /**
+   * A bearer token for another customer than the VU's own (scenarios where a VU drives many customers).
+   * @param {string} userId
+   * @param {number} ttlS
+   */
+  customerToken(userId, ttlS) {
+    return customerToken(this.options.crypto, this.options.credentials.jwtSecret, userId, ttlS);
+  }
+
+  /**
    * @param {ProductTemplate} template
-   * @param {{ id: string, stock: number, sale_starts_at?: string }} input
+   * @param {{ id: string, stock: number } & import('./types.js').ProductExtras} input
    * @returns {Promise<AdminProductView>}
    */
   async createProduct(template, input) {
@@ -235,6 +251,26 @@ export class EngineApi {
       headers: opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {},
       expect: opts.expect ?? EXPECT.hold,
     });
+  }
+
+  /**
+   * Joins a product's waiting room (201 the first time, 200 with the same ticket after).
+   * @param {string} token
+   * @param {string} productId
+   * @returns {Promise<ApiResponse<TicketView>>}
+   */
+  joinQueue(token, productId) {
+    return this.call({ method: 'POST', path: `/api/products/${productId}/queue`, name: 'POST /api/products/:id/queue', token, expect: EXPECT.join });
+  }
+
+  /**
+   * The customer's ticket in a product's waiting room.
+   * @param {string} token
+   * @param {string} productId
+   * @returns {Promise<ApiResponse<TicketView>>}
+   */
+  readTicket(token, productId) {
+    return this.call({ method: 'GET', path: `/api/products/${productId}/queue`, name: 'GET /api/products/:id/queue', token, expect: EXPECT.read });
   }
 
   /**

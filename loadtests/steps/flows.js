@@ -50,7 +50,7 @@ export function shuffle(items) {
  * @param {import('./api.js').EngineApi} admin
  * @param {import('./types.js').RunInfo<import('./types.js').ScenarioName>} run
  * @param {string} label
- * @param {{ sale_starts_at?: string }} [extra]
+ * @param {import('./types.js').ProductExtras} [extra]
  */
 export function createRunProduct(admin, run, label, extra = {}) {
   return admin.createProduct(run.product, { id: `lt-${run.name}-${label}-${run.runId}`, stock: run.def.stock, ...extra });
@@ -140,12 +140,12 @@ export const holdKey = (ctx) => `${ctx.runId}-${ctx.vu.id}`;
 /**
  * One try for a hold on a product whose sale opens at `opensAt` (ms since the epoch): a hold dated
  * before the opening breaks the rule; after an answer that is not final (`409 sale_not_started`) it
- * waits `retryMs` (or what Retry-After says) with jitter before saying `retry`.
+ * says `retry` with how long to wait first: `retryMs` (or what Retry-After says) with jitter.
  * @param {StepContext} ctx
  * @param {{ productId: string, qty: number, opensAt: number, retryMs: number }} sale
- * @returns {Promise<{ outcome: 'won', hold: HoldView } | { outcome: 'sold_out' | 'retry' }>}
+ * @returns {Promise<{ outcome: 'won', hold: HoldView } | { outcome: 'sold_out' } | { outcome: 'retry', waitMs: number }>}
  */
-export async function holdOnOpening(ctx, { productId, qty, opensAt, retryMs }) {
+export async function tryHold(ctx, { productId, qty, opensAt, retryMs }) {
   const res = await ctx.api.placeHold(ctx.vu.token, productId, qty, {
     idempotencyKey: holdKey(ctx),
     expect: [...EXPECT.hold, '409 sale_not_started'],
@@ -157,8 +157,18 @@ export async function holdOnOpening(ctx, { productId, qty, opensAt, retryMs }) {
   if (res.code === 'insufficient_stock') return { outcome: 'sold_out' };
   const retryAfterS = Number(res.headers['retry-after']);
   const base = Number.isFinite(retryAfterS) && retryAfterS > 0 ? retryAfterS * 1000 : retryMs;
-  await ctx.sleep(base * (0.5 + Math.random()));
-  return { outcome: 'retry' };
+  return { outcome: 'retry', waitMs: base * (0.5 + Math.random()) };
+}
+
+/**
+ * `tryHold`, waiting before a `retry` is said.
+ * @param {StepContext} ctx
+ * @param {{ productId: string, qty: number, opensAt: number, retryMs: number }} sale
+ */
+export async function holdOnOpening(ctx, sale) {
+  const tried = await tryHold(ctx, sale);
+  if (tried.outcome === 'retry') await ctx.sleep(tried.waitMs);
+  return tried;
 }
 
 /**

@@ -19,6 +19,8 @@ export const RULES = {
   final: 'final order status as expected',
   conflict: 'same event_id with another body is refused (422)',
   converted: 'the hold converts into an order',
+  admittedHold: 'no hold without admission (the holder\'s ticket reads admitted or expired, never waiting or sold_out)',
+  expiredRefused: 'a hold after the admission window passed is refused (403 not_admitted)',
 };
 
 /** Checks at the end of a run. */

@@ -19,7 +19,9 @@
  * @typedef {Common & { interval_s: number, think_ms: [number, number], mix: SoakMix, flow: FlowParams, pass: SoakPassRules }} SoakDef
  * @typedef {Omit<FlowParams, 'qty_max'>} CheckOutParams
  * @typedef {Common & { products: number, qty: number, opens_in_s: number, poll_ms: [number, number], retry_ms: number, early_share: number, flow: CheckOutParams, pass: PassRules }} DropDef
- * @typedef {{ stampede: StampedeDef, checkout: CheckoutDef, 'webhook-storm': WebhookStormDef, soak: SoakDef, drop: DropDef }} ScenarioDefs
+ * @typedef {'open' | 'queue'} DropAdmission
+ * @typedef {Common & { customers: number, admission: DropAdmission, admission_window_s: number, opens_in_s: number, arrivals_s: number, retry_ms: number, impatient_share: number, miss_window_share: number, flow: CheckOutParams, pass: PassRules }} DropQueueDef
+ * @typedef {{ stampede: StampedeDef, checkout: CheckoutDef, 'webhook-storm': WebhookStormDef, soak: SoakDef, drop: DropDef, 'drop-queue': DropQueueDef }} ScenarioDefs
  * @typedef {keyof ScenarioDefs} ScenarioName
  * @typedef {{ product: ProductTemplate, scenarios: ScenarioDefs }} ScenarioFile
  */
@@ -39,11 +41,14 @@
  * The engine's answers (SPEC.md); a test keeps them in step with the engine's own types.
  * @typedef {{ total: number, available: number, held: number, pending_payment: number, sold: number }} StockBreakdown
  * @typedef {{ id: string, unit_price_minor: number, currency: string, stock: StockBreakdown }} AdminProductView
+ * @typedef {{ sale_starts_at?: string, admission?: 'open' | 'queue', admission_window_s?: number }} ProductExtras what a scenario sets on its products beyond name, price and stock
  * @typedef {{ id: string, name: string, unit_price_minor: number, currency: string, available: number, sale_starts_at: string | null, sale_ends_at: string | null, per_user_limit: number | null }} ProductView
  * @typedef {'active' | 'converted' | 'released' | 'expired'} HoldStatus
  * @typedef {{ id: string, product_id: string, user_id: string, qty: number, status: HoldStatus, created_at: string, expires_at: string }} HoldView
  * @typedef {{ id: string, hold_id: string, product_id: string, user_id: string, qty: number, unit_price_minor: number, total_minor: number, currency: string, status: OrderStatus, created_at: string, payment_due_at: string }} OrderView
  * @typedef {{ event_id: string, type: PaymentEventType, hold_id: string, order_id?: string, amount_minor: number, currency: string }} PaymentEvent
+ * @typedef {'waiting' | 'admitted' | 'expired' | 'sold_out' | 'entered' | 'won' | 'not_selected'} TicketStatus
+ * @typedef {{ product_id: string, admission: 'queue' | 'raffle', status: TicketStatus, position: number | null, ahead: number | null, eta_s: number | null, admitted_until: string | null, hold_id: string | null, poll_after_s: number | null }} TicketView
  */
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import type { ScenarioFile as ValidatedScenarioFile } from '../../loadtests/lib/scenario-config.js';
-import type { HoldView, OrderView, ScenarioFile, StockBreakdown } from '../../loadtests/steps/types.js';
-import type { Hold as EngineHoldView, Order as EngineOrderView, Stock as EngineStockBreakdown } from '../../src/contract.js';
+import type { HoldView, OrderView, ScenarioFile, StockBreakdown, TicketView } from '../../loadtests/steps/types.js';
+import type { Hold as EngineHoldView, Order as EngineOrderView, Stock as EngineStockBreakdown, Ticket as EngineTicketView } from '../../src/contract.js';
 
 /**
  * The scenario steps are plain JavaScript (k6 runs them too), so their shapes are JSDoc types; these
@@ -13,6 +13,7 @@ describe('scenario step shapes', () => {
     expectTypeOf<HoldView>().toEqualTypeOf<EngineHoldView>();
     expectTypeOf<OrderView>().toEqualTypeOf<EngineOrderView>();
     expectTypeOf<StockBreakdown>().toEqualTypeOf<EngineStockBreakdown>();
+    expectTypeOf<TicketView>().toEqualTypeOf<EngineTicketView>();
   });
 
   it('read what the scenario file schema validates', () => {

@@ -47,9 +47,10 @@ export function thresholdVerdicts(data) {
  * @param {import('./config.js').Settings<keyof import('./config.js').ScenarioDefs>} cfg
  * @param {SummaryData} data
  * @param {Verdict[]} [reportOnly] verdicts computed here that thresholds cannot express (not part of the exit code)
+ * @param {string[]} [counted] counters (or tagged counters with a threshold) to print with their counts
  * @returns {Record<string, string>}
  */
-export function summarize(cfg, data, reportOnly = []) {
+export function summarize(cfg, data, reportOnly = [], counted = []) {
   const seconds = Math.max(data.state.testRunDurationMs / 1000, 0.001);
   const requests = REQUEST_NAMES.map((name) => ({ name, v: data.metrics[`http_req_duration{name:${name}}`]?.values })).filter((r) => r.v && (r.v.count ?? 0) > 0);
   /** @type {Record<string, number>} */
@@ -72,6 +73,7 @@ export function summarize(cfg, data, reportOnly = []) {
   lines.push(`\noutcomes: ${Object.entries(outcomes).map(([k, n]) => `${k}: ${n}`).join(', ') || 'none'}`);
   const limited = outcomes[RATE_LIMITED] ?? 0;
   if (limited > 0) lines.push(`rate limited: ${limited} answers ${RATE_LIMITED}; the customers waited as Retry-After said and asked again`);
+  if (counted.length > 0) lines.push(`counted: ${counted.map((name) => `${name}: ${data.metrics[name]?.values.count ?? 0}`).join(', ')}`);
   const unexpected = data.metrics.unexpected_responses?.values.count ?? 0;
   if (unexpected > 0) lines.push(`unexpected responses: ${unexpected} (see the warnings above)`);
   lines.push('\nthresholds (exit code):');

@@ -3,7 +3,7 @@
 // run in teardown(). The rules themselves are loadtests/steps/rules.js.
 import { check } from 'k6';
 import { Counter } from 'k6/metrics';
-import { EXPECT, REQUEST_NAMES } from '../../steps/api.js';
+import { EXPECT, NOT_ADMITTED, REQUEST_NAMES } from '../../steps/api.js';
 import { CHECKS, stockInvariant } from '../../steps/rules.js';
 
 /**
@@ -61,7 +61,7 @@ export const SUMMARY_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(95)', 'p(99)'
 export const DISPLAY_ONLY = ['max>=0', 'count>=0'];
 
 const OUTCOME_KEYS = [
-  ...new Set([...Object.values(EXPECT).flat(), '409 sale_not_started', '422 idempotency_key_reused', '200 applied', '200 duplicate', '200 deferred', '200 ignored']),
+  ...new Set([...Object.values(EXPECT).flat(), '409 sale_not_started', NOT_ADMITTED, '422 idempotency_key_reused', '200 applied', '200 duplicate', '200 deferred', '200 ignored']),
 ];
 
 /**

@@ -2,6 +2,7 @@ import type { ScenarioName } from '../../lib/scenario-config.js';
 import type { Scenario } from '../context.js';
 import { checkout } from './checkout.js';
 import { drop } from './drop.js';
+import { dropQueue } from './drop-queue.js';
 import { soak } from './soak.js';
 import { stampede } from './stampede.js';
 import { webhookStorm } from './webhook-storm.js';
@@ -14,4 +15,5 @@ export const SCENARIOS: { [N in ScenarioName]: Scenario<N, any> } = {
   'webhook-storm': webhookStorm,
   soak,
   drop,
+  'drop-queue': dropQueue,
 };
