@@ -11,10 +11,10 @@ import { steps, type Real } from './steps.js';
  * fails, printed with the seed; MODEL_SEED (and MODEL_PATH, from the report) replay it.
  * `npm run test:model` runs many more sequences (MODEL_RUNS).
  */
-const RUNS = Number(process.env.MODEL_RUNS ?? 60);
+const RUNS = Number(process.env.MODEL_RUNS ?? 100);
 const SEED = Number(process.env.MODEL_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const PATH = process.env.MODEL_PATH;
-const MAX_STEPS = 35;
+const MAX_STEPS = 40;
 
 const saleParams: fc.Arbitrary<SaleParams> = fc.record({
   total: fc.integer({ min: 2, max: 8 }),

@@ -8,8 +8,8 @@ import { ReplyCode, type Changes, type HoldOutcome, type Refusal } from '../../s
  * over the records (SPEC invariant 1), so they cannot drift in the model and any drift in Redis shows.
  *
  * Time is modelled per record: a hold or order is placed either with a deadline far away or with one that
- * has already passed ("lapsed") when the step ends, so every step's outcome is certain however slow the
- * machine is. The expiry sweep walks holds (and orders) in creation order and stops at the first one not
+ * has passed ("lapsed") by the time the step ends, so every step's outcome is certain however slow the
+ * machine is. (One step pays for a hold before its deadline and then waits for it.) The expiry sweep walks holds (and orders) in creation order and stops at the first one not
  * due, as with one TTL for all (ProductKeys.holdQueue); with two TTLs a lapsed record behind a live one
  * waits, and the model says so.
  */
@@ -127,6 +127,11 @@ export class SaleModel {
 
   hold(seq: number): Hold {
     return this.holds[seq - 1]!;
+  }
+
+  /** The hold's deadline has passed (a step waited for it). */
+  lapse(seq: number): void {
+    this.hold(seq).lapsed = true;
   }
 
   /** Starts a step: what it reports for persistence is collected afresh. */

@@ -8,9 +8,12 @@ import { startRedisServer, type RedisServer } from '../../src/tools/redis-server
 import { uniq } from '../support/harness.js';
 import { CURRENCY, SaleModel, type HoldRequest, type PaymentKind, type SaleParams, type Snapshot } from './model.js';
 
-/** A deadline no run outlives, and one that has passed by the time the step that set it ends. */
-const LONG_TTL_MS = 600_000;
-const LAPSED_TTL_MS = 1;
+/**
+ * Lifetimes of holds and orders: one no run outlives, one that has passed by the time the step that set
+ * it ends (1 ms, then the step waits for Redis's clock), and a short one for a step that does something
+ * before the deadline and then waits for it.
+ */
+export const LIFETIME_MS = { long: 600_000, lapsed: 1, brief: 100 };
 
 /**
  * A private redis-server in SPEC's `fsync` mode (AOF, `appendfsync always`: every acknowledged write is
@@ -52,12 +55,6 @@ export class Lab {
   }
 }
 
-/** Redis's clock in ms: the scripts' clock. */
-async function redisNow(redis: RedisClient): Promise<number> {
-  const [sec, usec] = await redis.time();
-  return Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
-}
-
 /** One product of the engine, driven through its scripts (commands + decode, as the engine calls them). */
 export class Sale {
   private constructor(
@@ -78,27 +75,28 @@ export class Sale {
     return this.lab.redis;
   }
 
-  /** Waits until Redis's clock has reached `ms`, so a lapsed deadline is past for every later script. */
-  private async waitPast(ms: number): Promise<void> {
-    for (let now = await redisNow(this.redis); now < ms; now = await redisNow(this.redis)) await sleep(ms - now);
+  /** Redis's clock in ms: the scripts' clock. */
+  async now(): Promise<number> {
+    const [sec, usec] = await this.redis.time();
+    return Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
   }
 
-  async placeHolds(requests: readonly HoldRequest[], lapsed: boolean) {
+  /** Waits until Redis's clock has reached `ms`: a deadline there has passed for every later script. */
+  async waitPast(ms: number): Promise<void> {
+    for (let now = await this.now(); now < ms; now = await this.now()) await sleep(ms - now);
+  }
+
+  async placeHolds(requests: readonly HoldRequest[], ttlMs: number) {
     const batch = requests.map((r) => ({ userId: r.user, qty: r.qty, idempotencyKey: r.key }));
-    const ttl = lapsed ? LAPSED_TTL_MS : LONG_TTL_MS;
-    const placed = decode.createHolds(await commands.createHolds(this.redis, this.k, ttl, Date.now(), batch));
-    if (lapsed && placed.expiresAt > 0) await this.waitPast(placed.expiresAt);
-    return placed;
+    return decode.createHolds(await commands.createHolds(this.redis, this.k, ttlMs, Date.now(), batch));
   }
 
   async release(seq: number, user: string) {
     return decode.releaseHold(await commands.releaseHold(this.redis, this.k, String(seq), user));
   }
 
-  async createOrder(seq: number, user: string, lapsed: boolean) {
-    const reply = decode.createOrder(await commands.createOrder(this.redis, this.k, String(seq), user, lapsed ? LAPSED_TTL_MS : LONG_TTL_MS));
-    if (lapsed && reply.ok && reply.created) await this.waitPast(reply.order.due);
-    return reply;
+  async createOrder(seq: number, user: string, paymentTtlMs: number) {
+    return decode.createOrder(await commands.createOrder(this.redis, this.k, String(seq), user, paymentTtlMs));
   }
 
   async pay(id: string, seq: number, kind: PaymentKind, amount: number) {
