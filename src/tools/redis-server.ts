@@ -5,7 +5,7 @@ import { canConnect } from './reachable.js';
 import { exited, hasExited, spawnServer, waitUntilReady } from './server-process.js';
 import { tempDir } from './temp-dir.js';
 
-/** A private `redis-server` on a free port of 127.0.0.1, in memory only. */
+/** A private `redis-server` on a free port of 127.0.0.1, in memory only unless `extraArgs` turn on persistence. */
 export interface RedisServer {
   url: string;
   port: number;
@@ -13,7 +13,7 @@ export interface RedisServer {
   readonly child: ChildProcess;
   /** SIGKILL, as a crash would */
   kill(): Promise<void>;
-  /** starts again on the same port (empty: no persistence); nothing to do when it runs */
+  /** starts again on the same port and directory (empty, or from its AOF if `extraArgs` turned it on); nothing to do when it runs */
   start(): Promise<void>;
   /** kills it and removes its directory */
   stop(): Promise<void>;
