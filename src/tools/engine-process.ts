@@ -73,6 +73,8 @@ export async function startEngineProcess(opts: {
       JWT_SECRET: secrets.jwtSecret,
       WEBHOOK_SECRET: secrets.webhookSecret,
       LOG_LEVEL: process.env.ENGINE_LOG_LEVEL ?? 'warn',
+      // the shared development Redis runs without an AOF; a caller that provides one says so
+      REDIS_DURABILITY: 'relaxed',
       ...opts.env,
     },
     ['ignore', 'inherit', 'inherit'],
