@@ -13,8 +13,12 @@ export interface RedisPair {
 const POLL_MS = 50;
 const SYNC_TIMEOUT_MS = 15_000;
 
-/** Starts a master, then a replica of it, and waits until the replica is in sync. */
-export async function startRedisPair(config: Record<string, string> = {}): Promise<RedisPair> {
+/**
+ * Starts a master, then a replica of it, and waits until the replica is in sync. `link` may put
+ * something between them (e.g. a proxy that delays the replication stream): given the master, it
+ * returns the port the replica connects to.
+ */
+export async function startRedisPair(config: Record<string, string> = {}, link?: (master: RedisServer) => Promise<number>): Promise<RedisPair> {
   const master = await startRedisServer({ config });
   let replica: RedisServer | undefined;
   const stop = async () => {
@@ -34,7 +38,7 @@ export async function startRedisPair(config: Record<string, string> = {}): Promi
     }
   };
   try {
-    replica = await startRedisServer({ config: { ...config, replicaof: `127.0.0.1 ${master.port}` } });
+    replica = await startRedisServer({ config: { ...config, replicaof: `127.0.0.1 ${link ? await link(master) : master.port}` } });
     await online();
   } catch (err) {
     await stop();
