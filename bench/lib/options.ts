@@ -29,11 +29,12 @@ export interface BenchOptions {
 }
 
 const USAGE = `usage: npm run bench -- [--duration 10] [--warmup 3] [--connections 100] [--runs 3]
-                       [--only holds,soldout,floor,rowlock,memory,checkout,scenarios,auth,versus] [--users 10000]
+                       [--only holds,soldout,floor,rowlock,memory,checkout,scenarios,auth,versus,durability] [--users 10000]
                        [--memory-holds 100000] [--memory-connections 200] [--rowlock-pool 10]
                        [--webhook-orders 10000] [--scenario-duration S] [--base DIR] [--dashboards 1]
   --dashboards N  live dashboard feeds kept open on the engine during the whole bench (0: none)
   auth     holds with RS256 (identity-provider) tokens against HS256 ones, two engines alternating
+  durability  holds on Redis without AOF / with appendfsync always / plus WAIT 1, and writes lost per SIGKILL
   versus   this checkout's engine against the one in --base DIR (another checkout), alternating;
            left out without --base`;
 
