@@ -87,6 +87,17 @@ const schema = z.object({
   /** Redis command timeout: a request fails with 503 after this, never hangs. */
   REDIS_COMMAND_TIMEOUT_MS: positiveInt.default(1_000),
   /**
+   * What an acknowledged write survives on the Redis side (README "Durability"): `fsync` checks that
+   * every master runs `appendonly yes` + `appendfsync always` and refuses otherwise; `fsync-unverified`
+   * is the operator's word for it where CONFIG is unavailable (managed Redis); `relaxed` checks nothing.
+   * Unset: `fsync` in production, `relaxed` elsewhere.
+   */
+  REDIS_DURABILITY: z.enum(['fsync', 'fsync-unverified', 'relaxed']).optional(),
+  /** Replicas that must have each request's writes before it is answered (WAIT / WAITAOF); 0 = none. */
+  REDIS_REPLICA_ACKS: z.coerce.number().int().min(0).max(16).default(0),
+  /** How long a request waits for those replicas before answering 503 `replication_unconfirmed`. */
+  REDIS_REPLICA_ACK_TIMEOUT_MS: positiveInt.default(500),
+  /**
    * Outbound events: the wait before each delivery attempt (ms, comma-separated): the first after the
    * event, each next one after a failed attempt; when the list runs out the delivery has failed.
    * The default is Svix's schedule: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (about 28 hours).
@@ -173,6 +184,10 @@ const refined = schema
     message: 'must be at most HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
     path: ['HTTP_HEADERS_TIMEOUT_MS'],
   })
+  .refine((c) => c.REDIS_REPLICA_ACKS === 0 || c.REDIS_REPLICA_ACK_TIMEOUT_MS < c.REDIS_COMMAND_TIMEOUT_MS, {
+    message: 'must be below REDIS_COMMAND_TIMEOUT_MS (the wait for replicas is a Redis command)',
+    path: ['REDIS_REPLICA_ACK_TIMEOUT_MS'],
+  })
   .superRefine(checkTokenKeys)
   // production serves from every core and acts on live payments only; development runs one process and acts on test payments only
   .transform((c) => ({
@@ -180,6 +195,7 @@ const refined = schema
     API_PROCESSES: c.API_PROCESSES ?? (c.NODE_ENV === 'production' ? availableParallelism() : 1),
     STRIPE_LIVEMODE: c.STRIPE_LIVEMODE ?? c.NODE_ENV === 'production',
     ADYEN_LIVEMODE: c.ADYEN_LIVEMODE ?? c.NODE_ENV === 'production',
+    REDIS_DURABILITY: c.REDIS_DURABILITY ?? (c.NODE_ENV === 'production' ? 'fsync' : 'relaxed'),
   }));
 
 export type Config = z.output<typeof refined>;

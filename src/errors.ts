@@ -32,6 +32,7 @@ export const ErrorCode = z.enum([
   'raffle_closed',
   'ticket_not_found',
   'unavailable',
+  'replication_unconfirmed',
   'internal_error',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -67,6 +68,7 @@ const STATUS: Record<ErrorCode, number> = {
   raffle_closed: 409,
   ticket_not_found: 404,
   unavailable: 503,
+  replication_unconfirmed: 503,
   internal_error: 500,
 };
 
@@ -101,6 +103,7 @@ const TITLE: Record<ErrorCode, string> = {
   raffle_closed: 'The raffle is closed',
   ticket_not_found: 'No ticket for this product',
   unavailable: 'Service temporarily unavailable',
+  replication_unconfirmed: 'Too few Redis replicas confirmed the write',
   internal_error: 'Internal error',
 };
 

@@ -1,4 +1,3 @@
-import { Cluster } from 'ioredis';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { devSecretsInUse, type Config } from './config.js';
@@ -12,6 +11,7 @@ import { ProductJobs } from './jobs/product-jobs.js';
 import { Queues } from './jobs/queues.js';
 import { startWorkers, type Workers } from './jobs/worker.js';
 import { createRedis, type RedisClient } from './redis/client.js';
+import { masters, RedisDurability } from './redis/durability.js';
 import { Keys } from './redis/keys.js';
 import { Shutdown } from './shutdown.js';
 
@@ -35,7 +35,7 @@ export interface Runtime {
  * to start on such a Redis; development warns.
  */
 async function checkEvictionPolicy(config: Config, redis: RedisClient, logger: Logger): Promise<void> {
-  for (const node of redis instanceof Cluster ? redis.nodes('master') : [redis]) {
+  for (const node of masters(redis)) {
     const reply = (await node.config('GET', 'maxmemory-policy').catch(() => [])) as string[];
     const policy = reply[1];
     if (policy === undefined || policy === 'noeviction') continue;
@@ -61,9 +61,13 @@ export async function openEngine(config: Config, logger: Logger): Promise<OpenEn
   const redis = createRedis({ url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, name: 'engine' });
   const queueConnection = createRedis({ url: config.REDIS_URL, commandTimeoutMs: 0, forQueue: true, name: 'queues' });
   const sql = createSql(config.DATABASE_URL);
+  const durability = new RedisDurability(redis, config, logger);
   try {
     await Promise.all([redis.connect(), queueConnection.connect()]);
     await checkEvictionPolicy(config, redis, logger);
+    const problem = await durability.check();
+    if (problem) throw new Error(problem);
+    durability.watch();
     await migrate(sql, logger);
   } catch (err) {
     redis.disconnect();
@@ -75,7 +79,7 @@ export async function openEngine(config: Config, logger: Logger): Promise<OpenEn
   const keys = new Keys(config.KEY_PREFIX);
   const queues = new Queues(queueConnection, keys.queuePrefix, logger);
   const jobs = new ProductJobs(queues, logger);
-  const engine = createEngine({ config, redis, sql, keys, queues, jobs, logger });
+  const engine = createEngine({ config, redis, durability, sql, keys, queues, jobs, logger });
   const loaded = await engine.products.loadAll();
   logger.info({ products: loaded }, 'products loaded into Redis');
   // a client that cannot quit (Redis gone) is still disconnected, or it would go on reconnecting

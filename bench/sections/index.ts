@@ -1,6 +1,7 @@
 import type { Section } from '../lib/types.js';
 import { authSection } from './auth.js';
 import { checkoutSection } from './checkout.js';
+import { durabilitySection } from './durability.js';
 import { floorSection } from './floor.js';
 import { holdsSection } from './holds.js';
 import { memorySection } from './memory.js';
@@ -12,4 +13,4 @@ import { spreadSection } from './spread.js';
 import { versusSection } from './versus.js';
 
 /** Every section, in the order they run. Add a new one here (see bench/README.md). */
-export const SECTIONS: Section[] = [holdsSection, soldOutSection, floorSection, rowLockSection, memorySection, checkoutSection, scenariosSection, authSection, versusSection, queueSection, spreadSection];
+export const SECTIONS: Section[] = [holdsSection, soldOutSection, floorSection, rowLockSection, memorySection, checkoutSection, scenariosSection, authSection, versusSection, queueSection, spreadSection, durabilitySection];

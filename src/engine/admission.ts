@@ -98,7 +98,10 @@ export class Admission {
     if (!reply.ok) throw toDomainError(reply);
     this.scheduleAfterJoin(productId, reply);
     if (reply.joined && reply.record.code === 'a') this.ctx.logger.info({ event: 'queue.admitted', productId, userId }, 'queue.admitted');
-    return { ticket: this.remember(productId, userId, reply), joined: reply.joined };
+    const ticket = this.remember(productId, userId, reply);
+    // a refusal above wrote nothing; a ticket is answered once replicas have it
+    if (this.ctx.durability.waitsForReplicas) await this.ctx.durability.confirm(k.product);
+    return { ticket, joined: reply.joined };
   }
 
   /** The caller's ticket. A ticket seen waiting is answered from this process's view of the line while that stays true. */

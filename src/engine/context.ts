@@ -4,12 +4,15 @@ import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
 import type { ProductJobs } from '../jobs/product-jobs.js';
 import type { Queues } from '../jobs/queues.js';
+import type { RedisDurability } from '../redis/durability.js';
 import type { Keys } from '../redis/keys.js';
 
 /** What every engine system works with; built once per process (or per test) by `createEngine`. */
 export interface EngineContext {
   config: Config;
   redis: RedisClient;
+  /** the masters' persistence, and the wait for replicas after a request's writes */
+  durability: RedisDurability;
   sql: Sql;
   keys: Keys;
   queues: Queues;

@@ -122,10 +122,13 @@ export class Holds {
 
   /** One script call for requests that arrived together; its placed holds share one expiry job. */
   private async placeBatch(productId: string, requests: readonly HoldRequest[]): Promise<HoldOutcome[]> {
-    const { redis, keys, config, jobs } = this.ctx;
-    const placed = decode.createHolds(await commands.createHolds(redis, keys.product(productId), config.HOLD_TTL_MS, Date.now(), requests));
+    const { redis, keys, config, jobs, durability } = this.ctx;
+    const k = keys.product(productId);
+    const placed = decode.createHolds(await commands.createHolds(redis, k, config.HOLD_TTL_MS, Date.now(), requests));
     if (placed.expiresAt > 0) jobs.expireAt('expire-holds', productId, placed.expiresAt);
     if (placed.notices > 0) jobs.persistSoon(productId);
+    // one wait for the whole call: every hold of the batch is answered only once replicas have it
+    if (durability.waitsForReplicas) await durability.confirm(k.product);
     return placed.outcomes;
   }
 
@@ -143,10 +146,16 @@ export class Holds {
   async release(holdId: string, userId: string | null): Promise<HoldView> {
     const ref = parseId('h', holdId);
     if (!ref) throw new AppError('hold_not_found');
-    const reply = decode.releaseHold(await commands.releaseHold(this.ctx.redis, this.ctx.keys.product(ref.productId), ref.seq, userId ?? ''));
-    if (!reply.ok) throw toDomainError(reply);
-    if (reply.code === ReplyCode.Done) this.ctx.logger.info({ holdId, by: userId ?? 'operator' }, 'hold released');
-    if (reply.code === ReplyCode.Done && reply.notices > 0) this.ctx.jobs.persistSoon(ref.productId);
-    return holdView(ref.productId, ref.seq, reply.hold);
+    const k = this.ctx.keys.product(ref.productId);
+    const reply = decode.releaseHold(await commands.releaseHold(this.ctx.redis, k, ref.seq, userId ?? ''));
+    try {
+      if (!reply.ok) throw toDomainError(reply);
+      if (reply.code === ReplyCode.Done) this.ctx.logger.info({ holdId, by: userId ?? 'operator' }, 'hold released');
+      if (reply.code === ReplyCode.Done && reply.notices > 0) this.ctx.jobs.persistSoon(ref.productId);
+      return holdView(ref.productId, ref.seq, reply.hold);
+    } finally {
+      // after the bookkeeping of what the call did; an unconfirmed write replaces the answer
+      if (this.ctx.durability.waitsForReplicas) await this.ctx.durability.confirm(k.product);
+    }
   }
 }

@@ -39,23 +39,27 @@ export class Orders {
   async create(userId: string, holdId: string): Promise<{ order: OrderView; created: boolean }> {
     const ref = parseId('h', holdId);
     if (!ref) throw new AppError('hold_not_found');
-    const reply = decode.createOrder(
-      await commands.createOrder(this.ctx.redis, this.ctx.keys.product(ref.productId), ref.seq, userId, this.ctx.config.PAYMENT_TTL_MS),
-    );
-    if (!reply.ok) {
-      // a hold whose records Redis has dropped after their retention may still have its order in Postgres
-      const archived = reply.code === ReplyCode.HoldNotFound ? await this.fromPostgres(formatId('o', ref), userId) : null;
-      if (archived) return { order: archived, created: false };
-      throw toDomainError(reply);
+    const k = this.ctx.keys.product(ref.productId);
+    const reply = decode.createOrder(await commands.createOrder(this.ctx.redis, k, ref.seq, userId, this.ctx.config.PAYMENT_TTL_MS));
+    try {
+      if (!reply.ok) {
+        // a hold whose records Redis has dropped after their retention may still have its order in Postgres
+        const archived = reply.code === ReplyCode.HoldNotFound ? await this.fromPostgres(formatId('o', ref), userId) : null;
+        if (archived) return { order: archived, created: false };
+        throw toDomainError(reply);
+      }
+      const { created, order, changes } = reply;
+      if (created) {
+        this.ctx.jobs.expireAt('expire-orders', ref.productId, order.due);
+        this.ctx.logger.info({ orderId: formatId('o', ref), status: order.status }, 'order created');
+        this.observer.orderCreated(order.status);
+      }
+      this.persistence.changed(ref.productId, changes);
+      return { order: orderView(ref.productId, ref.seq, order), created };
+    } finally {
+      // after the bookkeeping of what the call did; an unconfirmed write replaces the answer
+      if (this.ctx.durability.waitsForReplicas) await this.ctx.durability.confirm(k.product);
     }
-    const { created, order, changes } = reply;
-    if (created) {
-      this.ctx.jobs.expireAt('expire-orders', ref.productId, order.due);
-      this.ctx.logger.info({ orderId: formatId('o', ref), status: order.status }, 'order created');
-      this.observer.orderCreated(order.status);
-    }
-    this.persistence.changed(ref.productId, changes);
-    return { order: orderView(ref.productId, ref.seq, order), created };
   }
 
   /** A customer's own order: from Redis while it is live there, else from Postgres. */

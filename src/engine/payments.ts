@@ -32,27 +32,33 @@ export class Payments {
     if (e.order_id !== undefined && e.order_id !== orderId) throw new AppError('order_not_found', `order ${e.order_id} is not the order of hold ${e.hold_id}`);
     const kind = e.type === 'payment.succeeded' ? 'succeeded' : 'failed';
     const payload = JSON.stringify(e);
-    const reply = decode.applyPayment(await commands.applyPayment(this.ctx.redis, this.ctx.keys.product(ref.productId), ref.seq, {
+    const k = this.ctx.keys.product(ref.productId);
+    const reply = decode.applyPayment(await commands.applyPayment(this.ctx.redis, k, ref.seq, {
       eventId: e.event_id, kind, amount: e.amount_minor, currency: e.currency, fingerprint: fingerprint(e), payload,
     }));
-    if (!reply.ok) {
-      if (reply.code === ReplyCode.HoldNotFound && (await this.seenInPostgres(e.event_id))) {
-        // a late redelivery after Redis dropped the hold and its events: Postgres remembers the event
-        this.observer.paymentEvent('duplicate', null);
-        return { result: 'duplicate', order_id: null, order_status: null };
+    try {
+      if (!reply.ok) {
+        if (reply.code === ReplyCode.HoldNotFound && (await this.seenInPostgres(e.event_id))) {
+          // a late redelivery after Redis dropped the hold and its events: Postgres remembers the event
+          this.observer.paymentEvent('duplicate', null);
+          return { result: 'duplicate', order_id: null, order_status: null };
+        }
+        if (reply.code === ReplyCode.AmountMismatch) {
+          this.persistence.changed(ref.productId, { orders: {}, events: { [e.event_id]: 'amount_mismatch' }, notices: 0 });
+          this.ctx.logger.warn({ eventId: e.event_id, holdId: e.hold_id }, 'payment amount mismatch');
+          this.observer.paymentEvent('amount_mismatch', null);
+        }
+        throw toDomainError(reply);
       }
-      if (reply.code === ReplyCode.AmountMismatch) {
-        this.persistence.changed(ref.productId, { orders: {}, events: { [e.event_id]: 'amount_mismatch' }, notices: 0 });
-        this.ctx.logger.warn({ eventId: e.event_id, holdId: e.hold_id }, 'payment amount mismatch');
-        this.observer.paymentEvent('amount_mismatch', null);
-      }
-      throw toDomainError(reply);
+      const { result, order, changes } = reply;
+      this.persistence.changed(ref.productId, changes);
+      this.observer.paymentEvent(result, order?.status ?? null);
+      if (result !== 'duplicate') this.ctx.logger.info({ eventId: e.event_id, type: e.type, orderId, result, status: order?.status }, 'payment event');
+      return { result, order_id: order ? orderId : null, order_status: order?.status ?? null };
+    } finally {
+      // after the bookkeeping of what the call did; an unconfirmed write replaces the answer
+      if (this.ctx.durability.waitsForReplicas) await this.ctx.durability.confirm(k.product);
     }
-    const { result, order, changes } = reply;
-    this.persistence.changed(ref.productId, changes);
-    this.observer.paymentEvent(result, order?.status ?? null);
-    if (result !== 'duplicate') this.ctx.logger.info({ eventId: e.event_id, type: e.type, orderId, result, status: order?.status }, 'payment event');
-    return { result, order_id: order ? orderId : null, order_status: order?.status ?? null };
   }
 
   private seenInPostgres(eventId: string): Promise<boolean> {

@@ -79,6 +79,8 @@ export async function startEngineProcess(opts: {
       LOG_LEVEL: process.env.ENGINE_LOG_LEVEL ?? 'warn',
       // one API process unless asked for more: `pid` and `peakRssBytes` (what the bench measures) are that process's
       API_PROCESSES: '1',
+      // the shared development Redis runs without an AOF; a caller that provides one says so
+      REDIS_DURABILITY: 'relaxed',
       ...opts.env,
     },
     ['ignore', opts.captureLog ? 'pipe' : 'inherit', 'inherit'],

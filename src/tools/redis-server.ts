@@ -5,7 +5,7 @@ import { canConnect } from './reachable.js';
 import { exited, hasExited, spawnServer, waitUntilReady } from './server-process.js';
 import { tempDir } from './temp-dir.js';
 
-/** A private `redis-server` on a free port of 127.0.0.1, in memory only unless `extraArgs` turn on persistence. */
+/** A private `redis-server` on a free port of 127.0.0.1, in memory only unless configured otherwise. */
 export interface RedisServer {
   url: string;
   port: number;
@@ -13,21 +13,26 @@ export interface RedisServer {
   readonly child: ChildProcess;
   /** SIGKILL, as a crash would */
   kill(): Promise<void>;
-  /** starts again on the same port and directory (empty, or from its AOF if `extraArgs` turned it on); nothing to do when it runs */
+  /** starts again on the same port and directory (empty unless an AOF is configured); nothing to do when it runs */
   start(): Promise<void>;
   /** kills it and removes its directory */
   stop(): Promise<void>;
 }
 
 /**
- * Starts `command` (default `redis-server` from PATH) with no persistence, plus `extraArgs` (e.g. cluster
- * mode). It never outlives this process; its log and files live in a temp dir removed on stop.
+ * Starts `command` (default `redis-server` from PATH) with no persistence, plus `config` (redis.conf
+ * directives, e.g. `{ appendonly: 'yes', appendfsync: 'always' }` or `{ replicaof: '127.0.0.1 6380' }`)
+ * and `extraArgs` (e.g. cluster mode). It never outlives this process; its log and files live in a temp
+ * dir removed on stop.
  */
-export async function startRedisServer(opts: { command?: string; extraArgs?: string[] } = {}): Promise<RedisServer> {
+export async function startRedisServer(opts: { command?: string; config?: Record<string, string>; extraArgs?: string[] } = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = tempDir('redis');
   const logFile = path.join(dir.path, 'redis-server.log');
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir.path, ...(opts.extraArgs ?? [])];
+  const config = { save: '', appendonly: 'no', ...opts.config };
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir.path];
+  for (const [name, value] of Object.entries(config)) args.push(`--${name}`, ...value.split(' '));
+  args.push(...(opts.extraArgs ?? []));
   let child: ChildProcess | undefined;
   const start = async () => {
     if (child && !hasExited(child)) return;

@@ -277,6 +277,14 @@ describe('problem answers are the documented ones', () => {
     }
   });
 
+  test('replication_unconfirmed (with Retry-After), on an engine waiting for a replica its Redis does not have', async ({ startEngine }) => {
+    const lonely = await startEngine({ REDIS_REPLICA_ACKS: '1', REDIS_REPLICA_ACK_TIMEOUT_MS: '50' }, { inProcess: true });
+    const pid = await lonely.createProduct();
+    const res = await lonely.request('POST', '/api/holds', { token: lonely.token('u'), body: { product_id: pid, qty: 1 } });
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect((await api.check('POST', '/api/holds', res)).code).toBe('replication_unconfirmed');
+  });
+
   it('every documented operation and every problem code but internal_error was seen', () => {
     const operations = Object.values(api.document.paths ?? {}).flatMap((item) => Object.values(item as Record<string, { operationId?: string }>).map((o) => o.operationId));
     const seenOperations = new Set(api.seen.map((s) => s.operationId));

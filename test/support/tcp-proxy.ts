@@ -7,6 +7,8 @@ export interface TcpProxy {
   /** drops every open connection and refuses new ones, as a network partition would */
   cut(): void;
   restore(): void;
+  /** sends new connections to another server and drops the open ones, as a failover behind a virtual IP would */
+  retarget(host: string, port: number): void;
   /** delays every chunk in both directions by this many ms */
   setDelay(ms: number): void;
   /** chunks being delayed right now (something is waiting on the other side) */
@@ -15,7 +17,8 @@ export interface TcpProxy {
 }
 
 /** A TCP proxy a test controls, to cut a dependency off and bring it back. */
-export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+export async function startTcpProxy(host: string, port: number): Promise<TcpProxy> {
+  let target = { host, port };
   const sockets = new Set<Socket>();
   let open = true;
   let delayMs = 0;
@@ -31,7 +34,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     });
   const server = createServer((client) => {
     if (!open) return client.destroy();
-    const upstream = connect(targetPort, targetHost);
+    const upstream = connect(target.port, target.host);
     for (const s of [client, upstream]) {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
@@ -43,13 +46,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     upstream.on('close', () => client.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
   const proxy: TcpProxy = {
-    port,
+    port: (server.address() as { port: number }).port,
     wrap(url) {
       const u = new URL(url);
       u.hostname = '127.0.0.1';
-      u.port = String(port);
+      u.port = String(proxy.port);
       return u.toString();
     },
     cut() {
@@ -58,6 +60,10 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     restore() {
       open = true;
+    },
+    retarget(host, port) {
+      target = { host, port };
+      for (const s of sockets) s.destroy();
     },
     setDelay(ms) {
       delayMs = ms;

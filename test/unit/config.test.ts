@@ -68,6 +68,15 @@ describe('config', () => {
     expect(loadConfig({ NODE_ENV: 'production', ...secrets }).NODE_ENV).toBe('production');
   });
 
+  it('asks for an fsynced Redis in production and waits for no replicas unless told', () => {
+    expect(loadConfig({}).REDIS_DURABILITY).toBe('relaxed');
+    expect(loadConfig({ NODE_ENV: 'production', ...secrets }).REDIS_DURABILITY).toBe('fsync');
+    expect(loadConfig({ NODE_ENV: 'production', ...secrets, REDIS_DURABILITY: 'fsync-unverified' }).REDIS_DURABILITY).toBe('fsync-unverified');
+    expect(loadConfig({}).REDIS_REPLICA_ACKS).toBe(0);
+    expect(() => loadConfig({ REDIS_DURABILITY: 'always' })).toThrow(/REDIS_DURABILITY:/);
+    expect(() => loadConfig({ REDIS_REPLICA_ACKS: '1', REDIS_REPLICA_ACK_TIMEOUT_MS: '1000' })).toThrow(/REDIS_REPLICA_ACK_TIMEOUT_MS: must be below REDIS_COMMAND_TIMEOUT_MS/);
+  });
+
   it('the engine process stops at start with the message', async () => {
     const { spawnSync } = await import('node:child_process');
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'api'], {

@@ -42,6 +42,8 @@ import { problems } from './problems.js';
 
 /** Redis or Postgres unreachable (503 with Retry-After), or a failure nobody expected (500 with a request id). */
 const STORES: ErrorCode[] = ['unavailable', 'internal_error'];
+/** A write that waits for Redis replicas (REDIS_REPLICA_ACKS) and got too few in time (503 with Retry-After). */
+const REPLICATED: ErrorCode[] = ['replication_unconfirmed'];
 /** A customer bearer token: missing or invalid, or over the customer's rate limit. */
 const CUSTOMER: ErrorCode[] = ['unauthorized', 'rate_limited', ...STORES];
 /** The admin bearer token: missing or wrong, or a customer's token. */
@@ -49,7 +51,7 @@ const ADMIN: ErrorCode[] = ['unauthorized', 'forbidden', ...STORES];
 /** A JSON body: at most 16 KiB, `application/json`, valid JSON, matching its schema. */
 const JSON_BODY: ErrorCode[] = ['invalid_json', 'invalid_request', 'payload_too_large', 'unsupported_media_type'];
 /** A signed payment webhook. */
-const WEBHOOK: ErrorCode[] = ['invalid_signature', ...JSON_BODY, 'hold_not_found', 'order_not_found', 'amount_mismatch', 'idempotency_key_reused', ...STORES];
+const WEBHOOK: ErrorCode[] = ['invalid_signature', ...JSON_BODY, 'hold_not_found', 'order_not_found', 'amount_mismatch', 'idempotency_key_reused', ...STORES, ...REPLICATED];
 
 // ---- building blocks ----
 
@@ -108,7 +110,7 @@ const createHold = createRoute({
     201: { ...json(Hold, 'the hold, `active` (or the earlier answer, replayed)'), headers: Replayed },
     ...problems([
       ...CUSTOMER, ...JSON_BODY, 'product_not_found', 'hold_not_found', 'insufficient_stock', 'sale_not_started', 'sale_ended',
-      'per_user_limit_exceeded', 'idempotency_key_reused', 'not_admitted',
+      'per_user_limit_exceeded', 'idempotency_key_reused', 'not_admitted', ...REPLICATED,
     ]),
   },
 });
@@ -128,7 +130,7 @@ const joinQueue = createRoute({
   responses: {
     201: json(Ticket, 'joined: the new ticket'),
     200: json(Ticket, 'the customer had joined: the same ticket'),
-    ...problems([...CUSTOMER, 'product_not_found', 'not_queued', 'raffle_closed']),
+    ...problems([...CUSTOMER, 'product_not_found', 'not_queued', 'raffle_closed', ...REPLICATED]),
   },
 });
 
@@ -178,7 +180,7 @@ const releaseHold = createRoute({
   description: 'Its stock is available again at once. Releasing a released hold answers it again.',
   security: customer,
   request: { params: id('hold id') },
-  responses: { 200: json(Hold, 'the hold, `released`'), ...problems([...CUSTOMER, 'hold_not_found', 'hold_not_active', 'hold_expired']) },
+  responses: { 200: json(Hold, 'the hold, `released`'), ...problems([...CUSTOMER, 'hold_not_found', 'hold_not_active', 'hold_expired', ...REPLICATED]) },
 });
 
 const createOrder = createRoute({
@@ -195,7 +197,7 @@ const createOrder = createRoute({
   responses: {
     201: json(Order, 'the new order, `pending_payment` (or already `paid`)'),
     200: json(Order, 'the hold was converted before: its order'),
-    ...problems([...CUSTOMER, ...JSON_BODY, 'hold_not_found', 'hold_not_active', 'hold_expired']),
+    ...problems([...CUSTOMER, ...JSON_BODY, 'hold_not_found', 'hold_not_active', 'hold_expired', ...REPLICATED]),
   },
 });
 
@@ -316,7 +318,7 @@ const adminReleaseHold = createRoute({
   summary: 'Release any customer\'s hold',
   security: admin,
   request: { params: id('hold id') },
-  responses: { 200: json(Hold, 'the hold, `released`'), ...problems([...ADMIN, 'hold_not_found', 'hold_not_active', 'hold_expired']) },
+  responses: { 200: json(Hold, 'the hold, `released`'), ...problems([...ADMIN, 'hold_not_found', 'hold_not_active', 'hold_expired', ...REPLICATED]) },
 });
 
 const reconcile = createRoute({

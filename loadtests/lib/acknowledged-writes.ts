@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import { signJwt } from '../../src/http/jwt.js';
+import { signPayload } from '../../src/http/webhook-signature.js';
+import type { EngineProcess } from '../../src/tools/engine-process.js';
+import { Ledger } from './ledger.js';
+import { paidUnits, waitForPaidOrders } from './postgres-check.js';
+
+const REQUEST_TIMEOUT_MS = 5_000;
+/** Pause of a customer after an answer that was not a success (Redis away): no busy loop against a 503. */
+const BACKOFF_MS = 50;
+const VERIFY_CONCURRENCY = 16;
+const PERSIST_TIMEOUT_MS = 30_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const chance = (p: number) => Math.random() < p;
+
+interface Acked {
+  id: string;
+  token: string;
+}
+
+type Answer = { status: number; body: Record<string, unknown> } | null;
+
+/**
+ * Mixed load on an engine (holds with and without an Idempotency-Key, orders, payment webhooks some
+ * delivered twice) that writes down every write the engine acknowledged, and afterwards checks that
+ * each one is still there: the hold exists (with its status or its successor's), the order exists, a
+ * payment acknowledged as applied left its order paid, every product's stock adds up, and what Redis
+ * counts as sold is what Postgres has paid.
+ */
+export class AcknowledgedWrites {
+  private readonly holds: Acked[] = [];
+  private readonly orders: Acked[] = [];
+  /** orders whose `payment.succeeded` the engine acknowledged */
+  private readonly paid = new Map<string, Acked>();
+  /** paid orders as the customers saw them, against Postgres (each payment sent counts as possibly applied) */
+  private readonly ledger = new Ledger();
+  private readonly tag = randomBytes(4).toString('hex');
+  private users = 0;
+  private stopped = false;
+  /** replays of a key that answered another hold than the first answer */
+  private readonly replayMismatches: string[] = [];
+
+  constructor(
+    private readonly engine: Pick<EngineProcess, 'url' | 'jwtSecret' | 'webhookSecret' | 'adminToken' | 'databaseUrl'>,
+    private readonly productIds: string[],
+  ) {}
+
+  /** Acknowledged writes so far. */
+  get acknowledged(): number {
+    return this.holds.length + this.orders.length + this.paid.size;
+  }
+
+  /** Runs `customers` concurrent customers until `stop()`. */
+  async run(customers: number): Promise<void> {
+    this.stopped = false;
+    await Promise.all(Array.from({ length: customers }, () => this.customer()));
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async customer(): Promise<void> {
+    while (!this.stopped) {
+      if (!(await this.flow())) await sleep(BACKOFF_MS);
+    }
+  }
+
+  /** One customer's hold, maybe its order and payment; false when something was not answered with a success. */
+  private async flow(): Promise<boolean> {
+    const token = signJwt(this.engine.jwtSecret, { sub: `ack-${this.tag}-${++this.users}`, exp: Math.floor(Date.now() / 1000) + 3600 });
+    const productId = this.productIds[this.users % this.productIds.length]!;
+    const key = chance(0.5) ? `k-${randomBytes(6).toString('hex')}` : undefined;
+    const holdAnswer = await this.placeHold(token, productId, key);
+    if (!holdAnswer) return false;
+    const holdId = holdAnswer.id;
+    if (key && chance(0.3)) {
+      const replay = await this.placeHold(token, productId, key);
+      if (replay && replay.id !== holdId) this.replayMismatches.push(`${key}: ${holdId} then ${replay.id}`);
+    }
+    if (chance(0.4)) return true;
+    const order = await this.call('POST', '/api/orders', { token, body: { hold_id: holdId } });
+    if (order?.status !== 201 && order?.status !== 200) return false;
+    const orderId = String(order.body.id);
+    this.orders.push({ id: orderId, token });
+    if (chance(0.3)) return true;
+    this.ledger.paymentAccepted(holdId);
+    const raw = JSON.stringify({ event_id: `evt-${randomBytes(8).toString('hex')}`, type: 'payment.succeeded', hold_id: holdId, amount_minor: Number(order.body.total_minor), currency: order.body.currency });
+    for (let delivery = 0; delivery < (chance(0.3) ? 2 : 1); delivery++) {
+      const paid = await this.call('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signPayload(this.engine.webhookSecret, raw) } });
+      if (paid?.status !== 200) return false;
+      if (paid.body.order_status === 'paid') {
+        this.paid.set(orderId, { id: orderId, token });
+        this.ledger.settled({ id: orderId, productId, qty: 1, token }, 'paid');
+      }
+    }
+    return true;
+  }
+
+  private async placeHold(token: string, productId: string, key: string | undefined): Promise<Acked | null> {
+    const res = await this.call('POST', '/api/holds', { token, body: { product_id: productId, qty: 1 }, headers: key ? { 'idempotency-key': key } : {} });
+    if (res?.status !== 201) return null;
+    const hold = { id: String(res.body.id), token };
+    this.holds.push(hold);
+    return hold;
+  }
+
+  private async call(method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      const res = await fetch(this.engine.url + path, {
+        method,
+        headers,
+        body: typeof opts.body === 'string' || opts.body === undefined ? opts.body : JSON.stringify(opts.body),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    } catch {
+      return null; // no answer: nothing was acknowledged
+    }
+  }
+
+  /** Every acknowledged write that is gone, and every invariant broken, as readable lines (empty: none). */
+  async verify(): Promise<string[]> {
+    const problems = this.replayMismatches.map((m) => `an Idempotency-Key answered two holds: ${m}`);
+    const check = async (what: string, acked: Acked, path: string, ok: (a: NonNullable<Answer>) => boolean) => {
+      const res = await this.call('GET', path, { token: acked.token });
+      if (!res || !ok(res)) problems.push(`${what} ${acked.id}: ${res ? `${res.status} ${JSON.stringify(res.body)}` : 'no answer'}`);
+    };
+    const checks = [
+      ...this.holds.map((h) => () => check('acknowledged hold', h, `/api/holds/${h.id}`, (a) => a.status === 200)),
+      ...this.orders.map((o) => () => check('acknowledged order', o, `/api/orders/${o.id}`, (a) => a.status === 200)),
+      ...[...this.paid.values()].map((o) => () => check('order acknowledged paid', o, `/api/orders/${o.id}`, (a) => a.body.status === 'paid')),
+    ];
+    for (let i = 0; i < checks.length; i += VERIFY_CONCURRENCY) await Promise.all(checks.slice(i, i + VERIFY_CONCURRENCY).map((c) => c()));
+
+    const sold = new Map<string, number>();
+    for (const id of this.productIds) {
+      const res = await this.call('GET', `/api/admin/products/${id}`, { token: this.engine.adminToken });
+      const s = res?.body.stock as Record<'total' | 'available' | 'held' | 'pending_payment' | 'sold', number> | undefined;
+      if (!s) problems.push(`product ${id}: ${res?.status ?? 'no answer'}`);
+      else if (s.total !== s.available + s.held + s.pending_payment + s.sold) problems.push(`product ${id}: stock does not add up: ${JSON.stringify(s)}`);
+      else sold.set(id, s.sold);
+    }
+    const pgPaid = await waitForPaidOrders(this.engine.databaseUrl, this.productIds, async (orders) => this.productIds.every((id) => paidUnits(orders, id) === sold.get(id)), PERSIST_TIMEOUT_MS);
+    for (const id of this.productIds) {
+      if (paidUnits(pgPaid, id) !== sold.get(id)) problems.push(`product ${id}: Redis counts ${sold.get(id)} sold, Postgres has ${paidUnits(pgPaid, id)} paid units`);
+    }
+    const verdict = this.ledger.accountFor(pgPaid);
+    if (!verdict.ok) problems.push(verdict.detail);
+    return problems;
+  }
+}
