@@ -63,6 +63,59 @@ const inboxRow = async (eventId: string, on = h) =>
     SELECT provider, hold_id, raw_body, signatures, result FROM payment_inbox WHERE event_id = ${eventId}`)[0];
 const reapply = (on: Harness) => answer(on.request('POST', '/api/admin/payments/reapply', { token: ADMIN_TOKEN }), InboxRecovery);
 
+describe('the payments inbox', () => {
+  /** An engine without a worker: no drain writes payment_events, so what Postgres holds came from the webhook itself. */
+  let bare: Harness;
+  test.beforeAll(async ({ startEngine }) => {
+    bare = await startEngine({}, { inProcess: true });
+  });
+
+  it('the 200 comes after the event is in Postgres: provider, raw body, signature, the engine event', async () => {
+    const f = await orderFor(5, 2, bare);
+    const ev = event(f, 'payment.succeeded');
+    const raw = JSON.stringify(ev);
+    const signature = signPayload(WEBHOOK_SECRET, raw);
+    const res = await bare.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signature } });
+    expect((await body(res, PaymentOutcome)).result).toBe('applied');
+    const [row] = await bare.sql`SELECT * FROM payment_inbox WHERE event_id = ${ev.event_id}`;
+    expect(row).toMatchObject({
+      provider: 'generic', type: 'payment.succeeded', hold_id: f.holdId, order_id: null, amount_minor: String(PRICE * 2), currency: 'EUR',
+      raw_body: raw, signatures: { 'payment-signature': signature }, result: null,
+    });
+    expect(row!.received_at).toBeInstanceOf(Date);
+    // no drain ran: the inbox row is the webhook's own doing
+    expect((await bare.sql`SELECT count(*)::int AS n FROM payment_events`)[0]!.n).toBe(0);
+  });
+
+  it('the same event_id for a hold of another product: 422, one effect', async () => {
+    const [first, second] = [await orderFor(), await orderFor()];
+    const ev = event(first, 'payment.succeeded');
+    expect((await deliver(ev)).body).toMatchObject({ result: 'applied', order_status: 'paid' });
+    const other = await refused({ ...ev, hold_id: second.holdId });
+    expect(other).toMatchObject({ status: 422, body: { code: 'idempotency_key_reused' } });
+    expect(await orderStatus(second)).toBe('pending_payment');
+    expect(await h.stock(second.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 2, sold: 0 });
+    expect(await h.redis.hexists(h.runtime.engine.ctx.keys.product(second.pid).events, ev.event_id)).toBe(0);
+    // the first delivery again is still its duplicate
+    expect((await deliver(ev)).body).toMatchObject({ result: 'duplicate', order_status: 'paid' });
+    await expect.poll(async () => (await h.sql`SELECT count(*)::int AS n FROM payment_events WHERE event_id = ${ev.event_id}`)[0]!.n, { timeout: 10_000 }).toBe(1);
+    expect(await inboxRow(ev.event_id)).toMatchObject({ hold_id: first.holdId });
+  });
+
+  test('Redis loses an acknowledged payment (its keys flushed): the inbox keeps it, recovery marks it refund_required', async ({ startEngine }) => {
+    const lossy = await startEngine({}, { inProcess: true });
+    const f = await orderFor(5, 2, lossy);
+    const ev = event(f, 'payment.succeeded');
+    expect((await deliver(ev, lossy)).body).toMatchObject({ result: 'applied', order_status: 'paid' });
+    // before any drain: Redis alone knew the payment, and loses everything of this engine's prefix
+    await dropPrefix(lossy.redis, lossy.config.KEY_PREFIX);
+    expect((await reapply(lossy)).body).toEqual({ checked: 1, reapplied: 0, refund_required: 1, unresolved: 0 });
+    expect(await inboxRow(ev.event_id, lossy)).toMatchObject({ result: 'refund_required', raw_body: JSON.stringify(ev) });
+    // settled: the next run has nothing to look at
+    expect((await reapply(lossy)).body).toEqual({ checked: 0, reapplied: 0, refund_required: 0, unresolved: 0 });
+  });
+});
+
 describe('payment webhooks', () => {
   it('50 concurrent deliveries of one event: exactly one applied, the rest duplicate', async () => {
     const f = await orderFor();
@@ -258,58 +311,5 @@ describe('payment webhooks', () => {
       expect(stock).toEqual(status === 'paid' ? { total: 4, available: 2, held: 0, pending_payment: 0, sold: 2 } : { total: 4, available: 4, held: 0, pending_payment: 0, sold: 0 });
       expect((results[i] as { status: number }).status).toBe(200);
     }
-  });
-});
-
-describe('the payments inbox', () => {
-  /** An engine without a worker: no drain writes payment_events, so what Postgres holds came from the webhook itself. */
-  let bare: Harness;
-  test.beforeAll(async ({ startEngine }) => {
-    bare = await startEngine({}, { inProcess: true });
-  });
-
-  it('the 200 comes after the event is in Postgres: provider, raw body, signature, the engine event', async () => {
-    const f = await orderFor(5, 2, bare);
-    const ev = event(f, 'payment.succeeded');
-    const raw = JSON.stringify(ev);
-    const signature = signPayload(WEBHOOK_SECRET, raw);
-    const res = await bare.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signature } });
-    expect((await body(res, PaymentOutcome)).result).toBe('applied');
-    const [row] = await bare.sql`SELECT * FROM payment_inbox WHERE event_id = ${ev.event_id}`;
-    expect(row).toMatchObject({
-      provider: 'generic', type: 'payment.succeeded', hold_id: f.holdId, order_id: null, amount_minor: String(PRICE * 2), currency: 'EUR',
-      raw_body: raw, signatures: { 'payment-signature': signature }, result: null,
-    });
-    expect(row!.received_at).toBeInstanceOf(Date);
-    // no drain ran: the inbox row is the webhook's own doing
-    expect((await bare.sql`SELECT count(*)::int AS n FROM payment_events`)[0]!.n).toBe(0);
-  });
-
-  it('the same event_id for a hold of another product: 422, one effect', async () => {
-    const [first, second] = [await orderFor(), await orderFor()];
-    const ev = event(first, 'payment.succeeded');
-    expect((await deliver(ev)).body).toMatchObject({ result: 'applied', order_status: 'paid' });
-    const other = await refused({ ...ev, hold_id: second.holdId });
-    expect(other).toMatchObject({ status: 422, body: { code: 'idempotency_key_reused' } });
-    expect(await orderStatus(second)).toBe('pending_payment');
-    expect(await h.stock(second.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 2, sold: 0 });
-    expect(await h.redis.hexists(h.runtime.engine.ctx.keys.product(second.pid).events, ev.event_id)).toBe(0);
-    // the first delivery again is still its duplicate
-    expect((await deliver(ev)).body).toMatchObject({ result: 'duplicate', order_status: 'paid' });
-    await expect.poll(async () => (await h.sql`SELECT count(*)::int AS n FROM payment_events WHERE event_id = ${ev.event_id}`)[0]!.n, { timeout: 10_000 }).toBe(1);
-    expect(await inboxRow(ev.event_id)).toMatchObject({ hold_id: first.holdId });
-  });
-
-  test('Redis loses an acknowledged payment (its keys flushed): the inbox keeps it, recovery marks it refund_required', async ({ startEngine }) => {
-    const lossy = await startEngine({}, { inProcess: true });
-    const f = await orderFor(5, 2, lossy);
-    const ev = event(f, 'payment.succeeded');
-    expect((await deliver(ev, lossy)).body).toMatchObject({ result: 'applied', order_status: 'paid' });
-    // before any drain: Redis alone knew the payment, and loses everything of this engine's prefix
-    await dropPrefix(lossy.redis, lossy.config.KEY_PREFIX);
-    expect((await reapply(lossy)).body).toEqual({ checked: 1, reapplied: 0, refund_required: 1, unresolved: 0 });
-    expect(await inboxRow(ev.event_id, lossy)).toMatchObject({ result: 'refund_required', raw_body: JSON.stringify(ev) });
-    // settled: the next run has nothing to look at
-    expect((await reapply(lossy)).body).toEqual({ checked: 0, reapplied: 0, refund_required: 0, unresolved: 0 });
   });
 });
