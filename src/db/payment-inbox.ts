@@ -29,6 +29,9 @@ interface Row {
   result: string | null;
 }
 
+/** What the engine reads back of a row. */
+const COLUMNS = ['provider', 'event_id', 'type', 'hold_id', 'order_id', 'amount_minor', 'currency', 'result'];
+
 const toEntry = (r: Row): InboxEntry => ({
   provider: r.provider,
   event: {
@@ -53,17 +56,17 @@ export async function insert(db: Db, w: InboxWrite): Promise<InboxEntry> {
     INSERT INTO payment_inbox (event_id, provider, type, hold_id, order_id, amount_minor, currency, raw_body, signatures)
     VALUES (${e.event_id}, ${w.provider}, ${e.type}, ${e.hold_id}, ${e.order_id ?? null}, ${e.amount_minor}, ${e.currency}, ${w.raw}, ${db.json(w.signatures)})
     ON CONFLICT (event_id) DO NOTHING
-    RETURNING provider, event_id, type, hold_id, order_id, amount_minor, currency, result`;
+    RETURNING ${db(COLUMNS)}`;
   if (inserted) return toEntry(inserted);
   const [first] = await db<Row[]>`
-    SELECT provider, event_id, type, hold_id, order_id, amount_minor, currency, result FROM payment_inbox WHERE event_id = ${e.event_id}`;
+    SELECT ${db(COLUMNS)} FROM payment_inbox WHERE event_id = ${e.event_id}`;
   return toEntry(first!);
 }
 
 /** Events received at least `minAgeMs` ago that are not known to be applied, or are still deferred; oldest first. */
 export async function open(db: Db, minAgeMs: number, limit: number): Promise<InboxEntry[]> {
   const rows = await db<Row[]>`
-    SELECT provider, event_id, type, hold_id, order_id, amount_minor, currency, result FROM payment_inbox
+    SELECT ${db(COLUMNS)} FROM payment_inbox
     WHERE (result IS NULL OR result = 'deferred') AND received_at <= now() - ${minAgeMs}::integer * interval '1 millisecond'
     ORDER BY received_at LIMIT ${limit}`;
   return rows.map(toEntry);

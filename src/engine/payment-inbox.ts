@@ -41,7 +41,7 @@ export class PaymentInbox {
   /** Applies the open inbox events received at least `minAgeMs` ago again; see the class comment. */
   async recover({ minAgeMs = SWEEP_MIN_AGE_MS } = {}): Promise<InboxRecovery> {
     const report: InboxRecovery = { checked: 0, reapplied: 0, refund_required: 0, unresolved: 0 };
-    for (const { event: e } of await inboxRows.open(this.ctx.sql, minAgeMs, BATCH)) {
+    for (const { event: e } of await bounded(inboxRows.open(this.ctx.sql, minAgeMs, BATCH))) {
       report.checked++;
       const outcome = await this.reapply(e);
       if (outcome === 'known') continue;
@@ -62,7 +62,7 @@ export class PaymentInbox {
       if (err.code === 'amount_mismatch') return 'known';
       if (err.code === 'hold_not_found') {
         const succeeded = e.type === 'payment.succeeded';
-        await inboxRows.settle(this.ctx.sql, e.event_id, succeeded ? 'refund_required' : 'ignored');
+        await bounded(inboxRows.settle(this.ctx.sql, e.event_id, succeeded ? 'refund_required' : 'ignored'));
         return succeeded ? 'refund_required' : 'known';
       }
       this.ctx.logger.error({ err, eventId: e.event_id }, 'payment event from the inbox refused; it stays open');
