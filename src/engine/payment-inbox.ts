@@ -18,8 +18,8 @@ const BATCH = 500;
  *    duplicate it is (or applies it, if the first attempt never got there); other content is refused.
  * 2. The drain writes each applied event's result to `payment_events` and to its inbox row in one
  *    statement, so an inbox row without a result is an event Redis may not know.
- * 3. Recovery (each sweep, at worker start, on demand) applies those rows again: Redis's event id makes
- *    that a no-op for the ones it knows and applies the others once. A success whose hold Redis and
+ * 3. Recovery (each sweep, at worker start, on demand) applies those of them that Redis does not know
+ *    (the script's event id check makes even a race with a webhook's own apply a no-op) once. A success whose hold Redis and
  *    Postgres have both lost is marked refund_required on its row, a failure ignored: never dropped.
  */
 export class PaymentInbox {
@@ -54,6 +54,9 @@ export class PaymentInbox {
   }
 
   private async reapply(e: PaymentEvent): Promise<'known' | 'reapplied' | 'refund_required' | 'unresolved'> {
+    // what Redis knows is left alone: no script call, and no duplicate counted in the webhook metrics
+    const { ref } = this.payments.target(e);
+    if (await this.ctx.redis.hexists(this.ctx.keys.product(ref.productId).events, e.event_id)) return 'known';
     try {
       return (await this.payments.apply(e)).result === 'duplicate' ? 'known' : 'reapplied';
     } catch (err) {
