@@ -241,6 +241,21 @@ export const ReconcileReport = z
   .meta({ id: 'ReconcileReport' });
 export type ReconcileReport = z.infer<typeof ReconcileReport>;
 
+/** What one run of the payments inbox recovery found and did. */
+export const InboxRecovery = z
+  .strictObject({
+    /** inbox events not yet known to be applied (or still deferred) that were looked at */
+    checked: count,
+    /** applied in Redis by this run: Redis did not know them */
+    reapplied: count,
+    /** successes whose hold neither Redis nor Postgres knows: marked refund_required in the inbox */
+    refund_required: count,
+    /** refused for another reason or failed; still open, logged, tried again on the next run */
+    unresolved: count,
+  })
+  .meta({ id: 'InboxRecovery' });
+export type InboxRecovery = z.infer<typeof InboxRecovery>;
+
 export const HealthLive = z
   .strictObject({
     status: z.literal('ok'),

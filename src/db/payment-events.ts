@@ -18,10 +18,20 @@ export function exists(db: Db, eventId: string): Promise<boolean> {
   return db`SELECT 1 FROM payment_events WHERE event_id = ${eventId}`.then((rows) => rows.length > 0);
 }
 
-/** Upserts events in one statement; only a deferred result is replaced, by a final one. */
+/**
+ * Upserts events in one statement; only a deferred result is replaced, by a final one. The same
+ * statement records the results on the events' inbox rows (by the same rule; a final result also
+ * replaces refund_required, set while the event's hold was missing), so the inbox shows what was applied.
+ */
 export async function upsert(db: Db, rows: PaymentEventWrite[]): Promise<void> {
   await db`
-    INSERT INTO payment_events ${db(rows)}
-    ON CONFLICT (event_id) DO UPDATE SET result = EXCLUDED.result, persisted_at = now()
-    WHERE payment_events.result = 'deferred' AND EXCLUDED.result <> 'deferred'`;
+    WITH events AS (
+      INSERT INTO payment_events ${db(rows)}
+      ON CONFLICT (event_id) DO UPDATE SET result = EXCLUDED.result, persisted_at = now()
+      WHERE payment_events.result = 'deferred' AND EXCLUDED.result <> 'deferred'
+    )
+    UPDATE payment_inbox i SET result = r.result, settled_at = now()
+    FROM unnest(${db.array(rows.map((r) => r.event_id))}::text[], ${db.array(rows.map((r) => r.result))}::text[]) AS r (event_id, result)
+    WHERE i.event_id = r.event_id
+      AND (i.result IS NULL OR (i.result IN ('deferred', 'refund_required') AND r.result NOT IN ('deferred', i.result)))`;
 }

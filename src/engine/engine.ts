@@ -4,6 +4,7 @@ import { Expiry } from './expiry.js';
 import { Holds } from './holds.js';
 import type { EngineObserver } from './observer.js';
 import { Orders } from './orders.js';
+import { PaymentInbox } from './payment-inbox.js';
 import { Payments } from './payments.js';
 import { Persistence } from './persistence.js';
 import { Products } from './products.js';
@@ -22,6 +23,7 @@ export interface Engine {
   raffle: Raffle;
   orders: Orders;
   payments: Payments;
+  inbox: PaymentInbox;
   persistence: Persistence;
   expiry: Expiry;
   sweep: Sweep;
@@ -45,6 +47,7 @@ export function createEngine(ctx: EngineContext): Engine {
   const holds = new Holds(ctx, load, (productId, userId) => admission.position(productId, userId));
   const orders = new Orders(ctx, persistence);
   const payments = new Payments(ctx, persistence);
+  const inbox = new PaymentInbox(ctx, payments);
   return {
     ctx,
     products,
@@ -53,9 +56,10 @@ export function createEngine(ctx: EngineContext): Engine {
     raffle,
     orders,
     payments,
+    inbox,
     persistence,
     expiry,
-    sweep: new Sweep(ctx, expiry, persistence, products, admission),
+    sweep: new Sweep(ctx, expiry, persistence, products, admission, inbox),
     reconciler: new Reconciler(ctx, products, persistence),
     outbound,
     webhookEndpoints: new WebhookEndpoints(ctx, outbound),

@@ -3,7 +3,7 @@ import * as paymentEventRows from '../db/payment-events.js';
 import { bounded } from '../db/sql.js';
 import { AppError } from '../errors.js';
 import { commands } from '../redis/commands.js';
-import { formatId, parseId } from '../redis/keys.js';
+import { formatId, parseId, type RecordRef } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
 import { NO_OBSERVER, type EngineObserver } from './observer.js';
 import type { Persistence } from './persistence.js';
@@ -12,7 +12,7 @@ import { decode, ReplyCode } from '../redis/replies.js';
 import { toDomainError } from './refusals.js';
 
 /** What makes two deliveries "the same event": its content, not its JSON formatting. */
-function fingerprint(e: PaymentEvent): string {
+export function fingerprint(e: PaymentEvent): string {
   return JSON.stringify([e.type, e.hold_id, e.order_id ?? null, e.amount_minor, e.currency]);
 }
 
@@ -26,10 +26,7 @@ export class Payments {
 
   /** Applies a verified payment event: one effect per event id, atomically with the order change. */
   async apply(e: PaymentEvent): Promise<PaymentOutcome> {
-    const ref = parseId('h', e.hold_id);
-    if (!ref) throw new AppError('hold_not_found');
-    const orderId = formatId('o', ref);
-    if (e.order_id !== undefined && e.order_id !== orderId) throw new AppError('order_not_found', `order ${e.order_id} is not the order of hold ${e.hold_id}`);
+    const { ref, orderId } = this.target(e);
     const kind = e.type === 'payment.succeeded' ? 'succeeded' : 'failed';
     const payload = JSON.stringify(e);
     const k = this.ctx.keys.product(ref.productId);
@@ -59,6 +56,15 @@ export class Payments {
       // after the bookkeeping of what the call did; an unconfirmed write replaces the answer
       if (this.ctx.durability.waitsForReplicas) await this.ctx.durability.confirm(k.product);
     }
+  }
+
+  /** The hold and order an event is about; 404 when its ids name no hold, or an order that is not the hold's. */
+  target(e: PaymentEvent): { ref: RecordRef; orderId: string } {
+    const ref = parseId('h', e.hold_id);
+    if (!ref) throw new AppError('hold_not_found');
+    const orderId = formatId('o', ref);
+    if (e.order_id !== undefined && e.order_id !== orderId) throw new AppError('order_not_found', `order ${e.order_id} is not the order of hold ${e.hold_id}`);
+    return { ref, orderId };
   }
 
   private seenInPostgres(eventId: string): Promise<boolean> {

@@ -3,6 +3,7 @@ import { decode } from '../redis/replies.js';
 import type { EngineContext } from './context.js';
 import type { Admission } from './admission.js';
 import type { Expiry } from './expiry.js';
+import type { PaymentInbox } from './payment-inbox.js';
 import type { Persistence } from './persistence.js';
 import type { Products } from './products.js';
 
@@ -17,13 +18,16 @@ export interface SweepReport {
   /** records still waiting for Postgres (a drain was asked for) */
   unpersisted: number;
   dropped: number;
+  /** inbox events applied again (Redis did not know them) or marked refund_required */
+  recoveredPayments: number;
 }
 
 /**
  * The safety net behind the per-second expiry and persistence jobs: expires every overdue hold and
  * order of every product (a lost or late job never leaks stock), asks for a drain wherever an outbox
  * still holds records (a lost, failed or exhausted persistence job never loses a change), drops
- * ended records past their retention, and takes a waiting room's or raffle's admission one step on.
+ * ended records past their retention, takes a waiting room's or raffle's admission one step on, and
+ * applies the payments inbox's events that Redis does not know (PaymentInbox).
  */
 export class Sweep {
   constructor(
@@ -32,11 +36,12 @@ export class Sweep {
     private readonly persistence: Persistence,
     private readonly products: Products,
     private readonly admission: Admission,
+    private readonly inbox: PaymentInbox,
   ) {}
 
   async run(): Promise<SweepReport> {
     const ids = await this.ctx.redis.smembers(this.ctx.keys.productIndex);
-    const report: SweepReport = { products: ids.length, expiredHolds: 0, expiredOrders: 0, unpersisted: 0, dropped: 0 };
+    const report: SweepReport = { products: ids.length, expiredHolds: 0, expiredOrders: 0, unpersisted: 0, dropped: 0, recoveredPayments: 0 };
     for (const id of ids) {
       try {
         report.expiredHolds += await this.expiry.holds(id);
@@ -51,7 +56,13 @@ export class Sweep {
         this.ctx.logger.error({ err, productId: id }, 'sweep failed for a product');
       }
     }
-    if (report.expiredHolds + report.expiredOrders > 0) this.ctx.logger.info(report, 'sweep');
+    try {
+      const recovery = await this.inbox.recover();
+      report.recoveredPayments = recovery.reapplied + recovery.refund_required;
+    } catch (err) {
+      this.ctx.logger.error({ err }, 'sweep could not recover the payments inbox');
+    }
+    if (report.expiredHolds + report.expiredOrders + report.recoveredPayments > 0) this.ctx.logger.info(report, 'sweep');
     return report;
   }
 

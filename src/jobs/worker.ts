@@ -31,7 +31,7 @@ export interface Workers {
   disconnect(): Promise<void>;
 }
 
-/** Starts one BullMQ worker per queue and registers the periodic sweep. */
+/** Starts one BullMQ worker per queue, recovers the payments inbox, and registers the periodic sweep. */
 export async function startWorkers(engine: Engine, connection: RedisClient): Promise<Workers> {
   const { config, keys, queues, logger } = engine.ctx;
   const table = handlers(engine);
@@ -57,6 +57,11 @@ export async function startWorkers(engine: Engine, connection: RedisClient): Pro
     worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
     return worker;
   });
+  // payments acknowledged before a crash or a Redis loss are applied before the first sweep comes round
+  engine.inbox.recover().then(
+    (report) => logger.info(report, 'payments inbox recovered at start'),
+    (err: unknown) => logger.warn({ err }, 'payments inbox recovery at start failed; the sweep tries again'),
+  );
   await queues.byName.expiry.upsertJobScheduler(
     'sweep',
     { every: config.SWEEP_INTERVAL_MS },

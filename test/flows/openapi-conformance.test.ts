@@ -36,16 +36,16 @@ const signed = (payload: unknown, secret = WEBHOOK_SECRET) => {
 const idOf = (c: Checked) => (c.body as { id: string }).id;
 const fromNow = (ms: number) => new Date(Date.now() + ms).toISOString();
 
-async function holdFor(user: string, input: Record<string, unknown> = {}, qty = 1) {
-  const pid = await h.createProduct({ stock: 5, unit_price_minor: 1000, ...input });
-  const hold = await call('POST', '/api/holds', { token: h.token(user), body: { product_id: pid, qty } });
+async function holdFor(user: string, input: Record<string, unknown> = {}, qty = 1, on = h) {
+  const pid = await on.createProduct({ stock: 5, unit_price_minor: 1000, ...input });
+  const hold = await call('POST', '/api/holds', { token: on.token(user), body: { product_id: pid, qty } }, on);
   expect(hold.status).toBe(201);
-  return { pid, holdId: idOf(hold), token: h.token(user) };
+  return { pid, holdId: idOf(hold), token: on.token(user) };
 }
 
-async function orderFor(user: string) {
-  const f = await holdFor(user);
-  const order = await call('POST', '/api/orders', { token: f.token, body: { hold_id: f.holdId } });
+async function orderFor(user: string, on = h) {
+  const f = await holdFor(user, {}, 1, on);
+  const order = await call('POST', '/api/orders', { token: f.token, body: { hold_id: f.holdId } }, on);
   expect(order.status).toBe(201);
   return { ...f, orderId: idOf(order) };
 }
@@ -137,6 +137,7 @@ describe('the main flows answer as the document says', () => {
     expect((await adminCall('DELETE', `/holds/${holdId}`)).status).toBe(200);
     expect((await adminCall('POST', '/reconcile?dry_run=true')).status).toBe(200);
     expect((await adminCall('POST', '/reconcile')).status).toBe(200);
+    expect((await adminCall('POST', '/payments/reapply')).status).toBe(200);
     const endpoint = await adminCall('POST', '/webhook-endpoints', { url: 'https://erp.example.com/hooks', events: ['order.paid'] });
     expect(endpoint.status).toBe(201);
     expect((await adminCall('GET', '/webhook-endpoints')).status).toBe(200);
@@ -283,6 +284,18 @@ describe('problem answers are the documented ones', () => {
     const res = await lonely.request('POST', '/api/holds', { token: lonely.token('u'), body: { product_id: pid, qty: 1 } });
     expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
     expect((await api.check('POST', '/api/holds', res)).code).toBe('replication_unconfirmed');
+  });
+
+  test('unavailable (with Retry-After) for a payment webhook, on an engine whose Postgres is cut off', async ({ startEngine, postgresProxy }) => {
+    const cut = await startEngine({}, { inProcess: true, engineDatabaseUrl: (url) => postgresProxy.wrap(url) });
+    const f = await orderFor(uniq('cut'), cut);
+    postgresProxy.cut();
+    try {
+      const answer = await call('POST', '/api/webhooks/payment', signed(payment(f)), cut);
+      expect(answer.code).toBe('unavailable');
+    } finally {
+      postgresProxy.restore();
+    }
   });
 
   it('every documented operation and every problem code but internal_error was seen', () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import { dropPrefix } from '../../src/tools/redis-prefix.js';
 import { test } from '../support/fixtures.js';
-import { WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
-import { Hold, Order, PaymentOutcome, Problem, type OrderStatus, type PaymentEvent, type PaymentEventType } from '../../src/contract.js';
+import { ADMIN_TOKEN, WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
+import { Hold, InboxRecovery, Order, PaymentOutcome, Problem, type OrderStatus, type PaymentEvent, type PaymentEventType } from '../../src/contract.js';
 import { answer, body } from '../support/answers.js';
 
 const PRICE = 1500;
@@ -21,17 +22,17 @@ interface Flow {
   orderId?: string;
 }
 
-async function holdFor(stock = 5, qty = 2): Promise<Flow> {
-  const pid = await h.createProduct({ stock, unit_price_minor: PRICE });
+async function holdFor(stock = 5, qty = 2, on = h): Promise<Flow> {
+  const pid = await on.createProduct({ stock, unit_price_minor: PRICE });
   const user = uniq('buyer');
-  const res = await h.request('POST', '/api/holds', { token: h.token(user), body: { product_id: pid, qty } });
+  const res = await on.request('POST', '/api/holds', { token: on.token(user), body: { product_id: pid, qty } });
   expect(res.status).toBe(201);
   return { pid, user, holdId: (await body(res, Hold)).id };
 }
 
-async function orderFor(stock = 5, qty = 2): Promise<Required<Flow>> {
-  const f = await holdFor(stock, qty);
-  const res = await h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } });
+async function orderFor(stock = 5, qty = 2, on = h): Promise<Required<Flow>> {
+  const f = await holdFor(stock, qty, on);
+  const res = await on.request('POST', '/api/orders', { token: on.token(f.user), body: { hold_id: f.holdId } });
   expect(res.status).toBe(201);
   return { ...f, orderId: (await body(res, Order)).id };
 }
@@ -40,15 +41,15 @@ function event(f: Flow, type: PaymentEventType, extra: Partial<PaymentEvent> = {
   return { event_id: uniq('evt'), type, hold_id: f.holdId, amount_minor: PRICE * 2, currency: 'EUR', ...extra };
 }
 
-function send(ev: PaymentEvent): Promise<Response> {
+function send(ev: PaymentEvent, on = h): Promise<Response> {
   const raw = JSON.stringify(ev);
-  return h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });
+  return on.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });
 }
 
 /** A delivery the engine takes: what it did to the order. */
-const deliver = (ev: PaymentEvent) => answer(send(ev), PaymentOutcome);
+const deliver = (ev: PaymentEvent, on = h) => answer(send(ev, on), PaymentOutcome);
 /** A delivery the engine refuses: the problem. */
-const refused = (ev: PaymentEvent) => answer(send(ev), Problem);
+const refused = (ev: PaymentEvent, on = h) => answer(send(ev, on), Problem);
 
 async function orderStatus(f: Flow): Promise<OrderStatus> {
   const res = await h.request('GET', `/api/orders/${f.orderId}`, { token: h.token(f.user) });
@@ -56,6 +57,64 @@ async function orderStatus(f: Flow): Promise<OrderStatus> {
 }
 
 const pgStatus = async (orderId: string) => (await h.sql`SELECT status FROM orders WHERE id = ${orderId}`)[0]?.status as string | undefined;
+/** An event's row in the payments inbox. */
+const inboxRow = async (eventId: string, on = h) =>
+  (await on.sql<{ provider: string; hold_id: string; raw_body: string; signatures: Record<string, string>; result: string | null }[]>`
+    SELECT provider, hold_id, raw_body, signatures, result FROM payment_inbox WHERE event_id = ${eventId}`)[0];
+const reapply = (on: Harness) => answer(on.request('POST', '/api/admin/payments/reapply', { token: ADMIN_TOKEN }), InboxRecovery);
+
+describe('the payments inbox', () => {
+  /** An engine without a worker: no drain writes payment_events, so what Postgres holds came from the webhook itself. */
+  let bare: Harness;
+  test.beforeAll(async ({ startEngine }) => {
+    bare = await startEngine({}, { inProcess: true });
+  });
+
+  it('the 200 comes after the event is in Postgres: provider, raw body, signature, the engine event', async () => {
+    const f = await orderFor(5, 2, bare);
+    const ev = event(f, 'payment.succeeded');
+    const raw = JSON.stringify(ev);
+    const signature = signPayload(WEBHOOK_SECRET, raw);
+    const res = await bare.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signature } });
+    expect((await body(res, PaymentOutcome)).result).toBe('applied');
+    const [row] = await bare.sql`SELECT * FROM payment_inbox WHERE event_id = ${ev.event_id}`;
+    expect(row).toMatchObject({
+      provider: 'generic', type: 'payment.succeeded', hold_id: f.holdId, order_id: null, amount_minor: String(PRICE * 2), currency: 'EUR',
+      raw_body: raw, signatures: { 'payment-signature': signature }, result: null,
+    });
+    expect(row!.received_at).toBeInstanceOf(Date);
+    // no drain ran: the inbox row is the webhook's own doing
+    expect((await bare.sql`SELECT count(*)::int AS n FROM payment_events`)[0]!.n).toBe(0);
+  });
+
+  it('the same event_id for a hold of another product: 422, one effect', async () => {
+    const [first, second] = [await orderFor(), await orderFor()];
+    const ev = event(first, 'payment.succeeded');
+    expect((await deliver(ev)).body).toMatchObject({ result: 'applied', order_status: 'paid' });
+    const other = await refused({ ...ev, hold_id: second.holdId });
+    expect(other).toMatchObject({ status: 422, body: { code: 'idempotency_key_reused' } });
+    expect(await orderStatus(second)).toBe('pending_payment');
+    expect(await h.stock(second.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 2, sold: 0 });
+    expect(await h.redis.hexists(h.runtime.engine.ctx.keys.product(second.pid).events, ev.event_id)).toBe(0);
+    // the first delivery again is still its duplicate
+    expect((await deliver(ev)).body).toMatchObject({ result: 'duplicate', order_status: 'paid' });
+    await expect.poll(async () => (await h.sql`SELECT count(*)::int AS n FROM payment_events WHERE event_id = ${ev.event_id}`)[0]!.n, { timeout: 10_000 }).toBe(1);
+    expect(await inboxRow(ev.event_id)).toMatchObject({ hold_id: first.holdId });
+  });
+
+  test('Redis loses an acknowledged payment (its keys flushed): the inbox keeps it, recovery marks it refund_required', async ({ startEngine }) => {
+    const lossy = await startEngine({}, { inProcess: true });
+    const f = await orderFor(5, 2, lossy);
+    const ev = event(f, 'payment.succeeded');
+    expect((await deliver(ev, lossy)).body).toMatchObject({ result: 'applied', order_status: 'paid' });
+    // before any drain: Redis alone knew the payment, and loses everything of this engine's prefix
+    await dropPrefix(lossy.redis, lossy.config.KEY_PREFIX);
+    expect((await reapply(lossy)).body).toEqual({ checked: 1, reapplied: 0, refund_required: 1, unresolved: 0 });
+    expect(await inboxRow(ev.event_id, lossy)).toMatchObject({ result: 'refund_required', raw_body: JSON.stringify(ev) });
+    // settled: the next run has nothing to look at
+    expect((await reapply(lossy)).body).toEqual({ checked: 0, reapplied: 0, refund_required: 0, unresolved: 0 });
+  });
+});
 
 describe('payment webhooks', () => {
   it('50 concurrent deliveries of one event: exactly one applied, the rest duplicate', async () => {
@@ -120,6 +179,8 @@ describe('payment webhooks', () => {
     await expect
       .poll(async () => (await h.sql`SELECT result FROM payment_events WHERE hold_id = ${f.holdId}`).map((r) => r.result), { timeout: 10_000 })
       .toEqual(['applied']);
+    // the inbox row follows: deferred, then applied
+    await expect.poll(async () => (await h.sql`SELECT result FROM payment_inbox WHERE hold_id = ${f.holdId}`).map((r) => r.result), { timeout: 10_000 }).toEqual(['applied']);
   });
 
   it('an early success whose order is never requested becomes a paid order when the hold expires', async () => {

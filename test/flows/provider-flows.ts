@@ -43,5 +43,10 @@ export function providerFlows(harness: () => Harness, price: number) {
   const pgEvents = async (holdId: string) =>
     Object.fromEntries((await harness().sql`SELECT event_id, result FROM payment_events WHERE hold_id = ${holdId}`).map((r) => [r.event_id, r.result]));
 
-  return { holdFor, orderFor, orderStatus, pgStatus, pgEvents };
+  /** the payments inbox's rows for a hold: who sent each event, as received, and what applying it did */
+  const inbox = (holdId: string) =>
+    harness().sql<{ event_id: string; provider: string; raw_body: string; signatures: Record<string, string>; result: string | null }[]>`
+      SELECT event_id, provider, raw_body, signatures, result FROM payment_inbox WHERE hold_id = ${holdId} ORDER BY event_id`;
+
+  return { holdFor, orderFor, orderStatus, pgStatus, pgEvents, inbox };
 }

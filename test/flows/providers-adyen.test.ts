@@ -72,7 +72,7 @@ const ACCEPTED = { status: 200, text: '[accepted]' };
 /** A delivery the engine refuses: the problem. */
 const refused = (notification: unknown) => answer(send(notification), Problem);
 
-const { holdFor, orderFor, orderStatus, pgStatus, pgEvents } = providerFlows(() => h, PRICE);
+const { holdFor, orderFor, orderStatus, pgStatus, pgEvents, inbox } = providerFlows(() => h, PRICE);
 
 describe('the Adyen HMAC', () => {
   it('matches the example Adyen publishes with its libraries', () => {
@@ -126,11 +126,17 @@ describe('Adyen notifications', () => {
     await expect.poll(async () => Object.values(await pgEvents(f.holdId)), { timeout: 10_000 }).toEqual(['applied']);
   });
 
-  it('a batch of items is applied item by item', async () => {
+  it('a batch of items is applied item by item, each item in the payments inbox with the batch as received', async () => {
     const [a, b] = [await orderFor(), await orderFor()];
-    expect(await deliver(notification([item({ merchantReference: a.orderId }), item({ merchantReference: b.orderId, success: 'false' })]))).toEqual(ACCEPTED);
+    const batch = notification([item({ merchantReference: a.orderId }), item({ merchantReference: b.orderId, success: 'false' })]);
+    expect(await deliver(batch)).toEqual(ACCEPTED);
     expect(await orderStatus(a)).toBe('paid');
     expect(await orderStatus(b)).toBe('payment_failed');
+    for (const f of [a, b]) {
+      await expect.poll(() => inbox(f.holdId), { timeout: 10_000 }).toMatchObject([{ provider: 'adyen', result: 'applied' }]);
+      // each item carries its own signature in the body: no signature header to keep
+      expect(await inbox(f.holdId)).toMatchObject([{ raw_body: JSON.stringify(batch), signatures: {} }]);
+    }
   });
 
   it.each([

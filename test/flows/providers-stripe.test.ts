@@ -178,7 +178,7 @@ const deliver = (event: Stripe.Event, opts?: Sending) => answer(send(event, opts
 /** A delivery the engine refuses: the problem. */
 const refused = (event: Stripe.Event, opts?: Sending) => answer(send(event, opts), Problem);
 
-const { holdFor, orderFor, orderStatus, pgStatus, pgEvents } = providerFlows(() => h, PRICE);
+const { holdFor, orderFor, orderStatus, pgStatus, pgEvents, inbox } = providerFlows(() => h, PRICE);
 
 describe('Stripe events', () => {
   it('payment_intent.succeeded with our order id: paid, in Postgres, the Stripe event id recorded', async () => {
@@ -189,6 +189,11 @@ describe('Stripe events', () => {
     expect(await h.stock(f.pid)).toEqual(SOLD);
     await expect.poll(() => pgStatus(f.orderId), { timeout: 10_000 }).toBe('paid');
     await expect.poll(() => pgEvents(f.holdId), { timeout: 10_000 }).toEqual({ [e.id]: 'applied' });
+    // in the payments inbox as received, with its signature, and what it did
+    await expect.poll(() => inbox(f.holdId), { timeout: 10_000 }).toMatchObject([{ event_id: e.id, provider: 'stripe', result: 'applied' }]);
+    const [row] = await inbox(f.holdId);
+    expect(JSON.parse(row!.raw_body)).toEqual(e);
+    expect(Object.keys(row!.signatures)).toEqual(['stripe-signature']);
   });
 
   it.each([
@@ -299,6 +304,17 @@ describe('the provider routes', () => {
     const raw = JSON.stringify({ event_id: uniq('evt'), type: 'payment.succeeded', hold_id: f.holdId, amount_minor: PRICE * 2, currency: 'EUR' });
     const res = h.request('POST', '/api/webhooks/generic', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });
     expect(await body(res, WebhookAnswer)).toMatchObject({ result: 'applied', order_status: 'paid' });
+  });
+
+  it('a Stripe event id sent again through another provider\'s route is refused: 422, one effect', async () => {
+    const f = await orderFor();
+    const e = succeeded(paymentIntent({ metadata: { order_id: f.orderId } }));
+    expect((await deliver(e)).body).toMatchObject({ result: 'applied' });
+    const raw = JSON.stringify({ event_id: e.id, type: 'payment.succeeded', hold_id: f.holdId, order_id: f.orderId, amount_minor: PRICE * 2, currency: 'EUR' });
+    const res = await answer(h.request('POST', '/api/webhooks/generic', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } }), Problem);
+    expect(res).toMatchObject({ status: 422, body: { code: 'idempotency_key_reused' } });
+    expect(await h.stock(f.pid)).toEqual(SOLD);
+    expect((await inbox(f.holdId)).map((r) => r.provider)).toEqual(['stripe']);
   });
 
   it.each(['adyen', 'paypal'])('a provider without a configured secret (%s) has no route: 404 not_found', async (name) => {

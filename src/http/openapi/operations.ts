@@ -16,6 +16,7 @@ import {
   PaymentOutcome,
   Product,
   ReconcileReport,
+  InboxRecovery,
   Ticket,
   CreateWebhookEndpointBody,
   CreatedWebhookEndpoint,
@@ -214,6 +215,10 @@ const getOrder = createRoute({
 });
 
 /** One delivery of a payment provider: its events are applied once each, by event id. */
+const inbox =
+  'Each event is stored in the payments inbox (Postgres) before it is applied and answered: with Postgres unreachable the ' +
+  'answer is 503 `unavailable` with Retry-After and nothing is applied. An `event_id` is unique across the engine: the same ' +
+  'id for another hold, amount, type or provider is 422 `idempotency_key_reused`.';
 const paymentOutcome = json(PaymentOutcome, 'what the event did, and the order after it');
 const signed = 'Signed as in Stripe\'s scheme: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`, several `v1` ' +
   'allowed (rotation), at most 300 s from now.';
@@ -227,7 +232,7 @@ const genericWebhook = (path: string, operationId: string, aliasOf?: string) =>
     summary: aliasOf ? `Payment event (same as ${aliasOf})` : 'Payment event in the engine\'s own shape',
     description:
       `${signed} The secret is WEBHOOK_SECRET. The same \`event_id\` again answers \`duplicate\`; with another body 422 ` +
-      '`idempotency_key_reused`. A payment for an order not yet created is kept (`deferred`) and applied when it is.',
+      '`idempotency_key_reused`. A payment for an order not yet created is kept (`deferred`) and applied when it is. ' + inbox,
     security: [{ paymentSignature: [] }, { stripeSignature: [] }],
     request: { body: body(PaymentEvent) },
     responses: { 200: paymentOutcome, ...problems(WEBHOOK) },
@@ -242,7 +247,7 @@ const stripeWebhook = createRoute({
   description:
     `${signed} The secret is STRIPE_WEBHOOK_SECRET; without it the route does not exist (404 \`not_found\`). ` +
     'PaymentIntent and Checkout Session events pay or fail the hold or order named in their `metadata` ' +
-    '(`hold_id` / `order_id`); other events, payments without our ids, and the other mode (STRIPE_LIVEMODE) are ignored.',
+    '(`hold_id` / `order_id`); other events, payments without our ids, and the other mode (STRIPE_LIVEMODE) are ignored. ' + inbox,
   security: [{ stripeSignature: [] }],
   request: { body: body(StripeEvent) },
   responses: {
@@ -262,7 +267,7 @@ const adyenWebhook = createRoute({
     'webhook\'s hex HMAC key (ADYEN_WEBHOOK_SECRET; without it the route does not exist, 404 `not_found`) over ' +
     '`pspReference:originalReference:merchantAccountCode:merchantReference:value:currency:eventCode:success`. Every item is ' +
     'verified before any is applied. AUTHORISATION pays (`success` "true") or fails the hold or order in `merchantReference` ' +
-    'or `metadata.hold_id` / `metadata.order_id`; other items, and a batch of the other mode (ADYEN_LIVEMODE), are ignored.',
+    'or `metadata.hold_id` / `metadata.order_id`; other items, and a batch of the other mode (ADYEN_LIVEMODE), are ignored. ' + inbox,
   request: { body: body(AdyenNotification) },
   responses: {
     200: { description: 'every item handled', content: { 'text/plain': { schema: z.literal('[accepted]') } } },
@@ -331,6 +336,20 @@ const reconcile = createRoute({
   security: admin,
   request: { query: z.object({ dry_run: z.enum(['true', 'false']).optional().meta({ description: '`true`: report only' }) }) },
   responses: { 200: json(ReconcileReport, 'the report'), ...problems(ADMIN) },
+});
+
+const reapplyPayments = createRoute({
+  method: 'post',
+  path: '/api/admin/payments/reapply',
+  operationId: 'reapplyPayments',
+  tags: ['admin'],
+  summary: 'Apply the payments inbox\'s events that Redis does not know',
+  description:
+    'What the sweep also does every SWEEP_INTERVAL_MS and the worker at start: every inbox event not yet known to be applied ' +
+    '(or still deferred) is applied again; Redis answers the ones it knows as duplicates and applies the others once. A success ' +
+    'whose hold neither Redis nor Postgres knows is marked `refund_required` in the inbox.',
+  security: admin,
+  responses: { 200: json(InboxRecovery, 'what the run found and did'), ...problems(ADMIN) },
 });
 
 const createWebhookEndpoint = createRoute({
@@ -527,6 +546,7 @@ export const OPERATIONS: RouteConfig[] = [
   adminPatchProduct,
   adminReleaseHold,
   reconcile,
+  reapplyPayments,
   createWebhookEndpoint,
   listWebhookEndpoints,
   getWebhookEndpoint,

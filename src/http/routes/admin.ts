@@ -19,5 +19,7 @@ export function adminRoutes(engine: Engine): Hono {
       return c.json(await engine.products.patch(id, await readJson(c, PatchProductBody)));
     })
     .delete('/holds/:id', async (c) => c.json(await engine.holds.release(c.req.param('id'), null)))
-    .post('/reconcile', async (c) => c.json(await engine.reconciler.run(c.req.query('dry_run') !== 'true')));
+    .post('/reconcile', async (c) => c.json(await engine.reconciler.run(c.req.query('dry_run') !== 'true')))
+    // on demand, everything received until now: a request still applying its event makes the other answer duplicate
+    .post('/payments/reapply', async (c) => c.json(await engine.inbox.recover({ minAgeMs: 0 })));
 }

@@ -87,6 +87,8 @@ function mapItem(item: Item): Mapped {
 export function adyenProvider(hexKeys: string[], livemode: boolean): PaymentProvider {
   return {
     name: 'adyen',
+    // each item is signed inside the body (additionalData.hmacSignature), which the inbox keeps whole
+    signatureHeaders: [],
     read({ raw }) {
       const notification = parseJson(raw, AdyenNotification);
       const items = notification.notificationItems.map((i) => i.NotificationRequestItem);

@@ -11,6 +11,7 @@ import type { PaymentProvider } from './provider.js';
 export function genericProvider(secrets: string[]): PaymentProvider {
   return {
     name: 'generic',
+    signatureHeaders: ['payment-signature', 'stripe-signature'],
     read({ raw, header }) {
       const signature = header('payment-signature') ?? header('stripe-signature');
       if (!verifySignature(signature, raw, secrets)) {

@@ -7,7 +7,8 @@ import { formatId, parseId } from '../../redis/keys.js';
  * The seam between payment providers and the engine. A provider adapter verifies a delivery against
  * the raw body and headers (401 invalid_signature otherwise), then maps what it carries to the engine's
  * payment events, or says why there is nothing to do (another business's payment, an event type we do
- * not use, the wrong mode). The route applies the events (each idempotent by its `event_id`) and lets
+ * not use, the wrong mode). The route stores each event in the payments inbox and applies it (each
+ * idempotent by its `event_id`; engine/payment-inbox.ts) and lets
  * the adapter shape the answer the provider expects. Adding a provider: one file here, its secret in
  * config.ts, one line in providers.ts.
  */
@@ -29,6 +30,8 @@ export interface PaymentProvider {
   readonly name: string;
   /** Verifies the delivery, throwing AppError invalid_signature, and maps its events. */
   read(delivery: Delivery): Mapped[];
+  /** the headers that carry the delivery's signature, kept with its events in the payments inbox */
+  readonly signatureHeaders: readonly string[];
   /** The answer the provider expects once every event is handled, instead of the (one) event's WebhookAnswer as JSON. */
   readonly acknowledgement?: { body: string; contentType: string };
 }

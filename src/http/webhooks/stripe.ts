@@ -82,6 +82,7 @@ function mapEvent(e: z.infer<typeof StripeEvent>): Mapped {
 export function stripeProvider(secrets: string[], livemode: boolean): PaymentProvider {
   return {
     name: 'stripe',
+    signatureHeaders: ['stripe-signature'],
     read({ raw, header }) {
       if (!verifySignature(header('stripe-signature'), raw, secrets)) {
         throw new AppError('invalid_signature', 'Stripe-Signature is missing, wrong, or outside the 300 s tolerance');

@@ -1,0 +1,80 @@
+import type { PaymentEvent } from '../contract.js';
+import type { Db } from './sql.js';
+
+/** A verified delivery's event as the webhook route writes it to `payment_inbox`. */
+export interface InboxWrite {
+  provider: string;
+  event: PaymentEvent;
+  /** the delivery's body as received */
+  raw: string;
+  /** the signature header(s) it came with, by lowercase name */
+  signatures: Record<string, string>;
+}
+
+/** An inbox row as the engine reads it back: who sent it and the engine event it carries. */
+export interface InboxEntry {
+  provider: string;
+  event: PaymentEvent;
+  result: string | null;
+}
+
+interface Row {
+  provider: string;
+  event_id: string;
+  type: PaymentEvent['type'];
+  hold_id: string;
+  order_id: string | null;
+  amount_minor: string;
+  currency: string;
+  result: string | null;
+}
+
+/** What the engine reads back of a row. */
+const COLUMNS = ['provider', 'event_id', 'type', 'hold_id', 'order_id', 'amount_minor', 'currency', 'result'];
+
+const toEntry = (r: Row): InboxEntry => ({
+  provider: r.provider,
+  event: {
+    event_id: r.event_id,
+    type: r.type,
+    hold_id: r.hold_id,
+    ...(r.order_id === null ? {} : { order_id: r.order_id }),
+    amount_minor: Number(r.amount_minor),
+    currency: r.currency,
+  },
+  result: r.result,
+});
+
+/**
+ * Inserts the event unless its id is there already; returns the row the id stands for (this one, or
+ * the one received first). Only a known id costs a second statement: a conflicting insert waits for
+ * the other one to commit, so the read after it sees that row.
+ */
+export async function insert(db: Db, w: InboxWrite): Promise<InboxEntry> {
+  const e = w.event;
+  const [inserted] = await db<Row[]>`
+    INSERT INTO payment_inbox (event_id, provider, type, hold_id, order_id, amount_minor, currency, raw_body, signatures)
+    VALUES (${e.event_id}, ${w.provider}, ${e.type}, ${e.hold_id}, ${e.order_id ?? null}, ${e.amount_minor}, ${e.currency}, ${w.raw}, ${db.json(w.signatures)})
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING ${db(COLUMNS)}`;
+  if (inserted) return toEntry(inserted);
+  const [first] = await db<Row[]>`
+    SELECT ${db(COLUMNS)} FROM payment_inbox WHERE event_id = ${e.event_id}`;
+  return toEntry(first!);
+}
+
+/** Events received at least `minAgeMs` ago that are not known to be applied, or are still deferred; oldest first. */
+export async function open(db: Db, minAgeMs: number, limit: number): Promise<InboxEntry[]> {
+  const rows = await db<Row[]>`
+    SELECT ${db(COLUMNS)} FROM payment_inbox
+    WHERE (result IS NULL OR result = 'deferred') AND received_at <= now() - ${minAgeMs}::integer * interval '1 millisecond'
+    ORDER BY received_at LIMIT ${limit}`;
+  return rows.map(toEntry);
+}
+
+/** Settles an open event that cannot be applied: its hold is gone. */
+export async function settle(db: Db, eventId: string, result: 'refund_required' | 'ignored'): Promise<void> {
+  await db`
+    UPDATE payment_inbox SET result = ${result}, settled_at = now()
+    WHERE event_id = ${eventId} AND (result IS NULL OR result = 'deferred')`;
+}

@@ -1,0 +1,75 @@
+import type { InboxRecovery, PaymentEvent, PaymentOutcome } from '../contract.js';
+import * as inboxRows from '../db/payment-inbox.js';
+import { bounded } from '../db/sql.js';
+import { AppError } from '../errors.js';
+import type { EngineContext } from './context.js';
+import { fingerprint, type Payments } from './payments.js';
+
+/** Rows younger than this may still be in the hands of the request that wrote them. */
+const SWEEP_MIN_AGE_MS = 2_000;
+/** Open events one recovery run looks at (the next run takes the rest). */
+const BATCH = 500;
+
+/**
+ * The payments inbox: an acknowledged payment is in Postgres before the provider hears 200.
+ * 1. A verified event is inserted into `payment_inbox` (one INSERT ... ON CONFLICT; its id unique across
+ *    the engine), then applied in Redis; the 200 follows both. Postgres down: 503, nothing applied, the
+ *    provider retries. A known id with the same content is applied again, which Redis answers as the
+ *    duplicate it is (or applies it, if the first attempt never got there); other content is refused.
+ * 2. The drain writes each applied event's result to `payment_events` and to its inbox row in one
+ *    statement, so an inbox row without a result is an event Redis may not know.
+ * 3. Recovery (each sweep, at worker start, on demand) applies those of them that Redis does not know
+ *    (the script's event id check makes even a race with a webhook's own apply a no-op) once. A success whose hold Redis and
+ *    Postgres have both lost is marked refund_required on its row, a failure ignored: never dropped.
+ */
+export class PaymentInbox {
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly payments: Payments,
+  ) {}
+
+  /** Stores a verified event of `provider`'s delivery, then applies it. */
+  async receive(provider: string, delivery: { raw: string; signatures: Record<string, string> }, e: PaymentEvent): Promise<PaymentOutcome> {
+    this.payments.target(e);
+    const stored = await bounded(inboxRows.insert(this.ctx.sql, { provider, event: e, ...delivery }));
+    if (stored.provider !== provider || fingerprint(stored.event) !== fingerprint(e)) {
+      throw new AppError('idempotency_key_reused', `event ${e.event_id} was received before with other content (${stored.provider}, hold ${stored.event.hold_id})`);
+    }
+    return this.payments.apply(e);
+  }
+
+  /** Applies the open inbox events received at least `minAgeMs` ago again; see the class comment. */
+  async recover({ minAgeMs = SWEEP_MIN_AGE_MS } = {}): Promise<InboxRecovery> {
+    const report: InboxRecovery = { checked: 0, reapplied: 0, refund_required: 0, unresolved: 0 };
+    for (const { event: e } of await bounded(inboxRows.open(this.ctx.sql, minAgeMs, BATCH))) {
+      report.checked++;
+      const outcome = await this.reapply(e);
+      if (outcome === 'known') continue;
+      report[outcome]++;
+      const log = { eventId: e.event_id, type: e.type, holdId: e.hold_id };
+      if (outcome === 'reapplied') this.ctx.logger.warn(log, 'payment event from the inbox applied: Redis did not know it');
+      else if (outcome === 'refund_required') this.ctx.logger.error(log, 'acknowledged payment for a hold that is gone: refund required');
+    }
+    return report;
+  }
+
+  private async reapply(e: PaymentEvent): Promise<'known' | 'reapplied' | 'refund_required' | 'unresolved'> {
+    // what Redis knows is left alone: no script call, and no duplicate counted in the webhook metrics
+    const { ref } = this.payments.target(e);
+    if (await this.ctx.redis.hexists(this.ctx.keys.product(ref.productId).events, e.event_id)) return 'known';
+    try {
+      return (await this.payments.apply(e)).result === 'duplicate' ? 'known' : 'reapplied';
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      // a mismatch is recorded with the event (now, or already): nothing more to do
+      if (err.code === 'amount_mismatch') return 'known';
+      if (err.code === 'hold_not_found') {
+        const succeeded = e.type === 'payment.succeeded';
+        await bounded(inboxRows.settle(this.ctx.sql, e.event_id, succeeded ? 'refund_required' : 'ignored'));
+        return succeeded ? 'refund_required' : 'known';
+      }
+      this.ctx.logger.error({ err, eventId: e.event_id }, 'payment event from the inbox refused; it stays open');
+      return 'unresolved';
+    }
+  }
+}
