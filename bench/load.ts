@@ -1,6 +1,6 @@
 /**
  * The load generator, run in its own process by `bench/lib/processes.ts`:
- *   node --import tsx bench/load.ts '<LoadSpec as JSON>'
+ *   node --import tsx bench/load.ts < '<LoadSpec as JSON>'
  * Prints autocannon's result as JSON on stdout.
  */
 import { randomUUID } from 'node:crypto';
@@ -9,7 +9,9 @@ import { importPKCS8, SignJWT } from 'jose';
 import { signJwt } from '../src/http/jwt.js';
 import type { LoadSpec } from './lib/types.js';
 
-const spec = JSON.parse(process.argv[2] ?? '') as LoadSpec;
+const chunks: Buffer[] = [];
+for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+const spec = JSON.parse(Buffer.concat(chunks).toString('utf8')) as LoadSpec;
 
 /**
  * Midnight UTC one or two days ahead: the same in every load process of a bench, so each run sends the

@@ -55,6 +55,7 @@ const schema = z.object({
   PAYMENT_TTL_MS: positiveInt.max(7 * 24 * 3600_000).default(900_000),
   /** How often the safety-net sweep looks for overdue holds and orders. */
   SWEEP_INTERVAL_MS: positiveInt.default(5_000),
+  SWEEP_PRODUCTS: positiveInt.default(500),
   /** How long ended holds and orders stay readable in Redis before they are dropped. */
   RECORD_RETENTION_MS: positiveInt.default(48 * 3600_000),
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').default(DEV_SECRETS.JWT_SECRET),

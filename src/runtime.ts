@@ -78,7 +78,7 @@ export async function openEngine(config: Config, logger: Logger): Promise<OpenEn
 
   const keys = new Keys(config.KEY_PREFIX);
   const queues = new Queues(queueConnection, keys.queuePrefix, logger);
-  const jobs = new ProductJobs(queues, logger);
+  const jobs = new ProductJobs(queues, redis, keys, logger);
   const engine = createEngine({ config, redis, durability, sql, keys, queues, jobs, logger });
   const loaded = await engine.products.loadAll();
   logger.info({ products: loaded }, 'products loaded into Redis');

@@ -32,8 +32,8 @@ export async function runScript<T>(name: string, args: string[], opts: { stdin?:
   return JSON.parse(last) as T;
 }
 
-/** Runs autocannon (`load.ts`) in its own process and returns its result. */
-export const runLoad = (spec: LoadSpec): Promise<Result> => runScript<Result>('load.ts', [JSON.stringify(spec)]);
+/** Runs autocannon (`load.ts`) in its own process and returns its result (the spec goes on stdin: it can be large). */
+export const runLoad = (spec: LoadSpec): Promise<Result> => runScript<Result>('load.ts', [], { stdin: JSON.stringify(spec) });
 
 /** An HTTP server `bench/<name>` in its own process that prints `{"port":N}` as its first stdout line. */
 export async function startService(name: string, env: Record<string, string> = {}): Promise<Service> {

@@ -34,7 +34,8 @@ export interface HoldCost {
 async function createProducts(engine: EngineProcess, n: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i += CREATE_PARALLEL) {
-    ids.push(...(await Promise.all(Array.from({ length: Math.min(CREATE_PARALLEL, n - i) }, () => createProduct(engine, `spread${n}`, 10_000_000)))));
+    // (the index keeps ids apart: their random part alone would collide among thousands)
+    ids.push(...(await Promise.all(Array.from({ length: Math.min(CREATE_PARALLEL, n - i) }, (_, j) => createProduct(engine, `spread${n}-${i + j}`, 10_000_000)))));
   }
   return ids;
 }

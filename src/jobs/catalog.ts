@@ -9,7 +9,8 @@ import type { JobsOptions } from 'bullmq';
 export const QUEUES = { expiry: 'expiry', persist: 'persist', outbound: 'outbound' } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
-const productPayload = z.object({ productId: z.string() });
+/** A product job: the products due in its second are in a Redis set (src/jobs/product-jobs.ts). */
+const productPayload = z.object({ second: z.number().int().nonnegative() });
 
 /**
  * A drain that has not finished by then fails and is retried: a query stuck on a half-dead Postgres

@@ -1,24 +1,51 @@
 import type { Logger } from 'pino';
+import type { RedisClient } from '../redis/client.js';
+import type { Keys } from '../redis/keys.js';
 import type { Queues } from './queues.js';
 
-type ProductJob = 'expire-holds' | 'expire-orders' | 'persist' | 'admit-tickets' | 'draw-raffle';
+export type ProductJob = 'expire-holds' | 'expire-orders' | 'persist' | 'admit-tickets' | 'draw-raffle';
+
+/** A second's set outlives its job by far; it only bounds what a lost job could leave behind. */
+const DUE_SET_TTL_S = 86_400;
+/** Products a job works on at once. */
+const JOB_CONCURRENCY = 8;
+/** Times a job looks again for products added while it ran, before leaving them to the sweep. */
+const JOB_ROUNDS = 3;
+
+interface Due {
+  job: ProductJob;
+  sec: number;
+  products: Set<string>;
+}
 
 /**
- * Schedules ONE job per (product, second) instead of one per hold or order change: the job handles
- * everything of its product that is due by then. Job ids are deterministic, so other processes
- * scheduling the same second are deduplicated by BullMQ; this process remembers what it scheduled and
- * skips the round trip. A job that is lost anyway is covered by the periodic sweep.
+ * Schedules product work by the second: a product due at second S joins the Redis set of (job, S), and
+ * ONE job per (job, S) works through every product in it, however many products there are. (A job per
+ * product and second cost about 40 µs of engine CPU and 28 µs of Redis per job added, as much as a hold
+ * itself once a drop spreads over thousands of products with a hold or two a second each; a set member
+ * costs about 2 and 1.) What one event-loop turn schedules goes to Redis in one round trip, set members
+ * before their job; job ids are deterministic, so other processes scheduling the same second are
+ * deduplicated by BullMQ, and this process remembers what it sent. A product added after its second's
+ * job finished, or a lost job, is covered by the periodic sweep.
  */
 export class ProductJobs {
+  /** `${job}-${sec}-${productId}` sent to Redis, until that second has passed */
   private readonly scheduled = new Map<string, number>();
+  /** `${job}-${sec}` whose job this process has added */
+  private readonly jobsAdded = new Map<string, number>();
+  /** what this turn scheduled, by `${job}-${sec}` */
+  private readonly pending = new Map<string, Due>();
+  private flushQueued = false;
   private prunedAtSec = 0;
 
   constructor(
     private readonly queues: Queues,
+    private readonly redis: RedisClient,
+    private readonly keys: Keys,
     private readonly logger: Logger,
   ) {}
 
-  /** Expiry: a job at the first second boundary at or after `dueAtMs`. */
+  /** Expiry: at the first second boundary at or after `dueAtMs`. */
   expireAt(job: 'expire-holds' | 'expire-orders', productId: string, dueAtMs: number): void {
     this.schedule(job, productId, Math.ceil(dueAtMs / 1000));
   }
@@ -28,20 +55,90 @@ export class ProductJobs {
     this.schedule(job, productId, Math.ceil(atMs / 1000));
   }
 
-  /** Persistence: a job at the end of the current second writes all of this second's changes at once. */
+  /** Persistence: at the end of the current second, all of this second's changes at once. */
   persistSoon(productId: string): void {
     this.schedule('persist', productId, Math.floor(Date.now() / 1000) + 1);
   }
 
+  /**
+   * Job: `work` for every product due in (job, second), a few at a time; each leaves the set once its
+   * work is done, and products added meanwhile are done too. Throws (the job is retried) if any failed.
+   */
+  async runDue(job: ProductJob, sec: number, work: (productId: string) => Promise<unknown>): Promise<number> {
+    const set = this.keys.dueProducts(job, sec);
+    let done = 0;
+    let failed: unknown[] = [];
+    for (let round = 0; round < JOB_ROUNDS; round++) {
+      const products = await this.redis.smembers(set);
+      if (products.length === 0) break;
+      failed = [];
+      const next = products[Symbol.iterator]();
+      const worker = async () => {
+        for (let p = next.next(); !p.done; p = next.next()) {
+          const productId = p.value;
+          try {
+            await work(productId);
+            await this.redis.srem(set, productId);
+            done++;
+          } catch (err) {
+            failed.push(err);
+            this.logger.warn({ err, job, productId }, 'product job failed; the job is retried');
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(JOB_CONCURRENCY, products.length) }, worker));
+      if (failed.length > 0) throw failed[0];
+    }
+    return done;
+  }
+
   private schedule(job: ProductJob, productId: string, sec: number): void {
-    const jobId = `${job}-${sec}-${productId}`;
-    if (this.scheduled.has(jobId)) return;
+    const id = `${job}-${sec}-${productId}`;
+    if (this.scheduled.has(id)) return;
     this.prune();
-    this.scheduled.set(jobId, sec);
-    this.queues.add(job, { productId }, jobId, sec * 1000 - Date.now()).catch((err: unknown) => {
-      this.scheduled.delete(jobId);
-      this.logger.warn({ err, jobId }, 'could not schedule a job; the sweep will do its work');
-    });
+    this.scheduled.set(id, sec);
+    const key = `${job}-${sec}`;
+    let due = this.pending.get(key);
+    if (!due) this.pending.set(key, (due = { job, sec, products: new Set() }));
+    due.products.add(productId);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    const dues = [...this.pending.values()];
+    this.pending.clear();
+    const pipeline = this.redis.pipeline();
+    for (const d of dues) {
+      const set = this.keys.dueProducts(d.job, d.sec);
+      pipeline.sadd(set, ...d.products);
+      pipeline.expire(set, DUE_SET_TTL_S);
+    }
+    pipeline
+      .exec()
+      .then((results) => {
+        const error = results?.find(([err]) => err)?.[0];
+        if (error) throw error;
+        return Promise.all(dues.map((d) => this.addJob(d)));
+      })
+      .catch((err: unknown) => {
+        for (const d of dues) for (const p of d.products) this.scheduled.delete(`${d.job}-${d.sec}-${p}`);
+        this.logger.warn({ err }, 'could not schedule product jobs; the sweep will do their work');
+      });
+  }
+
+  /**
+   * The second's job, once per process while the second is ahead; a second already begun asks again
+   * each time (its job may have finished: adding it then starts another, and is a no-op while it waits).
+   */
+  private async addJob(d: Due): Promise<void> {
+    const key = `${d.job}-${d.sec}`;
+    const ahead = d.sec * 1000 > Date.now();
+    if (ahead && this.jobsAdded.has(key)) return;
+    await this.queues.add(d.job, { second: d.sec }, key, d.sec * 1000 - Date.now());
+    if (ahead) this.jobsAdded.set(key, d.sec);
   }
 
   private prune(): void {
@@ -49,5 +146,6 @@ export class ProductJobs {
     if (nowSec === this.prunedAtSec) return;
     this.prunedAtSec = nowSec;
     for (const [id, sec] of this.scheduled) if (sec < nowSec) this.scheduled.delete(id);
+    for (const [id, sec] of this.jobsAdded) if (sec < nowSec) this.jobsAdded.delete(id);
   }
 }

@@ -8,13 +8,14 @@ type Handlers = { [N in JobName]: (payload: JobPayload<N>) => Promise<unknown> }
 
 /** What each job does; payloads are validated against the catalog before a handler sees them. */
 function handlers(engine: Engine): Handlers {
+  const { jobs } = engine.ctx;
   return {
-    'expire-holds': ({ productId }) => engine.expiry.holds(productId),
-    'expire-orders': ({ productId }) => engine.expiry.orders(productId),
-    'admit-tickets': ({ productId }) => engine.admission.step(productId),
-    'draw-raffle': ({ productId }) => engine.raffle.draw(productId),
+    'expire-holds': ({ second }) => jobs.runDue('expire-holds', second, (id) => engine.expiry.holds(id)),
+    'expire-orders': ({ second }) => jobs.runDue('expire-orders', second, (id) => engine.expiry.orders(id)),
+    'admit-tickets': ({ second }) => jobs.runDue('admit-tickets', second, (id) => engine.admission.step(id)),
+    'draw-raffle': ({ second }) => jobs.runDue('draw-raffle', second, (id) => engine.raffle.draw(id)),
     sweep: () => engine.sweep.run(),
-    persist: ({ productId }) => engine.persistence.drain(productId),
+    persist: ({ second }) => jobs.runDue('persist', second, (id) => engine.persistence.drain(id)),
     'deliver-event': ({ deliveryId, attempt }) => engine.outbound.attempt(deliveryId, attempt),
     'requeue-deliveries': () => engine.outbound.requeueOverdue(),
   };

@@ -89,6 +89,11 @@ export class Keys {
     return `${this.prefix}:{q}`;
   }
 
+  /** set of the products a product job of second `sec` works on (src/jobs/product-jobs.ts); in the queues' slot */
+  dueProducts(job: string, sec: number): string {
+    return `${this.queuePrefix}:due:${job}:${sec}`;
+  }
+
   product(productId: string): ProductKeys {
     let keys = this.byProduct.get(productId);
     if (!keys) {

@@ -52,6 +52,27 @@ describe('hold expiry by the per-second delayed job (sweep far away)', () => {
   });
 });
 
+describe('expiry jobs by the second, not by the product', () => {
+  let h: Harness;
+  test.beforeAll(async ({ startEngine }) => {
+    h = await startEngine({ HOLD_TTL_MS: '3000', SWEEP_INTERVAL_MS: '600000' });
+  });
+
+  it('holds on 40 products placed at once share the job of their second, and every one expires', async () => {
+    const pids = await Promise.all(Array.from({ length: 40 }, () => h.createProduct({ stock: 2 })));
+    await Promise.all(pids.map((pid, i) => h.request('POST', '/api/holds', { token: h.token(`spread-${i}`), body: { product_id: pid, qty: 2 } })));
+    const { queues, keys, redis } = h.runtime.engine.ctx;
+    const jobs = (await queues.byName.expiry.getDelayed()).filter((j) => j.name === 'expire-holds');
+    const due = await Promise.all(jobs.map((j) => redis.smembers(keys.dueProducts('expire-holds', j.data.second))));
+    // the holds expire within a second or two of each other: as many jobs, each naming its products
+    expect(jobs.length).toBeLessThanOrEqual(3);
+    expect(new Set(due.flat())).toEqual(new Set(pids));
+    await expect.poll(async () => (await Promise.all(pids.map((pid) => h.stock(pid)))).every((s) => s.available === 2), { timeout: 10_000, interval: 200 }).toBe(true);
+    // each product leaves its second's set once its holds are expired
+    await expect.poll(async () => (await Promise.all(jobs.map((j) => redis.scard(keys.dueProducts('expire-holds', j.data.second))))).every((n) => n === 0), { timeout: 5_000 }).toBe(true);
+  });
+});
+
 describe('the periodic sweep covers a lost expiry job', () => {
   let h: Harness;
   test.beforeAll(async ({ startEngine }) => {
@@ -62,7 +83,12 @@ describe('the periodic sweep covers a lost expiry job', () => {
     const pid = await h.createProduct({ stock: 4 });
     await placeHolds(h, pid, 2, 2);
     const queue = h.runtime.engine.ctx.queues.byName.expiry;
-    const delayed = (await queue.getDelayed()).filter((j) => j.name === 'expire-holds' && j.data.productId === pid);
+    const { keys, redis } = h.runtime.engine.ctx;
+    // the jobs of the seconds the product's holds expire in (a job works on every product due in its second)
+    const delayed = [];
+    for (const j of await queue.getDelayed()) {
+      if (j.name === 'expire-holds' && (await redis.sismember(keys.dueProducts('expire-holds', j.data.second), pid))) delayed.push(j);
+    }
     expect(delayed.length).toBeGreaterThan(0);
     for (const job of delayed) await job.remove();
     expect(await h.stock(pid)).toMatchObject({ available: 0, held: 4 });
