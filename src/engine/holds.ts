@@ -92,7 +92,6 @@ export class Holds {
   }
 
   private async placeInRedis(userId: string, productId: string, qty: number, idempotencyKey: string): Promise<HoldAnswer> {
-    if (!this.gate.checked(productId)) await this.gate.ensure(productId);
     let outcome = await this.batches.place(productId, userId, qty, idempotencyKey);
     if (outcome.code === ReplyCode.ProductNotFound && (await this.gate.ensure(productId))) {
       outcome = await this.batches.place(productId, userId, qty, idempotencyKey);
@@ -126,6 +125,8 @@ export class Holds {
   private async placeBatch(productId: string, requests: readonly HoldRequest[]): Promise<HoldOutcome[]> {
     const { redis, keys, config, jobs, durability } = this.ctx;
     const k = keys.product(productId);
+    // per call, as it is sent: a connection lost while the requests waited may have come back to an older Redis
+    if (!this.gate.checked(productId)) await this.gate.ensure(productId);
     const placed = decode.createHolds(await commands.createHolds(redis, k, config.HOLD_TTL_MS, Date.now(), requests));
     if (placed.expiresAt > 0) jobs.expireAt('expire-holds', productId, placed.expiresAt);
     if (placed.notices > 0) jobs.persistSoon(productId);
