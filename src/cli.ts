@@ -8,14 +8,15 @@ import { createSql } from './db/sql.js';
 import { ensureDevServices } from './dev/services.js';
 import { isUnavailable } from './errors.js';
 import { createLogger } from './logger.js';
-import { startRuntime, type Runtime } from './runtime.js';
+import { registerSchedulers } from './jobs/worker.js';
+import { openEngine, startRuntime, type Runtime } from './runtime.js';
 
 // Between full collections V8 lets the old generation grow to up to 4x what survived the last one; under
 // a stampede that growth is dead request objects and most of the process's memory, so it is capped at
 // 1.5x (docs/decisions/010).
 setFlagsFromString('--heap-growing-percent=50');
 
-const USAGE = 'usage: cli.ts all | api | worker | migrate';
+const USAGE = 'usage: cli.ts all | api | worker | migrate | recover [--force]';
 const MODES = { all: { api: true, worker: true }, api: { api: true, worker: false }, worker: { api: false, worker: true } } as const;
 
 async function main(mode: string | undefined): Promise<void> {
@@ -29,6 +30,14 @@ async function main(mode: string | undefined): Promise<void> {
     const applied = await migrate(sql, logger);
     logger.info({ applied }, 'migrations done');
     await sql.end();
+    return;
+  }
+  if (mode === 'recover') {
+    const { engine, close } = await openEngine(config, logger);
+    engine.recovery.schedulers = () => registerSchedulers(engine);
+    const report = await engine.recovery.run({ force: process.argv.includes('--force') });
+    console.log(JSON.stringify(report, null, 2));
+    await close();
     return;
   }
   if (mode !== 'all' && mode !== 'api' && mode !== 'worker') {

@@ -228,6 +228,8 @@ export const ProductReconciliation = z
     postgres: z.strictObject({ pending: count, sold: count, total: count }),
     /** orders and events whose latest state is not yet in Postgres (being written) */
     unpersisted: count,
+    /** order records whose id Postgres has for another order (kept in order_conflicts, never merged) */
+    conflicts: count,
     drift: z.array(z.string()),
     repaired: z.array(z.string()),
     /** needs a human: more sold than stock, or Postgres knows sales Redis does not */
@@ -255,6 +257,33 @@ export const InboxRecovery = z
   })
   .meta({ id: 'InboxRecovery' });
 export type InboxRecovery = z.infer<typeof InboxRecovery>;
+
+/** What a recovery did to one product. */
+export const ProductRecovery = z
+  .strictObject({
+    product_id: productId,
+    /** rebuilt from Postgres: Redis had no record of it or was behind (or the rebuild was forced) */
+    rebuilt: z.boolean(),
+    reason: z.string().nullable(),
+    /** pending orders written back to Redis (they can still be paid, or expire) */
+    pending_orders: count,
+  })
+  .meta({ id: 'ProductRecovery' });
+export type ProductRecovery = z.infer<typeof ProductRecovery>;
+
+/** What one recovery run found and did. */
+export const RecoveryReport = z
+  .strictObject({ products: z.array(ProductRecovery), payments: InboxRecovery, took_ms: count })
+  .meta({ id: 'RecoveryReport' });
+export type RecoveryReport = z.infer<typeof RecoveryReport>;
+
+export const RecoverBody = z
+  .strictObject({
+    /** rebuild every product from Postgres even if Redis does not look behind (its live holds are dropped) */
+    force: z.boolean().optional(),
+  })
+  .meta({ id: 'RecoverBody' });
+export type RecoverBody = z.infer<typeof RecoverBody>;
 
 export const HealthLive = z
   .strictObject({

@@ -80,8 +80,8 @@ export async function openEngine(config: Config, logger: Logger): Promise<OpenEn
   const queues = new Queues(queueConnection, keys.queuePrefix, logger);
   const jobs = new ProductJobs(queues, redis, keys, logger);
   const engine = createEngine({ config, redis, durability, sql, keys, queues, jobs, logger });
-  const loaded = await engine.products.loadAll();
-  logger.info({ products: loaded }, 'products loaded into Redis');
+  const checked = await engine.recovery.checkAll();
+  logger.info({ products: checked.length, rebuilt: checked.filter((p) => p.rebuilt).length }, 'products checked against Postgres');
   // a client that cannot quit (Redis gone) is still disconnected, or it would go on reconnecting
   const quit = (client: RedisClient) => client.quit().catch(() => client.disconnect());
   return {

@@ -54,14 +54,31 @@ export interface OrderMoved {
 }
 
 /**
- * Upserts orders in one statement; a status only moves forward, whatever order the writes come in.
- * Returns the rows that changed (a write that moved nothing returns nothing, so a retried drain
- * reports nothing twice); `xmax = 0` holds for a row this statement inserted, not for one it updated.
+ * Upserts orders in one statement; a status only moves forward, whatever order the writes come in, and
+ * only on a row with the same facts (a row with another customer, product, quantity or creation time is
+ * a conflict: see order-conflicts.ts). Returns the rows that changed (a write that moved nothing returns
+ * nothing, so a retried drain reports nothing twice); `xmax = 0` holds for a row this statement
+ * inserted, not for one it updated.
  */
 export function upsert(db: Db, rows: OrderWrite[]): Promise<OrderMoved[]> {
   return db<OrderMoved[]>`
     INSERT INTO orders ${db(rows)}
     ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, persisted_at = now()
     WHERE order_status_rank(orders.status) < order_status_rank(EXCLUDED.status)
+      AND (orders.user_id, orders.product_id, orders.qty, orders.created_at) = (EXCLUDED.user_id, EXCLUDED.product_id, EXCLUDED.qty, EXCLUDED.created_at)
     RETURNING id, status, (xmax = 0) AS inserted`.then((moved) => [...moved]);
+}
+
+/** A product's orders that can still be paid, for a Redis that has to be rebuilt (oldest deadline first). */
+export function pending(db: Db, productId: string): Promise<OrderRow[]> {
+  return db<OrderRow[]>`
+    SELECT id, hold_id, user_id, product_id, qty, unit_price_minor, total_minor, currency, status, created_at, payment_due_at
+    FROM orders WHERE product_id = ${productId} AND status = 'pending_payment' ORDER BY payment_due_at, id`.then((rows) => [...rows]);
+}
+
+/** Units each customer of a product has pending or paid (what the per-user limit counts). */
+export function unitsByUser(db: Db, productId: string): Promise<{ user_id: string; units: string }[]> {
+  return db<{ user_id: string; units: string }[]>`
+    SELECT user_id, sum(qty) AS units FROM orders
+    WHERE product_id = ${productId} AND status IN ('pending_payment', 'paid') GROUP BY user_id`.then((rows) => [...rows]);
 }

@@ -11,6 +11,8 @@ export interface ProductRow {
   sale_ends_at: Date | null;
   per_user_limit: number | null;
   seq_high_water: string;
+  /** the product's progress counter in Redis when Postgres last recorded it (migrations/008) */
+  redis_mark: string;
   admission: AdmissionMode;
   admission_window_s: number;
   admission_headroom: number;
@@ -86,7 +88,8 @@ export function ids(db: Db): Promise<string[]> {
   return db<{ id: string }[]>`SELECT id FROM products ORDER BY id`.then((rows) => rows.map((r) => r.id));
 }
 
-/** Raises the product's recorded seq high-water mark (never lowers it). */
-export async function raiseSeqHighWater(db: Db, id: string, seq: number): Promise<void> {
-  await db`UPDATE products SET seq_high_water = ${seq} WHERE id = ${id} AND seq_high_water < ${seq}`;
+/** Raises the product's recorded seq high-water mark and Redis progress mark (never lowers either). */
+export async function recordProgress(db: Db, id: string, seq: number, mark: number): Promise<void> {
+  await db`UPDATE products SET seq_high_water = greatest(seq_high_water, ${seq}), redis_mark = greatest(redis_mark, ${mark})
+    WHERE id = ${id} AND (seq_high_water < ${seq} OR redis_mark < ${mark})`;
 }

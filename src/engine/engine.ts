@@ -8,8 +8,10 @@ import { PaymentInbox } from './payment-inbox.js';
 import { Payments } from './payments.js';
 import { Persistence } from './persistence.js';
 import { Products } from './products.js';
+import { Progress } from './progress.js';
 import { Raffle } from './raffle.js';
 import { Reconciler } from './reconciler.js';
+import { Recovery } from './recovery.js';
 import { Sweep } from './sweep.js';
 import { Outbound } from '../outbound/outbound.js';
 import { WebhookEndpoints } from '../outbound/endpoints.js';
@@ -28,6 +30,7 @@ export interface Engine {
   expiry: Expiry;
   sweep: Sweep;
   reconciler: Reconciler;
+  recovery: Recovery;
   outbound: Outbound;
   webhookEndpoints: WebhookEndpoints;
   /** Where the engine reports what it decides (metrics); nothing is reported until one is set. */
@@ -36,18 +39,22 @@ export interface Engine {
 
 export function createEngine(ctx: EngineContext): Engine {
   const outbound = new Outbound(ctx);
-  const persistence = new Persistence(ctx, outbound);
+  const progress = new Progress(ctx);
+  const persistence = new Persistence(ctx, outbound, progress);
   const expiry = new Expiry(ctx, persistence);
   const products = new Products(ctx);
-  const load = (id: string) => products.ensureLoaded(id);
+  const load = (id: string) => products.ensure(id);
   const raffle = new Raffle(ctx, load);
   const admission = new Admission(ctx, load, raffle);
   products.admissionStats = (id) => admission.stats(id);
   products.holdEvents = (db) => outbound.holdEventsOn(db);
-  const holds = new Holds(ctx, load, (productId, userId) => admission.position(productId, userId));
-  const orders = new Orders(ctx, persistence);
   const payments = new Payments(ctx, persistence);
   const inbox = new PaymentInbox(ctx, payments);
+  const recovery = new Recovery(ctx, products, persistence, inbox);
+  products.ensure = (id) => recovery.ensure(id);
+  payments.gate = recovery;
+  const holds = new Holds(ctx, recovery, (productId, userId) => admission.position(productId, userId));
+  const orders = new Orders(ctx, persistence, recovery);
   return {
     ctx,
     products,
@@ -59,8 +66,9 @@ export function createEngine(ctx: EngineContext): Engine {
     inbox,
     persistence,
     expiry,
-    sweep: new Sweep(ctx, expiry, persistence, products, admission, inbox),
+    sweep: new Sweep(ctx, expiry, persistence, progress, admission, inbox),
     reconciler: new Reconciler(ctx, products, persistence),
+    recovery,
     outbound,
     webhookEndpoints: new WebhookEndpoints(ctx, outbound),
     observe(observer) {

@@ -7,6 +7,7 @@ import type { EngineContext } from './context.js';
 import { HoldBatches } from './hold-batches.js';
 import { NO_OBSERVER, type EngineObserver } from './observer.js';
 import { parseHold, type HoldRecord } from './records.js';
+import type { ProductGate } from './recovery.js';
 import { notAdmitted, toDomainError } from './refusals.js';
 
 /** A hold request's answer: a refusal is returned, not thrown, so that the stampede's common answer costs no exception. */
@@ -49,8 +50,8 @@ export function holdView(productId: string, seq: string, h: Pick<HoldRecord, 'st
 }
 
 /**
- * The hold decision: the sold-out shortcut, placing in Redis (in group-committed calls), loading a
- * product Redis lacks and trying again, scheduling the expiry of what a call placed, and reporting
+ * The hold decision: the sold-out shortcut, placing in Redis (in group-committed calls) a product
+ * checked against Postgres, loading a product Redis lacks and trying again, scheduling the expiry of what a call placed, and reporting
  * every outcome to the observer.
  */
 export class Holds {
@@ -61,8 +62,8 @@ export class Holds {
 
   constructor(
     private readonly ctx: EngineContext,
-    /** loads a product Redis lacks (after a Redis restart) from Postgres; false if it does not exist */
-    private readonly loadProduct: (productId: string) => Promise<boolean>,
+    /** checks a product against Postgres before this process first serves it (and rebuilds a Redis record that is behind) */
+    private readonly gate: ProductGate,
     /** a customer's place in a waiting room, for the answer to a hold refused for want of admission */
     private readonly positionOf: (productId: string, userId: string) => Promise<number | null>,
   ) {
@@ -92,7 +93,7 @@ export class Holds {
 
   private async placeInRedis(userId: string, productId: string, qty: number, idempotencyKey: string): Promise<HoldAnswer> {
     let outcome = await this.batches.place(productId, userId, qty, idempotencyKey);
-    if (outcome.code === ReplyCode.ProductNotFound && (await this.loadProduct(productId))) {
+    if (outcome.code === ReplyCode.ProductNotFound && (await this.gate.ensure(productId))) {
       outcome = await this.batches.place(productId, userId, qty, idempotencyKey);
     }
     if (outcome.code === ReplyCode.NotAdmitted) return this.notAdmitted(productId, userId);
@@ -124,6 +125,8 @@ export class Holds {
   private async placeBatch(productId: string, requests: readonly HoldRequest[]): Promise<HoldOutcome[]> {
     const { redis, keys, config, jobs, durability } = this.ctx;
     const k = keys.product(productId);
+    // per call, as it is sent: a connection lost while the requests waited may have come back to an older Redis
+    if (!this.gate.checked(productId)) await this.gate.ensure(productId);
     const placed = decode.createHolds(await commands.createHolds(redis, k, config.HOLD_TTL_MS, Date.now(), requests));
     if (placed.expiresAt > 0) jobs.expireAt('expire-holds', productId, placed.expiresAt);
     if (placed.notices > 0) jobs.persistSoon(productId);

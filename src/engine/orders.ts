@@ -8,6 +8,7 @@ import type { EngineContext } from './context.js';
 import { NO_OBSERVER, type EngineObserver } from './observer.js';
 import type { Persistence } from './persistence.js';
 import { parseOrder, type OrderRecord } from './records.js';
+import type { ProductGate } from './recovery.js';
 import { decode, ReplyCode } from '../redis/replies.js';
 import { toDomainError } from './refusals.js';
 
@@ -33,6 +34,7 @@ export class Orders {
   constructor(
     private readonly ctx: EngineContext,
     private readonly persistence: Persistence,
+    private readonly gate: ProductGate,
   ) {}
 
   /** Converts the user's hold into an order; `created` is false when the hold was converted before. */
@@ -40,7 +42,10 @@ export class Orders {
     const ref = parseId('h', holdId);
     if (!ref) throw new AppError('hold_not_found');
     const k = this.ctx.keys.product(ref.productId);
-    const reply = decode.createOrder(await commands.createOrder(this.ctx.redis, k, ref.seq, userId, this.ctx.config.PAYMENT_TTL_MS));
+    if (!this.gate.checked(ref.productId)) await this.gate.ensure(ref.productId);
+    const convert = async () => decode.createOrder(await commands.createOrder(this.ctx.redis, k, ref.seq, userId, this.ctx.config.PAYMENT_TTL_MS));
+    let reply = await convert();
+    if (!reply.ok && reply.code === ReplyCode.HoldNotFound && (await this.gate.lostRecord(ref.productId))) reply = await convert();
     try {
       if (!reply.ok) {
         // a hold whose records Redis has dropped after their retention may still have its order in Postgres

@@ -8,6 +8,7 @@ import type { EngineContext } from './context.js';
 import { NO_OBSERVER, type EngineObserver } from './observer.js';
 import type { Persistence } from './persistence.js';
 import type { OrderRecord } from './records.js';
+import type { ProductGate } from './recovery.js';
 import { decode, ReplyCode } from '../redis/replies.js';
 import { toDomainError } from './refusals.js';
 
@@ -18,6 +19,8 @@ export function fingerprint(e: PaymentEvent): string {
 
 export class Payments {
   observer: EngineObserver = NO_OBSERVER;
+  /** checks a product against Postgres before this process first serves it (set by the engine: Recovery) */
+  gate: ProductGate | null = null;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -30,9 +33,13 @@ export class Payments {
     const kind = e.type === 'payment.succeeded' ? 'succeeded' : 'failed';
     const payload = JSON.stringify(e);
     const k = this.ctx.keys.product(ref.productId);
-    const reply = decode.applyPayment(await commands.applyPayment(this.ctx.redis, k, ref.seq, {
+    if (this.gate && !this.gate.checked(ref.productId)) await this.gate.ensure(ref.productId);
+    const applyInRedis = async () => decode.applyPayment(await commands.applyPayment(this.ctx.redis, k, ref.seq, {
       eventId: e.event_id, kind, amount: e.amount_minor, currency: e.currency, fingerprint: fingerprint(e), payload,
     }));
+    let reply = await applyInRedis();
+    // a hold whose product lost its whole record in Redis: rebuilt from Postgres, its pending order is back
+    if (!reply.ok && reply.code === ReplyCode.HoldNotFound && this.gate && (await this.gate.lostRecord(ref.productId))) reply = await applyInRedis();
     try {
       if (!reply.ok) {
         if (reply.code === ReplyCode.HoldNotFound && (await this.seenInPostgres(e.event_id))) {

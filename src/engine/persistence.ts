@@ -1,5 +1,6 @@
 import type { ChainableCommander } from 'ioredis';
 import type { PaymentEvent } from '../contract.js';
+import * as orderConflicts from '../db/order-conflicts.js';
 import * as orderRows from '../db/orders.js';
 import type { OrderWrite } from '../db/orders.js';
 import * as paymentEventRows from '../db/payment-events.js';
@@ -10,6 +11,7 @@ import type { EngineContext } from './context.js';
 import type { Changes } from '../redis/replies.js';
 import { parseOrder, parsePaymentEvent } from './records.js';
 import type { Outbound } from '../outbound/outbound.js';
+import type { Progress } from './progress.js';
 
 /** Records written per statement, and statements per drain (the next drain takes the rest). */
 const BATCH = 500;
@@ -22,12 +24,15 @@ const MAX_ROUNDS = 40;
  * the drain upserts the outbox in batches (status only moves forward, in SQL too) and takes each
  * record out only if it did not change meanwhile. The sweep asks for a drain wherever an outbox is not
  * empty, so a crash between any two steps, a Postgres outage or a killed worker loses nothing.
- * The orders' outbound events are written in the same transaction as the orders (see Outbound).
+ * The orders' outbound events are written in the same transaction as the orders (see Outbound). A
+ * drain that wrote anything then records the product's progress (Progress), so a Redis that comes
+ * back without what was written is found older than Postgres.
  */
 export class Persistence {
   constructor(
     private readonly ctx: EngineContext,
     private readonly outbound: Outbound,
+    private readonly progress: Progress,
   ) {}
 
   /** Called with what a script changed: those states reach Postgres within about a second. */
@@ -57,6 +62,7 @@ export class Persistence {
       written += orders + events + notices;
       if (orders < BATCH && events < BATCH && notices < BATCH) break;
     }
+    if (written > 0) await this.progress.record(productId);
     return written;
   }
 
@@ -83,9 +89,21 @@ export class Persistence {
     return batch.length;
   }
 
-  /** The rows, and the outbound events of those that moved in the same transaction; their deliveries start once committed. */
+  /**
+   * The rows, and the outbound events of those that moved in the same transaction; their deliveries
+   * start once committed. A row whose id Postgres has with other facts is kept aside as a conflict and
+   * leaves the outbox like a written one: it must never be merged, and retrying cannot change that.
+   */
   private async writeOrderRows(productId: string, rows: OrderWrite[]): Promise<void> {
-    const deliveries = await this.ctx.sql.begin(async (tx) => this.outbound.record(tx, productId, rows, await orderRows.upsert(tx, rows)));
+    const { deliveries, conflicts } = await this.ctx.sql.begin(async (tx) => {
+      const moved = await orderRows.upsert(tx, rows);
+      const movedIds = new Set(moved.map((m) => m.id));
+      const conflicts = await orderConflicts.recordConflicts(tx, rows.filter((r) => !movedIds.has(r.id)));
+      return { deliveries: await this.outbound.record(tx, productId, rows, moved), conflicts };
+    });
+    if (conflicts.length > 0) {
+      this.ctx.logger.error({ productId, orderIds: conflicts.map((c) => c.id) }, 'order ids Postgres has for other orders: kept in order_conflicts, not merged');
+    }
     await this.outbound.start(deliveries);
   }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ChainableCommander } from 'ioredis';
 import type {
   AdminProduct,
   AdmissionStats,
@@ -96,13 +97,12 @@ const UNKNOWN_TTL_MS = 1_000;
 export class Products {
   /** product id -> until when it is known not to exist (bounds Postgres lookups for unknown ids) */
   private readonly unknownUntil = new Map<string, number>();
-  /** product id -> the high-water mark this process last wrote to Postgres */
-  private readonly seqWritten = new Map<string, number>();
-
   /** a waiting room's or raffle's state for the admin view (set by the engine) */
   admissionStats: (id: string) => Promise<AdmissionStats | null> = () => Promise.resolve(null);
   /** whether the product's scripts write hold notices (set by the engine) */
   holdEvents: (db: Db) => Promise<boolean> = () => Promise.resolve(false);
+  /** checks the product Redis has against Postgres, rebuilding it if need be; false if unknown (set by the engine: Recovery) */
+  ensure: (id: string) => Promise<boolean> = (id) => this.ensureLoaded(id);
 
   constructor(private readonly ctx: EngineContext) {}
 
@@ -207,27 +207,34 @@ export class Products {
     return true;
   }
 
-  /** Sweep: records in Postgres how far the product's ids have gone, for a Redis that loses its data. */
-  async recordSeqHighWater(id: string): Promise<void> {
-    const seq = Number(await this.ctx.redis.hget(this.ctx.keys.product(id).product, 'seq'));
-    if (!(seq > (this.seqWritten.get(id) ?? 0))) return;
-    await productRows.raiseSeqHighWater(this.ctx.sql, id, seq);
-    this.seqWritten.set(id, seq);
-  }
-
-  /** Loads every product at start; existing Redis records keep their live counters. */
-  async loadAll(): Promise<number> {
-    const rows = await productRows.all(this.ctx.sql);
-    const holdEvents = await this.holdEvents(this.ctx.sql);
-    for (const row of rows) await this.load(this.ctx.sql, row, undefined, holdEvents);
-    return rows.length;
+  /**
+   * Replaces the product's Redis record with what Postgres has committed, in one transaction with what
+   * `write` queues before it (the product's other keys): nothing reads a half-built product. The
+   * record's progress mark is Postgres's, its seq beyond every id handed out.
+   */
+  async rebuild(db: Db, row: ProductRow, write: (tx: ChainableCommander) => void): Promise<void> {
+    const committed = await this.committedInPostgres(db, row);
+    const holdEvents = await this.holdEvents(db);
+    const k = this.ctx.keys.product(row.id);
+    const tx = this.ctx.redis.multi();
+    write(tx);
+    tx.del(k.product);
+    commands.queueUpsertProduct(tx, k, ...this.upsertArgs(row, committed, holdEvents));
+    tx.hset(k.product, 'mark', row.redis_mark);
+    const results = await tx.exec();
+    const failed = results?.find(([err]) => err);
+    if (!results || failed) throw failed?.[0] ?? new Error(`rebuilding product ${row.id} in Redis was aborted`);
+    const reply = decode.upsertProduct(results.at(-2)![1] as (string | number)[]);
+    if (!reply.ok) throw toDomainError(reply);
+    this.unknownUntil.delete(row.id);
+    await this.ctx.redis.sadd(this.ctx.keys.productIndex, row.id);
   }
 
   private async readRedis(id: string): Promise<RedisFields> {
     const key = this.ctx.keys.product(id).product;
     let values = await this.ctx.redis.hmget(key, ...FIELDS);
     if (values[0] === null) {
-      if (!(await this.ensureLoaded(id))) throw new AppError('product_not_found');
+      if (!(await this.ensure(id))) throw new AppError('product_not_found');
       values = await this.ctx.redis.hmget(key, ...FIELDS);
     }
     return Object.fromEntries(FIELDS.map((f, i) => [f, values[i] ?? undefined])) as RedisFields;
@@ -243,6 +250,18 @@ export class Products {
     return { pending, sold, seq: Math.max(maxSeq, Number(product.seq_high_water)) + SEQ_MARGIN };
   }
 
+  /** upsertProduct's arguments (lua/upsertProduct-1.lua) for a product row. */
+  private upsertArgs(row: ProductRow, committed: Committed, holdEvents: boolean): (string | number)[] {
+    return [
+      row.name, row.unit_price_minor, row.currency, row.stock,
+      msOrEmpty(row.sale_starts_at), msOrEmpty(row.sale_ends_at), row.per_user_limit ?? '',
+      committed.pending, committed.sold, committed.seq,
+      row.admission, row.admission_window_s * 1000, row.admission_headroom, msOrEmpty(row.raffle_closes_at),
+      row.raffle_seed ? commitment(row.raffle_seed) : '',
+      holdEvents ? '1' : '',
+    ];
+  }
+
   /** Writes to Redis what Postgres has committed for a product, holding its row lock (see the class comment). */
   private async syncFromPostgres(id: string, committed?: Committed): Promise<void> {
     await this.ctx.sql.begin(async (tx) => {
@@ -256,19 +275,10 @@ export class Products {
    * is the caller's transaction when it holds one: a second connection per load could exhaust the pool
    * with every connection held by a load waiting for another.
    */
-  private async load(db: Db, row: ProductRow, committed?: Committed, holdEvents?: boolean): Promise<void> {
+  private async load(db: Db, row: ProductRow, committed?: Committed): Promise<void> {
     committed ??= await this.committedInPostgres(db, row);
-    holdEvents ??= await this.holdEvents(db);
-    const reply = decode.upsertProduct(await commands.upsertProduct(
-      this.ctx.redis,
-      this.ctx.keys.product(row.id),
-      row.name, row.unit_price_minor, row.currency, row.stock,
-      msOrEmpty(row.sale_starts_at), msOrEmpty(row.sale_ends_at), row.per_user_limit ?? '',
-      committed.pending, committed.sold, committed.seq,
-      row.admission, row.admission_window_s * 1000, row.admission_headroom, msOrEmpty(row.raffle_closes_at),
-      row.raffle_seed ? commitment(row.raffle_seed) : '',
-      holdEvents ? '1' : '',
-    ));
+    const args = this.upsertArgs(row, committed, await this.holdEvents(db));
+    const reply = decode.upsertProduct(await commands.upsertProduct(this.ctx.redis, this.ctx.keys.product(row.id), ...args));
     if (!reply.ok) throw toDomainError(reply);
     this.unknownUntil.delete(row.id);
     await this.ctx.redis.sadd(this.ctx.keys.productIndex, row.id);

@@ -1,4 +1,5 @@
 import type { ProductReconciliation, ReconcileReport } from '../contract.js';
+import * as orderConflicts from '../db/order-conflicts.js';
 import * as orderRows from '../db/orders.js';
 import * as productRows from '../db/products.js';
 import { commands } from '../redis/commands.js';
@@ -10,7 +11,8 @@ import type { Products } from './products.js';
 /**
  * Compares Redis counters with Redis records and with Postgres, reports drift, repairs what is
  * provably safe (counter drift the records explain; unpersisted states are re-enqueued), and flags
- * oversell risk for a human instead of guessing.
+ * oversell risk for a human instead of guessing. Order records kept aside as conflicts (an id handed
+ * out twice) are reported as drift: they need a human too.
  */
 export class Reconciler {
   constructor(
@@ -27,9 +29,11 @@ export class Reconciler {
 
   private async product(id: string, repair: boolean): Promise<ProductReconciliation> {
     const k = this.ctx.keys.product(id);
-    if ((await this.ctx.redis.exists(k.product)) === 0) await this.products.ensureLoaded(id);
+    if ((await this.ctx.redis.exists(k.product)) === 0) await this.products.ensure(id);
     const audit = decode.auditProduct(await commands.auditProduct(this.ctx.redis, k, repair));
-    const [row, committed] = await Promise.all([productRows.find(this.ctx.sql, id), orderRows.committedUnits(this.ctx.sql, id)]);
+    const [row, committed, conflicts] = await Promise.all([
+      productRows.find(this.ctx.sql, id), orderRows.committedUnits(this.ctx.sql, id), orderConflicts.count(this.ctx.sql, id),
+    ]);
     const postgres = { pending: committed.pending, sold: committed.sold, total: row!.stock };
     const unpersisted = await this.persistence.backlog(id);
     const c = audit.counters;
@@ -39,6 +43,7 @@ export class Reconciler {
     if (c.total !== c.available + c.held + c.pending + c.sold) drift.push('total != available + held + pending + sold');
     if (c.total !== postgres.total) drift.push(`total ${c.total} in Redis != ${postgres.total} in Postgres`);
     if (unpersisted === 0 && c.sold < postgres.sold) drift.push(`Postgres has ${postgres.sold} sold, Redis ${c.sold}`);
+    if (conflicts > 0) drift.push(`${conflicts} order records named an order Postgres has for another (see order_conflicts)`);
     const repaired: string[] = [];
     if (audit.repaired) repaired.push('held/pending/available counters set from the records');
     if (repair && unpersisted > 0) {
@@ -52,6 +57,6 @@ export class Reconciler {
     const oversellRisk =
       c.available < 0 || c.sold + c.pending + c.held > c.total || postgres.sold > postgres.total || (unpersisted === 0 && c.sold < postgres.sold);
     if (drift.length > 0 || oversellRisk) this.ctx.logger.warn({ productId: id, drift, repaired, oversellRisk }, 'reconcile found drift');
-    return { product_id: id, redis: c, redis_records: audit.records, postgres, unpersisted, drift, repaired, oversell_risk: oversellRisk };
+    return { product_id: id, redis: c, redis_records: audit.records, postgres, unpersisted, conflicts, drift, repaired, oversell_risk: oversellRisk };
   }
 }

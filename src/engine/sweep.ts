@@ -5,7 +5,7 @@ import type { Admission } from './admission.js';
 import type { Expiry } from './expiry.js';
 import type { PaymentInbox } from './payment-inbox.js';
 import type { Persistence } from './persistence.js';
-import type { Products } from './products.js';
+import type { Progress } from './progress.js';
 
 const GC_BATCH = 1000;
 /** Batches of ended records one sweep may drop per product (it goes on while batches come back full). */
@@ -42,7 +42,7 @@ export class Sweep {
     private readonly ctx: EngineContext,
     private readonly expiry: Expiry,
     private readonly persistence: Persistence,
-    private readonly products: Products,
+    private readonly progress: Progress,
     private readonly admission: Admission,
     private readonly inbox: PaymentInbox,
   ) {}
@@ -59,7 +59,7 @@ export class Sweep {
         report.dropped += await this.collectEnded(id);
         // a lost admission job, or a raffle whose draw job was lost, goes on from here
         await this.admission.step(id);
-        await this.products.recordSeqHighWater(id);
+        await this.progress.recordIfMoved(id);
       } catch (err) {
         // one product's failure must not stop the safety net for the others
         this.ctx.logger.error({ err, productId: id }, 'sweep failed for a product');

@@ -21,6 +21,21 @@ function handlers(engine: Engine): Handlers {
   };
 }
 
+/** BullMQ's repeatable jobs (the sweep, the deliveries' requeue): kept in Redis, so registered again after a loss. */
+export async function registerSchedulers(engine: Engine): Promise<void> {
+  const { config, queues } = engine.ctx;
+  await queues.byName.expiry.upsertJobScheduler(
+    'sweep',
+    { every: config.SWEEP_INTERVAL_MS },
+    { name: 'sweep', data: {}, opts: JOBS.sweep.options },
+  );
+  await queues.byName.outbound.upsertJobScheduler(
+    'requeue-deliveries',
+    { every: config.SWEEP_INTERVAL_MS },
+    { name: 'requeue-deliveries', data: {}, opts: JOBS['requeue-deliveries'].options },
+  );
+}
+
 export interface Workers {
   /** waits for the jobs under way, then closes */
   close(): Promise<void>;
@@ -32,7 +47,10 @@ export interface Workers {
   disconnect(): Promise<void>;
 }
 
-/** Starts one BullMQ worker per queue, recovers the payments inbox, and registers the periodic sweep. */
+/**
+ * Starts one BullMQ worker per queue, recovers the payments inbox, registers the periodic sweep, and
+ * checks Redis's generation marker every SWEEP_INTERVAL_MS (Recovery).
+ */
 export async function startWorkers(engine: Engine, connection: RedisClient): Promise<Workers> {
   const { config, keys, queues, logger } = engine.ctx;
   const table = handlers(engine);
@@ -63,21 +81,21 @@ export async function startWorkers(engine: Engine, connection: RedisClient): Pro
     (report) => logger.info(report, 'payments inbox recovered at start'),
     (err: unknown) => logger.warn({ err }, 'payments inbox recovery at start failed; the sweep tries again'),
   );
-  await queues.byName.expiry.upsertJobScheduler(
-    'sweep',
-    { every: config.SWEEP_INTERVAL_MS },
-    { name: 'sweep', data: {}, opts: JOBS.sweep.options },
-  );
-  await queues.byName.outbound.upsertJobScheduler(
-    'requeue-deliveries',
-    { every: config.SWEEP_INTERVAL_MS },
-    { name: 'requeue-deliveries', data: {}, opts: JOBS['requeue-deliveries'].options },
-  );
+  await registerSchedulers(engine);
+  engine.recovery.schedulers = () => registerSchedulers(engine);
+  // a Redis that lost everything also lost the repeatable sweep: this timer, not a job, notices it
+  const generation = setInterval(() => {
+    engine.recovery.checkGeneration().catch((err: unknown) => logger.warn({ err }, 'Redis generation check failed; it runs again'));
+  }, config.SWEEP_INTERVAL_MS);
+  generation.unref();
+  await engine.ctx.redis.set(keys.generation, String(Date.now()), 'NX');
   return {
     close: async () => {
+      clearInterval(generation);
       await Promise.all(workers.map((w) => w.close()));
     },
     disconnect: async () => {
+      clearInterval(generation);
       await Promise.all(workers.map((w) => w.disconnect()));
     },
   };

@@ -24,7 +24,9 @@ function credentials(url: URL): RedisOptions {
 
 /**
  * A client for the hot path fails fast while Redis is away (no offline queue, one retry, a command
- * timeout), so requests answer 503 at once instead of hanging; it reconnects by itself.
+ * timeout), so requests answer 503 at once instead of hanging; it reconnects by itself. A command
+ * unanswered when the connection drops fails too rather than being sent again after the reconnect: the
+ * Redis that answers then may be an older copy, which the engine checks before serving (Recovery).
  */
 export function createRedis(opts: RedisClientOptions): RedisClient {
   const options: RedisOptions = opts.forQueue
@@ -33,6 +35,7 @@ export function createRedis(opts: RedisClientOptions): RedisClient {
         commandTimeout: opts.commandTimeoutMs,
         maxRetriesPerRequest: 1,
         enableOfflineQueue: false,
+        autoResendUnfulfilledCommands: false,
         connectionName: opts.name,
         retryStrategy: (times) => Math.min(50 * times, 1000),
       };

@@ -19,7 +19,12 @@ export interface HoldRequest {
 export const commands = {
   upsertProduct: (r: RedisClient, k: ProductKeys, ...args: Arg[]) => r.upsertProduct(k.product, ...args),
 
+  /** upsertProduct queued on a transaction: a rebuild writes a product's record with its orders in one step */
+  queueUpsertProduct: (t: ChainableCommander, k: ProductKeys, ...args: Arg[]) => t.upsertProduct(k.product, ...args),
+
   setHoldEvents: (r: RedisClient, k: ProductKeys, on: boolean) => r.setHoldEvents(k.product, on ? '1' : ''),
+
+  markProgress: (r: RedisClient, k: ProductKeys) => r.markProgress(k.product),
 
   /** Hold requests for one product, placed in order in one script call. */
   createHolds(r: RedisClient, k: ProductKeys, ttlMs: number, nowMs: number, requests: readonly HoldRequest[]): Promise<RawReply> {

@@ -81,6 +81,11 @@ export class Keys {
     return `${this.prefix}:products`;
   }
 
+  /** string: set once Redis holds the engine's state; missing, Redis lost everything (Recovery). */
+  get generation(): string {
+    return `${this.prefix}:generation`;
+  }
+
   /**
    * BullMQ queue prefix: the deployment's prefix (tests and deployments can share one Redis), with a
    * hash tag so every key of a queue shares one Redis Cluster slot, as BullMQ's scripts require.

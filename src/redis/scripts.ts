@@ -27,6 +27,7 @@ declare module 'ioredis' {
     admitTickets(...args: Arg[]): Result<RawReply, Context>;
     drawRaffle(...args: Arg[]): Result<RawReply, Context>;
     setHoldEvents(...args: Arg[]): Result<RawReply, Context>;
+    markProgress(...args: Arg[]): Result<RawReply, Context>;
   }
 }
 

@@ -9,6 +9,8 @@ import { tempDir } from './temp-dir.js';
 export interface RedisServer {
   url: string;
   port: number;
+  /** its working directory (the AOF's `appendonlydir` lives there) */
+  dir: string;
   /** the current process; `start()` after a `kill()` replaces it */
   readonly child: ChildProcess;
   /** SIGKILL, as a crash would */
@@ -55,6 +57,7 @@ export async function startRedisServer(opts: { command?: string; config?: Record
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    dir: dir.path,
     get child() {
       return child!;
     },

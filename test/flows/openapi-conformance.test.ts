@@ -138,6 +138,7 @@ describe('the main flows answer as the document says', () => {
     expect((await adminCall('POST', '/reconcile?dry_run=true')).status).toBe(200);
     expect((await adminCall('POST', '/reconcile')).status).toBe(200);
     expect((await adminCall('POST', '/payments/reapply')).status).toBe(200);
+    expect((await adminCall('POST', '/recover', {})).status).toBe(200);
     const endpoint = await adminCall('POST', '/webhook-endpoints', { url: 'https://erp.example.com/hooks', events: ['order.paid'] });
     expect(endpoint.status).toBe(201);
     expect((await adminCall('GET', '/webhook-endpoints')).status).toBe(200);

@@ -67,7 +67,7 @@ describe('admin products', () => {
     const pid = await h.createProduct({ stock: 6 });
     await holdAndOrder(pid, 'x', 2);
     await h.request('POST', '/api/holds', { token: h.token('y'), body: { product_id: pid, qty: 1 } });
-    await h.runtime.engine.products.loadAll();
+    await h.runtime.engine.recovery.checkAll();
     expect(await h.stock(pid)).toEqual({ total: 6, available: 3, held: 1, pending_payment: 2, sold: 0 });
   });
 

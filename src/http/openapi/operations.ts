@@ -17,6 +17,8 @@ import {
   Product,
   ReconcileReport,
   InboxRecovery,
+  RecoverBody,
+  RecoveryReport,
   Ticket,
   CreateWebhookEndpointBody,
   CreatedWebhookEndpoint,
@@ -352,6 +354,23 @@ const reapplyPayments = createRoute({
   responses: { 200: json(InboxRecovery, 'what the run found and did'), ...problems(ADMIN) },
 });
 
+const recover = createRoute({
+  method: 'post',
+  path: '/api/admin/recover',
+  operationId: 'recover',
+  tags: ['admin'],
+  summary: 'Check every product against Postgres and rebuild those Redis is behind on',
+  description:
+    'What the engine also does before it first serves a product after a (re)connection to Redis, and what the worker does when ' +
+    'Redis has lost its generation marker: a product whose Redis record is missing, or has a seq or progress mark below what ' +
+    'Postgres has seen, is rebuilt from Postgres (counters from committed orders, pending orders back with their deadlines, ids ' +
+    'never handed out again; holds that lived only in Redis are gone and their stock is available). Then the payments inbox is ' +
+    'applied again and the repeatable jobs are registered. `force: true` rebuilds every product.',
+  security: admin,
+  request: { body: body(RecoverBody) },
+  responses: { 200: json(RecoveryReport, 'what the run found and did'), ...problems([...ADMIN, ...JSON_BODY]) },
+});
+
 const createWebhookEndpoint = createRoute({
   method: 'post',
   path: '/api/admin/webhook-endpoints',
@@ -547,6 +566,7 @@ export const OPERATIONS: RouteConfig[] = [
   adminReleaseHold,
   reconcile,
   reapplyPayments,
+  recover,
   createWebhookEndpoint,
   listWebhookEndpoints,
   getWebhookEndpoint,

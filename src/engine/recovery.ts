@@ -1,0 +1,164 @@
+import type { ChainableCommander } from 'ioredis';
+import type { ProductRecovery, RecoveryReport } from '../contract.js';
+import * as orderRows from '../db/orders.js';
+import * as productRows from '../db/products.js';
+import type { ProductRow } from '../db/products.js';
+import { bounded, type Db } from '../db/sql.js';
+import type { EngineContext } from './context.js';
+import type { PaymentInbox } from './payment-inbox.js';
+import type { Persistence } from './persistence.js';
+import type { Products } from './products.js';
+
+/** What the request path asks before it serves a product (Recovery). */
+export type ProductGate = Pick<Recovery, 'checked' | 'ensure' | 'lostRecord'>;
+
+/**
+ * Redis behind Postgres is detected, never trusted (docs/decisions/015). Before a process serves a
+ * product (after its start and after every lost Redis connection) it compares the product's Redis record
+ * with Postgres: no record, a seq below an id Postgres has seen, or a progress mark below the one
+ * Postgres recorded means Redis lost writes, and the product is rebuilt from Postgres before anything
+ * else touches it: counters from committed orders, pending orders recreated with their deadlines, the
+ * seq beyond every id handed out. Holds that lived only in Redis are gone and their stock is available
+ * again. A missing generation marker (a Redis that lost everything, checked by the worker) recovers
+ * every product, the payments inbox and BullMQ's repeatable jobs.
+ */
+export class Recovery {
+  /** products this process has checked since its Redis connection was last (re)established */
+  private readonly checkedIds = new Set<string>();
+  private readonly underway = new Map<string, Promise<ProductRecovery | null>>();
+  /** registers BullMQ's repeatable jobs again (set by the worker) */
+  schedulers: () => Promise<void> = () => Promise.resolve();
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly products: Products,
+    private readonly persistence: Persistence,
+    private readonly inbox: PaymentInbox,
+  ) {
+    // whatever Redis answers after a lost connection may be another (older) copy of the data
+    ctx.redis.on('close', () => this.checkedIds.clear());
+  }
+
+  /** Whether the product was checked since the connection came up: the request path's one question. */
+  checked(id: string): boolean {
+    return this.checkedIds.has(id);
+  }
+
+  /** Checks the product now (rebuilding it if Redis is behind); false when Postgres does not know it. */
+  async ensure(id: string): Promise<boolean> {
+    this.checkedIds.delete(id);
+    return (await this.product(id)) !== null;
+  }
+
+  /**
+   * After a script found no record of a hold: if the product's whole record is gone too (Redis lost its
+   * data while this process kept its connection), checks and rebuilds it. True when the caller should try again.
+   */
+  async lostRecord(id: string): Promise<boolean> {
+    if ((await this.ctx.redis.exists(this.ctx.keys.product(id).product)) === 1) return false;
+    return this.ensure(id);
+  }
+
+  /** Checks every product (at start), rebuilding those Redis is behind on, or all of them with `force`. */
+  async checkAll({ force = false } = {}): Promise<ProductRecovery[]> {
+    const products: ProductRecovery[] = [];
+    for (const id of await bounded(productRows.ids(this.ctx.sql))) {
+      const done = await this.product(id, force);
+      if (done) products.push(done);
+    }
+    return products;
+  }
+
+  /** Every product checked (see checkAll), then the payments inbox and BullMQ's repeatable jobs. */
+  async run({ force = false } = {}): Promise<RecoveryReport> {
+    const started = Date.now();
+    const products = await this.checkAll({ force });
+    await this.schedulers();
+    const payments = await this.inbox.recover({ minAgeMs: 0 });
+    await this.ctx.redis.set(this.ctx.keys.generation, String(Date.now()));
+    return { products, payments, took_ms: Date.now() - started };
+  }
+
+  /** Worker: a Redis without the generation marker lost everything (or is new): everything is recovered. */
+  async checkGeneration(): Promise<RecoveryReport | null> {
+    if ((await this.ctx.redis.exists(this.ctx.keys.generation)) === 1) return null;
+    const report = await this.run();
+    this.ctx.logger.warn({ rebuilt: report.products.filter((p) => p.rebuilt).length, payments: report.payments, tookMs: report.took_ms },
+      'Redis had no generation marker: recovered from Postgres');
+    return report;
+  }
+
+  private product(id: string, force = false): Promise<ProductRecovery | null> {
+    let pending = this.underway.get(id);
+    if (!pending) {
+      pending = this.checkProduct(id, force).finally(() => this.underway.delete(id));
+      this.underway.set(id, pending);
+    }
+    return pending;
+  }
+
+  private async checkProduct(id: string, force: boolean): Promise<ProductRecovery | null> {
+    const row = await bounded(productRows.find(this.ctx.sql, id));
+    if (!row) return null;
+    const reason = force ? 'asked for' : await this.behind(this.ctx.sql, row);
+    const result = reason === null ? { product_id: id, rebuilt: false, reason: null, pending_orders: 0 } : await this.rebuild(id, reason, force);
+    if (result) this.checkedIds.add(id);
+    return result;
+  }
+
+  /** Why the product's Redis record is older than Postgres, or null when it is not. */
+  private async behind(db: Db, row: ProductRow): Promise<string | null> {
+    const [[total, seqField, markField], committed] = await Promise.all([
+      this.ctx.redis.hmget(this.ctx.keys.product(row.id).product, 'total', 'seq', 'mark'),
+      bounded(orderRows.committedUnits(db, row.id)),
+    ]);
+    if (total === null) return 'no record in Redis';
+    const seen = Math.max(committed.maxSeq, Number(row.seq_high_water));
+    if (Number(seqField) < seen) return `seq ${seqField} in Redis is below ${seen}, seen by Postgres`;
+    if (Number(markField ?? 0) < Number(row.redis_mark)) return `progress mark ${markField ?? 0} in Redis is below ${row.redis_mark}, recorded in Postgres`;
+    return null;
+  }
+
+  private async rebuild(id: string, reason: string, force: boolean): Promise<ProductRecovery | null> {
+    // what the old record has that Postgres lacks goes there first (statuses only move forward; an id
+    // Postgres has for another order is kept aside as a conflict), and is then rebuilt from Postgres
+    if (reason !== 'no record in Redis') await this.persistence.drain(id);
+    const result = await this.ctx.sql.begin(async (tx) => {
+      // the row lock makes concurrent checks take turns: the second finds the product rebuilt
+      const row = await productRows.lock(tx, id);
+      if (!row) return null;
+      if (!force && (await this.behind(tx, row)) === null) return { product_id: id, rebuilt: false, reason: null, pending_orders: 0 };
+      const [orders, used] = await Promise.all([orderRows.pending(tx, id), orderRows.unitsByUser(tx, id)]);
+      await this.products.rebuild(tx, row, (t) => this.writeOrders(t, id, orders, used));
+      return { product_id: id, rebuilt: true, reason, pending_orders: orders.length, firstDue: orders[0]?.payment_due_at };
+    });
+    if (!result?.rebuilt) return result;
+    const { firstDue, ...done } = result;
+    if (firstDue) this.ctx.jobs.expireAt('expire-orders', id, firstDue.getTime());
+    this.ctx.logger.warn({ productId: id, reason, pendingOrders: done.pending_orders }, 'product rebuilt from Postgres: Redis was behind');
+    return done;
+  }
+
+  /** Queues the product's keys cleared and its pending orders (with their converted holds) written. */
+  private writeOrders(t: ChainableCommander, id: string, orders: orderRows.OrderRow[], used: { user_id: string; units: string }[]): void {
+    const k = this.ctx.keys.product(id);
+    t.del(k.used, k.holds, k.holdQueue, k.orders, k.orderQueue, k.ended, k.events, k.deferred, k.outbox, k.eventOutbox, k.notices,
+      ...k.holdIdempotency(Date.now()));
+    if (used.length > 0) t.hset(k.used, ...used.flatMap((u) => [u.user_id, u.units]));
+    if (orders.length === 0) return;
+    const holds: string[] = [];
+    const records: string[] = [];
+    for (const o of orders) {
+      const seq = o.id.split('_')[1]!;
+      const [created, due, price] = [o.created_at.getTime(), o.payment_due_at.getTime(), Number(o.unit_price_minor)];
+      holds.push(seq, `c|${o.qty}|${created}|${created}|${price}|${o.user_id}`);
+      records.push(seq, JSON.stringify({
+        status: o.status, qty: o.qty, unit_price: price, total: Number(o.total_minor), currency: o.currency.trim(),
+        user: o.user_id, created, due, updated: created,
+      }));
+    }
+    t.hset(k.holds, ...holds);
+    t.hset(k.orders, ...records);
+    t.rpush(k.orderQueue, ...orders.map((o) => o.id.split('_')[1]!));
+  }
+}
