@@ -40,6 +40,7 @@ describe('hash tags', () => {
       commands.admitTickets(recorder, k, 1000, 10),
       commands.drawRaffle(recorder, k, 1000, 'seed', ['user', 'other']),
       commands.setHoldEvents(recorder, k, true),
+      commands.markProgress(recorder, k),
     ]);
     expect(new Set(sent.map((s) => s.script))).toEqual(new Set(numberOfKeys.keys()));
     for (const { script, keys } of sent) {
