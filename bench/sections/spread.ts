@@ -81,8 +81,11 @@ function capacityRows(cost: HoldCost): Row[] {
   });
 }
 
-function spreadRows(c: Comparison, costs: Record<string, HoldCost>, measuredOne: number): Row[] {
-  const [one, ...wider] = c.targets.filter((t) => t !== 'plain');
+/** The target of the one-product holds on the engine with two API processes. */
+const TWO_PROCESSES = '1 product, 2 API processes';
+
+function spreadRows(c: Comparison, costs: Record<string, HoldCost>): Row[] {
+  const [one, ...wider] = c.targets.filter((t) => t !== 'plain' && t !== TWO_PROCESSES);
   const base = c.median[one!]!;
   const rows: Row[] = [];
   for (const name of [one!, ...wider]) {
@@ -114,16 +117,12 @@ function spreadRows(c: Comparison, costs: Record<string, HoldCost>, measuredOne:
     );
   }
   const worst = Object.values(costs).reduce((a, b) => (a.engineUs + a.redisUs >= b.engineUs + b.redisUs ? a : b));
-  const predicted = modelHoldsPerSecond(costs[one!]!, 1, 1);
-  rows.push(
-    {
-      metric: `model check, 1 process, ${one}: predicted vs measured holds/s`,
-      value: fmtInt(predicted),
-      baseline: fmtInt(measuredOne),
-      ratio: fmtRatio(measuredOne / predicted),
-    },
-    ...capacityRows(worst),
-  );
+  for (const [processes, name] of [[1, one!], [2, TWO_PROCESSES]] as const) {
+    const predicted = modelHoldsPerSecond(costs[one!]!, processes, 1);
+    const measured = c.median[name]!.rps;
+    rows.push({ metric: `model check, ${processes} API process${processes === 1 ? '' : 'es'}, ${one}: measured vs predicted holds/s`, value: fmtInt(measured), baseline: fmtInt(predicted), ratio: fmtRatio(measured / predicted) });
+  }
+  rows.push(...capacityRows(worst));
   return rows;
 }
 
@@ -138,19 +137,21 @@ export const spreadSection: Section = {
   async run(ctx) {
     const redis = await startRedisServer();
     const engine = await startEngineProcess({ redisUrl: redis.url, mode: 'all', env: BENCH_ENGINE_ENV });
+    const twoProcesses = await startEngineProcess({ redisUrl: redis.url, mode: 'all', env: { ...BENCH_ENGINE_ENV, API_PROCESSES: '2' } });
     try {
       const plain = await ctx.plain();
       ctx.log(`  creating ${fmtInt(SPREADS.reduce((a, b) => a + b, 0))} products`);
       const targets: LoadTarget[] = [];
       for (const n of SPREADS) targets.push(spreadTarget(engine, ctx, await createProducts(engine, n)));
-      const c = await compareAlternating(ctx, [{ name: 'plain', url: `${plain.url}/json`, request: targets[0]!.request }, ...targets]);
+      const two = { ...spreadTarget(twoProcesses, ctx, [await createProduct(twoProcesses, 'spread-two', 10_000_000)]), name: TWO_PROCESSES };
+      const c = await compareAlternating(ctx, [{ name: 'plain', url: `${plain.url}/json`, request: targets[0]!.request }, ...targets, two]);
       const costs: Record<string, HoldCost> = {};
       for (const t of targets) {
         ctx.log(`  cost: ${t.name}`);
         costs[t.name] = await holdCost(engine, redis.url, t, ctx.opts.connections, COST_REQUESTS);
       }
       return {
-        rows: spreadRows(c, costs, c.median[targets[0]!.name]!.rps),
+        rows: spreadRows(c, costs),
         runs: c.targets.flatMap((name) => c.runs[name]!.map((r, i) => ({ label: `${name} #${i + 1}`, ...r }))),
         chart: [{ title: 'holds spread over products', bars: c.targets.map((name) => ({ label: name, rps: c.median[name]!.rps, p99: c.median[name]!.p99 })) }],
         notes: [
@@ -158,12 +159,14 @@ export const spreadSection: Section = {
             'a UUID Idempotency-Key per request; the plain endpoint gets the one-product requests. One engine process on a Redis of its own.',
           `cost: ${fmtInt(COST_REQUESTS)} requests per spread; engine CPU from /proc, Redis main-thread CPU from INFO cpu, script time and calls ` +
             'from INFO commandstats (EVAL + EVALSHA: the hold scripts and the job queue\'s).',
-          'capacity: holds/s ≈ min(processes × 10⁶ / engine µs per hold, shards × 10⁶ / Redis main-thread µs per hold), with the costliest spread\'s figures.',
+          'capacity: holds/s ≈ min(processes × 10⁶ / engine µs per hold, shards × 10⁶ / Redis main-thread µs per hold), with the costliest spread\'s figures; ' +
+            'the model check puts the one-product figures in it for one and for two API processes (a second engine, API_PROCESSES=2, on the same Redis), ' +
+            'on a machine whose two cores also run Redis and the load generator.',
         ],
         raw: { comparison: c, costs },
       };
     } finally {
-      await engine.stop();
+      await Promise.all([engine.stop(), twoProcesses.stop()]);
       await redis.stop();
     }
   },
