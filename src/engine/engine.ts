@@ -52,6 +52,7 @@ export function createEngine(ctx: EngineContext): Engine {
   const inbox = new PaymentInbox(ctx, payments);
   const recovery = new Recovery(ctx, products, persistence, inbox);
   products.ensure = (id) => recovery.ensure(id);
+  products.created = (id) => recovery.fresh(id);
   payments.gate = recovery;
   const holds = new Holds(ctx, recovery, (productId, userId) => admission.position(productId, userId));
   const orders = new Orders(ctx, persistence, recovery);

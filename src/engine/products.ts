@@ -103,6 +103,8 @@ export class Products {
   holdEvents: (db: Db) => Promise<boolean> = () => Promise.resolve(false);
   /** checks the product Redis has against Postgres, rebuilding it if need be; false if unknown (set by the engine: Recovery) */
   ensure: (id: string) => Promise<boolean> = (id) => this.ensureLoaded(id);
+  /** a product this process created, its Redis record fresh from Postgres (set by the engine) */
+  created: (id: string) => void = () => {};
 
   constructor(private readonly ctx: EngineContext) {}
 
@@ -126,6 +128,7 @@ export class Products {
     if (!row) throw new AppError('product_exists', `product ${id} exists`);
     // (should this write fail, the product is loaded into Redis when first asked for, like after a Redis restart)
     await this.syncFromPostgres(id, NOTHING_COMMITTED);
+    this.created(id);
     this.ctx.logger.info({ productId: id, stock: input.stock }, 'product created');
     return this.adminView(id);
   }

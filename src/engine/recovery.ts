@@ -44,6 +44,14 @@ export class Recovery {
     return this.checkedIds.has(id);
   }
 
+  /**
+   * A product this process has just created: its record was written from Postgres's new row, so it is
+   * not behind (a record of an older Redis cannot exist for an id Postgres did not have).
+   */
+  fresh(id: string): void {
+    this.checkedIds.add(id);
+  }
+
   /** Checks the product now (rebuilding it if Redis is behind); false when Postgres does not know it. */
   async ensure(id: string): Promise<boolean> {
     this.checkedIds.delete(id);
