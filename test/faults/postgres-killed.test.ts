@@ -1,8 +1,9 @@
+import type { ChildProcess } from 'node:child_process';
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { createProduct } from '../../bench/lib/engine-api.js';
 import { AcknowledgedWrites } from '../../loadtests/lib/acknowledged-writes.js';
-import { startEngineProcess } from '../../src/tools/engine-process.js';
+import { startEngineProcess, type EngineProcess } from '../../src/tools/engine-process.js';
 import { localPostgresBinDir } from '../../src/tools/postgres-binaries.js';
 import { killPostgres, startPostgres } from '../../src/tools/postgres-server.js';
 import { startRedisServer } from '../../src/tools/redis-server.js';
@@ -26,6 +27,29 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const between = (min: number, max: number) => min + Math.random() * (max - min);
 const portOf = (url: string) => Number(new URL(url).port);
 
+/**
+ * Starts the engine again whenever it dies, as its supervisor would, until `stop()`. postgres.js 3.4.9 can
+ * throw outside any query when a connection closes while a write is queued (porsager/postgres#1154, #1208),
+ * which ends the process; a crash loses nothing acknowledged (engine-killed.test.ts).
+ */
+function supervise(engine: EngineProcess) {
+  let on = true;
+  let starting = Promise.resolve();
+  const watch = (child: ChildProcess) =>
+    child.once('exit', () => {
+      if (on) starting = engine.start().then(() => {
+        watch(engine.child);
+      });
+    });
+  watch(engine.child);
+  return {
+    async stop() {
+      on = false;
+      await starting;
+    },
+  };
+}
+
 describe('Postgres killed mid-load', () => {
   it('SIGKILLed mid-webhook and mid-drain and restarted from its data directory: nothing acknowledged lost, no row twice, every payment applied once', async () => {
     const binDir = localPostgresBinDir(process.env);
@@ -43,6 +67,7 @@ describe('Postgres killed mid-load', () => {
         postgresUrl: proxy.wrap(`postgres://postgres@127.0.0.1/${DATABASE}`),
         env: { RATE_LIMIT_PER_SECOND: '0', LOG_LEVEL: 'error', SWEEP_INTERVAL_MS: '1000' },
       });
+      const supervisor = supervise(engine);
       const sql = postgres(engine.databaseUrl, { max: 1, onnotice: () => {} });
       const persistedOrders = async () => (await sql`SELECT count(*)::int AS n FROM orders`)[0]!.n as number;
       try {
@@ -74,6 +99,7 @@ describe('Postgres killed mid-load', () => {
         expect((await sql`SELECT DISTINCT result FROM payment_inbox`).map((r) => r.result)).toEqual(['applied']);
       } finally {
         await sql.end();
+        await supervisor.stop();
         await engine.stop();
       }
     } finally {
