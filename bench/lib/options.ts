@@ -33,7 +33,8 @@ export interface BenchOptions {
 }
 
 const USAGE = `usage: npm run bench -- [--duration 10] [--warmup 3] [--connections 100] [--runs 3]
-                       [--only holds,soldout,floor,rowlock,memory,checkout,scenarios,auth,versus,queue,spread,durability] [--users 10000]
+                       [--only holds,soldout,floor,rowlock,memory,checkout,scenarios,auth,versus,queue,spread,durability,recovery]
+                       [--users 10000]
                        [--memory-holds 100000] [--memory-connections 200] [--rowlock-pool 10]
                        [--webhook-orders 10000] [--scenario-duration S] [--base DIR] [--dashboards 1]
                        [--drop-customers 2000] [--drop-stock 50]
@@ -43,6 +44,8 @@ const USAGE = `usage: npm run bench -- [--duration 10] [--warmup 3] [--connectio
   auth     holds with RS256 (identity-provider) tokens against HS256 ones, two engines alternating
   spread   holds over 1 / 30 / 1,000 / 10,000 products, and the CPU per hold of the engine and Redis
   durability  holds on Redis without AOF / with appendfsync always / plus WAIT 1, and writes lost per SIGKILL
+  recovery the time from a FLUSHALL of a private Redis holding --memory-holds holds and --webhook-orders
+           pending orders until POST /api/admin/recover has rebuilt every product; then the orders are paid
   versus   this checkout's engine against the one in --base DIR (another checkout), alternating;
            left out without --base`;
 

@@ -12,7 +12,7 @@ const MAX_LAG_P99_MS = 5_000;
 
 type Base = Omit<CheckoutSpec, 'mode' | 'productId'>;
 
-const drive = (spec: CheckoutSpec, opts: { stdin?: string; onLine?: (line: string) => void } = {}) =>
+export const drive = (spec: CheckoutSpec, opts: { stdin?: string; onLine?: (line: string) => void } = {}) =>
   runScript<DriverResult>('checkout-driver.ts', [JSON.stringify(spec)], opts);
 
 /** units that succeeded (flows completed, orders created, webhooks applied) */

@@ -15,9 +15,20 @@ const PERSIST_TIMEOUT_MS = 30_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const chance = (p: number) => Math.random() < p;
 
+async function inBatches(tasks: (() => Promise<void>)[]): Promise<void> {
+  for (let i = 0; i < tasks.length; i += VERIFY_CONCURRENCY) await Promise.all(tasks.slice(i, i + VERIFY_CONCURRENCY).map((t) => t()));
+}
+
 interface Acked {
   id: string;
   token: string;
+}
+
+/** A request the customer or the payment provider may send again, and what its first answer was. */
+interface Sent extends Acked {
+  productId: string;
+  /** the hold's Idempotency-Key, the order's hold id, the payment's signed body */
+  by: string;
 }
 
 type Answer = { status: number; body: Record<string, unknown> } | null;
@@ -44,6 +55,10 @@ export class AcknowledgedWrites {
   /** hold or order id -> the customer it was acknowledged to: an id answered to two customers was handed out twice */
   private readonly owners = new Map<string, string>();
   private readonly reissued: string[] = [];
+  /** acknowledged holds placed with an Idempotency-Key, acknowledged orders, payments sent (answered or not) */
+  private readonly keyedHolds: Sent[] = [];
+  private readonly conversions: Sent[] = [];
+  private readonly payments: Sent[] = [];
 
   constructor(
     private readonly engine: Pick<EngineProcess, 'url' | 'jwtSecret' | 'webhookSecret' | 'adminToken' | 'databaseUrl'>,
@@ -79,6 +94,7 @@ export class AcknowledgedWrites {
     const holdAnswer = await this.placeHold(token, productId, key);
     if (!holdAnswer) return false;
     const holdId = holdAnswer.id;
+    if (key) this.keyedHolds.push({ ...holdAnswer, productId, by: key });
     if (key && chance(0.3)) {
       const replay = await this.placeHold(token, productId, key);
       if (replay && replay.id !== holdId) this.replayMismatches.push(`${key}: ${holdId} then ${replay.id}`);
@@ -89,18 +105,63 @@ export class AcknowledgedWrites {
     const orderId = String(order.body.id);
     this.own(orderId, token);
     this.orders.push({ id: orderId, token });
+    this.conversions.push({ id: orderId, token, productId, by: holdId });
     if (chance(0.3)) return true;
     this.ledger.paymentAccepted(holdId);
     const raw = JSON.stringify({ event_id: `evt-${randomBytes(8).toString('hex')}`, type: 'payment.succeeded', hold_id: holdId, amount_minor: Number(order.body.total_minor), currency: order.body.currency });
+    const payment = { id: orderId, token, productId, by: raw };
+    this.payments.push(payment);
     for (let delivery = 0; delivery < (chance(0.3) ? 2 : 1); delivery++) {
-      const paid = await this.call('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signPayload(this.engine.webhookSecret, raw) } });
-      if (paid?.status !== 200) return false;
-      if (paid.body.order_status === 'paid') {
-        this.paid.set(orderId, { id: orderId, token });
-        this.ledger.settled({ id: orderId, productId, qty: 1, token }, 'paid');
-      }
+      if (!(await this.deliver(payment))) return false;
     }
     return true;
+  }
+
+  /** One delivery of a payment webhook; false unless answered 200. */
+  private async deliver(payment: Sent): Promise<boolean> {
+    const paid = await this.call('POST', '/api/webhooks/payment', { body: payment.by, headers: { 'payment-signature': signPayload(this.engine.webhookSecret, payment.by) } });
+    if (paid?.status !== 200) return false;
+    if (paid.body.order_status === 'paid') {
+      this.paid.set(payment.id, { id: payment.id, token: payment.token });
+      this.ledger.settled({ id: payment.id, productId: payment.productId, qty: 1, token: payment.token }, 'paid');
+    }
+    return true;
+  }
+
+  /**
+   * What customers and the payment provider send again after a fault: every acknowledged keyed hold with
+   * its key, every acknowledged order's hold converted again, every payment (answered or not) delivered
+   * again. Each must answer what the first answer did (the same hold, the same order) and leave the order
+   * paid; problems as readable lines (empty: none). Call after `stop()`, before `verify()`.
+   */
+  async retry(): Promise<string[]> {
+    const problems: string[] = [];
+    const same = (what: string, sent: Sent) => (res: Answer) => {
+      if (res?.body.id !== sent.id) problems.push(`${what} ${sent.by} answered ${res ? `${res.status} ${JSON.stringify(res.body)}` : 'nothing'} instead of ${sent.id}`);
+    };
+    await inBatches([
+      ...this.keyedHolds.map((h) => async () => same('Idempotency-Key', h)(await this.call('POST', '/api/holds', { token: h.token, body: { product_id: h.productId, qty: 1 }, headers: { 'idempotency-key': h.by } }))),
+      ...this.conversions.map((o) => async () => same('hold', o)(await this.call('POST', '/api/orders', { token: o.token, body: { hold_id: o.by } }))),
+      ...this.payments.map((p) => async () => {
+        if (!(await this.deliver(p)) || !this.paid.has(p.id)) problems.push(`payment of ${p.id} sent again: not answered with its order paid`);
+      }),
+    ]);
+    return problems;
+  }
+
+  /** Rows Postgres has twice: two orders for one hold, one hold's payment applied twice, two inbox rows for one payment. */
+  async duplicates(): Promise<string[]> {
+    const sql = postgres(this.engine.databaseUrl, { max: 1, onnotice: () => {} });
+    try {
+      // each payment here has one event_id, so a hold has at most one inbox row and one applied event
+      const rows = await sql<{ what: string; hold_id: string; n: number }[]>`
+        SELECT 'orders' AS what, hold_id, count(*)::int AS n FROM orders GROUP BY hold_id HAVING count(*) > 1
+        UNION ALL SELECT 'applied payment_events', hold_id, count(*)::int FROM payment_events WHERE result = 'applied' GROUP BY hold_id HAVING count(*) > 1
+        UNION ALL SELECT 'payment_inbox', hold_id, count(*)::int FROM payment_inbox GROUP BY hold_id HAVING count(*) > 1`;
+      return rows.map((r) => `${r.n} ${r.what} rows for ${r.hold_id}`);
+    } finally {
+      await sql.end();
+    }
   }
 
   private async placeHold(token: string, productId: string, key: string | undefined): Promise<Acked | null> {
@@ -157,7 +218,7 @@ export class AcknowledgedWrites {
       ...this.orders.map((o) => () => check('acknowledged order', o, `/api/orders/${o.id}`, (a) => a.status === 200 || (redisLost && (!this.paid.has(o.id) || refundRequired(o.id))))),
       ...[...this.paid.values()].map((o) => () => check('order acknowledged paid', o, `/api/orders/${o.id}`, (a) => a.body.status === 'paid' || refundRequired(o.id))),
     ];
-    for (let i = 0; i < checks.length; i += VERIFY_CONCURRENCY) await Promise.all(checks.slice(i, i + VERIFY_CONCURRENCY).map((c) => c()));
+    await inBatches(checks);
 
     const sold = new Map<string, number>();
     for (const id of this.productIds) {

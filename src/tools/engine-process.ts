@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { createScratchDatabase } from './databases.js';
 import { freePort } from './ports.js';
 import { dropPrefix } from './redis-prefix.js';
-import { stopChild, waitUntilReady } from './server-process.js';
+import { exited, hasExited, stopChild, waitUntilReady } from './server-process.js';
 import { spawnTsx } from './tsx-process.js';
 
 export type EngineMode = 'all' | 'api' | 'worker';
@@ -18,8 +18,9 @@ export interface EngineSecrets {
 
 export interface EngineProcess extends EngineSecrets {
   url: string;
-  pid: number;
-  child: ChildProcess;
+  /** the current process; `start()` after a `kill()` replaces it */
+  readonly pid: number;
+  readonly child: ChildProcess;
   keyPrefix: string;
   databaseUrl: string;
   redisUrl: string;
@@ -27,6 +28,10 @@ export interface EngineProcess extends EngineSecrets {
   log(): string;
   /** peak resident set size of the engine so far, in bytes (VmHWM) */
   peakRssBytes(): number;
+  /** SIGKILL, as a crash would; its Redis keys and database stay */
+  kill(): Promise<void>;
+  /** starts it again on the same port, key prefix, database and secrets, and waits until it is ready */
+  start(): Promise<void>;
   /** SIGTERM, wait for exit, then drop the engine's Redis keys and database */
   stop(): Promise<void>;
 }
@@ -65,30 +70,38 @@ export async function startEngineProcess(opts: {
     jwtSecret: `jwt-${randomBytes(12).toString('hex')}`,
     webhookSecret: `whsec-${randomBytes(12).toString('hex')}`,
   };
-  const child = spawnEngine(
-    opts.mode ?? 'all',
-    {
-      NODE_ENV: 'production',
-      PORT: String(port),
-      REDIS_URL: redisUrl,
-      DATABASE_URL: db.url,
-      KEY_PREFIX: keyPrefix,
-      ADMIN_TOKEN: secrets.adminToken,
-      JWT_SECRET: secrets.jwtSecret,
-      WEBHOOK_SECRET: secrets.webhookSecret,
-      LOG_LEVEL: process.env.ENGINE_LOG_LEVEL ?? 'warn',
-      // one API process unless asked for more: `pid` and `peakRssBytes` (what the bench measures) are that process's
-      API_PROCESSES: '1',
-      // the shared development Redis runs without an AOF; a caller that provides one says so
-      REDIS_DURABILITY: 'relaxed',
-      ...opts.env,
-    },
-    ['ignore', opts.captureLog ? 'pipe' : 'inherit', 'inherit'],
-    opts.root,
-  );
+  const spawnIt = () =>
+    spawnEngine(
+      opts.mode ?? 'all',
+      {
+        NODE_ENV: 'production',
+        PORT: String(port),
+        REDIS_URL: redisUrl,
+        DATABASE_URL: db.url,
+        KEY_PREFIX: keyPrefix,
+        ADMIN_TOKEN: secrets.adminToken,
+        JWT_SECRET: secrets.jwtSecret,
+        WEBHOOK_SECRET: secrets.webhookSecret,
+        LOG_LEVEL: process.env.ENGINE_LOG_LEVEL ?? 'warn',
+        // one API process unless asked for more: `pid` and `peakRssBytes` (what the bench measures) are that process's
+        API_PROCESSES: '1',
+        // the shared development Redis runs without an AOF; a caller that provides one says so
+        REDIS_DURABILITY: 'relaxed',
+        ...opts.env,
+      },
+      ['ignore', opts.captureLog ? 'pipe' : 'inherit', 'inherit'],
+      opts.root,
+    );
   let log = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
   const url = `http://127.0.0.1:${port}`;
+  let child: ChildProcess;
+  const start = async () => {
+    if (child && !hasExited(child)) return;
+    const started = spawnIt();
+    child = started;
+    started.stdout?.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
+    await waitUntilReady(`engine at ${url}`, started, () => answersReady(url), { timeoutMs: 30_000 });
+  };
   const cleanup = async () => {
     const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
     await dropPrefix(redis, keyPrefix);
@@ -96,17 +109,21 @@ export async function startEngineProcess(opts: {
     await db.drop();
   };
   try {
-    await waitUntilReady(`engine at ${url}`, child, () => answersReady(url), { timeoutMs: 30_000 });
+    await start();
   } catch (err) {
-    child.kill('SIGKILL');
+    child!.kill('SIGKILL');
     await cleanup();
     throw err;
   }
   return {
     ...secrets,
     url,
-    pid: child.pid!,
-    child,
+    get pid() {
+      return child.pid!;
+    },
+    get child() {
+      return child;
+    },
     keyPrefix,
     databaseUrl: db.url,
     redisUrl,
@@ -115,6 +132,13 @@ export async function startEngineProcess(opts: {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       return m ? Number(m[1]) * 1024 : 0;
     },
+    async kill() {
+      if (hasExited(child)) return;
+      const gone = exited(child);
+      child.kill('SIGKILL');
+      await gone;
+    },
+    start,
     async stop() {
       await stopChild(child, 10_000);
       await cleanup();

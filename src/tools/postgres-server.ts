@@ -60,6 +60,43 @@ function postgresRunAs(): RunAs {
   }
 }
 
+/**
+ * SIGKILLs the postmaster serving `dataDir` and its backends at once, as a crash of the machine would
+ * (the next start runs crash recovery from the WAL); resolves once they are gone.
+ */
+export async function killPostgres(dataDir: string): Promise<void> {
+  const postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  // the backends first found, then all killed together: no postmaster left to start new ones
+  const pids = [postmaster, ...childPids(postmaster)];
+  for (const pid of pids) signal(pid, 'SIGKILL');
+  while (pids.some(alive)) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when there are none
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // gone already
+  }
+}
+
+/** Running, and not a zombie (killed, waiting to be reaped): it still holds its port and shared memory. */
+function alive(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 /** The port in `postmaster.pid` of a data directory whose server may still be running. */
 function runningPostmasterPort(dataDir: string): number | undefined {
   try {
