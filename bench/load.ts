@@ -21,7 +21,12 @@ const exp = (Math.floor(Date.now() / 86_400_000) + 2) * 86_400;
 
 /** Signs a token for a user the way the engine under test expects: HS256, or RS256 like an identity provider. */
 async function signer(auth: NonNullable<LoadSpec['auth']>): Promise<(sub: string) => Promise<string>> {
-  if ('jwtSecret' in auth) return async (sub) => signJwt(auth.jwtSecret, { sub, exp });
+  if ('jwtSecret' in auth) {
+    const unpadded = signJwt(auth.jwtSecret, { sub: 'user-000000', exp }).length;
+    // base64url turns 3 bytes of claims into 4 characters
+    const pad = auth.padTo ? { pad: 'x'.repeat(Math.max(0, Math.floor(((auth.padTo - unpadded) * 3) / 4) - 10)) } : {};
+    return async (sub) => signJwt(auth.jwtSecret, { sub, exp, ...pad });
+  }
   const key = await importPKCS8(auth.rs256.privateKeyPem, 'RS256');
   return (sub) => new SignJWT({ sub, exp }).setProtectedHeader({ alg: 'RS256', typ: 'JWT' }).sign(key);
 }

@@ -15,9 +15,10 @@ export interface LoadSpec {
   amount?: number;
   /**
    * a customer JWT per request, round robin over `users` distinct users: HS256 with `jwtSecret`, or
-   * RS256 as an identity provider signs them (`rs256`: its PKCS#8 PEM private key)
+   * RS256 as an identity provider signs them (`rs256`: its PKCS#8 PEM private key); `padTo`: HS256 tokens
+   * with a filler claim that makes them about that many characters long (as long as an RS256 one)
    */
-  auth?: { users: number } & ({ jwtSecret: string } | { rs256: { privateKeyPem: string } });
+  auth?: { users: number } & ({ jwtSecret: string; padTo?: number } | { rs256: { privateKeyPem: string } });
   /** a fresh `Idempotency-Key` (a UUID) per request */
   idempotencyKeys?: boolean;
   /** a body per request, picked at random from these (instead of `body`): e.g. holds spread over many products */
