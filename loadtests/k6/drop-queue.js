@@ -3,7 +3,7 @@
 // opening, poll as their ticket advises, and check out once admitted.
 import { Counter } from 'k6/metrics';
 import * as dropQueue from '../steps/drop-queue.js';
-import { runId, settings } from './lib/config.js';
+import { settings, setupOpening } from './lib/config.js';
 import { engine, stepContext } from './lib/runtime.js';
 import { summarize } from './lib/summary.js';
 import { DISPLAY_ONLY, rule, SUMMARY_TREND_STATS, thresholds, verificationDone, verifyProducts } from './lib/thresholds.js';
@@ -36,12 +36,7 @@ export const options = {
 /** @typedef {import('../steps/drop-queue.js').DropQueueState & { runId: string, deadline: number }} Data */
 
 /** @returns {Promise<Data>} */
-export async function setup() {
-  if (cfg.durationS <= cfg.def.opens_in_s) throw new Error(`DURATION (${cfg.durationS}s) must be longer than the wait for the opening (${cfg.def.opens_in_s}s)`);
-  const id = runId();
-  const state = await dropQueue.setup(admin, { ...cfg, runId: id });
-  return { ...state, runId: id, deadline: Date.now() + cfg.durationS * 1000 };
-}
+export const setup = () => setupOpening(cfg, admin, dropQueue.setup);
 
 /** This VU's customers, from arriving to a final status; then what they did goes into the counters. @param {Data} data */
 export default async function (data) {

@@ -3,7 +3,7 @@
 // checks out if it won.
 import { Counter } from 'k6/metrics';
 import * as drop from '../steps/drop.js';
-import { runId, settings } from './lib/config.js';
+import { settings, setupOpening } from './lib/config.js';
 import { engine, stepContext } from './lib/runtime.js';
 import { summarize } from './lib/summary.js';
 import { SUMMARY_TREND_STATS, thresholds, verificationDone, verifyProducts } from './lib/thresholds.js';
@@ -27,12 +27,7 @@ export const options = {
 /** @typedef {import('../steps/drop.js').DropState & { runId: string, deadline: number }} Data */
 
 /** @returns {Promise<Data>} */
-export async function setup() {
-  if (cfg.durationS <= cfg.def.opens_in_s) throw new Error(`DURATION (${cfg.durationS}s) must be longer than the wait for the opening (${cfg.def.opens_in_s}s)`);
-  const id = runId();
-  const state = await drop.setup(admin, { ...cfg, runId: id });
-  return { ...state, runId: id, deadline: Date.now() + cfg.durationS * 1000 };
-}
+export const setup = () => setupOpening(cfg, admin, drop.setup);
 
 /** One customer, from the product page to an answer (and a checkout when it won). @param {Data} data */
 export default async function (data) {

@@ -73,3 +73,20 @@ export function settings(file, name) {
 export function runId() {
   return Math.random().toString(16).slice(2, 10).padEnd(8, '0');
 }
+
+/**
+ * setup() of a scenario whose sale opens `opens_in_s` after the start: the steps' own setup for this
+ * run, with the run's id and the time its load phase ends.
+ * @template {'drop' | 'drop-queue'} N
+ * @template S
+ * @param {Settings<N>} cfg
+ * @param {import('../../steps/api.js').EngineApi} admin
+ * @param {(admin: import('../../steps/api.js').EngineApi, run: import('../../steps/types.js').RunInfo<N>) => Promise<S>} setupSteps
+ * @returns {Promise<S & { runId: string, deadline: number }>}
+ */
+export async function setupOpening(cfg, admin, setupSteps) {
+  if (cfg.durationS <= cfg.def.opens_in_s) throw new Error(`DURATION (${cfg.durationS}s) must be longer than the wait for the opening (${cfg.def.opens_in_s}s)`);
+  const id = runId();
+  const state = await setupSteps(admin, { ...cfg, runId: id });
+  return { ...state, runId: id, deadline: Date.now() + cfg.durationS * 1000 };
+}
