@@ -153,8 +153,10 @@ export class Holds {
     const reply = decode.releaseHold(await commands.releaseHold(this.ctx.redis, k, ref.seq, userId ?? ''));
     try {
       if (!reply.ok) throw toDomainError(reply);
-      if (reply.code === ReplyCode.Done) this.ctx.logger.info({ holdId, by: userId ?? 'operator' }, 'hold released');
-      if (reply.code === ReplyCode.Done && reply.notices > 0) this.ctx.jobs.persistSoon(ref.productId);
+      if (reply.code === ReplyCode.Done) {
+        this.ctx.logger.info({ holdId, by: userId ?? 'operator' }, 'hold released');
+        if (reply.notices > 0) this.ctx.jobs.persistSoon(ref.productId);
+      }
       return holdView(ref.productId, ref.seq, reply.hold);
     } finally {
       // after the bookkeeping of what the call did; an unconfirmed write replaces the answer

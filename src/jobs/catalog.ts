@@ -19,19 +19,17 @@ const productPayload = z.object({ second: z.number().int().nonnegative() });
  */
 const PERSIST_TIMEOUT_MS = 30_000;
 
+/** An expiry job (holds or orders): stock that comes back must not wait, so it is retried soon and often. */
+const EXPIRY_JOB = {
+  queue: QUEUES.expiry,
+  payload: productPayload,
+  timeoutMs: 60_000,
+  options: { attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: true, removeOnFail: 1000 },
+} as const;
+
 export const JOBS = {
-  'expire-holds': {
-    queue: QUEUES.expiry,
-    payload: productPayload,
-    timeoutMs: 60_000,
-    options: { attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: true, removeOnFail: 1000 },
-  },
-  'expire-orders': {
-    queue: QUEUES.expiry,
-    payload: productPayload,
-    timeoutMs: 60_000,
-    options: { attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: true, removeOnFail: 1000 },
-  },
+  'expire-holds': EXPIRY_JOB,
+  'expire-orders': EXPIRY_JOB,
   /** a waiting room's or raffle's admission step (src/engine/admission.ts) */
   'admit-tickets': {
     queue: QUEUES.expiry,
