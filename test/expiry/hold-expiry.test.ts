@@ -55,19 +55,22 @@ describe('hold expiry by the per-second delayed job (sweep far away)', () => {
 describe('expiry jobs by the second, not by the product', () => {
   let h: Harness;
   test.beforeAll(async ({ startEngine }) => {
-    h = await startEngine({ HOLD_TTL_MS: '3000', SWEEP_INTERVAL_MS: '600000' });
+    // (long enough that the jobs are still waiting when they are read, on a slow machine too)
+    h = await startEngine({ HOLD_TTL_MS: '8000', SWEEP_INTERVAL_MS: '600000' });
   });
 
   it('holds on 40 products placed at once share the job of their second, and every one expires', async () => {
     const pids = await Promise.all(Array.from({ length: 40 }, () => h.createProduct({ stock: 2 })));
     await Promise.all(pids.map((pid, i) => h.request('POST', '/api/holds', { token: h.token(`spread-${i}`), body: { product_id: pid, qty: 2 } })));
     const { queues, keys, redis } = h.runtime.engine.ctx;
-    const jobs = (await queues.byName.expiry.getDelayed()).filter((j) => j.name === 'expire-holds');
-    const due = await Promise.all(jobs.map((j) => redis.smembers(keys.dueProducts('expire-holds', j.data.second))));
+    const expiryJobs = async () => (await queues.byName.expiry.getDelayed()).filter((j) => j.name === 'expire-holds');
+    const dueProducts = async () => new Set((await Promise.all((await expiryJobs()).map((j) => redis.smembers(keys.dueProducts('expire-holds', j.data.second))))).flat());
+    // the sets and jobs go to Redis just after the holds are answered
+    await expect.poll(dueProducts, { timeout: 5_000, interval: 100 }).toEqual(new Set(pids));
+    const jobs = await expiryJobs();
     // the holds expire within a second or two of each other: as many jobs, each naming its products
     expect(jobs.length).toBeLessThanOrEqual(3);
-    expect(new Set(due.flat())).toEqual(new Set(pids));
-    await expect.poll(async () => (await Promise.all(pids.map((pid) => h.stock(pid)))).every((s) => s.available === 2), { timeout: 10_000, interval: 200 }).toBe(true);
+    await expect.poll(async () => (await Promise.all(pids.map((pid) => h.stock(pid)))).every((s) => s.available === 2), { timeout: 20_000, interval: 200 }).toBe(true);
     // each product leaves its second's set once its holds are expired
     await expect.poll(async () => (await Promise.all(jobs.map((j) => redis.scard(keys.dueProducts('expire-holds', j.data.second))))).every((n) => n === 0), { timeout: 5_000 }).toBe(true);
   });
