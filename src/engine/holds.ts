@@ -1,10 +1,12 @@
+import calculateSlot from 'cluster-key-slot';
+import { Cluster } from 'ioredis';
 import type { Hold as HoldView } from '../contract.js';
 import { AppError } from '../errors.js';
 import { commands, type HoldRequest } from '../redis/commands.js';
-import { formatId, parseId } from '../redis/keys.js';
+import { formatId, parseId, type ProductKeys } from '../redis/keys.js';
 import { decode, ReplyCode, SOLD_OUT, type HoldOutcome, type Refusal } from '../redis/replies.js';
 import type { EngineContext } from './context.js';
-import { HoldBatches } from './hold-batches.js';
+import { HoldBatches, type ProductPlaced, type ProductRequests } from './hold-batches.js';
 import { NO_OBSERVER, type EngineObserver } from './observer.js';
 import { parseHold, type HoldRecord } from './records.js';
 import type { ProductGate } from './recovery.js';
@@ -67,7 +69,9 @@ export class Holds {
     /** a customer's place in a waiting room, for the answer to a hold refused for want of admission */
     private readonly positionOf: (productId: string, userId: string) => Promise<number | null>,
   ) {
-    this.batches = new HoldBatches((productId, requests) => this.placeBatch(productId, requests));
+    // one group on a standalone Redis; on a Cluster, products whose keys share a slot
+    const groupOf = ctx.redis instanceof Cluster ? (productId: string) => calculateSlot(ctx.keys.product(productId).product) : () => 0;
+    this.batches = new HoldBatches((products) => this.placeBatch(products), groupOf);
   }
 
   /**
@@ -121,18 +125,36 @@ export class Holds {
     return { ok: false, error };
   }
 
-  /** One script call for requests that arrived together; its placed holds share one expiry job. */
-  private async placeBatch(productId: string, requests: readonly HoldRequest[]): Promise<HoldOutcome[]> {
+  /**
+   * One script call for requests that arrived together, on one or more products of one slot; the holds
+   * it places on a product share one expiry job.
+   */
+  private async placeBatch(products: readonly ProductRequests[]): Promise<ProductPlaced[]> {
     const { redis, keys, config, jobs, durability } = this.ctx;
-    const k = keys.product(productId);
-    // per call, as it is sent: a connection lost while the requests waited may have come back to an older Redis
-    if (!this.gate.checked(productId)) await this.gate.ensure(productId);
-    const placed = decode.createHolds(await commands.createHolds(redis, k, config.HOLD_TTL_MS, Date.now(), requests));
-    if (placed.expiresAt > 0) jobs.expireAt('expire-holds', productId, placed.expiresAt);
-    if (placed.notices > 0) jobs.persistSoon(productId);
+    // per call, as it is sent: a connection lost while the requests waited may have come back to an
+    // older Redis; a product that cannot be checked now fails alone, the others are placed
+    const placed: ProductPlaced[] = new Array(products.length);
+    const ready: { index: number; productId: string; keys: ProductKeys; requests: readonly HoldRequest[] }[] = [];
+    const unchecked: Promise<void>[] = [];
+    products.forEach(({ productId, requests }, index) => {
+      const part = { index, productId, keys: keys.product(productId), requests };
+      if (this.gate.checked(productId)) ready.push(part);
+      else unchecked.push(this.gate.ensure(productId).then(() => void ready.push(part), (err: unknown) => void (placed[index] = { failed: err })));
+    });
+    if (unchecked.length > 0) await Promise.all(unchecked);
+    if (ready.length === 0) return placed;
+    const reply = await commands.createHolds(redis, ready, config.HOLD_TTL_MS, Date.now());
+    const parts = decode.createHolds(reply, ready.map((r) => r.requests.length));
+    for (let i = 0; i < ready.length; i++) {
+      const { index, productId } = ready[i]!;
+      const part = parts[i]!;
+      if (part.expiresAt > 0) jobs.expireAt('expire-holds', productId, part.expiresAt);
+      if (part.notices > 0) jobs.persistSoon(productId);
+      placed[index] = part.outcomes;
+    }
     // one wait for the whole call: every hold of the batch is answered only once replicas have it
-    if (durability.waitsForReplicas) await durability.confirm(k.product);
-    return placed.outcomes;
+    if (durability.waitsForReplicas) await durability.confirm(ready[0]!.keys.product);
+    return placed;
   }
 
   /** A customer's own hold; another user's hold is reported as not found. */

@@ -26,11 +26,19 @@ export const commands = {
 
   markProgress: (r: RedisClient, k: ProductKeys) => r.markProgress(k.product),
 
-  /** Hold requests for one product, placed in order in one script call. */
-  createHolds(r: RedisClient, k: ProductKeys, ttlMs: number, nowMs: number, requests: readonly HoldRequest[]): Promise<RawReply> {
+  /**
+   * Hold requests for one or more products, each product's placed in order, in one script call. The
+   * products must share a Redis Cluster slot (any products on a standalone Redis).
+   */
+  createHolds(r: RedisClient, products: readonly { keys: ProductKeys; requests: readonly HoldRequest[] }[], ttlMs: number, nowMs: number): Promise<RawReply> {
+    const keys: string[] = [];
     const args: Arg[] = [ttlMs, IDEMPOTENCY_BUCKET_MS, Math.floor(nowMs / IDEMPOTENCY_BUCKET_MS)];
-    for (const q of requests) args.push(q.userId, q.qty, q.idempotencyKey);
-    return r.createHolds(k.product, k.used, k.holds, k.holdQueue, ...k.holdIdempotency(nowMs), k.tickets, k.notices, ...args);
+    for (const { keys: k, requests } of products) {
+      keys.push(k.product, k.used, k.holds, k.holdQueue, ...k.holdIdempotency(nowMs), k.tickets, k.notices);
+      args.push(requests.length);
+      for (const q of requests) args.push(q.userId, q.qty, q.idempotencyKey);
+    }
+    return r.createHolds(keys.length, ...keys, ...args);
   },
 
   // the other request-path scripts leave in one socket write per event-loop turn (batchWrites)

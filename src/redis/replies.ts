@@ -57,12 +57,13 @@ export interface Changes {
 
 export type HoldOutcome = { ok: true; code: ReplyCode.Done | ReplyCode.Repeated; seq: number; createdAt: number; expiresAt: number } | Refusal;
 
+/** One product's part of a createHolds call. */
 export interface HoldsPlaced {
   /** one per request, in request order */
   outcomes: HoldOutcome[];
-  /** the expiry time of every hold this call placed; 0 when it placed none */
+  /** the expiry time of every hold this call placed on the product; 0 when it placed none */
   expiresAt: number;
-  /** hold notices the call wrote (only while hold events are subscribed to) */
+  /** hold notices the call wrote for the product (only while hold events are subscribed to) */
   notices: number;
 }
 
@@ -179,18 +180,23 @@ const jsonField = <T>(field: string | number | undefined) => JSON.parse(String(f
 
 /** Per command, its raw reply as a typed result. */
 export const decode = {
-  createHolds(reply: RawReply): HoldsPlaced {
+  /** Per product of the call, given each one's number of requests in call order. */
+  createHolds(reply: RawReply, requestCounts: readonly number[]): HoldsPlaced[] {
     codeOf(reply, ReplyCode.Done);
     const createdAt = reply[1] as number;
     const callExpiresAt = reply[2] as number;
-    const outcomes: HoldOutcome[] = new Array(reply.length - 4);
-    let expiresAt = 0;
-    for (let i = 4; i < reply.length; i++) {
-      const item = reply[i]!;
-      if (typeof item === 'number') expiresAt = callExpiresAt;
-      outcomes[i - 4] = holdOutcome(item, createdAt, callExpiresAt);
-    }
-    return { outcomes, expiresAt, notices: reply[3] as number };
+    let i = 3;
+    return requestCounts.map((n) => {
+      const notices = reply[i++] as number;
+      const outcomes: HoldOutcome[] = new Array(n);
+      let expiresAt = 0;
+      for (let r = 0; r < n; r++, i++) {
+        const item = reply[i]!;
+        if (typeof item === 'number') expiresAt = callExpiresAt;
+        outcomes[r] = holdOutcome(item, createdAt, callExpiresAt);
+      }
+      return { outcomes, expiresAt, notices };
+    });
   },
 
   upsertProduct(reply: RawReply): ProductUpserted {

@@ -33,7 +33,8 @@ declare module 'ioredis' {
 
 export interface ScriptSource {
   name: string;
-  numberOfKeys: number;
+  /** undefined for a script whose number of keys varies (`<name>-n.lua`): its caller passes the number first */
+  numberOfKeys: number | undefined;
   lua: string;
 }
 
@@ -44,14 +45,14 @@ function withIncludes(source: string): string {
   );
 }
 
-/** Reads lua/<name>-<numberOfKeys>.lua files. */
+/** Reads lua/<name>-<numberOfKeys>.lua and lua/<name>-n.lua files. */
 export function readScripts(): ScriptSource[] {
   return readdirSync(LUA_DIR)
-    .map((file) => /^([a-zA-Z]+)-(\d+)\.lua$/.exec(file))
+    .map((file) => /^([a-zA-Z]+)-(\d+|n)\.lua$/.exec(file))
     .filter((m): m is RegExpExecArray => m !== null)
     .map(([file, name, keys]) => ({
       name: name!,
-      numberOfKeys: Number(keys),
+      numberOfKeys: keys === 'n' ? undefined : Number(keys),
       lua: withIncludes(readFileSync(LUA_DIR + file!, 'utf8')),
     }));
 }

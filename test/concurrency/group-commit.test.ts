@@ -39,12 +39,12 @@ describe('group commit of holds', () => {
   it('sends the requests that arrive while a call is in Redis together in the next call, in arrival order', async () => {
     const pid = await h.createProduct({ stock: 10 });
     const holdsKey = h.runtime.engine.ctx.keys.product(pid).holds;
-    // requests per createHolds call: EVALSHA sha 10 <10 keys> ttl bucket day, then user, qty, key per request
-    // (EVAL with the script's text instead of its sha the first time)
+    // requests per createHolds call on one product: EVALSHA sha 10 <10 keys> ttl bucket day n, then user,
+    // qty, key per request (EVAL with the script's text instead of its sha the first time)
     const calls: number[] = [];
     const monitor = await new Redis(redis.url).monitor();
     monitor.on('monitor', (_time: string, args: string[]) => {
-      if (/^eval(sha)?$/i.test(args[0] ?? '') && args.includes(holdsKey)) calls.push((args.length - 16) / 3);
+      if (/^eval(sha)?$/i.test(args[0] ?? '') && args.includes(holdsKey)) calls.push((args.length - 17) / 3);
     });
 
     // scripts wait while Redis is paused: the first call stays in Redis until it is unpaused
@@ -65,6 +65,34 @@ describe('group commit of holds', () => {
     await expect.poll(() => calls).toEqual([1, 3]);
     monitor.disconnect();
     expect(await h.stock(pid)).toMatchObject({ available: 6, held: 4 });
+  });
+
+  it('sends the requests for several products that arrive while a call is in Redis together in one call', async () => {
+    const pids = await Promise.all(['a', 'b', 'c'].map(() => h.createProduct({ stock: 10 })));
+    const byHoldsKey = new Map(pids.map((pid) => [h.runtime.engine.ctx.keys.product(pid).holds, pid]));
+    // the products each hold call spans
+    const calls: string[][] = [];
+    const monitor = await new Redis(redis.url).monitor();
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (!/^eval(sha)?$/i.test(args[0] ?? '')) return;
+      const spanned = args.flatMap((a) => (byHoldsKey.has(a) ? [byHoldsKey.get(a)!] : []));
+      if (spanned.length > 0) calls.push(spanned.sort());
+    });
+
+    await admin.call('CLIENT', 'PAUSE', '10000', 'WRITE');
+    const first = hold(pids[0]!, 'w0');
+    await expect.poll(engineCallsHeld).toHaveLength(1);
+    const later: Promise<Response>[] = [];
+    for (const [i, pid] of [pids[1]!, pids[2]!, pids[0]!, pids[1]!].entries()) {
+      later.push(hold(pid, `w${i + 1}`));
+      await nextTurn();
+    }
+    await admin.call('CLIENT', 'UNPAUSE');
+    expect((await Promise.all([first, ...later])).map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+    await expect.poll(() => calls).toEqual([[pids[0]], [...pids].sort()]);
+    monitor.disconnect();
+    const stocks = await Promise.all(pids.map((pid) => h.stock(pid)));
+    expect(stocks.map((s) => s.held)).toEqual([2, 2, 1]);
   });
 
   it('answers the waiting requests when the call before them fails', async () => {

@@ -31,7 +31,8 @@ type HoldOptions = { ttl?: number; key?: string; nowMs?: number };
 /** Several requests in one script call, as the engine sends those that arrive together. */
 async function holds(requests: [user: string, qty: number, key?: string][], o: HoldOptions = {}) {
   const batch = requests.map(([userId, qty, key]) => ({ userId, qty, idempotencyKey: key ?? '' }));
-  return decode.createHolds(await commands.createHolds(redis, keys.product(pid), o.ttl ?? 60_000, o.nowMs ?? Date.now(), batch)).outcomes;
+  const [placed] = decode.createHolds(await commands.createHolds(redis, [{ keys: keys.product(pid), requests: batch }], o.ttl ?? 60_000, o.nowMs ?? Date.now()), [batch.length]);
+  return placed!.outcomes;
 }
 
 async function hold(user: string, qty: number, o: HoldOptions = {}) {
@@ -278,6 +279,76 @@ describe('createHolds: requests that arrive together, in one call', () => {
     const [won] = await holds([['a', 1, 'k']]);
     const replies = await holds([['b', 1], ['a', 1, 'k'], ['c', 1, 'other']]);
     expect(replies).toEqual([soldOut, replayOf(won!), soldOut]);
+  });
+});
+
+describe('createHolds: several products in one call', () => {
+  /** One call for several products' requests; per product, its outcomes and notices. */
+  async function holdsOn(parts: [product: string, requests: [user: string, qty: number, key?: string][]][]) {
+    const calls = parts.map(([product, requests]) => ({
+      keys: keys.product(product),
+      requests: requests.map(([userId, qty, key]) => ({ userId, qty, idempotencyKey: key ?? '' })),
+    }));
+    return decode.createHolds(await commands.createHolds(redis, calls, 60_000, Date.now()), calls.map((c) => c.requests.length));
+  }
+  /** Loads product `id` with `total` units (load() works on the test's own product). */
+  async function loadAs(id: string, total: number) {
+    const own = pid;
+    pid = id;
+    try {
+      await load(total);
+    } finally {
+      pid = own;
+    }
+  }
+  const stockOf = async (id: string) => (await redis.hmget(keys.product(id).product, 'available', 'held')).map(Number);
+
+  it("takes each product's requests in order against its own stock and seqs, as if each came alone", async () => {
+    const other = uniq('p');
+    await load(1);
+    await loadAs(other, 2);
+    const [mine, theirs] = await holdsOn([[pid, [['a', 1], ['b', 1]]], [other, [['a', 1], ['b', 1], ['c', 1]]]]);
+    expect(mine!.outcomes.map((o) => o.code)).toEqual([ReplyCode.Done, ReplyCode.InsufficientStock]);
+    expect(theirs!.outcomes.map((o) => o.code)).toEqual([ReplyCode.Done, ReplyCode.Done, ReplyCode.InsufficientStock]);
+    expect(placed(mine!.outcomes[0]!).seq).toBe(placed(theirs!.outcomes[0]!).seq);
+    expect(placed(theirs!.outcomes[1]!).seq).toBe(placed(theirs!.outcomes[0]!).seq + 1);
+    expect(mine!.expiresAt).toBeGreaterThan(0);
+    expect(theirs!.expiresAt).toBe(mine!.expiresAt);
+    expect(await stockOf(pid)).toEqual([0, 1]);
+    expect(await stockOf(other)).toEqual([0, 2]);
+  });
+
+  it("refuses an unknown product's requests, writes nothing for it, and places the others", async () => {
+    const unknown = uniq('p');
+    await load(5);
+    const [missing, known] = await holdsOn([[unknown, [['a', 1, 'k']]], [pid, [['a', 1, 'k']]]]);
+    expect(missing).toEqual({ outcomes: [refused(ReplyCode.ProductNotFound)], expiresAt: 0, notices: 0 });
+    placed(known!.outcomes[0]!);
+    expect(await redis.exists(keys.product(unknown).product, keys.product(unknown).holds, keys.product(unknown).used)).toBe(0);
+    expect(await stockOf(pid)).toEqual([4, 1]);
+  });
+
+  it('keeps idempotency keys per product: the same key on two products is two holds, each replayed on its own', async () => {
+    const other = uniq('p');
+    await load(5);
+    await loadAs(other, 5);
+    const [mine, theirs] = await holdsOn([[pid, [['a', 1, 'k']]], [other, [['a', 1, 'k']]]]);
+    const again = await holdsOn([[other, [['a', 1, 'k']]], [pid, [['a', 1, 'k'], ['a', 2, 'k']]]]);
+    expect(again[0]!.outcomes).toEqual([replayOf(theirs!.outcomes[0]!)]);
+    expect(again[1]!.outcomes).toEqual([replayOf(mine!.outcomes[0]!), refused(ReplyCode.IdempotencyKeyReused)]);
+    expect(await stockOf(pid)).toEqual([4, 1]);
+    expect(await stockOf(other)).toEqual([4, 1]);
+  });
+
+  it('writes hold notices, and counts them, only for the products whose hold events are subscribed to', async () => {
+    const other = uniq('p');
+    await load(5);
+    await loadAs(other, 5);
+    await commands.setHoldEvents(redis, keys.product(other), true);
+    const [mine, theirs] = await holdsOn([[pid, [['a', 1], ['b', 1]]], [other, [['a', 1], ['b', 1]]]]);
+    expect([mine!.notices, theirs!.notices]).toEqual([0, 2]);
+    expect(await redis.zcard(keys.product(pid).notices)).toBe(0);
+    expect(await redis.zcard(keys.product(other).notices)).toBe(2);
   });
 });
 

@@ -88,7 +88,8 @@ export class Sale {
 
   async placeHolds(requests: readonly HoldRequest[], ttlMs: number) {
     const batch = requests.map((r) => ({ userId: r.user, qty: r.qty, idempotencyKey: r.key }));
-    return decode.createHolds(await commands.createHolds(this.redis, this.k, ttlMs, Date.now(), batch));
+    const [placed] = decode.createHolds(await commands.createHolds(this.redis, [{ keys: this.k, requests: batch }], ttlMs, Date.now()), [batch.length]);
+    return placed!;
   }
 
   async release(seq: number, user: string) {
