@@ -88,8 +88,14 @@ export function ids(db: Db): Promise<string[]> {
   return db<{ id: string }[]>`SELECT id FROM products ORDER BY id`.then((rows) => rows.map((r) => r.id));
 }
 
-/** Raises the product's recorded seq high-water mark and Redis progress mark (never lowers either). */
-export async function recordProgress(db: Db, id: string, seq: number, mark: number): Promise<void> {
-  await db`UPDATE products SET seq_high_water = greatest(seq_high_water, ${seq}), redis_mark = greatest(redis_mark, ${mark})
-    WHERE id = ${id} AND (seq_high_water < ${seq} OR redis_mark < ${mark})`;
+/**
+ * Raises products' recorded seq high-water marks and Redis progress marks (never lowers either), all in
+ * one statement. (The rows go as JSON: postgres.js sends array parameters only after looking up the
+ * array types.)
+ */
+export async function recordProgress(db: Db, rows: readonly { id: string; seq: number; mark: number }[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db`UPDATE products p SET seq_high_water = greatest(p.seq_high_water, r.seq), redis_mark = greatest(p.redis_mark, r.mark)
+    FROM jsonb_to_recordset(${db.json(rows)}) AS r(id text, seq bigint, mark bigint)
+    WHERE p.id = r.id AND (p.seq_high_water < r.seq OR p.redis_mark < r.mark)`;
 }

@@ -1,4 +1,5 @@
 import * as productRows from '../db/products.js';
+import { batchWrites } from '../redis/client.js';
 import { commands } from '../redis/commands.js';
 import { decode } from '../redis/replies.js';
 import type { EngineContext } from './context.js';
@@ -16,15 +17,24 @@ export class Progress {
 
   /** After a drain wrote records: every state it read is older than the mark Postgres now has. */
   async record(id: string): Promise<void> {
-    const progress = decode.progress(await commands.markProgress(this.ctx.redis, this.ctx.keys.product(id)));
-    if (!progress) return;
-    await productRows.recordProgress(this.ctx.sql, id, progress.seq, progress.mark);
-    this.seqWritten.set(id, progress.seq);
+    await this.recordAll([id]);
   }
 
-  /** Sweep: records the product's progress if it handed out ids since this process last recorded it. */
-  async recordIfMoved(id: string): Promise<void> {
-    const seq = Number(await this.ctx.redis.hget(this.ctx.keys.product(id).product, 'seq'));
-    if (seq > (this.seqWritten.get(id) ?? 0)) await this.record(id);
+  /**
+   * Sweep: records the progress of those of `ids` that handed out ids since this process last recorded
+   * them, in one Postgres statement (a wide drop moves every product the sweep visits).
+   */
+  async recordIfMoved(ids: readonly string[]): Promise<void> {
+    batchWrites(this.ctx.redis);
+    const seqs = await Promise.all(ids.map((id) => this.ctx.redis.hget(this.ctx.keys.product(id).product, 'seq')));
+    await this.recordAll(ids.filter((id, i) => Number(seqs[i]) > (this.seqWritten.get(id) ?? 0)));
+  }
+
+  private async recordAll(ids: readonly string[]): Promise<void> {
+    batchWrites(this.ctx.redis);
+    const marked = await Promise.all(ids.map(async (id) => ({ id, progress: decode.progress(await commands.markProgress(this.ctx.redis, this.ctx.keys.product(id))) })));
+    const rows = marked.flatMap(({ id, progress }) => (progress ? [{ id, ...progress }] : []));
+    await productRows.recordProgress(this.ctx.sql, rows);
+    for (const r of rows) this.seqWritten.set(r.id, r.seq);
   }
 }

@@ -59,11 +59,15 @@ export class Sweep {
         report.dropped += await this.collectEnded(id);
         // a lost admission job, or a raffle whose draw job was lost, goes on from here
         await this.admission.step(id);
-        await this.progress.recordIfMoved(id);
       } catch (err) {
         // one product's failure must not stop the safety net for the others
         this.ctx.logger.error({ err, productId: id }, 'sweep failed for a product');
       }
+    }
+    try {
+      await this.progress.recordIfMoved(ids);
+    } catch (err) {
+      this.ctx.logger.error({ err }, 'sweep could not record the products\' progress');
     }
     try {
       const recovery = await this.inbox.recover();
