@@ -4,7 +4,9 @@
 
 FROM node:20-slim AS build
 WORKDIR /app
+# patches/: fixes to dependencies that npm ci applies (postinstall: patch-package)
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -14,6 +16,7 @@ FROM node:20-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev && npm cache clean --force
 # dist/redis/scripts.js, dist/db/migrate.js and dist/http/routes/dashboard.js look for lua/,
 # migrations/ and dashboard/ next to dist/, the same place relative to dist/ as to src/.
