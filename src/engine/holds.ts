@@ -1,4 +1,3 @@
-import calculateSlot from 'cluster-key-slot';
 import { Cluster } from 'ioredis';
 import type { Hold as HoldView } from '../contract.js';
 import { AppError } from '../errors.js';
@@ -70,7 +69,7 @@ export class Holds {
     private readonly positionOf: (productId: string, userId: string) => Promise<number | null>,
   ) {
     // one group on a standalone Redis; on a Cluster, products whose keys share a slot
-    const groupOf = ctx.redis instanceof Cluster ? (productId: string) => calculateSlot(ctx.keys.product(productId).product) : () => 0;
+    const groupOf = ctx.redis instanceof Cluster ? (productId: string) => ctx.keys.productSlot(productId) : () => 0;
     this.batches = new HoldBatches((products) => this.placeBatch(products), groupOf);
   }
 

@@ -1,3 +1,5 @@
+import calculateSlot from 'cluster-key-slot';
+
 /**
  * The one place that names Redis keys and public ids.
  *
@@ -97,6 +99,11 @@ export class Keys {
   /** set of the products a product job of second `sec` works on (src/jobs/product-jobs.ts); in the queues' slot */
   dueProducts(job: string, sec: number): string {
     return `${this.queuePrefix}:due:${job}:${sec}`;
+  }
+
+  /** The Redis Cluster slot of a product's keys (they share its hash tag). */
+  productSlot(productId: string): number {
+    return calculateSlot(this.product(productId).product);
   }
 
   product(productId: string): ProductKeys {

@@ -1,7 +1,9 @@
 import calculateSlot from 'cluster-key-slot';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { HoldBatches, type ProductRequests } from '../../src/engine/hold-batches.js';
 import { commands } from '../../src/redis/commands.js';
+import { SOLD_OUT } from '../../src/redis/replies.js';
 import { Keys } from '../../src/redis/keys.js';
 import { readScripts } from '../../src/redis/scripts.js';
 
@@ -50,5 +52,28 @@ describe('hash tags', () => {
       expect(new Set(keys.map((key) => calculateSlot(key))).size, script).toBe(1);
       expect(keys.every((key) => key.startsWith(`fs:{p:${productId}}:`)), script).toBe(true);
     }
+  });
+});
+
+describe('hold calls on a Cluster', () => {
+  it('join the requests of products that share a slot, and only those, each call within its slot', async () => {
+    const keys = new Keys('fs');
+    // two products whose keys share a slot, and one elsewhere
+    const first = 'p0';
+    const sameSlot = Array.from({ length: 100_000 }, (_, i) => `p${i + 1}`).find((id) => keys.productSlot(id) === keys.productSlot(first))!;
+    const other = 'q0';
+    expect(keys.productSlot(other)).not.toBe(keys.productSlot(first));
+    sent.length = 0;
+    const calls: string[][] = [];
+    const batches = new HoldBatches(async (products: readonly ProductRequests[]) => {
+      calls.push(products.map((p) => p.productId));
+      await commands.createHolds(recorder, products.map((p) => ({ keys: keys.product(p.productId), requests: p.requests })), 1000, Date.now());
+      return products.map((p) => p.requests.map(() => SOLD_OUT));
+    }, (id) => keys.productSlot(id));
+    await Promise.all([first, other, sameSlot, first].map((id, i) => batches.place(id, `u${i}`, 1, '')));
+    expect(calls.map((c) => [...c].sort())).toEqual(expect.arrayContaining([[first, sameSlot].sort(), [other]]));
+    expect(calls).toHaveLength(2);
+    for (const { keys: sentKeys } of sent) expect(new Set(sentKeys.map((key) => calculateSlot(key))).size).toBe(1);
+    expect(sent.map((s) => s.keys.length).sort()).toEqual([10, 20]);
   });
 });
