@@ -29,8 +29,12 @@ interface Due {
  * job finished, or a lost job, is covered by the periodic sweep.
  */
 export class ProductJobs {
-  /** `${job}-${sec}-${productId}` sent to Redis, until that second has passed */
-  private readonly scheduled = new Map<string, number>();
+  /**
+   * job -> product id -> the second this process last scheduled the product for: a product's seconds
+   * only grow (a constant hold TTL, the next second for persistence), so one entry per product skips the
+   * repeats, however many seconds ahead a job is due
+   */
+  private readonly lastScheduled = new Map<ProductJob, Map<string, number>>();
   /** `${job}-${sec}` whose job this process has added */
   private readonly jobsAdded = new Map<string, number>();
   /** what this turn scheduled, by `${job}-${sec}` */
@@ -93,10 +97,11 @@ export class ProductJobs {
   }
 
   private schedule(job: ProductJob, productId: string, sec: number): void {
-    const id = `${job}-${sec}-${productId}`;
-    if (this.scheduled.has(id)) return;
+    let last = this.lastScheduled.get(job);
+    if (!last) this.lastScheduled.set(job, (last = new Map()));
+    if (last.get(productId) === sec) return;
     this.prune();
-    this.scheduled.set(id, sec);
+    last.set(productId, sec);
     const key = `${job}-${sec}`;
     let due = this.pending.get(key);
     if (!due) this.pending.set(key, (due = { job, sec, products: new Set() }));
@@ -124,7 +129,10 @@ export class ProductJobs {
         return Promise.all(dues.map((d) => this.addJob(d)));
       })
       .catch((err: unknown) => {
-        for (const d of dues) for (const p of d.products) this.scheduled.delete(`${d.job}-${d.sec}-${p}`);
+        for (const d of dues) {
+          const last = this.lastScheduled.get(d.job)!;
+          for (const p of d.products) if (last.get(p) === d.sec) last.delete(p);
+        }
         this.logger.warn({ err }, 'could not schedule product jobs; the sweep will do their work');
       });
   }
@@ -145,7 +153,7 @@ export class ProductJobs {
     const nowSec = Math.floor(Date.now() / 1000);
     if (nowSec === this.prunedAtSec) return;
     this.prunedAtSec = nowSec;
-    for (const [id, sec] of this.scheduled) if (sec < nowSec) this.scheduled.delete(id);
+    for (const last of this.lastScheduled.values()) for (const [productId, sec] of last) if (sec < nowSec) last.delete(productId);
     for (const [id, sec] of this.jobsAdded) if (sec < nowSec) this.jobsAdded.delete(id);
   }
 }
