@@ -11,6 +11,7 @@ import type { EngineContext } from './context.js';
 import type { Changes } from '../redis/replies.js';
 import { parseOrder, parsePaymentEvent } from './records.js';
 import type { Outbound } from '../outbound/outbound.js';
+import { batchWrites } from '../redis/client.js';
 import type { Progress } from './progress.js';
 
 /** Records written per statement, and statements per drain (the next drain takes the rest). */
@@ -43,7 +44,9 @@ export class Persistence {
   /** Orders, payment events and notices of the product not yet known to be in Postgres. */
   async backlog(productId: string): Promise<number> {
     const k = this.ctx.keys.product(productId);
-    return (await this.ctx.redis.scard(k.outbox)) + (await this.ctx.redis.scard(k.eventOutbox)) + (await this.ctx.redis.zcard(k.notices));
+    batchWrites(this.ctx.redis);
+    const counts = await Promise.all([this.ctx.redis.scard(k.outbox), this.ctx.redis.scard(k.eventOutbox), this.ctx.redis.zcard(k.notices)]);
+    return counts[0] + counts[1] + counts[2];
   }
 
   /** Sweep: asks for a drain when the product's outboxes hold anything; returns how many records. */

@@ -1,3 +1,4 @@
+import { forEachConcurrently } from '../concurrently.js';
 import { commands } from '../redis/commands.js';
 import { decode } from '../redis/replies.js';
 import type { EngineContext } from './context.js';
@@ -8,6 +9,8 @@ import type { Persistence } from './persistence.js';
 import type { Progress } from './progress.js';
 
 const GC_BATCH = 1000;
+/** Products a run works on at once: their commands of one turn share a socket write. */
+const SWEEP_CONCURRENCY = 16;
 /** Batches of ended records one sweep may drop per product (it goes on while batches come back full). */
 const GC_ROUNDS = 20;
 
@@ -51,7 +54,7 @@ export class Sweep {
     const [cursor, ids] = await this.ctx.redis.sscan(this.ctx.keys.productIndex, this.cursor, 'COUNT', this.ctx.config.SWEEP_PRODUCTS);
     this.cursor = cursor;
     const report: SweepReport = { products: ids.length, expiredHolds: 0, expiredOrders: 0, unpersisted: 0, dropped: 0, recoveredPayments: 0 };
-    for (const id of ids) {
+    await forEachConcurrently(ids, SWEEP_CONCURRENCY, async (id) => {
       try {
         report.expiredHolds += await this.expiry.holds(id);
         report.expiredOrders += await this.expiry.orders(id);
@@ -63,7 +66,7 @@ export class Sweep {
         // one product's failure must not stop the safety net for the others
         this.ctx.logger.error({ err, productId: id }, 'sweep failed for a product');
       }
-    }
+    });
     try {
       await this.progress.recordIfMoved(ids);
     } catch (err) {

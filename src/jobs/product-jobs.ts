@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { forEachConcurrently } from '../concurrently.js';
 import type { RedisClient } from '../redis/client.js';
 import type { Keys } from '../redis/keys.js';
 import type { Queues } from './queues.js';
@@ -76,21 +77,16 @@ export class ProductJobs {
       const products = await this.redis.smembers(set);
       if (products.length === 0) break;
       failed = [];
-      const next = products[Symbol.iterator]();
-      const worker = async () => {
-        for (let p = next.next(); !p.done; p = next.next()) {
-          const productId = p.value;
-          try {
-            await work(productId);
-            await this.redis.srem(set, productId);
-            done++;
-          } catch (err) {
-            failed.push(err);
-            this.logger.warn({ err, job, productId }, 'product job failed; the job is retried');
-          }
+      await forEachConcurrently(products, JOB_CONCURRENCY, async (productId) => {
+        try {
+          await work(productId);
+          await this.redis.srem(set, productId);
+          done++;
+        } catch (err) {
+          failed.push(err);
+          this.logger.warn({ err, job, productId }, 'product job failed; the job is retried');
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(JOB_CONCURRENCY, products.length) }, worker));
+      });
       if (failed.length > 0) throw failed[0];
     }
     return done;

@@ -47,8 +47,11 @@ export const commands = {
     return r.releaseHold(k.product, k.used, k.holds, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended, k.notices, seq, userId);
   },
 
-  expireHolds: (r: RedisClient, k: ProductKeys, batch: number) =>
-    r.expireHolds(k.product, k.used, k.holds, k.holdQueue, k.ended, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.notices, batch),
+  // the jobs' and the sweep's scripts too: they work on several products at once (forEachConcurrently)
+  expireHolds(r: RedisClient, k: ProductKeys, batch: number) {
+    batchWrites(r);
+    return r.expireHolds(k.product, k.used, k.holds, k.holdQueue, k.ended, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.notices, batch);
+  },
 
   createOrder(r: RedisClient, k: ProductKeys, seq: string, userId: string, paymentTtlMs: number) {
     batchWrites(r);
@@ -61,8 +64,10 @@ export const commands = {
       seq, e.eventId, e.kind, e.amount, e.currency, e.fingerprint, e.payload);
   },
 
-  expireOrders: (r: RedisClient, k: ProductKeys, batch: number) =>
-    r.expireOrders(k.product, k.used, k.orders, k.orderQueue, k.ended, k.outbox, batch),
+  expireOrders(r: RedisClient, k: ProductKeys, batch: number) {
+    batchWrites(r);
+    return r.expireOrders(k.product, k.used, k.orders, k.orderQueue, k.ended, k.outbox, batch);
+  },
 
   // (these two are also queued on pipelines: a drain marks a whole batch in one round trip)
   markOrderPersisted: (r: RedisClient | ChainableCommander, k: ProductKeys, seq: string, record: string) => r.markPersisted(k.orders, k.outbox, seq, record),
@@ -77,12 +82,16 @@ export const commands = {
 
   readTicket: (r: RedisClient, k: ProductKeys, userId: string) => r.readTicket(k.product, k.tickets, k.preQueue, userId),
 
-  admitTickets: (r: RedisClient, k: ProductKeys, holdTtlMs: number, limit: number) =>
-    r.admitTickets(k.product, k.tickets, k.preQueue, k.line, k.admitted, k.draw, k.used, k.holds, k.holdQueue, k.notices, holdTtlMs, limit),
+  admitTickets(r: RedisClient, k: ProductKeys, holdTtlMs: number, limit: number) {
+    batchWrites(r);
+    return r.admitTickets(k.product, k.tickets, k.preQueue, k.line, k.admitted, k.draw, k.used, k.holds, k.holdQueue, k.notices, holdTtlMs, limit);
+  },
 
   drawRaffle: (r: RedisClient, k: ProductKeys, holdTtlMs: number, seed: string, order: readonly string[]) =>
     r.drawRaffle(k.product, k.tickets, k.draw, k.used, k.holds, k.holdQueue, k.notices, holdTtlMs, seed, ...order),
 
-  collectEnded: (r: RedisClient, k: ProductKeys, retentionMs: number, batch: number) =>
-    r.collectEnded(k.ended, k.holds, k.orders, k.outbox, k.events, k.eventOutbox, retentionMs, batch),
+  collectEnded(r: RedisClient, k: ProductKeys, retentionMs: number, batch: number) {
+    batchWrites(r);
+    return r.collectEnded(k.ended, k.holds, k.orders, k.outbox, k.events, k.eventOutbox, retentionMs, batch);
+  },
 };
