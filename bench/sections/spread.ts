@@ -1,7 +1,7 @@
 import { startEngineProcess, type EngineProcess } from '../../src/tools/engine-process.js';
 import { startRedisServer } from '../../src/tools/redis-server.js';
 import type { CreateHoldBody } from '../../src/contract.js';
-import { compareAlternating, holdRequest, type Comparison, type LoadTarget } from '../lib/compare.js';
+import { compareAlternating, holdRequest, type Comparison, type LoadTarget, type RequestShape } from '../lib/compare.js';
 import { cpuMs } from '../lib/cpu.js';
 import { BENCH_ENGINE_ENV, createProduct } from '../lib/engine-api.js';
 import { fmtInt, fmtRatio, fmtTimes } from '../lib/format.js';
@@ -31,21 +31,28 @@ export interface HoldCost {
   perCall: number;
 }
 
-async function createProducts(engine: EngineProcess, n: number): Promise<string[]> {
+/** `n` products of stock 10,000,000 on `engine`, their ids starting with `name`. */
+export async function createProducts(engine: EngineProcess, name: string, n: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i += CREATE_PARALLEL) {
     // (the index keeps ids apart: their random part alone would collide among thousands)
-    ids.push(...(await Promise.all(Array.from({ length: Math.min(CREATE_PARALLEL, n - i) }, (_, j) => createProduct(engine, `spread${n}-${i + j}`, 10_000_000)))));
+    ids.push(...(await Promise.all(Array.from({ length: Math.min(CREATE_PARALLEL, n - i) }, (_, j) => createProduct(engine, `${name}-${i + j}`, 10_000_000)))));
   }
   return ids;
 }
 
-/** The holds of one spread: the hold request, with a body per product picked at random per request. */
+/** The hold request spread over `ids`: a body per product, picked at random per request. */
+export const spreadRequest = (ids: string[], jwtSecret: string, users: number): RequestShape => ({
+  ...holdRequest(ids[0]!, jwtSecret, users, true),
+  bodies: ids.map((id) => JSON.stringify({ product_id: id, qty: 1 } satisfies CreateHoldBody)),
+});
+
+/** The holds of one spread. */
 function spreadTarget(engine: EngineProcess, ctx: BenchContext, ids: string[]): LoadTarget {
   return {
     name: `${fmtInt(ids.length)} product${ids.length === 1 ? '' : 's'}`,
     url: `${engine.url}/api/holds`,
-    request: { ...holdRequest(ids[0]!, engine.jwtSecret, ctx.opts.users, true), bodies: ids.map((id) => JSON.stringify({ product_id: id, qty: 1 } satisfies CreateHoldBody)) },
+    request: spreadRequest(ids, engine.jwtSecret, ctx.opts.users),
   };
 }
 
@@ -142,7 +149,7 @@ export const spreadSection: Section = {
       const plain = await ctx.plain();
       ctx.log(`  creating ${fmtInt(SPREADS.reduce((a, b) => a + b, 0))} products`);
       const targets: LoadTarget[] = [];
-      for (const n of SPREADS) targets.push(spreadTarget(engine, ctx, await createProducts(engine, n)));
+      for (const n of SPREADS) targets.push(spreadTarget(engine, ctx, await createProducts(engine, `spread${n}`, n)));
       const two = { ...spreadTarget(twoProcesses, ctx, [await createProduct(twoProcesses, 'spread-two', 10_000_000)]), name: TWO_PROCESSES };
       const c = await compareAlternating(ctx, [{ name: 'plain', url: `${plain.url}/json`, request: targets[0]!.request }, ...targets, two]);
       const costs: Record<string, HoldCost> = {};

@@ -1,19 +1,35 @@
-import { compareAlternating, comparisonResult, holdRequest, type Comparison } from '../lib/compare.js';
+import { compareAlternating, comparisonResult, holdRequest, type Comparison, type RequestShape } from '../lib/compare.js';
 import { BENCH_ENGINE_ENV, createProduct } from '../lib/engine-api.js';
 import { cpuPerRequest } from '../lib/cpu.js';
 import { fmtInt, fmtRatio } from '../lib/format.js';
 import type { BenchContext, Row, Section, SectionResult } from '../lib/types.js';
 import { startEngineProcess, type EngineProcess } from '../../src/tools/engine-process.js';
+import { createProducts, spreadRequest } from './spread.js';
 
 /** Requests per engine and round in the CPU measurement. */
 const CPU_REQUESTS = 20_000;
 const CPU_ROUNDS = 2;
 
-/** The hot-product holds and the sold-out requests against one engine, with the products they need. */
-async function requests(engine: EngineProcess, users: number) {
+/** Products the spread holds go to, a random one per request: a drop over many products. */
+const SPREAD_PRODUCTS = 1_000;
+
+/** What the engines are compared on: each kind's requests, and the status every answer should have. */
+const KINDS = [
+  { kind: 'holds', label: 'holds', status: 201 },
+  { kind: 'soldOut', label: 'sold out', status: 409 },
+  { kind: 'spread', label: `holds over ${fmtInt(SPREAD_PRODUCTS)} products`, status: 201 },
+] as const;
+
+/** The hot-product holds, the sold-out requests and the spread holds against one engine, with the products they need. */
+async function requests(engine: EngineProcess, users: number): Promise<Record<(typeof KINDS)[number]['kind'], RequestShape>> {
   const hot = await createProduct(engine, 'versus-hot', 10_000_000);
   const soldOut = await createProduct(engine, 'versus-soldout', 0);
-  return { holds: holdRequest(hot, engine.jwtSecret, users, true), soldOut: holdRequest(soldOut, engine.jwtSecret, users) };
+  const spread = await createProducts(engine, 'versus-spread', SPREAD_PRODUCTS);
+  return {
+    holds: holdRequest(hot, engine.jwtSecret, users, true),
+    soldOut: holdRequest(soldOut, engine.jwtSecret, users),
+    spread: spreadRequest(spread, engine.jwtSecret, users),
+  };
 }
 
 /** `this` against `base` in one alternating comparison: req/s and p99 as ratios. */
@@ -28,8 +44,9 @@ function versusRows(what: string, c: Comparison, cpu: Record<string, number>): R
 
 /**
  * This checkout's engine against another checkout's (`--base DIR`, e.g. a `git worktree` of the last
- * release with node_modules linked in), on the holds and sold-out requests, with the plain endpoint in
- * the same rotation: a change that should not cost throughput is measured side by side, alternating.
+ * release with node_modules linked in), on the holds, sold-out and spread requests, with the plain
+ * endpoint in the same rotation: a change that should not cost throughput is measured side by side,
+ * alternating.
  */
 export const versusSection: Section = {
   name: 'versus',
@@ -41,16 +58,19 @@ export const versusSection: Section = {
     const base = await startEngineProcess({ mode: 'all', env: BENCH_ENGINE_ENV, root: ctx.opts.base! });
     try {
       const [mine, theirs] = await Promise.all([requests(engine, ctx.opts.users), requests(base, ctx.opts.users)]);
+      const rows: Row[] = [];
+      const runs: NonNullable<SectionResult['runs']> = [];
+      const chart: NonNullable<SectionResult['chart']> = [];
       const results: Record<string, Comparison> = {};
       const cpu: Record<string, Record<string, number>> = {};
-      for (const kind of ['holds', 'soldOut'] as const) {
-        ctx.log(`  ${kind}`);
+      for (const { kind, label, status } of KINDS) {
+        ctx.log(`  ${label}`);
         results[kind] = await compareAlternating(ctx, [
           { name: 'plain', url: `${plain.url}/json`, request: mine[kind] },
           { name: 'this', url: `${engine.url}/api/holds`, request: mine[kind] },
           { name: 'base', url: `${base.url}/api/holds`, request: theirs[kind] },
         ]);
-        ctx.log(`  ${kind}: engine CPU per request, ${CPU_ROUNDS} × ${fmtInt(CPU_REQUESTS)} requests each, alternating`);
+        ctx.log(`  ${label}: engine CPU per request, ${CPU_ROUNDS} × ${fmtInt(CPU_REQUESTS)} requests each, alternating`);
         cpu[kind] = await cpuPerRequest(
           [
             { name: 'this', url: `${engine.url}/api/holds`, request: mine[kind], pid: engine.pid },
@@ -60,15 +80,18 @@ export const versusSection: Section = {
           CPU_REQUESTS,
           CPU_ROUNDS,
         );
+        const result = comparisonResult(results[kind]!, { subject: 'this', expectedStatus: status, chartTitle: `${label}: this, base, plain` });
+        rows.push(...versusRows(label, results[kind]!, cpu[kind]!), ...result.rows);
+        runs.push(...(result.runs ?? []));
+        chart.push(...(result.chart ?? []));
       }
-      const holds = comparisonResult(results.holds!, { subject: 'this', expectedStatus: 201, chartTitle: 'holds: this, base, plain' });
-      const soldOut = comparisonResult(results.soldOut!, { subject: 'this', expectedStatus: 409, chartTitle: 'sold out: this, base, plain' });
       return {
-        rows: [...versusRows('holds', results.holds!, cpu.holds!), ...holds.rows, ...versusRows('sold out', results.soldOut!, cpu.soldOut!), ...soldOut.rows],
-        runs: [...(holds.runs ?? []), ...(soldOut.runs ?? [])],
-        chart: [...(holds.chart ?? []), ...(soldOut.chart ?? [])],
+        rows,
+        runs,
+        chart,
         notes: [
-          `versus: base = ${ctx.opts.base}; both engines NODE_ENV=production, HOLD_TTL_MS=${BENCH_ENGINE_ENV.HOLD_TTL_MS}, same Redis and Postgres.`,
+          `versus: base = ${ctx.opts.base}; both engines NODE_ENV=production, HOLD_TTL_MS=${BENCH_ENGINE_ENV.HOLD_TTL_MS}, same Redis and Postgres; ` +
+            `the spread holds go to a random one of ${fmtInt(SPREAD_PRODUCTS)} products per request (the plain endpoint gets the same requests).`,
           `versus: engine CPU per request = user + system time of each engine process over ${CPU_ROUNDS} × ${fmtInt(CPU_REQUESTS)} requests, ` +
             'the engines alternating; steadier than req/s on a shared machine.',
         ],
