@@ -1,4 +1,3 @@
-import { forEachConcurrently } from '../concurrently.js';
 import { commands } from '../redis/commands.js';
 import { decode } from '../redis/replies.js';
 import type { EngineContext } from './context.js';
@@ -9,8 +8,6 @@ import type { Persistence } from './persistence.js';
 import type { Progress } from './progress.js';
 
 const GC_BATCH = 1000;
-/** Products a run works on at once: their commands of one turn share a socket write. */
-const SWEEP_CONCURRENCY = 16;
 /** Batches of ended records one sweep may drop per product (it goes on while batches come back full). */
 const GC_ROUNDS = 20;
 
@@ -54,7 +51,8 @@ export class Sweep {
     const [cursor, ids] = await this.ctx.redis.sscan(this.ctx.keys.productIndex, this.cursor, 'COUNT', this.ctx.config.SWEEP_PRODUCTS);
     this.cursor = cursor;
     const report: SweepReport = { products: ids.length, expiredHolds: 0, expiredOrders: 0, unpersisted: 0, dropped: 0, recoveredPayments: 0 };
-    await forEachConcurrently(ids, SWEEP_CONCURRENCY, async (id) => {
+    // one product after the other: the sweep's work spread over the run, not in bursts that hold up requests
+    for (const id of ids) {
       try {
         report.expiredHolds += await this.expiry.holds(id);
         report.expiredOrders += await this.expiry.orders(id);
@@ -66,7 +64,7 @@ export class Sweep {
         // one product's failure must not stop the safety net for the others
         this.ctx.logger.error({ err, productId: id }, 'sweep failed for a product');
       }
-    });
+    }
     try {
       await this.progress.recordIfMoved(ids);
     } catch (err) {
