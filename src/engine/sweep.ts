@@ -51,7 +51,7 @@ export class Sweep {
     const [cursor, ids] = await this.ctx.redis.sscan(this.ctx.keys.productIndex, this.cursor, 'COUNT', this.ctx.config.SWEEP_PRODUCTS);
     this.cursor = cursor;
     const report: SweepReport = { products: ids.length, expiredHolds: 0, expiredOrders: 0, unpersisted: 0, dropped: 0, recoveredPayments: 0 };
-    // one product after the other: the sweep's work spread over the run, not in bursts that hold up requests
+    // one product after the other: a safety net's work spread over the run
     for (const id of ids) {
       try {
         report.expiredHolds += await this.expiry.holds(id);
