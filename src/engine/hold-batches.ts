@@ -9,6 +9,12 @@ interface Waiting extends HoldRequest {
   reject(err: unknown): void;
 }
 
+/** One product's waiting requests in a call, in arrival order. */
+interface ProductWaiting {
+  productId: string;
+  requests: Waiting[];
+}
+
 /** One product's requests in a call, in arrival order. */
 export interface ProductRequests {
   productId: string;
@@ -73,8 +79,8 @@ export class HoldBatches {
   }
 
   /** The group's next call: whole products' requests in arrival order, up to MAX_BATCH requests. */
-  private take(group: number, products: Map<string, Waiting[]>): { productId: string; requests: Waiting[] }[] {
-    const call: { productId: string; requests: Waiting[] }[] = [];
+  private take(group: number, products: Map<string, Waiting[]>): ProductWaiting[] {
+    const call: ProductWaiting[] = [];
     let room = MAX_BATCH;
     for (const [productId, batch] of products) {
       if (batch.length > room) {
@@ -90,7 +96,7 @@ export class HoldBatches {
     return call;
   }
 
-  private send(group: number, call: { productId: string; requests: Waiting[] }[]): void {
+  private send(group: number, call: ProductWaiting[]): void {
     this.busy.add(group);
     const settled = () => {
       this.busy.delete(group);

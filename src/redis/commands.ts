@@ -47,7 +47,7 @@ export const commands = {
     return r.releaseHold(k.product, k.used, k.holds, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended, k.notices, seq, userId);
   },
 
-  // the jobs' and the sweep's scripts too: they work on several products at once (forEachConcurrently)
+  // the product jobs' scripts too: a job works on several products at once (forEachConcurrently)
   expireHolds(r: RedisClient, k: ProductKeys, batch: number) {
     batchWrites(r);
     return r.expireHolds(k.product, k.used, k.holds, k.holdQueue, k.ended, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.notices, batch);
@@ -90,8 +90,6 @@ export const commands = {
   drawRaffle: (r: RedisClient, k: ProductKeys, holdTtlMs: number, seed: string, order: readonly string[]) =>
     r.drawRaffle(k.product, k.tickets, k.draw, k.used, k.holds, k.holdQueue, k.notices, holdTtlMs, seed, ...order),
 
-  collectEnded(r: RedisClient, k: ProductKeys, retentionMs: number, batch: number) {
-    batchWrites(r);
-    return r.collectEnded(k.ended, k.holds, k.orders, k.outbox, k.events, k.eventOutbox, retentionMs, batch);
-  },
+  collectEnded: (r: RedisClient, k: ProductKeys, retentionMs: number, batch: number) =>
+    r.collectEnded(k.ended, k.holds, k.orders, k.outbox, k.events, k.eventOutbox, retentionMs, batch),
 };
