@@ -31,12 +31,12 @@ export interface HoldCost {
   perCall: number;
 }
 
-/** `n` products of stock 10,000,000 on `engine`, their ids starting with `name`. */
-export async function createProducts(engine: EngineProcess, name: string, n: number): Promise<string[]> {
+/** `n` products of stock 10,000,000 on `engine`, their ids starting with `name`, `parallel` at a time. */
+export async function createProducts(engine: EngineProcess, name: string, n: number, parallel = CREATE_PARALLEL): Promise<string[]> {
   const ids: string[] = [];
-  for (let i = 0; i < n; i += CREATE_PARALLEL) {
+  for (let i = 0; i < n; i += parallel) {
     // (the index keeps ids apart: their random part alone would collide among thousands)
-    ids.push(...(await Promise.all(Array.from({ length: Math.min(CREATE_PARALLEL, n - i) }, (_, j) => createProduct(engine, `${name}-${i + j}`, 10_000_000)))));
+    ids.push(...(await Promise.all(Array.from({ length: Math.min(parallel, n - i) }, (_, j) => createProduct(engine, `${name}-${i + j}`, 10_000_000)))));
   }
   return ids;
 }
