@@ -93,6 +93,8 @@ export async function openEngine(config: Config, logger: Logger): Promise<OpenEn
           'redis',
           Shutdown.CONNECTIONS_BY,
           async () => {
+            // what the last requests scheduled, before the connection goes
+            await jobs.flush();
             await queues.close();
             await Promise.all([quit(redis), quit(queueConnection)]);
           },

@@ -12,6 +12,13 @@ const DUE_SET_TTL_S = 86_400;
 const JOB_CONCURRENCY = 8;
 /** Times a job looks again for products added while it ran, before leaving them to the sweep. */
 const JOB_ROUNDS = 3;
+/**
+ * Work due later than this is sent to Redis up to FLUSH_WITHIN_MS after it was scheduled, with the rest
+ * of that time's: a drop spread over many products schedules a few new products' expiry in nearly every
+ * event-loop turn, and a round trip per turn cost the engine as much as the products' holds' own calls.
+ */
+const SOON_MS = 2000;
+const FLUSH_WITHIN_MS = 100;
 
 interface Due {
   job: ProductJob;
@@ -24,8 +31,9 @@ interface Due {
  * ONE job per (job, S) works through every product in it, however many products there are. (A job per
  * product and second cost about 40 µs of engine CPU and 28 µs of Redis per job added, as much as a hold
  * itself once a drop spreads over thousands of products with a hold or two a second each; a set member
- * costs about 2 and 1.) What one event-loop turn schedules goes to Redis in one round trip, set members
- * before their job; job ids are deterministic, so other processes scheduling the same second are
+ * costs about 2 and 1.) What is due within SOON_MS goes to Redis at the end of the event-loop turn that
+ * scheduled it, later work within FLUSH_WITHIN_MS, each flush in one round trip, set members before
+ * their job; job ids are deterministic, so other processes scheduling the same second are
  * deduplicated by BullMQ, and this process remembers what it sent. A product added after its second's
  * job finished, or a lost job, is covered by the periodic sweep.
  */
@@ -38,9 +46,10 @@ export class ProductJobs {
   private readonly lastScheduled = new Map<ProductJob, Map<string, number>>();
   /** `${job}-${sec}` whose job this process has added */
   private readonly jobsAdded = new Map<string, number>();
-  /** what this turn scheduled, by `${job}-${sec}` */
+  /** what was scheduled and not sent yet, by `${job}-${sec}` */
   private readonly pending = new Map<string, Due>();
-  private flushQueued = false;
+  /** the flush is queued for the end of this turn, or a timer will send it */
+  private flushQueued: 'turn' | NodeJS.Timeout | null = null;
   private prunedAtSec = 0;
 
   constructor(
@@ -102,13 +111,21 @@ export class ProductJobs {
     let due = this.pending.get(key);
     if (!due) this.pending.set(key, (due = { job, sec, products: new Set() }));
     due.products.add(productId);
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    setImmediate(() => this.flush());
+    if (this.flushQueued === 'turn') return;
+    if (sec * 1000 - Date.now() <= SOON_MS) {
+      if (this.flushQueued) clearTimeout(this.flushQueued);
+      this.flushQueued = 'turn';
+      setImmediate(() => void this.flush());
+    } else if (!this.flushQueued) {
+      this.flushQueued = setTimeout(() => void this.flush(), FLUSH_WITHIN_MS);
+    }
   }
 
-  private flush(): void {
-    this.flushQueued = false;
+  /** Sends what was scheduled and not sent yet (at shutdown, what a timer would have sent later). */
+  async flush(): Promise<void> {
+    if (this.flushQueued && this.flushQueued !== 'turn') clearTimeout(this.flushQueued);
+    this.flushQueued = null;
+    if (this.pending.size === 0) return;
     const dues = [...this.pending.values()];
     this.pending.clear();
     const pipeline = this.redis.pipeline();
@@ -117,7 +134,7 @@ export class ProductJobs {
       pipeline.sadd(set, ...d.products);
       pipeline.expire(set, DUE_SET_TTL_S);
     }
-    pipeline
+    await pipeline
       .exec()
       .then((results) => {
         const error = results?.find(([err]) => err)?.[0];

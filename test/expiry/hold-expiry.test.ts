@@ -74,6 +74,22 @@ describe('expiry jobs by the second, not by the product', () => {
     // each product leaves its second's set once its holds are expired
     await expect.poll(async () => (await Promise.all(jobs.map((j) => redis.scard(keys.dueProducts('expire-holds', j.data.second))))).every((n) => n === 0), { timeout: 5_000 }).toBe(true);
   });
+
+  it('sends work due minutes ahead a little later, with what else came meanwhile, and all of it when asked (shutdown)', async () => {
+    const { jobs, keys, redis } = h.runtime.engine.ctx;
+    const [a, b, c] = [`later-a-${Date.now()}`, `later-b-${Date.now()}`, `later-c-${Date.now()}`];
+    const due = Date.now() + 10 * 60_000;
+    const sec = Math.ceil(due / 1000);
+    const members = async () => new Set(await redis.smembers(keys.dueProducts('expire-holds', sec)));
+    jobs.expireAt('expire-holds', a, due);
+    await new Promise((r) => setImmediate(r));
+    jobs.expireAt('expire-holds', b, due);
+    await expect.poll(members, { timeout: 5_000, interval: 20 }).toEqual(new Set([a, b]));
+    jobs.expireAt('expire-holds', c, due);
+    await jobs.flush();
+    expect(await members()).toEqual(new Set([a, b, c]));
+    await redis.del(keys.dueProducts('expire-holds', sec));
+  });
 });
 
 describe('the periodic sweep covers a lost expiry job', () => {
