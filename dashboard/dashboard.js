@@ -113,7 +113,10 @@ function saleCell(p) {
   return td;
 }
 
-function renderProducts(products) {
+function renderProducts(products, total) {
+  const shown = $('#products-shown');
+  shown.hidden = total <= products.length;
+  shown.textContent = `${fmt(products.length)} of ${fmt(total)} products: those with hold requests in the last second first`;
   const body = $('#products tbody');
   body.replaceChildren(
     ...products.map((p) => {
@@ -188,7 +191,7 @@ function renderRoutes(routes) {
 
 function render(s) {
   renderTiles(s);
-  renderProducts(s.products);
+  renderProducts(s.products, s.products_total);
   renderAdmissions(s.products);
   renderConversion(s.conversion);
   renderWebhooks(s.webhooks);

@@ -541,9 +541,19 @@ export const LivePoint = z
   .meta({ id: 'LivePoint' });
 export type LivePoint = z.infer<typeof LivePoint>;
 
+/** Products a live snapshot shows at most: a page of thousands would be read by nobody and cost every viewer. */
+export const LIVE_PRODUCTS_SHOWN = 100;
+
 /** `event: snapshot`, about once a second; every open stream gets the same one. */
 export const LiveSnapshot = LivePoint.extend({
+  /**
+   * at most LIVE_PRODUCTS_SHOWN products, in id order: those with hold requests in the last second
+   * first, then the others; in a large catalogue a product without hold requests shows its figures as
+   * last read (the engine reads them in turn, a few hundred a second)
+   */
   products: z.array(LiveProduct),
+  /** products in Redis */
+  products_total: units,
   /** hold requests refused by code, per second */
   refused_per_s: z.record(z.string(), perSecond),
   /** since the process started: holds placed, orders created from them, orders paid */

@@ -58,6 +58,8 @@ export function holdView(productId: string, seq: string, h: Pick<HoldRecord, 'st
 export class Holds {
   /** product id -> time until which it is known to be sold out (per process, short-lived) */
   private readonly soldOutUntil = new Map<string, number>();
+  /** products with hold requests since the status was last read (src/http/live/engine-status.ts) */
+  private active = new Set<string>();
   private readonly batches: HoldBatches;
   observer: EngineObserver = NO_OBSERVER;
 
@@ -87,6 +89,7 @@ export class Holds {
    * once, without a promise: that is most of a stampede's requests.
    */
   place(userId: string, productId: string, qty: number, idempotencyKey?: string): HoldAnswer | Promise<HoldAnswer> {
+    this.active.add(productId);
     if (this.knownSoldOut(productId, idempotencyKey)) {
       this.observer.holdRefused(SOLD_OUT_ANSWER.error.code);
       return SOLD_OUT_ANSWER;
@@ -154,6 +157,13 @@ export class Holds {
     // one wait for the whole call: every hold of the batch is answered only once replicas have it
     if (durability.waitsForReplicas) await durability.confirm(ready[0]!.keys.product);
     return placed;
+  }
+
+  /** The products with hold requests since the last call, in the order of their first request. */
+  takeActive(): Set<string> {
+    const active = this.active;
+    this.active = new Set();
+    return active;
   }
 
   /** A customer's own hold; another user's hold is reported as not found. */

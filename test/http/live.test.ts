@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AdminProduct, LiveHistory, LiveSnapshot, Problem, Ticket } from '../../src/contract.js';
+import { AdminProduct, LIVE_PRODUCTS_SHOWN, LiveHistory, LiveSnapshot, Problem, Ticket } from '../../src/contract.js';
+import { READ_PER_SECOND } from '../../src/http/live/engine-status.js';
 import { answer, body } from '../support/answers.js';
 import { test } from '../support/fixtures.js';
 import { ADMIN_TOKEN, type Harness } from '../support/harness.js';
@@ -104,6 +105,41 @@ describe('GET /api/admin/live', () => {
     expect(admissionOf(raffle)).toMatchObject({ raffle_entries: 3, raffle_winners: null, queue_length: 0 });
     expect(admissionOf(closed)).toMatchObject({ mode: 'raffle', draw: 'closed', raffle_entries: 1, raffle_winners: null });
     expect(admissionOf(drawn)).toMatchObject({ mode: 'raffle', draw: 'drawn', raffle_entries: 2, raffle_winners: 1 });
+  });
+});
+
+describe('the live feed of a catalogue larger than a page', () => {
+  test('shows a page of products, those with hold requests first, counts them all, and reads the others in turn', async ({ startEngine }) => {
+    const big = await startEngine({}, { inProcess: true });
+    // more than the engine reads in one second: the others are read in turn
+    const n = READ_PER_SECOND + 30;
+    const ids: string[] = [];
+    for (let i = 0; i < n; i += 30) ids.push(...(await Promise.all(Array.from({ length: Math.min(30, n - i) }, () => big.createProduct({ stock: 5 })))));
+    ids.sort();
+    const [first, busy] = [ids[0]!, ids.at(-1)!];
+    const feed = await big.request('GET', '/api/admin/live', { token: ADMIN_TOKEN });
+    const parse = (e: SseEvent) => LiveSnapshot.parse(JSON.parse(e.data));
+
+    // a product far down the id order shows once it has hold requests, with its stock as it is now
+    const holding = (async () => {
+      for (let i = 0; i < 30; i++) {
+        await big.request('POST', '/api/holds', { token: big.token(`busy-${i}`), body: { product_id: busy, qty: 1 } });
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    })();
+    // a product without hold requests whose stock changed: it shows the change once its turn comes
+    expect((await big.request('PATCH', `/api/admin/products/${first}`, { token: ADMIN_TOKEN, body: { stock: 7 } })).status).toBe(200);
+    const seen = (s: LiveSnapshot) => s.products.find((p) => p.id === busy)?.stock.held === 5 && s.products.find((p) => p.id === first)?.stock.total === 7;
+    // (each product is read at least every n / READ_PER_SECOND seconds: two here)
+    const events = await readSse(feed, (es) => snapshots(es).some((e) => seen(parse(e))) || snapshots(es).length >= 10);
+    await holding;
+    const found = snapshots(events).find((e) => seen(parse(e)));
+    expect(found, 'a snapshot with both products as they are now').toBeDefined();
+    const shown = parse(found!);
+    expect(shown.products_total).toBe(n);
+    expect(shown.products).toHaveLength(LIVE_PRODUCTS_SHOWN);
+    expect(shown.products.map((p) => p.id)).toEqual([...shown.products.map((p) => p.id)].sort());
+    expect(shown.products.find((p) => p.id === busy)!.stock).toEqual({ total: 5, available: 0, held: 5, pending_payment: 0, sold: 0 });
   });
 });
 

@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { LivePoint, LiveRoute, LiveSnapshot } from '../../contract.js';
+import { LIVE_PRODUCTS_SHOWN, type LivePoint, type LiveRoute, type LiveSnapshot } from '../../contract.js';
 import { LATENCY_BUCKETS, type Metrics } from '../metrics.js';
 import type { EngineStatus, EngineStatusReader } from './engine-status.js';
 import { quantile } from './quantile.js';
@@ -16,6 +16,17 @@ const LATENCY_WINDOW_TICKS = 10;
 export interface LiveListener {
   send(snapshot: string): void;
   end(): void;
+}
+
+/** The products a snapshot shows, in id order: those with hold requests in the last second first, then the others by id. */
+function shownProducts(status: EngineStatus): EngineStatus['products'] {
+  if (status.products.length <= LIVE_PRODUCTS_SHOWN) return status.products;
+  const shown = new Set(status.active.slice(0, LIVE_PRODUCTS_SHOWN));
+  for (const p of status.products) {
+    if (shown.size >= LIVE_PRODUCTS_SHOWN) break;
+    shown.add(p.id);
+  }
+  return status.products.filter((p) => shown.has(p.id));
 }
 
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -132,7 +143,8 @@ export class LiveFeed {
 
     return {
       ...point,
-      products: status.products,
+      products: shownProducts(status),
+      products_total: status.total,
       refused_per_s: refused,
       conversion: { holds: now.holds, orders: now.orders, paid: now.paid },
       webhooks: now.webhooks,
