@@ -547,9 +547,9 @@ export const LIVE_PRODUCTS_SHOWN = 100;
 /** `event: snapshot`, about once a second; every open stream gets the same one. */
 export const LiveSnapshot = LivePoint.extend({
   /**
-   * at most LIVE_PRODUCTS_SHOWN products, in id order: those with hold requests in the last second
-   * first, then the others; in a large catalogue a product without hold requests shows its figures as
-   * last read (the engine reads them in turn, a few hundred a second)
+   * at most LIVE_PRODUCTS_SHOWN products, listed in id order, chosen among those with hold requests in
+   * the last second first, then the others; in a large catalogue a product without hold requests shows
+   * its figures as last read (the engine reads them in turn, a few hundred a second)
    */
   products: z.array(LiveProduct),
   /** products in Redis */

@@ -86,8 +86,9 @@ export class EngineStatusReader {
   constructor(private readonly engine: Engine) {}
 
   /**
-   * The product ids in Redis, in id order. Listing and sorting ten thousand ids took longer than the
-   * rest of a read, so the list is taken again only when the count changed or every IDS_MAX_AGE_MS.
+   * The product ids in Redis, in id order. Listing and sorting every id grows with the catalogue while
+   * the rest of a read does not, so the list is taken again only when the count changed or every
+   * IDS_MAX_AGE_MS.
    */
   private async productIds(now: number): Promise<{ list: string[]; set: Set<string> }> {
     const { redis, keys } = this.engine.ctx;

@@ -18,7 +18,7 @@ export interface LiveListener {
   end(): void;
 }
 
-/** The products a snapshot shows, in id order: those with hold requests in the last second first, then the others by id. */
+/** The products a snapshot shows, listed in id order: chosen among those with hold requests in the last second first, then the others by id. */
 function shownProducts(status: EngineStatus): EngineStatus['products'] {
   if (status.products.length <= LIVE_PRODUCTS_SHOWN) return status.products;
   const shown = new Set(status.active.slice(0, LIVE_PRODUCTS_SHOWN));
