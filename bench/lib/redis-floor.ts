@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { commands } from '../../src/redis/commands.js';
 import { Keys } from '../../src/redis/keys.js';
 import { defineScripts } from '../../src/redis/scripts.js';
-import { dropPrefix } from '../../src/tools/redis-prefix.js';
+import { startRedisServer } from '../../src/tools/redis-server.js';
+import { redisSpent } from './redis-stats.js';
 
 /** Products the floor calls go round. */
 const PRODUCTS = 1_000;
@@ -25,41 +26,37 @@ export interface RedisFloor {
   holdUs: number;
 }
 
-async function evalshaUs(redis: Redis): Promise<{ calls: number; usec: number }> {
-  const m = /^cmdstat_evalsha:calls=(\d+),usec=(\d+)/m.exec(await redis.info('commandstats'));
-  return m ? { calls: Number(m[1]), usec: Number(m[2]) } : { calls: 0, usec: 0 };
-}
-
 /** Redis time per product of `calls()` (µs), `productsPerCall` products a call. */
-async function perProduct(redis: Redis, productsPerCall: number, call: (products: number[]) => Promise<unknown>): Promise<number> {
-  const before = await evalshaUs(redis);
+async function perProduct(url: string, productsPerCall: number, call: (products: number[]) => Promise<unknown>): Promise<number> {
+  const before = await redisSpent(url);
   for (let c = 0; c < CALLS; c++) await call(Array.from({ length: productsPerCall }, (_, i) => (c * productsPerCall + i) % PRODUCTS));
-  const after = await evalshaUs(redis);
-  return (after.usec - before.usec) / ((after.calls - before.calls) * productsPerCall);
+  const after = await redisSpent(url);
+  return (after.scriptUs - before.scriptUs) / ((after.scriptCalls - before.scriptCalls) * productsPerCall);
 }
 
 /**
  * The floor under the hold script's Redis time when a drop spreads so wide that each product has one
- * hold per call: one call at a time (no load beside it), `productsPerCall` products a call, on
- * `redisUrl` under a key prefix of its own. A script that only reads each product's record and
+ * hold per call: one call at a time, `productsPerCall` products a call, on a Redis of its own (nothing
+ * else runs scripts there: an engine's sweep would add its own to the count). A script that only reads each product's record and
  * writes its counters back sets the least any design with a record per product can cost; the hold
  * script does that and writes the hold, the per-user units, the hold queue and the idempotency key.
  */
-export async function measureRedisFloor(redisUrl: string, productsPerCall: number): Promise<RedisFloor> {
-  const redis = defineScripts(new Redis(redisUrl));
-  const keys = new Keys(`floor-${randomUUID().slice(0, 8)}`);
+export async function measureRedisFloor(productsPerCall: number): Promise<RedisFloor> {
+  const server = await startRedisServer();
+  const redis = defineScripts(new Redis(server.url));
+  const keys = new Keys('floor');
   const productKeys = Array.from({ length: PRODUCTS }, (_, i) => keys.product(`p${i}`));
   try {
     for (const k of productKeys) await commands.upsertProduct(redis, k, 'floor', 1, 'EUR', 1e9, '', '', '', 0, 0, 0);
     const least = (await redis.script('LOAD', LEAST_SCRIPT)) as string;
-    const leastUs = await perProduct(redis, productsPerCall, (ps) => redis.evalsha(least, ps.length, ...ps.map((p) => productKeys[p]!.product)));
+    const leastUs = await perProduct(server.url, productsPerCall, (ps) => redis.evalsha(least, ps.length, ...ps.map((p) => productKeys[p]!.product)));
     let user = 0;
-    const holdUs = await perProduct(redis, productsPerCall, (ps) =>
+    const holdUs = await perProduct(server.url, productsPerCall, (ps) =>
       commands.createHolds(redis, ps.map((p) => ({ keys: productKeys[p]!, requests: [{ userId: `u${user++}`, qty: 1, idempotencyKey: randomUUID() }] })), 60_000, Date.now()),
     );
     return { leastUs, holdUs };
   } finally {
-    await dropPrefix(redis, keys.prefix);
     redis.disconnect();
+    await server.stop();
   }
 }

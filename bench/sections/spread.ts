@@ -165,7 +165,7 @@ export const spreadSection: Section = {
       // the widest spread's calls: about one hold per product
       const floorPerCall = Math.max(1, Math.round(costs[targets.at(-1)!.name]!.perCall));
       ctx.log(`  Redis floor: ${floorPerCall} products a call`);
-      const floor = await measureRedisFloor(redis.url, floorPerCall);
+      const floor = await measureRedisFloor(floorPerCall);
       return {
         rows: spreadRows(c, costs, floor, floorPerCall),
         runs: c.targets.flatMap((name) => c.runs[name]!.map((r, i) => ({ label: `${name} #${i + 1}`, ...r }))),
@@ -178,7 +178,7 @@ export const spreadSection: Section = {
           'capacity: holds/s ≈ min(processes × 10⁶ / engine µs per hold, shards × 10⁶ / Redis main-thread µs per hold), with the costliest spread\'s figures; ' +
             'the model check puts the one-product figures in it for one and for two API processes (a second engine, API_PROCESSES=2, on the same Redis), ' +
             'on a machine whose two cores also run Redis and the load generator.',
-          'Redis floor: on the same Redis, nothing else running, 1,000 products of a key prefix of its own; a script that only reads each product\'s record ' +
+          'Redis floor: on a Redis of its own, one call at a time, 1,000 products; a script that only reads each product\'s record ' +
             '(HMGET of the fields the hold script reads) and writes its counters back (HSET) is the least any design with a record per product costs a hold ' +
             'once a drop spreads to one hold per product per call; beside it the hold script with one keyed hold per product, in the same calls.',
         ],
