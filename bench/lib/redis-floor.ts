@@ -19,11 +19,55 @@ for i = 1, #KEYS do
 end
 return 1`;
 
+/**
+ * A hold on records the call's products share (one hash per slot, not one per product): each product's
+ * counters packed in one field of a shared hash, its holds, units and idempotency keys fields of three
+ * more. It reads the counters and the keys with one command each for the whole call, checks the key and
+ * the stock, and writes counters, holds, keys and units back with one command each (the units with one
+ * per hold). KEYS: counters, units, holds, keys. ARGV: product, user, key per request (one unit each).
+ * The least a design that stops keeping a record per product could cost a hold; not the engine's script.
+ */
+const SHARED_SCRIPT = `
+local products, keyFields = {}, {}
+for i = 1, #ARGV, 3 do
+  products[#products + 1] = ARGV[i]
+  keyFields[#keyFields + 1] = ARGV[i] .. '\\0' .. ARGV[i + 1] .. '\\0' .. ARGV[i + 2]
+end
+local counters = redis.call('HMGET', KEYS[1], unpack(products))
+local earlier = redis.call('HMGET', KEYS[4], unpack(keyFields))
+local state, holds, keys, units = {}, {}, {}, {}
+for j, id in ipairs(products) do
+  local s = state[id]
+  if not s and counters[j] then
+    local available, held, seq = string.match(counters[j], '^(%d+)|(%d+)|(%d+)$')
+    s = { available = tonumber(available), held = tonumber(held), seq = tonumber(seq) }
+    state[id] = s
+  end
+  if s and not earlier[j] and s.available > 0 then
+    local user = ARGV[3 * j - 1]
+    s.available, s.held, s.seq = s.available - 1, s.held + 1, s.seq + 1
+    holds[#holds + 1], holds[#holds + 2] = id .. ':' .. s.seq, 'a|1|' .. user
+    keys[#keys + 1], keys[#keys + 2] = keyFields[j], '1:' .. s.seq
+    units[#units + 1] = id .. '\\0' .. user
+  end
+end
+local out = {}
+for id, s in pairs(state) do out[#out + 1], out[#out + 2] = id, s.available .. '|' .. s.held .. '|' .. s.seq end
+redis.call('HSET', KEYS[1], unpack(out))
+if #holds > 0 then
+  redis.call('HSET', KEYS[3], unpack(holds))
+  redis.call('HSET', KEYS[4], unpack(keys))
+  for _, field in ipairs(units) do redis.call('HINCRBY', KEYS[2], field, 1) end
+end
+return #holds / 2`;
+
 export interface RedisFloor {
   /** µs of Redis per product for the least a hold could do: read its product's record and write it back */
   leastUs: number;
   /** µs of Redis per product for the hold script, one keyed hold per product, the same calls */
   holdUs: number;
+  /** µs of Redis per product for a keyed hold on records the call's products share (SHARED_SCRIPT), the same calls */
+  sharedUs: number;
 }
 
 /** Redis time per product of `calls()` (µs), `productsPerCall` products a call. */
@@ -54,7 +98,13 @@ export async function measureRedisFloor(productsPerCall: number): Promise<RedisF
     const holdUs = await perProduct(server.url, productsPerCall, (ps) =>
       commands.createHolds(redis, ps.map((p) => ({ keys: productKeys[p]!, requests: [{ userId: `u${user++}`, qty: 1, idempotencyKey: randomUUID() }] })), 60_000, Date.now()),
     );
-    return { leastUs, holdUs };
+    const shared = (await redis.script('LOAD', SHARED_SCRIPT)) as string;
+    const sharedKeys = ['counters', 'units', 'holds', 'keys'].map((k) => `floor:{shared}:${k}`);
+    await redis.hset(sharedKeys[0]!, Object.fromEntries(productKeys.map((_, p) => [`p${p}`, '1000000000|0|0'])));
+    const sharedUs = await perProduct(server.url, productsPerCall, (ps) =>
+      redis.evalsha(shared, sharedKeys.length, ...sharedKeys, ...ps.flatMap((p) => [`p${p}`, `u${user++}`, randomUUID()])),
+    );
+    return { leastUs, holdUs, sharedUs };
   } finally {
     redis.disconnect();
     await server.stop();

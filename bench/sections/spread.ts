@@ -131,8 +131,8 @@ function spreadRows(c: Comparison, costs: Record<string, HoldCost>, floor: Redis
     rows.push({ metric: `model check, ${processes} API process${processes === 1 ? '' : 'es'}, ${one}: measured vs predicted holds/s`, value: fmtInt(measured), baseline: fmtInt(predicted), ratio: fmtRatio(measured / predicted) });
   }
   rows.push({
-    metric: `Redis floor, one call at a time of ${floorPerCall} products with one hold each: µs per product to read and write back its record / the hold script`,
-    value: `${floor.leastUs.toFixed(1)} / ${floor.holdUs.toFixed(1)}`,
+    metric: `Redis floor, one call at a time of ${floorPerCall} products with one hold each: µs per product to read and write back its record / the hold script / a hold on records the call's products share`,
+    value: `${floor.leastUs.toFixed(1)} / ${floor.holdUs.toFixed(1)} / ${floor.sharedUs.toFixed(1)}`,
   });
   rows.push(...capacityRows(worst));
   return rows;
@@ -180,7 +180,9 @@ export const spreadSection: Section = {
             'on a machine whose two cores also run Redis and the load generator.',
           'Redis floor: on a Redis of its own, one call at a time, 1,000 products; a script that only reads each product\'s record ' +
             '(HMGET of the fields the hold script reads) and writes its counters back (HSET) is the least any design with a record per product costs a hold ' +
-            'once a drop spreads to one hold per product per call; beside it the hold script with one keyed hold per product, in the same calls.',
+            'once a drop spreads to one hold per product per call; beside it the hold script with one keyed hold per product, in the same calls, ' +
+            'and a hold on records the call\'s products share (counters, holds, units and keys in four hashes of one slot; read and written with ' +
+            'a command per hash per call, not per product), the least a layout without a record per product could cost.',
         ],
         raw: { comparison: c, costs, floor },
       };
