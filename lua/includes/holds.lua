@@ -23,12 +23,20 @@ local function releaseUsed(usedKey, user, qty)
   if redis.call('HINCRBY', usedKey, user, -qty) <= 0 then redis.call('HDEL', usedKey, user) end
 end
 
--- Ends an active hold as r(eleased) or e(xpired) and returns its stock: the only place a hold's stock comes back.
-local function endHold(productKey, usedKey, holdsKey, seq, h, status)
-  h.status = status
-  redis.call('HSET', holdsKey, seq, formatHold(h))
-  redis.call('HINCRBY', productKey, 'held', -h.qty)
-  redis.call('HINCRBY', productKey, 'available', h.qty)
-  releaseUsed(usedKey, h.user, h.qty)
-  return formatHold(h)
+-- Ends active holds ({seq, h} each) as r(eleased) or e(xpired) and returns their stock: the only place a
+-- hold's stock comes back. The records, the product's counters and each user's units are written once
+-- for all of them.
+local function endHolds(productKey, usedKey, holdsKey, ended, status)
+  local records, qty, byUser = {}, 0, {}
+  for _, e in ipairs(ended) do
+    e.h.status = status
+    records[#records + 1], records[#records + 2] = e.seq, formatHold(e.h)
+    qty = qty + e.h.qty
+    byUser[e.h.user] = (byUser[e.h.user] or 0) + e.h.qty
+  end
+  if #records == 0 then return end
+  redis.call('HSET', holdsKey, unpack(records))
+  redis.call('HINCRBY', productKey, 'held', -qty)
+  redis.call('HINCRBY', productKey, 'available', qty)
+  for user, units in pairs(byUser) do releaseUsed(usedKey, user, units) end
 end

@@ -120,7 +120,7 @@ local function endActiveHold(K, seq, h, status, now)
     redis.call('HDEL', K.deferred, seq)
     ignoreEvent(K, deferred.event_id)
   end
-  endHold(K.product, K.used, K.holds, seq, h, status)
+  endHolds(K.product, K.used, K.holds, {{seq = seq, h = h}}, status)
   noticeHold(K, status == 'r' and 'hold.released' or 'hold.expired', seq, h, now)
   return status
 end

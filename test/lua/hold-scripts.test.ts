@@ -59,7 +59,8 @@ async function counters() {
 
 const release = async (seq: string | number, user = '', client = redis) =>
   decode.releaseHold(await commands.releaseHold(client, keys.product(pid), String(seq), user));
-const expire = async (client = redis) => decode.expired(await commands.expireHolds(client, keys.product(pid), 1000));
+const expire = async (client = redis, limit = 1000) => decode.expired(await commands.expireHolds(client, keys.product(pid), limit));
+const overdue = () => new Promise((r) => setTimeout(r, 60));
 
 describe('createHold: stock boundary', () => {
   it('grants a hold for exactly the remaining stock and refuses one unit more', async () => {
@@ -220,6 +221,54 @@ describe('hold endings', () => {
     expect(rel.code).toBe(ReplyCode.Done);
     expect(exp).toMatchObject({ expired: 0, more: false });
     expect(await counters()).toEqual({ total: 10, available: 10, held: 0, pending: 0, sold: 0 });
+  });
+});
+
+describe('expireHolds: the overdue holds of a call end together', () => {
+  it("ends each overdue hold once, gives back each user's units and the stock, and stops at the first hold not due", async () => {
+    await load(100, { limit: 10 });
+    const k = keys.product(pid);
+    const short = { ttl: 30 };
+    const a = [placed(await hold('a', 2, short)), placed(await hold('a', 2, short)), placed(await hold('a', 2, short))];
+    const b = [placed(await hold('b', 1, short)), placed(await hold('b', 1, short)), placed(await hold('b', 1, short))];
+    const c = placed(await hold('c', 3, short));
+    const gone = placed(await hold('e', 1, short));
+    const due = placed(await hold('d', 5));
+    await release(b[0]!.seq);
+    // an entry whose record is no longer there (ended and dropped elsewhere) only leaves the queue
+    await redis.hdel(k.holds, String(gone.seq));
+    await redis.hincrby(k.product, 'held', -1);
+    await redis.hincrby(k.product, 'available', 1);
+    await redis.hdel(k.used, 'e');
+    await overdue();
+
+    expect(await expire()).toMatchObject({ expired: 6, more: false });
+    expect(await counters()).toEqual({ total: 100, available: 95, held: 5, pending: 0, sold: 0 });
+    expect(await redis.hgetall(k.used)).toEqual({ d: '5' });
+    const status = async (seq: number) => (await redis.hget(k.holds, String(seq)))!.slice(0, 1);
+    expect(await Promise.all([...a, ...b.slice(1), c].map((h) => status(h.seq)))).toEqual(['e', 'e', 'e', 'e', 'e', 'e']);
+    expect(await status(b[0]!.seq)).toBe('r');
+    expect(await status(due.seq)).toBe('a');
+    expect(await redis.lrange(k.holdQueue, 0, -1)).toEqual([String(due.seq)]);
+    const ended = (await redis.lrange(k.ended, 0, -1)).map((e) => e.split(':')[0]);
+    expect(ended).toEqual([...a, ...b, c].map((h) => `h${h.seq}`));
+    // nothing is ended twice
+    expect(await expire()).toMatchObject({ expired: 0, more: false });
+    expect(await counters()).toEqual({ total: 100, available: 95, held: 5, pending: 0, sold: 0 });
+    expect(await redis.llen(k.ended)).toBe(7);
+  });
+
+  it('a call ends at most its limit of entries and says more may be due; the next call goes on', async () => {
+    await load(30);
+    for (let i = 0; i < 25; i++) placed(await hold(`u${i % 4}`, 1, { ttl: 30 }));
+    await overdue();
+    expect(await expire(redis, 10)).toMatchObject({ expired: 10, more: true });
+    expect(await counters()).toMatchObject({ available: 15, held: 15 });
+    expect(await expire(redis, 10)).toMatchObject({ expired: 10, more: true });
+    expect(await expire(redis, 10)).toMatchObject({ expired: 5, more: false });
+    expect(await counters()).toEqual({ total: 30, available: 30, held: 0, pending: 0, sold: 0 });
+    expect(await redis.hlen(keys.product(pid).used)).toBe(0);
+    expect(await redis.llen(keys.product(pid).holdQueue)).toBe(0);
   });
 });
 
