@@ -4,6 +4,7 @@ import type { CreateHoldBody } from '../../src/contract.js';
 import { compareAlternating, holdRequest, type Comparison, type LoadTarget, type RequestShape } from '../lib/compare.js';
 import { cpuMs } from '../lib/cpu.js';
 import { BENCH_ENGINE_ENV, createProduct } from '../lib/engine-api.js';
+import { measureExpiryCost, type ExpiryCost } from '../lib/expiry-cost.js';
 import { fmtInt, fmtRatio, fmtTimes } from '../lib/format.js';
 import { runLoad } from '../lib/processes.js';
 import { measureRedisFloor, type RedisFloor } from '../lib/redis-floor.js';
@@ -15,6 +16,10 @@ import type { BenchContext, Row, Section } from '../lib/types.js';
 const SPREADS = [1, 30, 1_000, 10_000];
 /** Requests per spread in the cost measurement (the engine's and Redis's CPU per hold). */
 const COST_REQUESTS = 40_000;
+/** Hold lifetime of the engine that measures expiry: long enough that a spread's holds are all placed before the first is due. */
+const EXPIRY_TTL_MS = 15_000;
+/** Holds placed, then expired, per spread in the expiry measurement. */
+const EXPIRY_HOLDS = 20_000;
 /** Products created at once while setting up. */
 const CREATE_PARALLEL = 50;
 
@@ -72,18 +77,55 @@ async function holdCost(engine: EngineProcess, redisUrl: string, target: LoadTar
 }
 
 /**
+ * Per spread, what a hold's expiry costs later: on an engine of its own (its own Redis) whose holds live
+ * EXPIRY_TTL_MS, EXPIRY_HOLDS holds placed, then expired by its jobs.
+ */
+async function expiryCosts(ctx: BenchContext): Promise<Record<string, ExpiryCost>> {
+  const redis = await startRedisServer();
+  // no sweep while measuring: it visits products whether or not they have holds, a cost of its own
+  const engine = await startEngineProcess({ redisUrl: redis.url, mode: 'all', env: { HOLD_TTL_MS: String(EXPIRY_TTL_MS), SWEEP_INTERVAL_MS: String(3600_000) } });
+  try {
+    const costs: Record<string, ExpiryCost> = {};
+    for (const n of SPREADS) {
+      const ids = await createProducts(engine, `expiry${n}`, n);
+      const target = spreadTarget(engine, ctx, ids);
+      ctx.log(`  expiry: ${target.name}`);
+      costs[target.name] = await measureExpiryCost({
+        engine,
+        redisUrl: redis.url,
+        ids,
+        ttlMs: EXPIRY_TTL_MS,
+        place: async () => {
+          const placed = summarize(await runLoad({ ...target.request, url: target.url, connections: ctx.opts.connections, amount: EXPIRY_HOLDS }));
+          return placed.statusCodes['201'] ?? 0;
+        },
+      });
+    }
+    return costs;
+  } finally {
+    await engine.stop();
+    await redis.stop();
+  }
+}
+
+/**
  * The capacity model: an engine process serves 10⁶ / (its CPU µs per hold) holds a second on one core,
  * a Redis shard 10⁶ / (its main thread's µs per hold); a deployment serves the smaller of the two sums.
  */
 export const modelHoldsPerSecond = (cost: HoldCost, processes: number, shards: number) =>
   Math.min((processes * 1e6) / cost.engineUs, (shards * 1e6) / cost.redisUs);
 
-function capacityRows(cost: HoldCost): Row[] {
+/** The CPU µs of the engine and of one Redis shard per hold. */
+type Cost = Pick<HoldCost, 'engineUs' | 'redisUs'>;
+
+const costliest = (costs: Cost[]): Cost => costs.reduce((a, b) => (a.engineUs + a.redisUs >= b.engineUs + b.redisUs ? a : b));
+
+function capacityRows(cost: Cost, condition: string): Row[] {
   return DEMANDS.map((demand) => {
     const processes = Math.ceil((demand * cost.engineUs) / 1e6);
     const shards = Math.ceil((demand * cost.redisUs) / 1e6);
     return {
-      metric: `capacity: ${fmtInt(demand)} holds/s needs`,
+      metric: `capacity: ${fmtInt(demand)} holds/s${condition} needs`,
       value: `${fmtInt(processes)} API processes (cores), ${fmtInt(shards)} Redis shard${shards === 1 ? '' : 's'}`,
     };
   });
@@ -92,7 +134,7 @@ function capacityRows(cost: HoldCost): Row[] {
 /** The target of the one-product holds on the engine with two API processes. */
 const TWO_PROCESSES = '1 product, 2 API processes';
 
-function spreadRows(c: Comparison, costs: Record<string, HoldCost>, floor: RedisFloor, floorPerCall: number): Row[] {
+function spreadRows(c: Comparison, costs: Record<string, HoldCost>, expiry: Record<string, ExpiryCost>, floor: RedisFloor, floorPerCall: number): Row[] {
   const [one, ...wider] = c.targets.filter((t) => t !== 'plain' && t !== TWO_PROCESSES);
   const base = c.median[one!]!;
   const rows: Row[] = [];
@@ -122,9 +164,13 @@ function spreadRows(c: Comparison, costs: Record<string, HoldCost>, floor: Redis
         pass: cost.scriptUs <= 5,
       },
       { metric: `${name}: engine CPU µs per hold`, value: cost.engineUs.toFixed(1) },
+      {
+        metric: `${name}: its expiry later, engine CPU / Redis main thread µs per expired hold`,
+        value: `${expiry[name]!.engineUs.toFixed(1)} / ${expiry[name]!.redisUs.toFixed(1)}${expiry[name]!.stillHeld > 0 ? ` (${fmtInt(expiry[name]!.stillHeld)} holds not expired in time)` : ''}`,
+      },
     );
   }
-  const worst = Object.values(costs).reduce((a, b) => (a.engineUs + a.redisUs >= b.engineUs + b.redisUs ? a : b));
+  const lifetimes = Object.keys(costs).map((name) => ({ engineUs: costs[name]!.engineUs + expiry[name]!.engineUs, redisUs: costs[name]!.redisUs + expiry[name]!.redisUs }));
   for (const [processes, name] of [[1, one!], [2, TWO_PROCESSES]] as const) {
     const predicted = modelHoldsPerSecond(costs[one!]!, processes, 1);
     const measured = c.median[name]!.rps;
@@ -134,7 +180,7 @@ function spreadRows(c: Comparison, costs: Record<string, HoldCost>, floor: Redis
     metric: `Redis floor, one call at a time of ${floorPerCall} products with one hold each: µs per product to read and write back its record / the hold script / a hold on records the call's products share`,
     value: `${floor.leastUs.toFixed(1)} / ${floor.holdUs.toFixed(1)} / ${floor.sharedUs.toFixed(1)}`,
   });
-  rows.push(...capacityRows(worst));
+  rows.push(...capacityRows(costliest(Object.values(costs)), ''), ...capacityRows(costliest(lifetimes), ', every hold expiring,'));
   return rows;
 }
 
@@ -166,8 +212,9 @@ export const spreadSection: Section = {
       const floorPerCall = Math.max(1, Math.round(costs[targets.at(-1)!.name]!.perCall));
       ctx.log(`  Redis floor: ${floorPerCall} products a call`);
       const floor = await measureRedisFloor(floorPerCall);
+      const expiry = await expiryCosts(ctx);
       return {
-        rows: spreadRows(c, costs, floor, floorPerCall),
+        rows: spreadRows(c, costs, expiry, floor, floorPerCall),
         runs: c.targets.flatMap((name) => c.runs[name]!.map((r, i) => ({ label: `${name} #${i + 1}`, ...r }))),
         chart: [{ title: 'holds spread over products', bars: c.targets.map((name) => ({ label: name, rps: c.median[name]!.rps, p99: c.median[name]!.p99 })) }],
         notes: [
@@ -177,14 +224,17 @@ export const spreadSection: Section = {
             'from INFO commandstats (EVAL + EVALSHA: the hold scripts and the job queue\'s).',
           'capacity: holds/s ≈ min(processes × 10⁶ / engine µs per hold, shards × 10⁶ / Redis main-thread µs per hold), with the costliest spread\'s figures; ' +
             'the model check puts the one-product figures in it for one and for two API processes (a second engine, API_PROCESSES=2, on the same Redis), ' +
-            'on a machine whose two cores also run Redis and the load generator.',
+            'on a machine whose two cores also run Redis and the load generator; the second table adds each hold\'s expiry to its cost.',
+          `expiry: on an engine of its own (its own Redis) whose holds live ${EXPIRY_TTL_MS / 1000} s, ${fmtInt(EXPIRY_HOLDS)} holds per spread, ` +
+            'then the CPU of the engine and of its Redis main thread from just before the first is due until 5 s after the last, ' +
+            'less their idle CPU over as long; what each hold that is not bought costs when it runs out.',
           'Redis floor: on a Redis of its own, one call at a time, 1,000 products; a script that only reads each product\'s record ' +
             '(HMGET of the fields the hold script reads) and writes its counters back (HSET) is the least any design with a record per product costs a hold ' +
             'once a drop spreads to one hold per product per call; beside it the hold script with one keyed hold per product, in the same calls, ' +
             'and a hold on records the call\'s products share (counters, holds, units and keys in four hashes of one slot; read and written with ' +
             'a command per hash per call, not per product), the least a layout without a record per product could cost.',
         ],
-        raw: { comparison: c, costs, floor },
+        raw: { comparison: c, costs, expiry, floor },
       };
     } finally {
       await Promise.all([engine.stop(), twoProcesses.stop()]);
