@@ -10,8 +10,8 @@ local function notice(K, type, at, ref, rest)
   NOTICES.count = NOTICES.count + 1
 end
 
-local holdNoticesOn
+-- (whether the product's hold events are subscribed to is read once per call and product: on K)
 local function noticeHold(K, type, seq, h, at)
-  if holdNoticesOn == nil then holdNoticesOn = redis.call('HGET', K.product, 'hold_events') == '1' end
-  if holdNoticesOn then notice(K, type, at, seq, formatHold(h)) end
+  if K.holdEvents == nil then K.holdEvents = redis.call('HGET', K.product, 'hold_events') == '1' end
+  if K.holdEvents then notice(K, type, at, seq, formatHold(h)) end
 end

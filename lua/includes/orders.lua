@@ -6,6 +6,12 @@ local function changes()
   CHANGES.notices = NOTICES.count
   return cjson.encode(CHANGES)
 end
+-- changes() and a fresh start, for a script over several products that reports each one's own
+local function takeChanges()
+  local encoded = changes()
+  CHANGES.orders, CHANGES.events, NOTICES.count = {}, {}, 0
+  return encoded
+end
 local function loadOrder(ordersKey, seq)
   local rec = redis.call('HGET', ordersKey, seq)
   if rec then return cjson.decode(rec) end

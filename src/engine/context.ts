@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis';
 import type { RedisClient } from '../redis/client.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -18,4 +19,12 @@ export interface EngineContext {
   queues: Queues;
   jobs: ProductJobs;
   logger: Logger;
+}
+
+/**
+ * The group of a product's keys: products of one group may share a script call. One group on a
+ * standalone Redis; on a Cluster, the products whose keys share a slot.
+ */
+export function callGroupOf(ctx: Pick<EngineContext, 'redis' | 'keys'>): (productId: string) => number {
+  return ctx.redis instanceof Cluster ? (productId) => ctx.keys.productSlot(productId) : () => 0;
 }

@@ -1,24 +1,79 @@
+import { forEachConcurrently } from '../concurrently.js';
+import type { WorkDone } from '../jobs/product-jobs.js';
 import { commands } from '../redis/commands.js';
 import { decode } from '../redis/replies.js';
 import type { RawReply } from '../redis/scripts.js';
-import type { EngineContext } from './context.js';
+import { callGroupOf, type EngineContext } from './context.js';
 import type { Persistence } from './persistence.js';
 
+/** Holds or orders one call looks at, at most (split among the products of a call). */
 const BATCH = 500;
+/** Products one hold expiry call takes at most. */
+const PRODUCTS_PER_CALL = 50;
+/** Hold expiry calls in Redis at once for a job's products. */
+const CALLS_AT_ONCE = 4;
 
-/** Runs the expiry scripts for a product until nothing overdue is left; hands order changes to persistence. */
+/** Runs the expiry scripts until nothing overdue is left; hands order changes to persistence. */
 export class Expiry {
+  private readonly groupOf: (productId: string) => number;
+
   constructor(
     private readonly ctx: EngineContext,
     private readonly persistence: Persistence,
-  ) {}
+  ) {
+    this.groupOf = callGroupOf(ctx);
+  }
 
+  /** One product's overdue holds (the sweep's). */
   holds(productId: string): Promise<number> {
-    return this.drain(productId, () => commands.expireHolds(this.ctx.redis, this.ctx.keys.product(productId), BATCH));
+    return this.expireHolds([productId]);
+  }
+
+  /**
+   * The overdue holds of many products (an expiry job's): products that may share a call share one,
+   * up to PRODUCTS_PER_CALL a call. A failed call's products are not done.
+   */
+  async holdsOf(productIds: readonly string[]): Promise<WorkDone> {
+    const groups = new Map<number, string[]>();
+    for (const id of productIds) {
+      const group = this.groupOf(id);
+      let ids = groups.get(group);
+      if (!ids) groups.set(group, (ids = []));
+      ids.push(id);
+    }
+    const calls: string[][] = [];
+    for (const ids of groups.values()) for (let i = 0; i < ids.length; i += PRODUCTS_PER_CALL) calls.push(ids.slice(i, i + PRODUCTS_PER_CALL));
+    const result: WorkDone = { done: [], failed: [] };
+    await forEachConcurrently(calls, CALLS_AT_ONCE, async (ids) => {
+      try {
+        await this.expireHolds(ids);
+        result.done.push(...ids);
+      } catch (err) {
+        result.failed.push({ productIds: ids, err });
+      }
+    });
+    return result;
   }
 
   orders(productId: string): Promise<number> {
     return this.drain(productId, () => commands.expireOrders(this.ctx.redis, this.ctx.keys.product(productId), BATCH));
+  }
+
+  /** Calls expireHolds for `productIds` (which may share a call) again for those whose limit stopped the walk. */
+  private async expireHolds(productIds: readonly string[]): Promise<number> {
+    let total = 0;
+    for (let pending = productIds; pending.length > 0; ) {
+      const keys = pending.map((id) => this.ctx.keys.product(id));
+      const each = decode.expiredEach(await commands.expireHolds(this.ctx.redis, keys, Math.ceil(BATCH / pending.length)));
+      const more: string[] = [];
+      each.forEach(({ expired, more: limited, changes }, i) => {
+        total += expired;
+        this.persistence.changed(pending[i]!, changes);
+        if (limited) more.push(pending[i]!);
+      });
+      pending = more;
+    }
+    return total;
   }
 
   private async drain(productId: string, step: () => Promise<RawReply>): Promise<number> {

@@ -1,10 +1,9 @@
-import { Cluster } from 'ioredis';
 import type { Hold as HoldView } from '../contract.js';
 import { AppError } from '../errors.js';
 import { commands, type HoldRequest } from '../redis/commands.js';
 import { formatId, parseId, type ProductKeys } from '../redis/keys.js';
 import { decode, ReplyCode, SOLD_OUT, type HoldOutcome, type Refusal } from '../redis/replies.js';
-import type { EngineContext } from './context.js';
+import { callGroupOf, type EngineContext } from './context.js';
 import { HoldBatches, type ProductPlaced, type ProductRequests } from './hold-batches.js';
 import { NO_OBSERVER, type EngineObserver } from './observer.js';
 import { parseHold, type HoldRecord } from './records.js';
@@ -70,9 +69,7 @@ export class Holds {
     /** a customer's place in a waiting room, for the answer to a hold refused for want of admission */
     private readonly positionOf: (productId: string, userId: string) => Promise<number | null>,
   ) {
-    // one group on a standalone Redis; on a Cluster, products whose keys share a slot
-    const groupOf = ctx.redis instanceof Cluster ? (productId: string) => ctx.keys.productSlot(productId) : () => 0;
-    this.batches = new HoldBatches((products) => this.placeBatch(products), groupOf);
+    this.batches = new HoldBatches((products) => this.placeBatch(products), callGroupOf(ctx));
   }
 
   /**

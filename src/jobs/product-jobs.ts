@@ -20,6 +20,12 @@ const JOB_ROUNDS = 3;
 const SOON_MS = 2000;
 const FLUSH_WITHIN_MS = 100;
 
+/** What work on a job's products did: the products done, and the errors of those that failed. */
+export interface WorkDone {
+  done: string[];
+  failed: { productIds: string[]; err: unknown }[];
+}
+
 interface Due {
   job: ProductJob;
   sec: number;
@@ -78,25 +84,33 @@ export class ProductJobs {
    * Job: `work` for every product due in (job, second), a few at a time; each leaves the set once its
    * work is done, and products added meanwhile are done too. Throws (the job is retried) if any failed.
    */
-  async runDue(job: ProductJob, sec: number, work: (productId: string) => Promise<unknown>): Promise<number> {
-    const set = this.keys.dueProducts(job, sec);
-    let done = 0;
-    let failed: unknown[] = [];
-    for (let round = 0; round < JOB_ROUNDS; round++) {
-      const products = await this.redis.smembers(set);
-      if (products.length === 0) break;
-      failed = [];
+  runDue(job: ProductJob, sec: number, work: (productId: string) => Promise<unknown>): Promise<number> {
+    return this.runDueTogether(job, sec, async (products) => {
+      const result: WorkDone = { done: [], failed: [] };
       await forEachConcurrently(products, JOB_CONCURRENCY, async (productId) => {
         try {
           await work(productId);
-          await this.redis.srem(set, productId);
-          done++;
+          result.done.push(productId);
         } catch (err) {
-          failed.push(err);
-          this.logger.warn({ err, job, productId }, 'product job failed; the job is retried');
+          result.failed.push({ productIds: [productId], err });
         }
       });
-      if (failed.length > 0) throw failed[0];
+      return result;
+    });
+  }
+
+  /** runDue with the products of a round handed to `work` together, for work that shares calls among them. */
+  async runDueTogether(job: ProductJob, sec: number, work: (productIds: string[]) => Promise<WorkDone>): Promise<number> {
+    const set = this.keys.dueProducts(job, sec);
+    let done = 0;
+    for (let round = 0; round < JOB_ROUNDS; round++) {
+      const products = await this.redis.smembers(set);
+      if (products.length === 0) break;
+      const result = await work(products);
+      if (result.done.length > 0) await this.redis.srem(set, ...result.done);
+      done += result.done.length;
+      for (const { productIds, err } of result.failed) this.logger.warn({ err, job, productIds }, 'product job failed; the job is retried');
+      if (result.failed.length > 0) throw result.failed[0]!.err;
     }
     return done;
   }

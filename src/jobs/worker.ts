@@ -10,7 +10,7 @@ type Handlers = { [N in JobName]: (payload: JobPayload<N>) => Promise<unknown> }
 function handlers(engine: Engine): Handlers {
   const { jobs } = engine.ctx;
   return {
-    'expire-holds': ({ second }) => jobs.runDue('expire-holds', second, (id) => engine.expiry.holds(id)),
+    'expire-holds': ({ second }) => jobs.runDueTogether('expire-holds', second, (ids) => engine.expiry.holdsOf(ids)),
     'expire-orders': ({ second }) => jobs.runDue('expire-orders', second, (id) => engine.expiry.orders(id)),
     'admit-tickets': ({ second }) => jobs.runDue('admit-tickets', second, (id) => engine.admission.step(id)),
     'draw-raffle': ({ second }) => jobs.runDue('draw-raffle', second, (id) => engine.raffle.draw(id)),

@@ -48,9 +48,10 @@ export const commands = {
   },
 
   // the product jobs' scripts too: a job works on several products at once (forEachConcurrently)
-  expireHolds(r: RedisClient, k: ProductKeys, batch: number) {
+  expireHolds(r: RedisClient, products: readonly ProductKeys[], batch: number) {
     batchWrites(r);
-    return r.expireHolds(k.product, k.used, k.holds, k.holdQueue, k.ended, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.notices, batch);
+    const keys = products.flatMap((k) => [k.product, k.used, k.holds, k.holdQueue, k.ended, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.notices]);
+    return r.expireHolds(keys.length, ...keys, batch);
   },
 
   createOrder(r: RedisClient, k: ProductKeys, seq: string, userId: string, paymentTtlMs: number) {

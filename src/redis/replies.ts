@@ -223,11 +223,16 @@ export const decode = {
     return { ok: true, result: reply[1] as PaymentResult, order, changes: jsonField<Changes>(reply[3]) };
   },
 
-  /** expireHolds and expireOrders */
-  expired(reply: RawReply): Expired {
+  /** expireHolds: a triple per product, in the call's order (expireOrders: one product's) */
+  expiredEach(reply: RawReply): Expired[] {
     if (codeOf(reply, ReplyCode.Done) < 0) throw unexpected(reply[0]);
-    return { expired: Number(reply[1]), more: reply[2] === 1, changes: jsonField<Changes>(reply[3]) };
+    const each: Expired[] = [];
+    for (let i = 1; i < reply.length; i += 3) each.push({ expired: Number(reply[i]), more: reply[i + 1] === 1, changes: jsonField<Changes>(reply[i + 2]) });
+    return each;
   },
+
+  /** expireOrders, or expireHolds of one product */
+  expired: (reply: RawReply): Expired => decode.expiredEach(reply)[0]!,
 
   /** collectEnded: how many ended records were dropped */
   /** markProgress: null when the product has no record */

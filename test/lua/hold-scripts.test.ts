@@ -59,7 +59,7 @@ async function counters() {
 
 const release = async (seq: string | number, user = '', client = redis) =>
   decode.releaseHold(await commands.releaseHold(client, keys.product(pid), String(seq), user));
-const expire = async (client = redis, limit = 1000) => decode.expired(await commands.expireHolds(client, keys.product(pid), limit));
+const expire = async (client = redis, limit = 1000) => decode.expired(await commands.expireHolds(client, [keys.product(pid)], limit));
 const overdue = () => new Promise((r) => setTimeout(r, 60));
 
 describe('createHold: stock boundary', () => {
@@ -398,6 +398,47 @@ describe('createHolds: several products in one call', () => {
     expect([mine!.notices, theirs!.notices]).toEqual([0, 2]);
     expect(await redis.zcard(keys.product(pid).notices)).toBe(0);
     expect(await redis.zcard(keys.product(other).notices)).toBe(2);
+  });
+});
+
+describe('expireHolds: several products in one call', () => {
+  const placeOn = async (products: string[], ttl: number) => {
+    const calls = products.map((id, i) => ({ keys: keys.product(id), requests: [{ userId: `u${i}`, qty: 1, idempotencyKey: '' }, { userId: 'both', qty: 2, idempotencyKey: '' }] }));
+    await commands.createHolds(redis, calls, ttl, Date.now());
+  };
+  const expireOn = async (products: string[], limit: number) => decode.expiredEach(await commands.expireHolds(redis, products.map((id) => keys.product(id)), limit));
+  const stockOf = async (id: string) => (await redis.hmget(keys.product(id).product, 'available', 'held')).map(Number);
+  const loadAll = async (ids: string[]) => {
+    for (const id of ids) await commands.upsertProduct(redis, keys.product(id), 'Thing', 1000, 'EUR', 10, '', '', '', 0, 0, 0);
+  };
+
+  it('reports each product on its own, returns each its stock, and writes notices only where subscribed', async () => {
+    const [quiet, subscribed, notDue] = [uniq('p'), uniq('p'), uniq('p')];
+    await loadAll([quiet, subscribed, notDue]);
+    await commands.setHoldEvents(redis, keys.product(subscribed), true);
+    await placeOn([quiet, subscribed], 30);
+    await placeOn([notDue], 60_000);
+    await overdue();
+    const [a, b, c] = await expireOn([quiet, subscribed, notDue], 1000);
+    expect(a).toEqual({ expired: 2, more: false, changes: expect.objectContaining({ notices: 0 }) });
+    expect(b).toEqual({ expired: 2, more: false, changes: expect.objectContaining({ notices: 2 }) });
+    expect(c).toEqual({ expired: 0, more: false, changes: expect.objectContaining({ notices: 0 }) });
+    expect(await Promise.all([quiet, subscribed, notDue].map(stockOf))).toEqual([[10, 0], [10, 0], [7, 3]]);
+    // two hold.created and two hold.expired on the subscribed product, none on the other
+    expect(await redis.zcard(keys.product(subscribed).notices)).toBe(4);
+    expect(await redis.zcard(keys.product(quiet).notices)).toBe(0);
+    expect(await redis.hgetall(keys.product(quiet).used)).toEqual({});
+  });
+
+  it("stops each product's walk at the call's limit per product, and says so for each", async () => {
+    const [first, second] = [uniq('p'), uniq('p')];
+    await loadAll([first, second]);
+    await placeOn([first, second], 30);
+    await overdue();
+    expect((await expireOn([first, second], 1)).map((e) => [e.expired, e.more])).toEqual([[1, true], [1, true]]);
+    expect((await expireOn([first, second], 1)).map((e) => [e.expired, e.more])).toEqual([[1, true], [1, true]]);
+    expect((await expireOn([first, second], 1)).map((e) => [e.expired, e.more])).toEqual([[0, false], [0, false]]);
+    expect(await Promise.all([first, second].map(stockOf))).toEqual([[10, 0], [10, 0]]);
   });
 });
 

@@ -110,7 +110,7 @@ export class Sale {
 
   /** What the expiry jobs and the periodic sweep run. */
   async sweep() {
-    const holds = decode.expired(await commands.expireHolds(this.redis, this.k, 1000));
+    const holds = decode.expired(await commands.expireHolds(this.redis, [this.k], 1000));
     const orders = decode.expired(await commands.expireOrders(this.redis, this.k, 1000));
     return { holds, orders };
   }
