@@ -24,16 +24,11 @@ export class Expiry {
     this.groupOf = callGroupOf(ctx);
   }
 
-  /** One product's overdue holds (the sweep's). */
-  holds(productId: string): Promise<number> {
-    return this.expireHolds([productId]);
-  }
-
   /**
-   * The overdue holds of many products (an expiry job's): products that may share a call share one,
-   * up to PRODUCTS_PER_CALL a call. A failed call's products are not done.
+   * The overdue holds of many products (an expiry job's, a sweep's): products that may share a call
+   * share one, up to PRODUCTS_PER_CALL a call. A failed call's products are not done.
    */
-  async holdsOf(productIds: readonly string[]): Promise<WorkDone> {
+  async holdsOf(productIds: readonly string[]): Promise<WorkDone & { expired: number }> {
     const groups = new Map<number, string[]>();
     for (const id of productIds) {
       const group = this.groupOf(id);
@@ -43,10 +38,10 @@ export class Expiry {
     }
     const calls: string[][] = [];
     for (const ids of groups.values()) for (let i = 0; i < ids.length; i += PRODUCTS_PER_CALL) calls.push(ids.slice(i, i + PRODUCTS_PER_CALL));
-    const result: WorkDone = { done: [], failed: [] };
+    const result = { done: [] as string[], failed: [] as WorkDone['failed'], expired: 0 };
     await forEachConcurrently(calls, CALLS_AT_ONCE, async (ids) => {
       try {
-        await this.expireHolds(ids);
+        result.expired += await this.expireHolds(ids);
         result.done.push(...ids);
       } catch (err) {
         result.failed.push({ productIds: ids, err });

@@ -1,3 +1,4 @@
+import { forEachConcurrently } from '../concurrently.js';
 import { commands } from '../redis/commands.js';
 import { decode } from '../redis/replies.js';
 import type { EngineContext } from './context.js';
@@ -8,6 +9,8 @@ import type { Persistence } from './persistence.js';
 import type { Progress } from './progress.js';
 
 const GC_BATCH = 1000;
+/** Products whose checks run at once. */
+const SWEEP_CONCURRENCY = 8;
 /** Batches of ended records one sweep may drop per product (it goes on while batches come back full). */
 const GC_ROUNDS = 20;
 
@@ -51,20 +54,24 @@ export class Sweep {
     const [cursor, ids] = await this.ctx.redis.sscan(this.ctx.keys.productIndex, this.cursor, 'COUNT', this.ctx.config.SWEEP_PRODUCTS);
     this.cursor = cursor;
     const report: SweepReport = { products: ids.length, expiredHolds: 0, expiredOrders: 0, unpersisted: 0, dropped: 0, recoveredPayments: 0 };
-    // one product after the other: a safety net's work spread over the run
-    for (const id of ids) {
+    // the products' holds in calls they share; then the rest, a few products at a time so that their
+    // commands share socket writes (one product after the other, a round trip per command, cost the
+    // engine about 0.65 ms per product, 6 % of a core at 500 products every 5 s, with nothing to do)
+    const holds = await this.expiry.holdsOf(ids);
+    report.expiredHolds = holds.expired;
+    // one product's failure must not stop the safety net for the others
+    for (const { productIds, err } of holds.failed) this.ctx.logger.error({ err, productIds }, 'sweep could not expire the holds of products');
+    await forEachConcurrently(ids, SWEEP_CONCURRENCY, async (id) => {
       try {
-        report.expiredHolds += await this.expiry.holds(id);
         report.expiredOrders += await this.expiry.orders(id);
         report.unpersisted += await this.persistence.scheduleBacklog(id);
         report.dropped += await this.collectEnded(id);
         // a lost admission job, or a raffle whose draw job was lost, goes on from here
         await this.admission.step(id);
       } catch (err) {
-        // one product's failure must not stop the safety net for the others
         this.ctx.logger.error({ err, productId: id }, 'sweep failed for a product');
       }
-    }
+    });
     try {
       await this.progress.recordIfMoved(ids);
     } catch (err) {

@@ -41,7 +41,7 @@ describe('hold expiry by the per-second delayed job (sweep far away)', () => {
     const ids = await placeHolds(h, pid, 50);
     await sleep(TTL_MS + 50);
     const { engine } = h.runtime;
-    await Promise.all([engine.expiry.holds(pid), engine.sweep.run(), engine.expiry.holds(pid), engine.sweep.run(), engine.expiry.holds(pid)]);
+    await Promise.all([engine.expiry.holdsOf([pid]), engine.sweep.run(), engine.expiry.holdsOf([pid]), engine.sweep.run(), engine.expiry.holdsOf([pid])]);
     expect(await h.stock(pid)).toEqual({ total: 60, available: 60, held: 0, pending_payment: 0, sold: 0 });
     expect(await h.redis.hlen(engine.ctx.keys.product(pid).used)).toBe(0);
     const statuses = await Promise.all(ids.map((id, i) => holdStatus(h, id, `user-${i}`)));

@@ -187,7 +187,7 @@ describe('payment webhooks', () => {
     const f = await holdFor();
     expect((await deliver(event(f, 'payment.succeeded'))).body.result).toBe('deferred');
     await sleep(1100);
-    await h.runtime.engine.expiry.holds(f.pid);
+    await h.runtime.engine.expiry.holdsOf([f.pid]);
     expect(await h.stock(f.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
     const orderId = f.holdId.replace(/^h_/, 'o_');
     await expect.poll(() => pgStatus(orderId), { timeout: 10_000 }).toBe('paid');
@@ -281,7 +281,7 @@ describe('payment webhooks', () => {
   it('late success for a hold that expired before any order: paid if stock allows', async () => {
     const f = await holdFor(5, 2);
     await sleep(1100);
-    await h.runtime.engine.expiry.holds(f.pid);
+    await h.runtime.engine.expiry.holdsOf([f.pid]);
     expect((await deliver(event(f, 'payment.succeeded'))).body).toMatchObject({ result: 'applied', order_status: 'paid' });
     expect(await h.stock(f.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
     const again = await h.request('POST', '/api/orders', { token: h.token(f.user), body: { hold_id: f.holdId } });
