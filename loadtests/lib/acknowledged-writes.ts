@@ -220,7 +220,32 @@ export class AcknowledgedWrites {
     ];
     await inBatches(checks);
 
+    // Redis's count is read again on every look at Postgres: a payment that reached the inbox but not
+    // Redis before a fault is applied later by the sweep's inbox recovery, raising both
+    let stock = await this.stock();
+    const pgPaid = await waitForPaidOrders(
+      this.engine.databaseUrl,
+      this.productIds,
+      async (orders) => {
+        stock = await this.stock();
+        return this.productIds.every((id) => paidUnits(orders, id) === stock.sold.get(id));
+      },
+      PERSIST_TIMEOUT_MS,
+    );
+    problems.push(...stock.problems);
+    for (const id of this.productIds) {
+      if (paidUnits(pgPaid, id) !== stock.sold.get(id)) problems.push(`product ${id}: Redis counts ${stock.sold.get(id)} sold, Postgres has ${paidUnits(pgPaid, id)} paid units`);
+    }
+    // a payment whose order Redis lost before Postgres had it is owed back, visibly: it counts as accounted for
+    const verdict = this.ledger.accountFor([...pgPaid, ...[...refunds].map(([holdId, orderId]) => ({ id: orderId, hold_id: holdId }))]);
+    if (!verdict.ok) problems.push(verdict.detail);
+    return problems;
+  }
+
+  /** Each product's sold units as the engine counts them, and the products whose stock cannot be read or does not add up. */
+  private async stock(): Promise<{ sold: Map<string, number>; problems: string[] }> {
     const sold = new Map<string, number>();
+    const problems: string[] = [];
     for (const id of this.productIds) {
       const res = await this.call('GET', `/api/admin/products/${id}`, { token: this.engine.adminToken });
       const s = res?.body.stock as Record<'total' | 'available' | 'held' | 'pending_payment' | 'sold', number> | undefined;
@@ -228,14 +253,7 @@ export class AcknowledgedWrites {
       else if (s.total !== s.available + s.held + s.pending_payment + s.sold) problems.push(`product ${id}: stock does not add up: ${JSON.stringify(s)}`);
       else sold.set(id, s.sold);
     }
-    const pgPaid = await waitForPaidOrders(this.engine.databaseUrl, this.productIds, async (orders) => this.productIds.every((id) => paidUnits(orders, id) === sold.get(id)), PERSIST_TIMEOUT_MS);
-    for (const id of this.productIds) {
-      if (paidUnits(pgPaid, id) !== sold.get(id)) problems.push(`product ${id}: Redis counts ${sold.get(id)} sold, Postgres has ${paidUnits(pgPaid, id)} paid units`);
-    }
-    // a payment whose order Redis lost before Postgres had it is owed back, visibly: it counts as accounted for
-    const verdict = this.ledger.accountFor([...pgPaid, ...[...refunds].map(([holdId, orderId]) => ({ id: orderId, hold_id: holdId }))]);
-    if (!verdict.ok) problems.push(verdict.detail);
-    return problems;
+    return { sold, problems };
   }
 
   /** hold id -> order id of the payments the inbox marked refund_required. */
