@@ -5,6 +5,7 @@ import { test } from '../support/fixtures.js';
 import { Hold } from '../../src/contract.js';
 import { body } from '../support/answers.js';
 import { startHarness, type Harness } from '../support/harness.js';
+import { monitorCommands } from '../support/redis-monitor.js';
 
 /**
  * Group commit of hold requests (src/engine/hold-batches.ts), watched from Redis's side: a private
@@ -44,8 +45,7 @@ describe('group commit of holds', () => {
     // requests per createHolds call on one product: EVALSHA sha 10 <10 keys> ttl bucket day n, then user,
     // qty, key per request (EVAL with the script's text instead of its sha the first time)
     const calls: number[] = [];
-    const monitor = await new Redis(redis.url).monitor();
-    monitor.on('monitor', (_time: string, args: string[]) => {
+    const monitor = await monitorCommands(redis.url, (args) => {
       if (/^eval(sha)?$/i.test(args[0] ?? '') && args.includes(holdsKey)) calls.push((args.length - 17) / 3);
     });
 
@@ -65,7 +65,7 @@ describe('group commit of holds', () => {
     // arrival order is placing order
     expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
     await expect.poll(() => calls).toEqual([1, 3]);
-    monitor.disconnect();
+    monitor.close();
     expect(await h.stock(pid)).toMatchObject({ available: 6, held: 4 });
   });
 
@@ -74,8 +74,7 @@ describe('group commit of holds', () => {
     const byHoldsKey = new Map(pids.map((pid) => [h.runtime.engine.ctx.keys.product(pid).holds, pid]));
     // the products each hold call spans
     const calls: string[][] = [];
-    const monitor = await new Redis(redis.url).monitor();
-    monitor.on('monitor', (_time: string, args: string[]) => {
+    const monitor = await monitorCommands(redis.url, (args) => {
       if (!/^eval(sha)?$/i.test(args[0] ?? '')) return;
       const spanned = args.flatMap((a) => (byHoldsKey.has(a) ? [byHoldsKey.get(a)!] : []));
       if (spanned.length > 0) calls.push(spanned.sort());
@@ -92,7 +91,7 @@ describe('group commit of holds', () => {
     await admin.call('CLIENT', 'UNPAUSE');
     expect((await Promise.all([first, ...later])).map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
     await expect.poll(() => calls).toEqual([[pids[0]], [...pids].sort()]);
-    monitor.disconnect();
+    monitor.close();
     const stocks = await Promise.all(pids.map((pid) => h.stock(pid)));
     expect(stocks.map((s) => s.held)).toEqual([2, 2, 1]);
   });
