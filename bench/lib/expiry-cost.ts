@@ -50,20 +50,19 @@ export async function measureExpiryCost(opts: {
   const placedTo = Date.now();
   const windowFrom = placedFrom + ttlMs - 1_000;
   if (placedTo >= windowFrom) throw new Error(`placing ${holds} holds took ${placedTo - placedFrom} ms, past the first hold's expiry`);
+  const windowTo = placedTo + ttlMs + SETTLE_MS;
   await sleep(windowFrom - Date.now());
   const from = await spent();
-  await sleep(placedTo + ttlMs + SETTLE_MS - Date.now());
+  await sleep(windowTo - Date.now());
   const to = await spent();
-  const windowMs = placedTo + ttlMs + SETTLE_MS - windowFrom;
   // idle after the holds are gone, not before them: setting up the products leaves work behind for a while
-  const idleFrom = to;
   await sleep(IDLE_MS);
-  const idleTo = await spent();
+  const idle = await spent();
 
-  const idleShare = windowMs / IDLE_MS;
+  const idleShare = (windowTo - windowFrom) / IDLE_MS;
   return {
-    engineUs: ((to.engineMs - from.engineMs - (idleTo.engineMs - idleFrom.engineMs) * idleShare) * 1000) / holds,
-    redisUs: (to.redisUs - from.redisUs - (idleTo.redisUs - idleFrom.redisUs) * idleShare) / holds,
+    engineUs: ((to.engineMs - from.engineMs - (idle.engineMs - to.engineMs) * idleShare) * 1000) / holds,
+    redisUs: (to.redisUs - from.redisUs - (idle.redisUs - to.redisUs) * idleShare) / holds,
     stillHeld: await held(redisUrl, engine, ids),
   };
 }

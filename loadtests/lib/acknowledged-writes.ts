@@ -33,6 +33,12 @@ interface Sent extends Acked {
 
 type Answer = { status: number; body: Record<string, unknown> } | null;
 
+/** Each product's sold units as the engine counts them, and what was wrong with reading them. */
+interface StockRead {
+  sold: Map<string, number>;
+  problems: string[];
+}
+
 /**
  * Mixed load on an engine (holds with and without an Idempotency-Key, orders, payment webhooks some
  * delivered twice) that writes down every write the engine acknowledged, and afterwards checks that
@@ -222,19 +228,21 @@ export class AcknowledgedWrites {
 
     // Redis's count is read again on every look at Postgres: a payment that reached the inbox but not
     // Redis before a fault is applied later by the sweep's inbox recovery, raising both
-    let stock = await this.stock();
+    let stock: StockRead | undefined;
     const pgPaid = await waitForPaidOrders(
       this.engine.databaseUrl,
       this.productIds,
       async (orders) => {
-        stock = await this.stock();
-        return this.productIds.every((id) => paidUnits(orders, id) === stock.sold.get(id));
+        const now = (stock = await this.stock());
+        return this.productIds.every((id) => paidUnits(orders, id) === now.sold.get(id));
       },
       PERSIST_TIMEOUT_MS,
     );
-    problems.push(...stock.problems);
+    // (waitForPaidOrders looks at least once)
+    const { sold, problems: stockProblems } = stock!;
+    problems.push(...stockProblems);
     for (const id of this.productIds) {
-      if (paidUnits(pgPaid, id) !== stock.sold.get(id)) problems.push(`product ${id}: Redis counts ${stock.sold.get(id)} sold, Postgres has ${paidUnits(pgPaid, id)} paid units`);
+      if (paidUnits(pgPaid, id) !== sold.get(id)) problems.push(`product ${id}: Redis counts ${sold.get(id)} sold, Postgres has ${paidUnits(pgPaid, id)} paid units`);
     }
     // a payment whose order Redis lost before Postgres had it is owed back, visibly: it counts as accounted for
     const verdict = this.ledger.accountFor([...pgPaid, ...[...refunds].map(([holdId, orderId]) => ({ id: orderId, hold_id: holdId }))]);
@@ -243,7 +251,7 @@ export class AcknowledgedWrites {
   }
 
   /** Each product's sold units as the engine counts them, and the products whose stock cannot be read or does not add up. */
-  private async stock(): Promise<{ sold: Map<string, number>; problems: string[] }> {
+  private async stock(): Promise<StockRead> {
     const sold = new Map<string, number>();
     const problems: string[] = [];
     for (const id of this.productIds) {

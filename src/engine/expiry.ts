@@ -1,8 +1,6 @@
-import { forEachConcurrently } from '../concurrently.js';
-import type { WorkDone } from '../jobs/product-jobs.js';
+import { workOnEach, type WorkDone } from '../jobs/product-jobs.js';
 import { commands } from '../redis/commands.js';
-import { decode } from '../redis/replies.js';
-import type { RawReply } from '../redis/scripts.js';
+import { decode, type Expired } from '../redis/replies.js';
 import { callGroupOf, type EngineContext } from './context.js';
 import type { Persistence } from './persistence.js';
 
@@ -38,30 +36,33 @@ export class Expiry {
     }
     const calls: string[][] = [];
     for (const ids of groups.values()) for (let i = 0; i < ids.length; i += PRODUCTS_PER_CALL) calls.push(ids.slice(i, i + PRODUCTS_PER_CALL));
-    const result = { done: [] as string[], failed: [] as WorkDone['failed'], expired: 0 };
-    await forEachConcurrently(calls, CALLS_AT_ONCE, async (ids) => {
-      try {
-        result.expired += await this.expireHolds(ids);
-        result.done.push(...ids);
-      } catch (err) {
-        result.failed.push({ productIds: ids, err });
-      }
+    let expired = 0;
+    const result = await workOnEach(calls, CALLS_AT_ONCE, (ids) => ids, async (ids) => {
+      expired += await this.expireHolds(ids);
     });
-    return result;
+    return { ...result, expired };
   }
 
   orders(productId: string): Promise<number> {
-    return this.drain(productId, () => commands.expireOrders(this.ctx.redis, this.ctx.keys.product(productId), BATCH));
+    return this.drain([productId], async ([id]) => [decode.expired(await commands.expireOrders(this.ctx.redis, this.ctx.keys.product(id!), BATCH))]);
   }
 
-  /** Calls expireHolds for `productIds` (which may share a call) again for those whose limit stopped the walk. */
-  private async expireHolds(productIds: readonly string[]): Promise<number> {
+  /** expireHolds for `productIds` (which may share a call), the call's limit split among them. */
+  private expireHolds(productIds: readonly string[]): Promise<number> {
+    return this.drain(productIds, async (pending) =>
+      decode.expiredEach(await commands.expireHolds(this.ctx.redis, pending.map((id) => this.ctx.keys.product(id)), Math.ceil(BATCH / pending.length))),
+    );
+  }
+
+  /**
+   * Runs `step` (one expiry call for the products, a result each) again for the products whose limit
+   * stopped the walk, until none is left; hands each product's changes to persistence.
+   */
+  private async drain(productIds: readonly string[], step: (pending: readonly string[]) => Promise<Expired[]>): Promise<number> {
     let total = 0;
     for (let pending = productIds; pending.length > 0; ) {
-      const keys = pending.map((id) => this.ctx.keys.product(id));
-      const each = decode.expiredEach(await commands.expireHolds(this.ctx.redis, keys, Math.ceil(BATCH / pending.length)));
       const more: string[] = [];
-      each.forEach(({ expired, more: limited, changes }, i) => {
+      (await step(pending)).forEach(({ expired, more: limited, changes }, i) => {
         total += expired;
         this.persistence.changed(pending[i]!, changes);
         if (limited) more.push(pending[i]!);
@@ -69,15 +70,5 @@ export class Expiry {
       pending = more;
     }
     return total;
-  }
-
-  private async drain(productId: string, step: () => Promise<RawReply>): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const { expired, more, changes } = decode.expired(await step());
-      total += expired;
-      this.persistence.changed(productId, changes);
-      if (!more) return total;
-    }
   }
 }

@@ -26,6 +26,23 @@ export interface WorkDone {
   failed: { productIds: string[]; err: unknown }[];
 }
 
+/**
+ * `work` for each item, `limit` at a time (forEachConcurrently), the products of an item (`productIds`)
+ * done when its work resolves and failed, with its error, when it throws.
+ */
+export async function workOnEach<T>(items: Iterable<T>, limit: number, productIds: (item: T) => string[], work: (item: T) => Promise<unknown>): Promise<WorkDone> {
+  const result: WorkDone = { done: [], failed: [] };
+  await forEachConcurrently(items, limit, async (item) => {
+    try {
+      await work(item);
+      result.done.push(...productIds(item));
+    } catch (err) {
+      result.failed.push({ productIds: productIds(item), err });
+    }
+  });
+  return result;
+}
+
 interface Due {
   job: ProductJob;
   sec: number;
@@ -85,18 +102,7 @@ export class ProductJobs {
    * work is done, and products added meanwhile are done too. Throws (the job is retried) if any failed.
    */
   runDue(job: ProductJob, sec: number, work: (productId: string) => Promise<unknown>): Promise<number> {
-    return this.runDueTogether(job, sec, async (products) => {
-      const result: WorkDone = { done: [], failed: [] };
-      await forEachConcurrently(products, JOB_CONCURRENCY, async (productId) => {
-        try {
-          await work(productId);
-          result.done.push(productId);
-        } catch (err) {
-          result.failed.push({ productIds: [productId], err });
-        }
-      });
-      return result;
-    });
+    return this.runDueTogether(job, sec, (products) => workOnEach(products, JOB_CONCURRENCY, (productId) => [productId], work));
   }
 
   /** runDue with the products of a round handed to `work` together, for work that shares calls among them. */
