@@ -20,7 +20,7 @@ describe('ioredis command arguments', () => {
     // (one level: the inner array is then a single argument, turned into a string as any other)
     expect(new Command('sadd', ['k', ['a', ['b', 'x']], 'c']).args).toEqual(['k', 'a', 'b,x', 'c']);
     const key = `${redisPrefix}:set`;
-    await redis.sadd(key, ['a', 'b'], 'c');
+    await redis.sadd(key, ['a', 'b', 'c']);
     expect((await redis.smembers(key)).sort()).toEqual(['a', 'b', 'c']);
   });
 
