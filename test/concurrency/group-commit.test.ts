@@ -11,8 +11,10 @@ import { monitorCommands } from '../support/redis-monitor.js';
  * Group commit of hold requests (src/engine/hold-batches.ts), watched from Redis's side: a private
  * server, so that pausing it and watching its commands touches no other test.
  */
-// (a long command timeout: these tests hold calls in Redis on purpose)
-test.override('engineEnv', ({ privateRedis }) => ({ REDIS_URL: privateRedis.url, REDIS_COMMAND_TIMEOUT_MS: '10000' }));
+// (a long command timeout: these tests hold calls in Redis on purpose; no sweep: its writes share the
+// engine's connection, and one held before a hold call would hold that call back too)
+const ENGINE_ENV = { REDIS_COMMAND_TIMEOUT_MS: '10000', SWEEP_INTERVAL_MS: '3600000' };
+test.override('engineEnv', ({ privateRedis }) => ({ ...ENGINE_ENV, REDIS_URL: privateRedis.url }));
 let redis: RedisServer;
 let h: Harness;
 let admin: Redis;
@@ -29,6 +31,16 @@ const hold = (pid: string, user: string) => h.request('POST', '/api/holds', { to
 const nextTurn = () => new Promise((r) => setTimeout(r, 5));
 /** How long a first request may take to reach Redis (a product's first hold checks Postgres first; CI runs files side by side). */
 const HELD_WITHIN_MS = 5_000;
+
+/**
+ * Pauses Redis's writes for 10 s once `engine` has sent the product-job writes it still had pending
+ * (expiry sets, sent up to 100 ms after the holds that made them): one sent during the pause would be
+ * held on the engine's connection ahead of the hold call the test then makes, and hold that back too.
+ */
+async function pauseWrites(engine: Harness): Promise<void> {
+  await engine.runtime.engine.ctx.jobs.flush();
+  await admin.call('CLIENT', 'PAUSE', '10000', 'WRITE');
+}
 
 /** Ids of the engine's own Redis connections with a script call held by CLIENT PAUSE. */
 async function engineCallsHeld(): Promise<string[]> {
@@ -50,7 +62,7 @@ describe('group commit of holds', () => {
     });
 
     // scripts wait while Redis is paused: the first call stays in Redis until it is unpaused
-    await admin.call('CLIENT', 'PAUSE', '10000', 'WRITE');
+    await pauseWrites(h);
     const first = hold(pid, 'u0');
     await expect.poll(engineCallsHeld, { timeout: HELD_WITHIN_MS }).toHaveLength(1);
     const later: Promise<Response>[] = [];
@@ -80,7 +92,7 @@ describe('group commit of holds', () => {
       if (spanned.length > 0) calls.push(spanned.sort());
     });
 
-    await admin.call('CLIENT', 'PAUSE', '10000', 'WRITE');
+    await pauseWrites(h);
     const first = hold(pids[0]!, 'w0');
     await expect.poll(engineCallsHeld, { timeout: HELD_WITHIN_MS }).toHaveLength(1);
     const later: Promise<Response>[] = [];
@@ -98,11 +110,11 @@ describe('group commit of holds', () => {
 
   it('answers the waiting requests when the call before them fails', async () => {
     // an engine of its own with a short command timeout: its held call fails by timing out
-    const short = await startHarness({ REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '500' });
+    const short = await startHarness({ ...ENGINE_ENV, REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '500' });
     try {
       const pid = await short.createProduct({ stock: 10 });
       const post = (user: string) => short.request('POST', '/api/holds', { token: short.token(user), body: { product_id: pid, qty: 1 } });
-      await admin.call('CLIENT', 'PAUSE', '10000', 'WRITE');
+      await pauseWrites(short);
       const first = post('v0');
       await expect.poll(engineCallsHeld, { timeout: HELD_WITHIN_MS }).toHaveLength(1);
       const waiting = post('v1');
