@@ -35,8 +35,14 @@ describe('the Lua steps against a model', () => {
   it(`keep Redis equal to the model over ${RUNS} random sequences, through crashes`, { timeout: 60_000 + RUNS * 2_000 }, async () => {
     console.info(`model-based run: ${RUNS} sequences, seed ${SEED} (MODEL_SEED=${SEED} replays it)`);
     const property = fc.asyncProperty(saleParams, steps(MAX_STEPS), async (params, sequence) => {
-      const sale = await Sale.open(lab, params);
-      await fc.asyncModelRun(() => ({ model: new SaleModel(params), real: { sale, before: undefined } satisfies Real }), sequence);
+      try {
+        const sale = await Sale.open(lab, params);
+        await fc.asyncModelRun(() => ({ model: new SaleModel(params), real: { sale, before: undefined } satisfies Real }), sequence);
+      } catch (err) {
+        // a connection error, rather than a divergence from the model, needs the client's recent past to be understood
+        if (err instanceof Error) err.message += `\n(${lab.connectionHistory()})`;
+        throw err;
+      }
     });
     await fc.assert(property, { numRuns: RUNS, seed: SEED, path: PATH, endOnFailure: PATH !== undefined });
   });

@@ -15,22 +15,40 @@ import { CURRENCY, SaleModel, type HoldRequest, type PaymentKind, type SaleParam
  */
 export const LIFETIME_MS = { long: 600_000, lapsed: 1, brief: 100 };
 
+/** Connection events a Lab keeps for a failure's message. */
+const EVENTS_KEPT = 12;
+
 /**
  * A private redis-server in SPEC's `fsync` mode (AOF, `appendfsync always`: every acknowledged write is
  * on disk), so it can be killed and restarted from its AOF, and the engine's hot-path client to it.
  */
 export class Lab {
+  /** the client's last connection events, oldest first, for the message of a failure that is not the model's */
+  private readonly events: string[] = [];
+
   private constructor(
     readonly server: RedisServer,
     readonly redis: RedisClient,
     readonly keys: Keys,
-  ) {}
+  ) {
+    for (const event of ['connect', 'ready', 'close', 'reconnecting', 'end', 'error']) {
+      redis.on(event, (detail: unknown) => {
+        this.events.push(`${new Date().toISOString().slice(11)} ${event}${detail === undefined ? '' : ` ${String(detail)}`}`);
+        if (this.events.length > EVENTS_KEPT) this.events.shift();
+      });
+    }
+  }
 
   static async start(): Promise<Lab> {
     const server = await startRedisServer({ extraArgs: ['--appendonly', 'yes', '--appendfsync', 'always'] });
     const redis = createRedis({ url: server.url, commandTimeoutMs: 5_000, name: 'model' });
     await redis.connect();
     return new Lab(server, redis, new Keys(uniq('m')));
+  }
+
+  /** The client's last connection events and its status now, one line. */
+  connectionHistory(): string {
+    return `client status ${this.redis.status}; last events: ${this.events.join(' | ')}`;
   }
 
   async close(): Promise<void> {
