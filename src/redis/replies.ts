@@ -234,13 +234,13 @@ export const decode = {
   /** expireOrders, or expireHolds of one product */
   expired: (reply: RawReply): Expired => decode.expiredEach(reply)[0]!,
 
-  /** collectEnded: how many ended records were dropped */
   /** markProgress: null when the product has no record */
   progress(reply: RawReply): { mark: number; seq: number } | null {
     if (codeOf(reply, ReplyCode.Done) < 0) return null;
     return { mark: Number(reply[1]), seq: Number(reply[2]) };
   },
 
+  /** collectEnded: how many ended records were dropped */
   collected(reply: RawReply): number {
     if (codeOf(reply, ReplyCode.Done) < 0) throw unexpected(reply[0]);
     return Number(reply[1]);
