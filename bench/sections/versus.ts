@@ -8,10 +8,7 @@ import { createProducts, spreadRequest } from './spread.js';
 
 /** Requests per engine and round in the CPU measurement. */
 const CPU_REQUESTS = 20_000;
-/**
- * Rounds of it, the engines alternating: with two, sold out read 1.04-1.38× the CPU of an older version
- * in four runs; eight rounds of 30,000 on fresh engines put the two within 1 % (76.7 vs 77.7 µs).
- */
+/** Rounds of it, the engines alternating: two were too few to tell apart engines that cost the same (README). */
 const CPU_ROUNDS = 6;
 
 /** Products the spread holds go to, a random one per request: a drop over many products. */
