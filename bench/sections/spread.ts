@@ -9,13 +9,18 @@ import { fmtInt, fmtRatio, fmtTimes } from '../lib/format.js';
 import { runLoad } from '../lib/processes.js';
 import { measureRedisFloor, type RedisFloor } from '../lib/redis-floor.js';
 import { redisSpent } from '../lib/redis-stats.js';
-import { summarize } from '../lib/summary.js';
+import { median, summarize } from '../lib/summary.js';
 import type { BenchContext, Row, Section } from '../lib/types.js';
 
 /** Products a stampede is spread over, one measured target each; the first is the baseline. */
 const SPREADS = [1, 30, 1_000, 10_000];
 /** Requests per spread in the cost measurement (the engine's and Redis's CPU per hold). */
 const COST_REQUESTS = 40_000;
+/**
+ * Rounds of the cost measurement, the spreads' order reversed each round, so that what the engine drifts
+ * into over the run is shared among the spreads rather than paid by the last ones measured (decision 022).
+ */
+const COST_ROUNDS = 4;
 /** Hold lifetime of the engine that measures expiry: long enough that a spread's holds are all placed before the first is due. */
 const EXPIRY_TTL_MS = 15_000;
 /** Holds placed, then expired, per spread in the expiry measurement. */
@@ -77,6 +82,26 @@ async function holdCost(engine: EngineProcess, redisUrl: string, target: LoadTar
 }
 
 /**
+ * Each target's cost, COST_ROUNDS rounds of COST_REQUESTS / COST_ROUNDS requests alternating: the CPU
+ * figures the median of their rounds, holds per call over all of them together (requests / calls).
+ */
+async function holdCosts(engine: EngineProcess, redisUrl: string, targets: LoadTarget[], connections: number, log: (line: string) => void): Promise<Record<string, HoldCost>> {
+  const rounds: Record<string, HoldCost[]> = {};
+  for (let round = 0; round < COST_ROUNDS; round++) {
+    log(`  cost: round ${round + 1} of ${COST_ROUNDS}`);
+    for (const t of round % 2 === 0 ? targets : [...targets].reverse()) {
+      (rounds[t.name] ??= []).push(await holdCost(engine, redisUrl, t, connections, COST_REQUESTS / COST_ROUNDS));
+    }
+  }
+  const of = (costs: HoldCost[], figure: 'engineUs' | 'redisUs' | 'scriptUs') => median(costs.map((c) => c[figure]));
+  // rounds of equal size: the calls of one are its size / perCall
+  const perCall = (costs: HoldCost[]) => costs.length / costs.reduce((calls, c) => calls + 1 / c.perCall, 0);
+  return Object.fromEntries(
+    Object.entries(rounds).map(([name, costs]) => [name, { engineUs: of(costs, 'engineUs'), redisUs: of(costs, 'redisUs'), scriptUs: of(costs, 'scriptUs'), perCall: perCall(costs) }]),
+  );
+}
+
+/**
  * Per spread, what a hold's expiry costs later: on an engine of its own (its own Redis) whose holds live
  * EXPIRY_TTL_MS, EXPIRY_HOLDS holds placed, then expired by its jobs.
  */
@@ -126,7 +151,7 @@ function capacityRows(cost: Cost, condition: string): Row[] {
     const shards = Math.ceil((demand * cost.redisUs) / 1e6);
     return {
       metric: `capacity: ${fmtInt(demand)} holds/s${condition} needs`,
-      value: `${fmtInt(processes)} API processes (cores), ${fmtInt(shards)} Redis shard${shards === 1 ? '' : 's'}`,
+      value: `${fmtInt(processes)} API process${processes === 1 ? '' : 'es'} (cores), ${fmtInt(shards)} Redis shard${shards === 1 ? '' : 's'}`,
     };
   });
 }
@@ -203,11 +228,7 @@ export const spreadSection: Section = {
       for (const n of SPREADS) targets.push(spreadTarget(engine, ctx, await createProducts(engine, `spread${n}`, n)));
       const two = { ...spreadTarget(twoProcesses, ctx, [await createProduct(twoProcesses, 'spread-two', 10_000_000)]), name: TWO_PROCESSES };
       const c = await compareAlternating(ctx, [{ name: 'plain', url: `${plain.url}/json`, request: targets[0]!.request }, ...targets, two]);
-      const costs: Record<string, HoldCost> = {};
-      for (const t of targets) {
-        ctx.log(`  cost: ${t.name}`);
-        costs[t.name] = await holdCost(engine, redis.url, t, ctx.opts.connections, COST_REQUESTS);
-      }
+      const costs = await holdCosts(engine, redis.url, targets, ctx.opts.connections, (line) => ctx.log(line));
       // the widest spread's calls: about one hold per product
       const floorPerCall = Math.max(1, Math.round(costs[targets.at(-1)!.name]!.perCall));
       ctx.log(`  Redis floor: ${floorPerCall} products a call`);
@@ -220,7 +241,8 @@ export const spreadSection: Section = {
         notes: [
           `spread: ${SPREADS.join(' / ')} products of stock 10,000,000, each request for a random one, ${fmtInt(ctx.opts.users)} users round robin, ` +
             'a UUID Idempotency-Key per request; the plain endpoint gets the one-product requests. One engine process on a Redis of its own.',
-          `cost: ${fmtInt(COST_REQUESTS)} requests per spread; engine CPU from /proc, Redis main-thread CPU from INFO cpu, script time and calls ` +
+          `cost: ${fmtInt(COST_REQUESTS)} requests per spread in ${COST_ROUNDS} rounds, the spreads alternating, their order reversed each round; ` +
+            'per figure the median of the rounds; engine CPU from /proc, Redis main-thread CPU from INFO cpu, script time and calls ' +
             'from INFO commandstats (EVAL + EVALSHA: the hold scripts and the job queue\'s).',
           'capacity: holds/s ≈ min(processes × 10⁶ / engine µs per hold, shards × 10⁶ / Redis main-thread µs per hold), with the costliest spread\'s figures; ' +
             'the model check puts the one-product figures in it for one and for two API processes (a second engine, API_PROCESSES=2, on the same Redis), ' +
