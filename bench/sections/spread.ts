@@ -242,7 +242,7 @@ export const spreadSection: Section = {
           `spread: ${SPREADS.join(' / ')} products of stock 10,000,000, each request for a random one, ${fmtInt(ctx.opts.users)} users round robin, ` +
             'a UUID Idempotency-Key per request; the plain endpoint gets the one-product requests. One engine process on a Redis of its own.',
           `cost: ${fmtInt(COST_REQUESTS)} requests per spread in ${COST_ROUNDS} rounds, the spreads alternating, their order reversed each round; ` +
-            'per figure the median of the rounds; engine CPU from /proc, Redis main-thread CPU from INFO cpu, script time and calls ' +
+            'the CPU figures the median of the rounds, holds per call over all of them; engine CPU from /proc, Redis main-thread CPU from INFO cpu, script time and calls ' +
             'from INFO commandstats (EVAL + EVALSHA: the hold scripts and the job queue\'s).',
           'capacity: holds/s ≈ min(processes × 10⁶ / engine µs per hold, shards × 10⁶ / Redis main-thread µs per hold), with the costliest spread\'s figures; ' +
             'the model check puts the one-product figures in it for one and for two API processes (a second engine, API_PROCESSES=2, on the same Redis), ' +
