@@ -30,6 +30,9 @@ export async function startPostgres(binDir: string, dataDir: string, database: s
   const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', socketDir.path];
   const child = spawnServer(path.join(binDir, 'postgres'), args, { logFile, stopSignal: 'SIGINT', runAs });
   await waitUntilReady('postgres', child, () => acceptsQueries(postgresUrl(port, 'postgres')), { timeoutMs: 30_000, logFile });
+  // gone with the server, not only with this process: a test runner's worker may end without an 'exit'
+  // event, and a server killed and started again gets a new directory each time
+  child.once('exit', () => socketDir.remove());
   return postgresUrl(port, database);
 }
 
