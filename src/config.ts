@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { IDEMPOTENCY_BUCKET_MS } from './redis/keys.js';
 import { ASYMMETRIC_ALGORITHMS, SYMMETRIC_ALGORITHMS, isAsymmetric, keyFits } from './http/jwt-algorithms.js';
 
 /** Secrets that make a development setup work out of the box; production refuses them. */
@@ -178,6 +179,12 @@ function checkTokenKeys(c: Parsed, ctx: z.RefinementCtx): void {
 const refined = schema
   .refine((c) => c.RECORD_RETENTION_MS >= Math.max(c.HOLD_TTL_MS, c.PAYMENT_TTL_MS), {
     message: 'must be at least HOLD_TTL_MS and PAYMENT_TTL_MS (records must outlive the holds and orders they describe)',
+    path: ['RECORD_RETENTION_MS'],
+  })
+  // an Idempotency-Key is kept 24-48 h (a day's bucket); its replay answers from the hold's record, so in
+  // production that record must last as long, or a retry within the promised 24 h would get a 404
+  .refine((c) => c.NODE_ENV !== 'production' || c.RECORD_RETENTION_MS >= 2 * IDEMPOTENCY_BUCKET_MS, {
+    message: `must be at least ${2 * IDEMPOTENCY_BUCKET_MS} in production (as long as an Idempotency-Key is kept, so that its replay finds its hold)`,
     path: ['RECORD_RETENTION_MS'],
   })
   // Node refuses a headers timeout longer than the request timeout: the headers are part of the request

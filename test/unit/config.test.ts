@@ -50,6 +50,14 @@ describe('config', () => {
     expect(loadConfig({ RECORD_RETENTION_MS: '60000', HOLD_TTL_MS: '1000', PAYMENT_TTL_MS: '60000' }).RECORD_RETENTION_MS).toBe(60_000);
   });
 
+  it('refuses in production a record retention shorter than an Idempotency-Key is kept (its replay needs the record)', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', ...secrets, RECORD_RETENTION_MS: '86400000' })).toThrow(
+      /RECORD_RETENTION_MS: must be at least 172800000 in production/,
+    );
+    expect(loadConfig({ NODE_ENV: 'production', ...secrets }).RECORD_RETENTION_MS).toBe(172_800_000);
+    expect(loadConfig({ RECORD_RETENTION_MS: '86400000' }).RECORD_RETENTION_MS).toBe(86_400_000);
+  });
+
   it('refuses a headers timeout longer than the request timeout (Node would refuse to create the server)', () => {
     expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '40000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS: must be at most HTTP_REQUEST_TIMEOUT_MS/);
     expect(loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '40000', HTTP_REQUEST_TIMEOUT_MS: '40000' }).HTTP_HEADERS_TIMEOUT_MS).toBe(40_000);
