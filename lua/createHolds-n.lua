@@ -45,7 +45,8 @@ local day = math.floor(now / bucketMs)
 local slot = day - callerDay + 7
 local firstSlot, lastSlot = math.max(5, slot - 1), math.min(8, slot)
 local writeSlot, writeDay = slot, day
-if slot < 5 or slot > 8 then writeSlot, writeDay = 7, callerDay end
+-- a caller days off Redis keeps its keys in its own day's bucket, and looks for them there too
+if slot < 5 or slot > 8 then writeSlot, writeDay, firstSlot, lastSlot = 7, callerDay, 7, 7 end
 local writeDayStr = int(writeDay)
 
 -- field, value, field, value ... of a table, for HSET
@@ -162,8 +163,9 @@ local function placeOnProduct(K, at, n)
     if next(newKeys) then
       rcall('HSET', K[writeSlot], unpack(flat(newKeys)))
       if idemDay ~= writeDayStr then
-        -- the bucket outlives the end of the next day: every record in it is kept at least 24 h
-        rcall('EXPIREAT', K[writeSlot], int(math.floor((writeDay + 2) * bucketMs / 1000)))
+        -- the bucket outlives the end of the next day: every record in it is kept at least 24 h (counted
+        -- from Redis's day: a caller days behind writes to a bucket of a day already over)
+        rcall('EXPIREAT', K[writeSlot], int(math.floor((math.max(writeDay, day) + 2) * bucketMs / 1000)))
         idemDay = writeDayStr
       end
     end

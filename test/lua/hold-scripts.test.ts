@@ -451,4 +451,14 @@ describe('createHold: idempotency with skewed app clocks', () => {
     const again = await hold('a', 1, { key: 'skew', nowMs: now + offDays * IDEMPOTENCY_BUCKET_MS });
     expect(again).toEqual(replayOf(first));
   });
+
+  it.each([-3, -2, 2, 3])('a caller %i days off Redis finds the key it wrote itself on its retry', async (offDays) => {
+    await load(10);
+    const [sec] = await redis.time();
+    const nowMs = Number(sec) * 1000 + offDays * IDEMPOTENCY_BUCKET_MS;
+    const first = await hold('a', 1, { key: 'far-off', nowMs });
+    const again = await hold('a', 1, { key: 'far-off', nowMs });
+    expect(again).toEqual(replayOf(first));
+    expect(await counters()).toMatchObject({ available: 9, held: 1 });
+  });
 });
