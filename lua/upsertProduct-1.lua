@@ -9,7 +9,7 @@
     ARGV[7] per-user limit ("" = none)
     ARGV[8] pending units known to Postgres  ARGV[9] sold units known to Postgres
     ARGV[10] the seq new ids start above: beyond every id Postgres knows was handed out
-    (ARGV[8..10] are used only when the record does not exist yet)
+    (ARGV[8..10] are used only when the record has no counters yet)
     ARGV[11] admission: open | queue | raffle (default open)   ARGV[12] admission window ms
     ARGV[13] admission headroom (tickets)   ARGV[14] raffle close ms ("" = none)
     ARGV[15] sha256 of the raffle's seed ("" = none)
@@ -29,7 +29,9 @@ local function setMeta()
     'raffle_commit', ARGV[15] or '', 'hold_events', ARGV[16] or '')
 end
 
-if rcall('EXISTS', key) == 1 then
+-- a record without counters is new, or one a rebuild cleared them on: it keeps its waiting room's and
+-- raffle's fields, which index lists the rebuild keeps
+if rcall('HEXISTS', key, 'seq') == 1 then
   local c = rcall('HMGET', key, 'held', 'pending', 'sold')
   local committed = tonumber(c[1]) + tonumber(c[2]) + tonumber(c[3])
   if total < committed then return {-20, committed} end

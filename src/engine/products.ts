@@ -221,7 +221,9 @@ export class Products {
     const k = this.ctx.keys.product(row.id);
     const tx = this.ctx.redis.multi();
     write(tx);
-    tx.del(k.product);
+    // the counters start over from Postgres's figures; the waiting room's and raffle's fields stay, in
+    // step with the line, tickets and draw they index (the rebuild keeps those)
+    tx.hdel(k.product, 'available', 'held', 'pending', 'sold', 'seq', 'idem_day', 'mark');
     commands.queueUpsertProduct(tx, k, ...this.upsertArgs(row, committed, holdEvents));
     tx.hset(k.product, 'mark', row.redis_mark);
     const results = await tx.exec();

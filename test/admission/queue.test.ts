@@ -140,4 +140,19 @@ describe('waiting room', () => {
     expect(late).toMatchObject({ status: 403, body: { code: 'not_admitted' } });
     expect((await answer(asCustomer(h, 'w-2', 'POST', '/api/holds', { product_id: pid, qty: 1 }), Hold)).status).toBe(201);
   });
+
+  it('a rebuild of the product from Postgres keeps the line: later joiners queue behind, nobody is admitted twice', async () => {
+    const pid = await h.createProduct({ stock: 1, admission: 'queue', admission_window_s: 60 });
+    const join = (user: string) => body(asCustomer(h, user, 'POST', `/api/products/${pid}/queue`), Ticket);
+    expect(await join('r-1')).toMatchObject({ status: 'admitted', position: 1 });
+    expect(await join('r-2')).toMatchObject({ status: 'waiting', position: 2 });
+    expect(await join('r-3')).toMatchObject({ status: 'waiting', position: 3 });
+    const [rebuilt] = (await h.runtime.engine.recovery.checkAll({ force: true })).filter((r) => r.product_id === pid);
+    expect(rebuilt).toMatchObject({ rebuilt: true });
+    expect(await join('r-4')).toMatchObject({ status: 'waiting', position: 4, ahead: 2 });
+    expect(await ticketOf(pid, 'r-2')).toMatchObject({ status: 'waiting', position: 2, ahead: 0 });
+    expect(await h.redis.hget(h.runtime.engine.ctx.keys.product(pid).product, 'q_unused')).toBe('1');
+    expect((await answer(asCustomer(h, 'r-1', 'POST', '/api/holds', { product_id: pid, qty: 1 }), Hold)).status).toBe(201);
+    expect(await h.stock(pid)).toMatchObject({ total: 1, available: 0, held: 1 });
+  });
 });

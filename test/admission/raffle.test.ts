@@ -86,4 +86,17 @@ describe('raffle', () => {
     const open = await h.createProduct({ stock: 1 });
     expect(await answer(h.request('GET', `/api/products/${open}/draw`), Problem)).toMatchObject({ status: 409, body: { code: 'not_queued' } });
   });
+
+  it('a rebuild of the product from Postgres keeps the draw: no second draw, the same order and winners', async () => {
+    const pid = await h.createProduct({ stock: 1, admission: 'raffle', raffle_closes_at: new Date(Date.now() + 1_000).toISOString() });
+    const entrants = ['rb-1', 'rb-2', 'rb-3'];
+    for (const u of entrants) expect((await answer(asCustomer(h, u, 'POST', `/api/products/${pid}/queue`), Ticket)).status).toBe(201);
+    await expect.poll(async () => (await drawOf(pid)).winners, { timeout: 10_000, interval: 200 }).toBe(1);
+    const drawn = await drawOf(pid);
+    const [rebuilt] = (await h.runtime.engine.recovery.checkAll({ force: true })).filter((r) => r.product_id === pid);
+    expect(rebuilt).toMatchObject({ rebuilt: true });
+    await h.runtime.engine.raffle.draw(pid);
+    expect(await drawOf(pid)).toEqual(drawn);
+    expect(drawn.order).toHaveLength(entrants.length);
+  });
 });
