@@ -49,107 +49,112 @@ local writeSlot, writeDay = slot, day
 if slot < 5 or slot > 8 then writeSlot, writeDay, firstSlot, lastSlot = 7, callerDay, 7, 7 end
 local writeDayStr = int(writeDay)
 
--- field, value, field, value ... of a table, for HSET
-local function flat(t)
-  local out = {}
-  for k, v in pairs(t) do out[#out + 1], out[#out + 2] = k, v end
-  return out
-end
-
 local replies = {1, now, expires}
 
--- One product's requests: K its ten keys (K[1] = KEYS[base + 1]), its requests at ARGV[at + 1 .. at + 3n].
-local function placeOnProduct(K, at, n)
+-- The product being placed: products are placed one after another, so one set of locals serves them
+-- all (functions built per product would cost more than a keyed hold's own reads)
+local K, closed, limit, available, held, seq, gated, unused, lookFrom
+-- what a product's requests place, written at the end so that each key is written once rather than per
+-- hold: the seqs in order, seq -> record, idempotency field -> "qty:seq"
+local queued, newHolds, newKeys, holdFields, keyFields
+-- every record a product's requests write is "a|qty" .. recordTail .. user (see formatHold; built without a table per hold)
+local recordTail
+
+-- the customer's ticket if it admits a hold now (admitted, not used yet, within its window), else nil:
+-- an admission is one customer's one hold, so a unit that comes back goes to the next in line
+local function admission(user)
+  local rec = rcall('HGET', K[9], user)
+  if not rec then return nil end
+  local t = parseTicket(rec)
+  if t.status == 'a' and now < t.untilMs then return t end
+end
+
+-- the previous day's bucket is read only if it exists: a sale's first day has none
+local function bucketsToSearch()
+  if not lookFrom then
+    lookFrom = firstSlot
+    if firstSlot < lastSlot and rcall('EXISTS', K[firstSlot]) == 0 then lookFrom = lastSlot end
+  end
+  return lookFrom
+end
+
+-- the key's earlier hold, "-6" for another body, "-7" when its record is gone, or nil when the key is new
+local function replay(field, qty)
+  local found = newKeys[field]
+  if not found then
+    for i = bucketsToSearch(), lastSlot do
+      found = rcall('HGET', K[i], field)
+      if found then break end
+    end
+  end
+  if not found then return nil end
+  local fqty, fseq = string.match(found, '^(%d+):(%d+)$')
+  if tonumber(fqty) ~= qty then return '-6' end
+  local rec = newHolds[fseq] or rcall('HGET', K[3], fseq)
+  if not rec then return '-7' end
+  local h = parseHold(rec)
+  return '2:' .. fseq .. ':' .. int(h.created) .. ':' .. int(h.expires)
+end
+
+local function place(user, qtyArg, idemKey)
+  local qty = tonumber(qtyArg)
+  local idemField
+  if idemKey ~= '' then
+    -- (a user id holds no control characters, so NUL keeps "ab"+"c" apart from "a"+"bc")
+    idemField = user .. '\0' .. idemKey
+    local earlier = replay(idemField, qty)
+    if earlier then return earlier end
+  end
+  if closed then return closed end
+  local ticket
+  if gated then
+    ticket = admission(user)
+    if not ticket then return '-8' end
+  end
+
+  -- the user's units are counted whether or not there is a limit (one may be set later), read only if there is
+  if limit then
+    local used = tonumber(rcall('HGET', K[2], user) or '0')
+    if used + qty > limit then return '-5:' .. int(limit) .. ':' .. int(used) end
+  end
+  if available < qty then return '-2:' .. int(available) end
+
+  available, held, seq = available - qty, held + qty, seq + 1
+  local seqStr = int(seq)
+  rcall('HINCRBY', K[2], user, qtyArg)
+  local rec = 'a|' .. qtyArg .. recordTail .. user
+  newHolds[seqStr] = rec
+  holdFields[#holdFields + 1], holdFields[#holdFields + 2] = seqStr, rec
+  queued[#queued + 1] = seqStr
+  if idemField then
+    local v = qtyArg .. ':' .. seqStr
+    newKeys[idemField] = v
+    keyFields[#keyFields + 1], keyFields[#keyFields + 2] = idemField, v
+  end
+  if ticket then
+    ticket.status, unused = 'u', unused - 1
+    rcall('HSET', K[9], user, formatTicket(ticket))
+  end
+  return seq
+end
+
+-- One product's requests: KEYS[base + 1 .. base + 10] its keys, its requests at ARGV[at + 1 .. at + 3n].
+local function placeOnProduct(base, at, n)
+  K = {unpack(KEYS, base + 1, base + 10)}
   -- idem_day: the day whose bucket already has its expiry set, so that EXPIREAT runs once a day, not per hold
   local p = rcall('HMGET', K[1], 'available', 'starts_at', 'ends_at', 'limit', 'price', 'held', 'seq', 'idem_day', 'admission', 'q_unused', 'hold_events')
-  local closed
+  closed = nil
   if not p[1] then closed = '-1'
   elseif p[2] ~= '' and now < tonumber(p[2]) then closed = '-3'
   elseif p[3] ~= '' and now >= tonumber(p[3]) then closed = '-4' end
-  local limit = p[4] and p[4] ~= '' and tonumber(p[4])
-  local available, held, seq, idemDay = tonumber(p[1]), tonumber(p[6]), tonumber(p[7]), p[8]
+  limit = p[4] and p[4] ~= '' and tonumber(p[4])
+  available, held, seq = tonumber(p[1]), tonumber(p[6]), tonumber(p[7])
+  local idemDay = p[8]
   -- a waiting room or raffle admits only ticket holders; q_unused counts admitted tickets without a hold yet
-  local gated = p[9] == 'queue' or p[9] == 'raffle'
-  local unused = tonumber(p[10]) or 0
-
-  -- the customer's ticket if it admits a hold now (admitted, not used yet, within its window), else nil:
-  -- an admission is one customer's one hold, so a unit that comes back goes to the next in line
-  local function admission(user)
-    local rec = rcall('HGET', K[9], user)
-    if not rec then return nil end
-    local t = parseTicket(rec)
-    if t.status == 'a' and now < t.untilMs then return t end
-  end
-
-  -- what this call places, written at the end so that each key is written once rather than per hold:
-  -- the seqs in order, seq -> record, idempotency field -> "qty:seq"
-  local queued, newHolds, newKeys = {}, {}, {}
-  -- every record this call writes is "a|qty" .. recordTail .. user (see formatHold; built here without a table per hold)
-  local recordTail = '|' .. nowStr .. '|' .. expiresStr .. '|' .. (p[5] or '') .. '|'
-
-  -- the previous day's bucket is read only if it exists: a sale's first day has none
-  local lookFrom
-  local function bucketsToSearch()
-    if not lookFrom then
-      lookFrom = firstSlot
-      if firstSlot < lastSlot and rcall('EXISTS', K[firstSlot]) == 0 then lookFrom = lastSlot end
-    end
-    return lookFrom
-  end
-
-  -- the key's earlier hold, "-6" for another body, "-7" when its record is gone, or nil when the key is new
-  local function replay(field, qty)
-    local found = newKeys[field]
-    if not found then
-      for i = bucketsToSearch(), lastSlot do
-        found = rcall('HGET', K[i], field)
-        if found then break end
-      end
-    end
-    if not found then return nil end
-    local fqty, fseq = string.match(found, '^(%d+):(%d+)$')
-    if tonumber(fqty) ~= qty then return '-6' end
-    local rec = newHolds[fseq] or rcall('HGET', K[3], fseq)
-    if not rec then return '-7' end
-    local h = parseHold(rec)
-    return '2:' .. fseq .. ':' .. int(h.created) .. ':' .. int(h.expires)
-  end
-
-  local function place(user, qtyArg, idemKey)
-    local qty = tonumber(qtyArg)
-    local idemField
-    if idemKey ~= '' then
-      -- (a user id holds no control characters, so NUL keeps "ab"+"c" apart from "a"+"bc")
-      idemField = user .. '\0' .. idemKey
-      local earlier = replay(idemField, qty)
-      if earlier then return earlier end
-    end
-    if closed then return closed end
-    local ticket
-    if gated then
-      ticket = admission(user)
-      if not ticket then return '-8' end
-    end
-
-    -- the user's units are counted whether or not there is a limit (one may be set later), read only if there is
-    if limit then
-      local used = tonumber(rcall('HGET', K[2], user) or '0')
-      if used + qty > limit then return '-5:' .. int(limit) .. ':' .. int(used) end
-    end
-    if available < qty then return '-2:' .. int(available) end
-
-    available, held, seq = available - qty, held + qty, seq + 1
-    local seqStr = int(seq)
-    rcall('HINCRBY', K[2], user, qtyArg)
-    newHolds[seqStr] = 'a|' .. qtyArg .. recordTail .. user
-    queued[#queued + 1] = seqStr
-    if idemField then newKeys[idemField] = qtyArg .. ':' .. seqStr end
-    if ticket then
-      ticket.status, unused = 'u', unused - 1
-      rcall('HSET', K[9], user, formatTicket(ticket))
-    end
-    return seq
-  end
+  gated = p[9] == 'queue' or p[9] == 'raffle'
+  unused = tonumber(p[10]) or 0
+  queued, newHolds, newKeys, holdFields, keyFields, lookFrom = {}, {}, {}, {}, {}, nil
+  recordTail = '|' .. nowStr .. '|' .. expiresStr .. '|' .. (p[5] or '') .. '|'
 
   local noticesAt = #replies + 1
   replies[noticesAt] = 0
@@ -158,10 +163,10 @@ local function placeOnProduct(K, at, n)
   end
 
   if #queued > 0 then
-    rcall('HSET', K[3], unpack(flat(newHolds)))
+    rcall('HSET', K[3], unpack(holdFields))
     rcall('RPUSH', K[4], unpack(queued))
-    if next(newKeys) then
-      rcall('HSET', K[writeSlot], unpack(flat(newKeys)))
+    if #keyFields > 0 then
+      rcall('HSET', K[writeSlot], unpack(keyFields))
       if idemDay ~= writeDayStr then
         -- the bucket outlives the end of the next day: every record in it is kept at least 24 h (counted
         -- from Redis's day: a caller days behind writes to a bucket of a day already over)
@@ -182,7 +187,7 @@ end
 local at = 3
 for base = 0, #KEYS - 1, 10 do
   local n = tonumber(ARGV[at + 1])
-  placeOnProduct({unpack(KEYS, base + 1, base + 10)}, at + 1, n)
+  placeOnProduct(base, at + 1, n)
   at = at + 1 + 3 * n
 end
 return replies

@@ -22,11 +22,13 @@ local rcall = redis.call
 local key = KEYS[1]
 local total = tonumber(ARGV[4])
 
-local function setMeta()
-  rcall('HSET', key, 'name', ARGV[1], 'price', ARGV[2], 'currency', ARGV[3], 'total', total,
-    'starts_at', ARGV[5], 'ends_at', ARGV[6], 'limit', ARGV[7], 'admission', ARGV[11] or 'open',
-    'admission_window_ms', ARGV[12] or 120000, 'admission_headroom', ARGV[13] or 0, 'raffle_closes_at', ARGV[14] or '',
-    'raffle_commit', ARGV[15] or '', 'hold_events', ARGV[16] or '')
+-- the settings, those the hold script reads first: in a small hash (a listpack) Redis finds a field by
+-- walking the fields from the first, and a new record's fields keep the order written here
+local function settings()
+  return {'starts_at', ARGV[5], 'ends_at', ARGV[6], 'limit', ARGV[7], 'price', ARGV[2],
+    'admission', ARGV[11] or 'open', 'hold_events', ARGV[16] or '', 'name', ARGV[1], 'currency', ARGV[3],
+    'total', total, 'admission_window_ms', ARGV[12] or 120000, 'admission_headroom', ARGV[13] or 0,
+    'raffle_closes_at', ARGV[14] or '', 'raffle_commit', ARGV[15] or ''}
 end
 
 -- a record without counters is new, or one a rebuild cleared them on: it keeps its waiting room's and
@@ -35,14 +37,16 @@ if rcall('HEXISTS', key, 'seq') == 1 then
   local c = rcall('HMGET', key, 'held', 'pending', 'sold')
   local committed = tonumber(c[1]) + tonumber(c[2]) + tonumber(c[3])
   if total < committed then return {-20, committed} end
-  setMeta()
+  rcall('HSET', key, unpack(settings()))
   rcall('HSET', key, 'available', total - committed)
   return {1, total - committed}
 end
 
 local pending, sold = tonumber(ARGV[8]), tonumber(ARGV[9])
 if total < pending + sold then return {-20, pending + sold} end
-setMeta()
-rcall('HSET', key, 'available', total - pending - sold, 'held', 0, 'pending', pending, 'sold', sold,
-  'seq', ARGV[10])
+-- the counters the hold script reads and writes first, then the settings (see settings())
+local fields = {'available', total - pending - sold, 'held', 0, 'seq', ARGV[10], 'idem_day', ''}
+for _, v in ipairs(settings()) do fields[#fields + 1] = v end
+fields[#fields + 1], fields[#fields + 2], fields[#fields + 3], fields[#fields + 4] = 'pending', pending, 'sold', sold
+rcall('HSET', key, unpack(fields))
 return {1, total - pending - sold}
