@@ -142,7 +142,7 @@ end
 local function placeOnProduct(base, at, n)
   K = {unpack(KEYS, base + 1, base + 10)}
   -- idem_day: the day whose bucket already has its expiry set, so that EXPIREAT runs once a day, not per hold
-  local p = rcall('HMGET', K[1], 'available', 'starts_at', 'ends_at', 'limit', 'price', 'held', 'seq', 'idem_day', 'admission', 'q_unused', 'hold_events')
+  local p = rcall('HMGET', K[1], 'available', 'starts_at', 'ends_at', 'limit', 'price', 'held', 'seq', 'idem_day', 'admission', 'hold_events')
   closed = nil
   if not p[1] then closed = '-1'
   elseif p[2] ~= '' and now < tonumber(p[2]) then closed = '-3'
@@ -152,7 +152,7 @@ local function placeOnProduct(base, at, n)
   local idemDay = p[8]
   -- a waiting room or raffle admits only ticket holders; q_unused counts admitted tickets without a hold yet
   gated = p[9] == 'queue' or p[9] == 'raffle'
-  unused = tonumber(p[10]) or 0
+  unused = gated and tonumber(rcall('HGET', K[1], 'q_unused')) or 0
   queued, newHolds, newKeys, holdFields, keyFields, lookFrom = {}, {}, {}, {}, {}, nil
   recordTail = '|' .. nowStr .. '|' .. expiresStr .. '|' .. (p[5] or '') .. '|'
 
@@ -176,7 +176,7 @@ local function placeOnProduct(base, at, n)
     end
     rcall('HSET', K[1], 'available', int(available), 'held', int(held), 'seq', int(seq), 'idem_day', idemDay or '')
     if gated then rcall('HSET', K[1], 'q_unused', int(unused)) end
-    if p[11] == '1' then
+    if p[10] == '1' then
       local N = { notices = K[10] }
       for _, seqStr in ipairs(queued) do notice(N, 'hold.created', now, seqStr, newHolds[seqStr]) end
       replies[noticesAt] = #queued
