@@ -1,20 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { commands } from '../../src/redis/commands.js';
-import { Keys } from '../../src/redis/keys.js';
+import type { RedisClient } from '../../src/redis/client.js';
+import { Keys, type ProductKeys } from '../../src/redis/keys.js';
 import { defineScripts } from '../../src/redis/scripts.js';
 import { startRedisServer } from '../../src/tools/redis-server.js';
 import { redisSpent } from './redis-stats.js';
 
 /** Products the floor calls go round. */
-const PRODUCTS = 1_000;
+export const FLOOR_PRODUCTS = 1_000;
 /** Script calls per measurement. */
 const CALLS = 2_000;
 
 /** The product record's fields the hold script reads, and the four it writes. */
-const LEAST_SCRIPT = `
+export const LEAST_SCRIPT = `
 for i = 1, #KEYS do
-  local p = redis.call('HMGET', KEYS[i], 'available', 'starts_at', 'ends_at', 'limit', 'price', 'held', 'seq', 'idem_day', 'admission', 'q_unused', 'hold_events')
+  local p = redis.call('HMGET', KEYS[i], 'available', 'starts_at', 'ends_at', 'limit', 'price', 'held', 'seq', 'idem_day', 'admission', 'hold_events')
   redis.call('HSET', KEYS[i], 'available', tonumber(p[1]) - 1, 'held', tonumber(p[6]) + 1, 'seq', tonumber(p[7]) + 1, 'idem_day', '')
 end
 return 1`;
@@ -61,6 +62,14 @@ if #holds > 0 then
 end
 return #holds / 2`;
 
+/** FLOOR_PRODUCTS products of ample stock, open, on a Redis of the floor's own; their keys. */
+export async function createFloorProducts(redis: RedisClient): Promise<ProductKeys[]> {
+  const keys = new Keys('floor');
+  const productKeys = Array.from({ length: FLOOR_PRODUCTS }, (_, i) => keys.product(`p${i}`));
+  for (const k of productKeys) await commands.upsertProduct(redis, k, 'floor', 1, 'EUR', 1e9, '', '', '', 0, 0, 0);
+  return productKeys;
+}
+
 export interface RedisFloor {
   /** µs of Redis per product for the least a hold could do: read its product's record and write it back */
   leastUs: number;
@@ -73,7 +82,7 @@ export interface RedisFloor {
 /** Redis time per product of `calls()` (µs), `productsPerCall` products a call. */
 async function perProduct(url: string, productsPerCall: number, call: (products: number[]) => Promise<unknown>): Promise<number> {
   const before = await redisSpent(url);
-  for (let c = 0; c < CALLS; c++) await call(Array.from({ length: productsPerCall }, (_, i) => (c * productsPerCall + i) % PRODUCTS));
+  for (let c = 0; c < CALLS; c++) await call(Array.from({ length: productsPerCall }, (_, i) => (c * productsPerCall + i) % FLOOR_PRODUCTS));
   const after = await redisSpent(url);
   return (after.scriptUs - before.scriptUs) / ((after.scriptCalls - before.scriptCalls) * productsPerCall);
 }
@@ -88,10 +97,8 @@ async function perProduct(url: string, productsPerCall: number, call: (products:
 export async function measureRedisFloor(productsPerCall: number): Promise<RedisFloor> {
   const server = await startRedisServer();
   const redis = defineScripts(new Redis(server.url));
-  const keys = new Keys('floor');
-  const productKeys = Array.from({ length: PRODUCTS }, (_, i) => keys.product(`p${i}`));
   try {
-    for (const k of productKeys) await commands.upsertProduct(redis, k, 'floor', 1, 'EUR', 1e9, '', '', '', 0, 0, 0);
+    const productKeys = await createFloorProducts(redis);
     const least = (await redis.script('LOAD', LEAST_SCRIPT)) as string;
     const leastUs = await perProduct(server.url, productsPerCall, (ps) => redis.evalsha(least, ps.length, ...ps.map((p) => productKeys[p]!.product)));
     let user = 0;

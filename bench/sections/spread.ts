@@ -7,7 +7,8 @@ import { BENCH_ENGINE_ENV, createProduct } from '../lib/engine-api.js';
 import { measureExpiryCost, type ExpiryCost } from '../lib/expiry-cost.js';
 import { fmtInt, fmtRatio, fmtTimes } from '../lib/format.js';
 import { runLoad } from '../lib/processes.js';
-import { measureRedisFloor, type RedisFloor } from '../lib/redis-floor.js';
+import { FLOOR_PRODUCTS, measureRedisFloor, type RedisFloor } from '../lib/redis-floor.js';
+import { COUNTED_CALLS, measureScriptInstructions, type ScriptInstructions, WARM_UP_CALLS } from '../lib/script-instructions.js';
 import { redisSpent } from '../lib/redis-stats.js';
 import { median, summarize } from '../lib/summary.js';
 import type { BenchContext, Row, Section } from '../lib/types.js';
@@ -159,7 +160,14 @@ function capacityRows(cost: Cost, condition: string): Row[] {
 /** The target of the one-product holds on the engine with two API processes. */
 const TWO_PROCESSES = '1 product, 2 API processes';
 
-function spreadRows(c: Comparison, costs: Record<string, HoldCost>, expiry: Record<string, ExpiryCost>, floor: RedisFloor, floorPerCall: number): Row[] {
+function spreadRows(
+  c: Comparison,
+  costs: Record<string, HoldCost>,
+  expiry: Record<string, ExpiryCost>,
+  floor: RedisFloor,
+  instructions: ScriptInstructions | null,
+  floorPerCall: number,
+): Row[] {
   const [one, ...wider] = c.targets.filter((t) => t !== 'plain' && t !== TWO_PROCESSES);
   const base = c.median[one!]!;
   const rows: Row[] = [];
@@ -205,6 +213,11 @@ function spreadRows(c: Comparison, costs: Record<string, HoldCost>, expiry: Reco
     metric: `Redis floor, one call at a time of ${floorPerCall} products with one hold each: µs per product to read and write back its record / the hold script / a hold on records the call's products share`,
     value: `${floor.leastUs.toFixed(1)} / ${floor.holdUs.toFixed(1)} / ${floor.sharedUs.toFixed(1)}`,
   });
+  rows.push({
+    metric: `Redis instructions (callgrind), ${floorPerCall} a call: per product to read and write back its record / per hold of the hold script, one on each product / ${floorPerCall} on one product`,
+    value: instructions ? [instructions.least, instructions.spread, instructions.oneProduct].map((n) => fmtInt(Math.round(n))).join(' / ') : 'valgrind not installed',
+    ...(instructions ? { ratio: fmtRatio(instructions.spread / instructions.oneProduct) } : {}),
+  });
   rows.push(...capacityRows(costliest(Object.values(costs)), ''), ...capacityRows(costliest(lifetimes), ', every hold expiring,'));
   return rows;
 }
@@ -233,9 +246,10 @@ export const spreadSection: Section = {
       const floorPerCall = Math.max(1, Math.round(costs[targets.at(-1)!.name]!.perCall));
       ctx.log(`  Redis floor: ${floorPerCall} products a call`);
       const floor = await measureRedisFloor(floorPerCall);
+      const instructions = await measureScriptInstructions(floorPerCall);
       const expiry = await expiryCosts(ctx);
       return {
-        rows: spreadRows(c, costs, expiry, floor, floorPerCall),
+        rows: spreadRows(c, costs, expiry, floor, instructions, floorPerCall),
         runs: c.targets.flatMap((name) => c.runs[name]!.map((r, i) => ({ label: `${name} #${i + 1}`, ...r }))),
         chart: [{ title: 'holds spread over products', bars: c.targets.map((name) => ({ label: name, rps: c.median[name]!.rps, p99: c.median[name]!.p99 })) }],
         notes: [
@@ -255,8 +269,11 @@ export const spreadSection: Section = {
             'once a drop spreads to one hold per product per call; beside it the hold script with one keyed hold per product, in the same calls, ' +
             'and a hold on records the call\'s products share (counters, holds, units and keys in four hashes of one slot; read and written with ' +
             'a command per hash per call, not per product), the least a layout without a record per product could cost.',
+          `Redis instructions: counted by valgrind's callgrind on a Redis of its own, ${fmtInt(WARM_UP_CALLS)} calls of warm-up and ${fmtInt(COUNTED_CALLS)} counted, ${fmtInt(FLOOR_PRODUCTS)} products; ` +
+            'the same count for the same calls whatever else the machine runs, so it shows a script change that the time per hold, swinging between runs, hides. ' +
+            'The ratio is the spread hold against the one-product hold.',
         ],
-        raw: { comparison: c, costs, expiry, floor },
+        raw: { comparison: c, costs, expiry, floor, instructions },
       };
     } finally {
       await Promise.all([engine.stop(), twoProcesses.stop()]);

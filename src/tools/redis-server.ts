@@ -24,10 +24,13 @@ export interface RedisServer {
 /**
  * Starts `command` (default `redis-server` from PATH) with no persistence, plus `config` (redis.conf
  * directives, e.g. `{ appendonly: 'yes', appendfsync: 'always' }` or `{ replicaof: '127.0.0.1 6380' }`)
- * and `extraArgs` (e.g. cluster mode). It never outlives this process; its log and files live in a temp
+ * and `extraArgs` (e.g. cluster mode), under `under(its directory)` if given (a program and its options,
+ * e.g. valgrind's: it is then given longer to start). It never outlives this process; its log and files live in a temp
  * dir removed on stop.
  */
-export async function startRedisServer(opts: { command?: string; config?: Record<string, string>; extraArgs?: string[] } = {}): Promise<RedisServer> {
+export async function startRedisServer(
+  opts: { command?: string; config?: Record<string, string>; extraArgs?: string[]; under?: (dir: string) => string[] } = {},
+): Promise<RedisServer> {
   const port = await freePort();
   const dir = tempDir('redis');
   const logFile = path.join(dir.path, 'redis-server.log');
@@ -38,9 +41,11 @@ export async function startRedisServer(opts: { command?: string; config?: Record
   let child: ChildProcess | undefined;
   const start = async () => {
     if (child && !hasExited(child)) return;
-    const started = spawnServer(opts.command ?? 'redis-server', args, { logFile, stopSignal: 'SIGTERM' });
+    const command = opts.command ?? 'redis-server';
+    const [program, ...programArgs] = opts.under ? [...opts.under(dir.path), command, ...args] : [command, ...args];
+    const started = spawnServer(program!, programArgs, { logFile, stopSignal: 'SIGTERM' });
     child = started;
-    await waitUntilReady('redis-server', started, () => canConnect('127.0.0.1', port), { timeoutMs: 5_000, logFile });
+    await waitUntilReady('redis-server', started, () => canConnect('127.0.0.1', port), { timeoutMs: opts.under ? 60_000 : 5_000, logFile });
   };
   const kill = async () => {
     if (!child || hasExited(child)) return;
