@@ -14,6 +14,7 @@ import { commands } from '../../src/redis/commands.js';
 import type { ProductKeys } from '../../src/redis/keys.js';
 import { defineScripts } from '../../src/redis/scripts.js';
 import { startRedisServer } from '../../src/tools/redis-server.js';
+import { exited } from '../../src/tools/server-process.js';
 import { createFloorProducts, FLOOR_PRODUCTS, LEAST_SCRIPT } from './redis-floor.js';
 
 /** Calls before counting: hashes past their first encodings and buckets as a running sale has them. */
@@ -55,6 +56,10 @@ async function instructionsPerHold(holdsPerCall: number, prepare: (redis: RedisC
     return Number(total[1]) / (COUNTED_CALLS * holdsPerCall);
   } finally {
     redis.disconnect();
+    // a redis-server that exits by itself lets valgrind remove its files in the temp dir; a killed one does not
+    const gone = exited(server.child);
+    server.child.kill('SIGTERM');
+    await gone;
     await server.stop();
   }
 }
