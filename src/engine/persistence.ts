@@ -4,9 +4,11 @@ import * as orderConflicts from '../db/order-conflicts.js';
 import * as orderRows from '../db/orders.js';
 import type { OrderWrite } from '../db/orders.js';
 import * as paymentEventRows from '../db/payment-events.js';
+import type { PaymentEventWrite } from '../db/payment-events.js';
+import type { Db } from '../db/sql.js';
 import { commands } from '../redis/commands.js';
 import { isUnavailable } from '../errors.js';
-import { formatId, type ProductKeys } from '../redis/keys.js';
+import { formatId, parseId, type ProductKeys } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
 import type { Changes } from '../redis/replies.js';
 import { parseOrder, parsePaymentEvent } from './records.js';
@@ -61,7 +63,7 @@ export class Persistence {
     const k = this.ctx.keys.product(productId);
     let written = 0;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const [orders, events, notices] = await Promise.all([this.writeOrders(productId, k), this.writeEvents(k), this.writeNotices(productId, k)]);
+      const [orders, events, notices] = await Promise.all([this.writeOrders(productId, k), this.writeEvents(productId, k), this.writeNotices(productId, k)]);
       written += orders + events + notices;
       if (orders < BATCH && events < BATCH && notices < BATCH) break;
     }
@@ -71,23 +73,7 @@ export class Persistence {
 
   private async writeOrders(productId: string, k: ProductKeys): Promise<number> {
     const batch = await this.read(k.outbox, k.orders);
-    const failed = await this.upsert(batch, 'order', (seq, raw) => {
-      const o = parseOrder(raw);
-      return {
-        id: formatId('o', { productId, seq }),
-        hold_id: formatId('h', { productId, seq }),
-        user_id: o.user,
-        product_id: productId,
-        qty: o.qty,
-        unit_price_minor: o.unit_price,
-        total_minor: o.total,
-        currency: o.currency,
-        status: o.status,
-        created_at: new Date(o.created),
-        payment_due_at: new Date(o.due),
-        updated_at: new Date(o.updated),
-      };
-    }, (rows) => this.writeOrderRows(productId, rows));
+    const failed = await this.upsert(batch, 'order', (seq, raw) => orderRow(productId, seq, raw), (rows) => this.writeOrderRows(productId, rows));
     await this.markPersisted(batch, failed, (p, id, raw) => commands.markOrderPersisted(p, k, id, raw));
     return batch.length;
   }
@@ -96,13 +82,16 @@ export class Persistence {
    * The rows, and the outbound events of those that moved in the same transaction; their deliveries
    * start once committed. A row whose id Postgres has with other facts is kept aside as a conflict and
    * leaves the outbox like a written one: it must never be merged, and retrying cannot change that.
+   * `also` writes more in the same transaction.
    */
-  private async writeOrderRows(productId: string, rows: OrderWrite[]): Promise<void> {
+  private async writeOrderRows(productId: string, rows: OrderWrite[], also?: (tx: Db) => Promise<unknown>): Promise<void> {
     const { deliveries, conflicts } = await this.ctx.sql.begin(async (tx) => {
-      const moved = await orderRows.upsert(tx, rows);
+      const moved = rows.length > 0 ? await orderRows.upsert(tx, rows) : [];
       const movedIds = new Set(moved.map((m) => m.id));
       const conflicts = await orderConflicts.recordConflicts(tx, rows.filter((r) => !movedIds.has(r.id)));
-      return { deliveries: await this.outbound.record(tx, productId, rows, moved), conflicts };
+      const deliveries = await this.outbound.record(tx, productId, rows, moved);
+      await also?.(tx);
+      return { deliveries, conflicts };
     });
     if (conflicts.length > 0) {
       this.ctx.logger.error({ productId, orderIds: conflicts.map((c) => c.id) }, 'order ids Postgres has for other orders: kept in order_conflicts, not merged');
@@ -119,7 +108,7 @@ export class Persistence {
     return members.length;
   }
 
-  private async writeEvents(k: ProductKeys): Promise<number> {
+  private async writeEvents(productId: string, k: ProductKeys): Promise<number> {
     const batch = await this.read(k.eventOutbox, k.events);
     const failed = await this.upsert(batch, 'payment event', (id, raw) => {
       const ev = parsePaymentEvent(raw);
@@ -135,9 +124,23 @@ export class Persistence {
         result: ev.result,
         received_at: new Date(ev.at),
       };
-    }, (rows) => paymentEventRows.upsert(this.ctx.sql, rows));
+    }, (rows) => this.writeEventRows(productId, k, rows));
     await this.markPersisted(batch, failed, (p, id, raw) => commands.markEventPersisted(p, k, id, raw));
     return batch.length;
+  }
+
+  /**
+   * Events settle their inbox rows, which recovery then trusts to be in Postgres with their orders: so
+   * each event is written in one transaction with its order as Redis has it now, at least as far along
+   * as the event left it (the script that applied the event changed the order in the same step). The
+   * orders' own drain may write the same rows again; status only moves forward.
+   */
+  private async writeEventRows(productId: string, k: ProductKeys, rows: PaymentEventWrite[]): Promise<void> {
+    // sorted as the orders' drain sorts them: concurrent transactions lock the rows in the same order
+    const seqs = [...new Set(rows.map((r) => parseId('h', r.hold_id)?.seq).filter((seq): seq is string => seq !== undefined))].sort();
+    const raws = seqs.length > 0 ? await this.ctx.redis.hmget(k.orders, ...seqs) : [];
+    const orders = seqs.flatMap((seq, i) => (raws[i] ? [orderRow(productId, seq, raws[i])] : []));
+    await this.writeOrderRows(productId, orders, (tx) => paymentEventRows.upsert(tx, rows));
   }
 
   /**
@@ -190,4 +193,23 @@ export class Persistence {
     for (const { id, raw } of batch) if (!failed.has(id)) mark(pipeline, id, raw ?? '');
     await pipeline.exec();
   }
+}
+
+/** An order's Postgres row from its Redis record. */
+function orderRow(productId: string, seq: string, raw: string): OrderWrite {
+  const o = parseOrder(raw);
+  return {
+    id: formatId('o', { productId, seq }),
+    hold_id: formatId('h', { productId, seq }),
+    user_id: o.user,
+    product_id: productId,
+    qty: o.qty,
+    unit_price_minor: o.unit_price,
+    total_minor: o.total,
+    currency: o.currency,
+    status: o.status,
+    created_at: new Date(o.created),
+    payment_due_at: new Date(o.due),
+    updated_at: new Date(o.updated),
+  };
 }
