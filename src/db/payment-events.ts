@@ -14,8 +14,9 @@ export interface PaymentEventWrite {
   received_at: Date;
 }
 
-export function exists(db: Db, eventId: string): Promise<boolean> {
-  return db`SELECT 1 FROM payment_events WHERE event_id = ${eventId}`.then((rows) => rows.length > 0);
+/** Whether Postgres has the event with a final result (a deferred one still waits for its order). */
+export function settled(db: Db, eventId: string): Promise<boolean> {
+  return db`SELECT 1 FROM payment_events WHERE event_id = ${eventId} AND result <> 'deferred'`.then((rows) => rows.length > 0);
 }
 
 /**

@@ -42,8 +42,9 @@ export class Payments {
     if (!reply.ok && reply.code === ReplyCode.HoldNotFound && this.gate && (await this.gate.lostRecord(ref.productId))) reply = await applyInRedis();
     try {
       if (!reply.ok) {
-        if (reply.code === ReplyCode.HoldNotFound && (await this.seenInPostgres(e.event_id))) {
-          // a late redelivery after Redis dropped the hold and its events: Postgres remembers the event
+        if (reply.code === ReplyCode.HoldNotFound && (await this.settledInPostgres(e.event_id))) {
+          // a late redelivery after Redis dropped the hold and its events: Postgres remembers the event.
+          // (One Postgres has as deferred never reached an order: with its hold gone it is not a duplicate.)
           this.observer.paymentEvent('duplicate', null);
           return { result: 'duplicate', order_id: null, order_status: null };
         }
@@ -74,7 +75,7 @@ export class Payments {
     return { ref, orderId };
   }
 
-  private seenInPostgres(eventId: string): Promise<boolean> {
-    return bounded(paymentEventRows.exists(this.ctx.sql, eventId));
+  private settledInPostgres(eventId: string): Promise<boolean> {
+    return bounded(paymentEventRows.settled(this.ctx.sql, eventId));
   }
 }

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { Hold, PaymentOutcome } from '../../src/contract.js';
+import { signPayload } from '../../src/http/webhook-signature.js';
+import { dropPrefix } from '../../src/tools/redis-prefix.js';
+import { answer, body } from '../support/answers.js';
+import { test } from '../support/fixtures.js';
+import { WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
+
+/** Acknowledged payments whose holds a total loss of Redis took: never kept silently. */
+test.override('harnessOptions', { inProcess: true });
+let h: Harness;
+test.beforeAll(({ harness }) => {
+  h = harness;
+});
+
+const inboxResult = async (eventId: string) => (await h.sql<{ result: string | null }[]>`SELECT result FROM payment_inbox WHERE event_id = ${eventId}`)[0]?.result ?? null;
+
+describe('a total loss of Redis', () => {
+  it('a success deferred for an order that was never placed is marked refund_required by recovery, once', async () => {
+    const engine = h.runtime.engine;
+    const pid = await h.createProduct({ stock: 5, unit_price_minor: 700 });
+    const token = h.token(uniq('u'));
+    const hold = await body(h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 2 } }), Hold);
+    const eventId = uniq('evt');
+    const raw = JSON.stringify({ event_id: eventId, type: 'payment.succeeded', hold_id: hold.id, amount_minor: 1400, currency: 'EUR' });
+    const res = await answer(h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'content-type': 'application/json', 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } }), PaymentOutcome);
+    expect(res.status).toBe(200);
+    expect(res.body.result).toBe('deferred');
+    await engine.persistence.drain(pid);
+    expect(await inboxResult(eventId)).toBe('deferred');
+
+    await dropPrefix(h.redis, h.config.KEY_PREFIX);
+    const report = await engine.recovery.run();
+    expect(report.payments).toMatchObject({ checked: 1, refund_required: 1, reapplied: 0, unresolved: 0 });
+    expect(await inboxResult(eventId)).toBe('refund_required');
+    // settled: the next sweep has nothing left to look at
+    expect(await engine.inbox.recover({ minAgeMs: 0 })).toMatchObject({ checked: 0 });
+    expect(await h.stock(pid)).toMatchObject({ available: 5, held: 0, pending_payment: 0, sold: 0 });
+  });
+});
