@@ -88,6 +88,13 @@ export function ids(db: Db): Promise<string[]> {
   return db<{ id: string }[]>`SELECT id FROM products ORDER BY id`.then((rows) => rows.map((r) => r.id));
 }
 
+/** The Redis progress marks recorded for `ids` (absent: no such product). */
+export async function marks(db: Db, ids: readonly string[]): Promise<Map<string, number>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db<{ id: string; redis_mark: string }[]>`SELECT id, redis_mark FROM products WHERE id IN ${db(ids)}`;
+  return new Map(rows.map((r) => [r.id, Number(r.redis_mark)]));
+}
+
 /**
  * Raises products' recorded seq high-water marks and Redis progress marks (never lowers either), all in
  * one statement. (The rows go as JSON: postgres.js sends array parameters only after looking up the

@@ -31,9 +31,17 @@ export class Progress {
   }
 
   private async recordAll(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const recorded = await productRows.marks(this.ctx.sql, ids);
     batchWrites(this.ctx.redis);
-    const marked = await Promise.all(ids.map(async (id) => ({ id, progress: decode.progress(await commands.markProgress(this.ctx.redis, this.ctx.keys.product(id))) })));
-    const rows = marked.flatMap(({ id, progress }) => (progress ? [{ id, ...progress }] : []));
+    const marked = await Promise.all(ids.map(async (id) => {
+      const reply = await commands.markProgress(this.ctx.redis, this.ctx.keys.product(id), recorded.get(id) ?? 0);
+      return { id, progress: decode.progress(reply) };
+    }));
+    const behind = marked.filter((m) => m.progress === 'behind').map((m) => m.id);
+    // left for the check before the product is next served, which rebuilds it (Recovery)
+    if (behind.length > 0) this.ctx.logger.warn({ productIds: behind }, 'Redis is behind Postgres: progress not recorded');
+    const rows = marked.flatMap(({ id, progress }) => (progress && progress !== 'behind' ? [{ id, ...progress }] : []));
     await productRows.recordProgress(this.ctx.sql, rows);
     for (const r of rows) this.seqWritten.set(r.id, r.seq);
   }

@@ -24,7 +24,7 @@ export const commands = {
 
   setHoldEvents: (r: RedisClient, k: ProductKeys, on: boolean) => r.setHoldEvents(k.product, on ? '1' : ''),
 
-  markProgress: (r: RedisClient, k: ProductKeys) => r.markProgress(k.product),
+  markProgress: (r: RedisClient, k: ProductKeys, recordedMark: number) => r.markProgress(k.product, recordedMark),
 
   /**
    * Hold requests for one or more products, each product's placed in order, in one script call. The

@@ -24,6 +24,8 @@ export enum ReplyCode {
   HoldNotActive = -11,
   HoldExpired = -12,
   StockBelowCommitted = -20,
+  /** the record's progress mark is below the one Postgres recorded: this Redis is older */
+  BehindPostgres = -21,
   AmountMismatch = -31,
   EventReused = -32,
   NotQueued = -40,
@@ -235,8 +237,11 @@ export const decode = {
   expired: (reply: RawReply): Expired => decode.expiredEach(reply)[0]!,
 
   /** markProgress: null when the product has no record */
-  progress(reply: RawReply): { mark: number; seq: number } | null {
-    if (codeOf(reply, ReplyCode.Done) < 0) return null;
+  /** markProgress: the new mark; null without a record; 'behind' when the record's mark is below Postgres's */
+  progress(reply: RawReply): { mark: number; seq: number } | 'behind' | null {
+    const code = codeOf(reply, ReplyCode.Done);
+    if (code === ReplyCode.BehindPostgres) return 'behind';
+    if (code < 0) return null;
     return { mark: Number(reply[1]), seq: Number(reply[2]) };
   },
 

@@ -47,7 +47,7 @@ describe('hash tags', () => {
       commands.admitTickets(recorder, k, 1000, 10),
       commands.drawRaffle(recorder, k, 1000, 'seed', ['user', 'other']),
       commands.setHoldEvents(recorder, k, true),
-      commands.markProgress(recorder, k),
+      commands.markProgress(recorder, k, 0),
     ]);
     expect(new Set(sent.map((s) => s.script))).toEqual(new Set(numberOfKeys.keys()));
     for (const { script, keys } of sent) {
