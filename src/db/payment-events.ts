@@ -20,6 +20,17 @@ export function settled(db: Db, eventId: string): Promise<boolean> {
 }
 
 /**
+ * Whether the hold's order is paid in Postgres and no other event is recorded as what paid it: then
+ * `eventId` did, and only its own record did not reach Postgres.
+ */
+export function paidBy(db: Db, order: { id: string; holdId: string }, eventId: string): Promise<boolean> {
+  return db`
+    SELECT 1 FROM orders o WHERE o.id = ${order.id} AND o.hold_id = ${order.holdId} AND o.status = 'paid'
+      AND NOT EXISTS (SELECT 1 FROM payment_events e WHERE e.hold_id = o.hold_id AND e.event_id <> ${eventId} AND e.result = 'applied')`
+    .then((rows) => rows.length > 0);
+}
+
+/**
  * Upserts events in one statement; only a deferred result is replaced, by a final one. The same
  * statement records the results on the events' inbox rows (by the same rule; a final result also
  * replaces refund_required, set while the event's hold was missing), so the inbox shows what was applied.

@@ -72,8 +72,8 @@ export async function open(db: Db, minAgeMs: number, limit: number): Promise<Inb
   return rows.map(toEntry);
 }
 
-/** Settles an open event that cannot be applied: its hold is gone. */
-export async function settle(db: Db, eventId: string, result: 'refund_required' | 'ignored'): Promise<void> {
+/** Settles an open event whose hold is gone: it cannot be applied, or it was and only its record was lost. */
+export async function settle(db: Db, eventId: string, result: 'refund_required' | 'ignored' | 'applied'): Promise<void> {
   await db`
     UPDATE payment_inbox SET result = ${result}, settled_at = now()
     WHERE event_id = ${eventId} AND (result IS NULL OR result = 'deferred')`;

@@ -1,5 +1,6 @@
 import type { InboxRecovery, PaymentEvent, PaymentOutcome } from '../contract.js';
 import * as inboxRows from '../db/payment-inbox.js';
+import * as paymentEventRows from '../db/payment-events.js';
 import { bounded } from '../db/sql.js';
 import { AppError } from '../errors.js';
 import type { EngineContext } from './context.js';
@@ -55,7 +56,7 @@ export class PaymentInbox {
 
   private async reapply(e: PaymentEvent): Promise<'known' | 'reapplied' | 'refund_required' | 'unresolved'> {
     // what Redis knows is left alone: no script call, and no duplicate counted in the webhook metrics
-    const { ref } = this.payments.target(e);
+    const { ref, orderId } = this.payments.target(e);
     if (await this.ctx.redis.hexists(this.ctx.keys.product(ref.productId).events, e.event_id)) return 'known';
     try {
       return (await this.payments.apply(e)).result === 'duplicate' ? 'known' : 'reapplied';
@@ -65,6 +66,11 @@ export class PaymentInbox {
       if (err.code === 'amount_mismatch') return 'known';
       if (err.code === 'hold_not_found') {
         const succeeded = e.type === 'payment.succeeded';
+        // a Redis rebuilt from Postgres brings back pending orders only: one this event paid is not pending
+        if (succeeded && (await bounded(paymentEventRows.paidBy(this.ctx.sql, { id: orderId, holdId: e.hold_id }, e.event_id)))) {
+          await bounded(inboxRows.settle(this.ctx.sql, e.event_id, 'applied'));
+          return 'known';
+        }
         await bounded(inboxRows.settle(this.ctx.sql, e.event_id, succeeded ? 'refund_required' : 'ignored'));
         return succeeded ? 'refund_required' : 'known';
       }

@@ -9,7 +9,8 @@ import { WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
 /**
  * A drain cut in the middle (its Postgres connection dies, its worker is killed) and then a total loss
  * of Redis: recovery trusts what the drain settled in the payments inbox, so a settled event must never
- * be in Postgres without the order it paid.
+ * be in Postgres without the order it paid; and an order an open event paid must not pass for one
+ * whose hold is gone (a refund owed).
  */
 test.override('harnessOptions', { inProcess: true });
 let h: Harness;
@@ -21,48 +22,63 @@ const lockWaiters = async () =>
   (await h.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)[0]!.n;
 const inboxResult = async (eventId: string) => (await h.sql<{ result: string | null }[]>`SELECT result FROM payment_inbox WHERE event_id = ${eventId}`)[0]?.result ?? null;
 
-describe('a drain cut while the order it writes is locked, then Redis lost', () => {
-  it('the acknowledged payment survives: the order comes back paid', async () => {
-    const engine = h.runtime.engine;
-    const pid = await h.createProduct({ stock: 5, unit_price_minor: 700 });
-    const token = h.token(uniq('u'));
-    const hold = await body(h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 2 } }), Hold);
-    const order = await body(h.request('POST', '/api/orders', { token, body: { hold_id: hold.id } }), Order);
-    await engine.persistence.drain(pid);
+/**
+ * A paid order, then a drain cut while another session holds `locked` (the order's row or the event's
+ * inbox row): whatever needs it waits, and the waiting backends die. What did not need the row may
+ * have committed meanwhile. Then the product's Redis state is lost (this test's prefix only) and
+ * recovery rebuilds it from Postgres.
+ */
+async function paidDrainCutThenRedisLost(locked: 'order' | 'inbox event') {
+  const engine = h.runtime.engine;
+  const pid = await h.createProduct({ stock: 5, unit_price_minor: 700 });
+  const token = h.token(uniq('u'));
+  const hold = await body(h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 2 } }), Hold);
+  const order = await body(h.request('POST', '/api/orders', { token, body: { hold_id: hold.id } }), Order);
+  await engine.persistence.drain(pid);
 
-    const eventId = uniq('evt');
-    const raw = JSON.stringify({ event_id: eventId, type: 'payment.succeeded', hold_id: hold.id, amount_minor: 1400, currency: 'EUR' });
-    const headers = { 'content-type': 'application/json', 'payment-signature': signPayload(WEBHOOK_SECRET, raw) };
-    const paid = await answer(h.request('POST', '/api/webhooks/payment', { body: raw, headers }), PaymentOutcome);
-    expect(paid.status).toBe(200);
-    expect(paid.body.order_status).toBe('paid');
+  const eventId = uniq('evt');
+  const raw = JSON.stringify({ event_id: eventId, type: 'payment.succeeded', hold_id: hold.id, amount_minor: 1400, currency: 'EUR' });
+  const headers = { 'content-type': 'application/json', 'payment-signature': signPayload(WEBHOOK_SECRET, raw) };
+  const paid = await answer(h.request('POST', '/api/webhooks/payment', { body: raw, headers }), PaymentOutcome);
+  expect(paid.status).toBe(200);
+  expect(paid.body.order_status).toBe('paid');
 
-    // another session holds the order's row, so whatever writes it waits; then the waiting backends die.
-    // Whatever did not need the row may have committed by then: the event's inbox result, if it was
-    // written apart from the order
-    const locker = await h.sql.reserve();
-    try {
-      await locker`BEGIN`;
-      await locker`SELECT 1 FROM orders WHERE id = ${order.id} FOR UPDATE`;
-      const drained = engine.persistence.drain(pid).then(() => 'done', (err: unknown) => String(err));
-      await expect.poll(async () => (await inboxResult(eventId)) !== null || (await lockWaiters()) >= 2, { timeout: 10_000 }).toBe(true);
-      await expect.poll(lockWaiters, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
-      await h.sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`;
-      expect(await drained).toMatch(/CONNECTION|terminat/i);
-    } finally {
-      await locker`ROLLBACK`;
-      locker.release();
-    }
-    expect((await h.sql`SELECT status FROM orders WHERE id = ${order.id}`)[0]!.status).toBe('pending_payment');
+  const locker = await h.sql.reserve();
+  try {
+    await locker`BEGIN`;
+    if (locked === 'order') await locker`SELECT 1 FROM orders WHERE id = ${order.id} FOR UPDATE`;
+    else await locker`SELECT 1 FROM payment_inbox WHERE event_id = ${eventId} FOR UPDATE`;
+    const drained = engine.persistence.drain(pid).then(() => 'done', (err: unknown) => String(err));
+    await expect.poll(lockWaiters, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    // time for whatever does not wait to commit
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await h.sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`;
+    expect(await drained).toMatch(/CONNECTION|terminat/i);
+  } finally {
+    await locker`ROLLBACK`;
+    locker.release();
+  }
 
-    // the product's Redis state is lost (this test's prefix only); recovery rebuilds it from Postgres
-    await dropPrefix(h.redis, h.config.KEY_PREFIX);
-    const report = await engine.recovery.run();
-    expect(report.products.find((p) => p.product_id === pid)).toMatchObject({ rebuilt: true });
-    await engine.persistence.drain(pid);
+  await dropPrefix(h.redis, h.config.KEY_PREFIX);
+  const report = await engine.recovery.run();
+  expect(report.products.find((p) => p.product_id === pid)).toMatchObject({ rebuilt: true });
+  await engine.persistence.drain(pid);
+  return { report, pid, token, order, eventId };
+}
 
-    const after = await body(h.request('GET', `/api/orders/${order.id}`, { token }), Order);
-    expect(after.status).toBe('paid');
+describe('a drain cut, then Redis lost', () => {
+  it('while the paid order\'s row is locked: the acknowledged payment survives, the order comes back paid', async () => {
+    const { pid, token, order, eventId } = await paidDrainCutThenRedisLost('order');
+    expect((await body(h.request('GET', `/api/orders/${order.id}`, { token }), Order)).status).toBe('paid');
+    expect((await h.sql`SELECT status FROM orders WHERE id = ${order.id}`)[0]!.status).toBe('paid');
+    expect(await inboxResult(eventId)).toBe('applied');
+    expect(await h.stock(pid)).toMatchObject({ available: 3, sold: 2 });
+  });
+
+  it('while the event\'s inbox row is locked: the paid order is not flagged for a refund', async () => {
+    const { report, pid, token, order, eventId } = await paidDrainCutThenRedisLost('inbox event');
+    expect(report.payments).toMatchObject({ refund_required: 0, unresolved: 0 });
+    expect((await body(h.request('GET', `/api/orders/${order.id}`, { token }), Order)).status).toBe('paid');
     expect((await h.sql`SELECT status FROM orders WHERE id = ${order.id}`)[0]!.status).toBe('paid');
     expect(await inboxResult(eventId)).toBe('applied');
     expect(await h.stock(pid)).toMatchObject({ available: 3, sold: 2 });
