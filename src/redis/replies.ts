@@ -236,7 +236,6 @@ export const decode = {
   /** expireOrders, or expireHolds of one product */
   expired: (reply: RawReply): Expired => decode.expiredEach(reply)[0]!,
 
-  /** markProgress: null when the product has no record */
   /** markProgress: the new mark; null without a record; 'behind' when the record's mark is below Postgres's */
   progress(reply: RawReply): { mark: number; seq: number } | 'behind' | null {
     const code = codeOf(reply, ReplyCode.Done);
