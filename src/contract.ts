@@ -277,6 +277,10 @@ export const RecoveryReport = z
   .meta({ id: 'RecoveryReport' });
 export type RecoveryReport = z.infer<typeof RecoveryReport>;
 
+/** The reconcile operation's query: anything but these refuses, rather than repairing when asked for a report. */
+export const ReconcileQuery = z.object({ dry_run: z.enum(['true', 'false']).optional().meta({ description: '`true`: report only' }) });
+export type ReconcileQuery = z.infer<typeof ReconcileQuery>;
+
 export const RecoverBody = z
   .strictObject({
     /** rebuild every product from Postgres even if Redis does not look behind (its live holds are dropped) */

@@ -27,6 +27,13 @@ export function parseJson<S extends z.ZodType>(raw: string, schema: S): z.infer<
   return parsed.data;
 }
 
+/** Validates the query string against a schema: 400 invalid_request. */
+export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
+  const parsed = schema.safeParse(c.req.query());
+  if (!parsed.success) throw invalidRequest(parsed.error.issues);
+  return parsed.data;
+}
+
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
   return parseJson(await readRawJson(c), schema);
 }

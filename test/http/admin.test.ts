@@ -108,6 +108,13 @@ describe('reconcile', () => {
     const dry = await body(admin('POST', '/reconcile?dry_run=true'), ReconcileReport);
     expect(dry.products.find((p) => p.product_id === pid)!.drift).toEqual(['held counter 3 != 0 in active holds']);
     expect(await h.stock(pid)).toMatchObject({ available: 5, held: 3 });
+    // a report asked for in another spelling is refused, not taken for a repair
+    for (const flag of ['1', 'yes', 'TRUE']) {
+      const res = await admin('POST', `/reconcile?dry_run=${flag}`);
+      expect(res.status).toBe(400);
+      expect(await body(res, Problem)).toMatchObject({ code: 'invalid_request', errors: [{ path: 'dry_run' }] });
+    }
+    expect(await h.stock(pid)).toMatchObject({ available: 5, held: 3 });
     const fixed = await body(admin('POST', '/reconcile'), ReconcileReport);
     expect(fixed.products.find((p) => p.product_id === pid)!.repaired).toEqual(['held/pending/available counters set from the records']);
     expect(await h.stock(pid)).toEqual({ total: 10, available: 8, held: 0, pending_payment: 0, sold: 2 });

@@ -15,6 +15,7 @@ import {
   WebhookAnswer,
   PaymentOutcome,
   Product,
+  ReconcileQuery,
   ReconcileReport,
   InboxRecovery,
   RecoverBody,
@@ -336,8 +337,8 @@ const reconcile = createRoute({
   summary: 'Compare Redis counters with Redis records and Postgres',
   description: 'Reports drift per product, repairs what is provably safe (not with `dry_run=true`), and flags `oversell_risk` for a human.',
   security: admin,
-  request: { query: z.object({ dry_run: z.enum(['true', 'false']).optional().meta({ description: '`true`: report only' }) }) },
-  responses: { 200: json(ReconcileReport, 'the report'), ...problems(ADMIN) },
+  request: { query: ReconcileQuery },
+  responses: { 200: json(ReconcileReport, 'the report'), ...problems([...ADMIN, 'invalid_request']) },
 });
 
 const reapplyPayments = createRoute({

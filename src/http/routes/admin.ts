@@ -2,8 +2,8 @@ import { Hono } from 'hono';
 import type { Engine } from '../../engine/engine.js';
 import { AppError } from '../../errors.js';
 import { PRODUCT_ID_PATTERN } from '../../redis/keys.js';
-import { readJson } from '../body.js';
-import { CreateProductBody, PatchProductBody, RecoverBody } from '../../contract.js';
+import { readJson, readQuery } from '../body.js';
+import { CreateProductBody, PatchProductBody, ReconcileQuery, RecoverBody } from '../../contract.js';
 
 function productId(id: string): string {
   if (!PRODUCT_ID_PATTERN.test(id)) throw new AppError('product_not_found');
@@ -19,7 +19,7 @@ export function adminRoutes(engine: Engine): Hono {
       return c.json(await engine.products.patch(id, await readJson(c, PatchProductBody)));
     })
     .delete('/holds/:id', async (c) => c.json(await engine.holds.release(c.req.param('id'), null)))
-    .post('/reconcile', async (c) => c.json(await engine.reconciler.run(c.req.query('dry_run') !== 'true')))
+    .post('/reconcile', async (c) => c.json(await engine.reconciler.run(readQuery(c, ReconcileQuery).dry_run !== 'true')))
     // on demand, everything received until now: a request still applying its event makes the other answer duplicate
     .post('/payments/reapply', async (c) => c.json(await engine.inbox.recover({ minAgeMs: 0 })))
     .post('/recover', async (c) => c.json(await engine.recovery.run(await readJson(c, RecoverBody))));
