@@ -22,6 +22,11 @@ export function parseJson<S extends z.ZodType>(raw: string, schema: S): z.infer<
   } catch {
     throw new AppError('invalid_json', 'the body is not valid JSON');
   }
+  return validated(data, schema);
+}
+
+/** Input checked against a schema: a query, a parsed body, a provider's payload (400 invalid_request otherwise). */
+export function validated<S extends z.ZodType>(data: unknown, schema: S): z.infer<S> {
   const parsed = schema.safeParse(data);
   if (!parsed.success) throw invalidRequest(parsed.error.issues);
   return parsed.data;
@@ -29,9 +34,7 @@ export function parseJson<S extends z.ZodType>(raw: string, schema: S): z.infer<
 
 /** Validates the query string against a schema: 400 invalid_request. */
 export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
-  const parsed = schema.safeParse(c.req.query());
-  if (!parsed.success) throw invalidRequest(parsed.error.issues);
-  return parsed.data;
+  return validated(c.req.query(), schema);
 }
 
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {

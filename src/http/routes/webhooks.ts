@@ -4,7 +4,7 @@ import type { Engine } from '../../engine/engine.js';
 import { AppError } from '../../errors.js';
 import { readRawJson } from '../body.js';
 import { PaymentEvent, type WebhookAnswer } from '../../contract.js';
-import { parsePayload } from '../webhooks/provider.js';
+import { validated } from '../body.js';
 import { paymentProviders } from '../webhooks/providers.js';
 
 /**
@@ -32,7 +32,7 @@ export function webhookRoutes(engine: Engine): Hono {
         engine.ctx.logger.info({ provider: provider.name, reason: mapped.ignored }, 'payment event ignored');
         answers.push({ result: 'ignored', reason: mapped.ignored });
       } else {
-        answers.push(await engine.inbox.receive(provider.name, { raw, signatures }, parsePayload(mapped.event, PaymentEvent)));
+        answers.push(await engine.inbox.receive(provider.name, { raw, signatures }, validated(mapped.event, PaymentEvent)));
       }
     }
     const ack = provider.acknowledgement;

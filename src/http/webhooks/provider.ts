@@ -1,6 +1,4 @@
-import type { z } from 'zod';
 import type { PaymentEvent, WebhookIgnored } from '../../contract.js';
-import { invalidRequest } from '../../errors.js';
 import { formatId, parseId } from '../../redis/keys.js';
 
 /**
@@ -43,11 +41,4 @@ export function ourPayment(holdId: string | undefined, orderId: string | undefin
   // an order carries its hold's reference: o_<seq>_<product> belongs to h_<seq>_<product>
   const ref = parseId('o', orderId);
   return { hold_id: ref ? formatId('h', ref) : orderId, order_id: orderId };
-}
-
-/** A provider's payload checked against the fields the adapter reads (400 invalid_request otherwise). */
-export function parsePayload<S extends z.ZodType>(data: unknown, schema: S): z.infer<S> {
-  const parsed = schema.safeParse(data);
-  if (!parsed.success) throw invalidRequest(parsed.error.issues);
-  return parsed.data;
 }

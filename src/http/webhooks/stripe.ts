@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { PaymentEvent } from '../../contract.js';
 import { AppError } from '../../errors.js';
-import { parseJson } from '../body.js';
+import { parseJson, validated } from '../body.js';
 import { verifySignature } from '../webhook-signature.js';
-import { ourPayment, parsePayload, type Mapped, type PaymentProvider } from './provider.js';
+import { ourPayment, type Mapped, type PaymentProvider } from './provider.js';
 
 /**
  * Stripe's own events, signed with `Stripe-Signature` (t=, v1=; 300 s tolerance) and the endpoint's
@@ -56,11 +56,11 @@ function mapEvent(e: z.infer<typeof StripeEvent>): Mapped {
   let type: Outcome | null;
   let fields: { amount: number | null; currency: string | null; metadata?: Record<string, string> | null | undefined };
   if (intent) {
-    const pi = parsePayload(e.data.object, PaymentIntent);
+    const pi = validated(e.data.object, PaymentIntent);
     type = intent.type;
     fields = { amount: intent.amount(pi), currency: pi.currency, metadata: pi.metadata };
   } else if (checkout) {
-    const session = parsePayload(e.data.object, CheckoutSession);
+    const session = validated(e.data.object, CheckoutSession);
     type = typeof checkout === 'function' ? checkout(session) : checkout;
     if (!type) return { ignored: `checkout session ${session.payment_status}: its async payment events decide` };
     fields = { amount: session.amount_total, currency: session.currency, metadata: session.metadata };
