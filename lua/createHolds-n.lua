@@ -55,7 +55,8 @@ local replies = {1, now, expires}
 -- all (functions built per product would cost more than a keyed hold's own reads)
 local K, closed, limit, available, held, seq, gated, unused, lookFrom
 -- what a product's requests place, written at the end so that each key is written once rather than per
--- hold: the seqs in order, seq -> record, idempotency field -> "qty:seq"
+-- hold: the seqs in order, seq -> record, idempotency field -> "qty:seq" (the two maps for a key used
+-- again in the same call), and the same records and keys as HSET's arguments
 local queued, newHolds, newKeys, holdFields, keyFields
 -- every record a product's requests write is "a|qty" .. recordTail .. user (see formatHold; built without a table per hold)
 local recordTail
