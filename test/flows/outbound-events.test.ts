@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   CreatedWebhookEndpoint,
   Hold,
@@ -167,8 +167,9 @@ describe('outbound events: delivery', () => {
   });
 
   it('a receiver that cannot be reached or does not answer in time fails its attempts with the reason; checkouts do not wait for it', async () => {
-    const down = await endpointFor(['order.created']);
-    await down.receiver.close();
+    // Port 2 is privileged and below the ephemeral range, so no receiver of a test running alongside listens there (fetch refuses port 1).
+    const down = { endpoint: await body(admin('POST', '/webhook-endpoints', { url: 'http://127.0.0.1:2/hook', events: ['order.created'] }), CreatedWebhookEndpoint) };
+    onTestFinished(async () => void (await admin('DELETE', `/webhook-endpoints/${down.endpoint.id}`)));
     const slow = await endpointFor(['order.created']);
     slow.receiver.answer = () => new Promise((resolve) => setTimeout(() => resolve(200), 2_000));
     const pid = await h.createProduct({ stock: 5, unit_price_minor: 300 });
