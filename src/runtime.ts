@@ -60,18 +60,19 @@ export async function openEngine(config: Config, logger: Logger): Promise<OpenEn
 
   const redis = createRedis({ url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, name: 'engine' });
   const queueConnection = createRedis({ url: config.REDIS_URL, commandTimeoutMs: 0, forQueue: true, name: 'queues' });
+  const watchRedis = createRedis({ url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, name: 'engine-watch' });
+  const redisClients = [redis, queueConnection, watchRedis];
   const sql = createSql(config.DATABASE_URL);
   const durability = new RedisDurability(redis, config, logger);
   try {
-    await Promise.all([redis.connect(), queueConnection.connect()]);
+    await Promise.all(redisClients.map((client) => client.connect()));
     await checkEvictionPolicy(config, redis, logger);
     const problem = await durability.check();
     if (problem) throw new Error(problem);
     durability.watch();
     await migrate(sql, logger);
   } catch (err) {
-    redis.disconnect();
-    queueConnection.disconnect();
+    for (const client of redisClients) client.disconnect();
     await sql.end({ timeout: 1 });
     throw err;
   }
@@ -79,7 +80,7 @@ export async function openEngine(config: Config, logger: Logger): Promise<OpenEn
   const keys = new Keys(config.KEY_PREFIX);
   const queues = new Queues(queueConnection, keys.queuePrefix, logger);
   const jobs = new ProductJobs(queues, redis, keys, logger);
-  const engine = createEngine({ config, redis, durability, sql, keys, queues, jobs, logger });
+  const engine = createEngine({ config, redis, watchRedis, durability, sql, keys, queues, jobs, logger });
   const checked = await engine.recovery.checkAll();
   logger.info({ products: checked.length, rebuilt: checked.filter((p) => p.rebuilt).length }, 'products checked against Postgres');
   // a client that cannot quit (Redis gone) is still disconnected, or it would go on reconnecting
@@ -96,11 +97,10 @@ export async function openEngine(config: Config, logger: Logger): Promise<OpenEn
             // what the last requests scheduled, before the connection goes
             await jobs.flush();
             await queues.close();
-            await Promise.all([quit(redis), quit(queueConnection)]);
+            await Promise.all(redisClients.map(quit));
           },
           () => {
-            redis.disconnect();
-            queueConnection.disconnect();
+            for (const client of redisClients) client.disconnect();
           },
         ),
         // queries still running are waited for; if cut off, the process's exit ends their connections

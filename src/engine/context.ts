@@ -12,6 +12,8 @@ import type { Keys } from '../redis/keys.js';
 export interface EngineContext {
   config: Config;
   redis: RedisClient;
+  /** a connection of its own for transactions that WATCH keys: on the shared one, another caller's EXEC would clear the WATCH */
+  watchRedis: RedisClient;
   /** the masters' persistence, and the wait for replicas after a request's writes */
   durability: RedisDurability;
   sql: Sql;

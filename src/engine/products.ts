@@ -213,13 +213,14 @@ export class Products {
   /**
    * Replaces the product's Redis record with what Postgres has committed, in one transaction with what
    * `write` queues before it (the product's other keys): nothing reads a half-built product. The
-   * record's progress mark is Postgres's, its seq beyond every id handed out.
+   * record's progress mark is Postgres's, its seq beyond every id handed out. The transaction runs on
+   * the watch connection: false when a key its caller watches changed, and nothing was written.
    */
-  async rebuild(db: Db, row: ProductRow, write: (tx: ChainableCommander) => void): Promise<void> {
+  async rebuild(db: Db, row: ProductRow, write: (tx: ChainableCommander) => void): Promise<boolean> {
     const committed = await this.committedInPostgres(db, row);
     const holdEvents = await this.holdEvents(db);
     const k = this.ctx.keys.product(row.id);
-    const tx = this.ctx.redis.multi();
+    const tx = this.ctx.watchRedis.multi();
     write(tx);
     // the counters start over from Postgres's figures; the waiting room's and raffle's fields stay, in
     // step with the line, tickets and draw they index (the rebuild keeps those)
@@ -227,12 +228,14 @@ export class Products {
     commands.queueUpsertProduct(tx, k, ...this.upsertArgs(row, committed, holdEvents));
     tx.hset(k.product, 'mark', row.redis_mark);
     const results = await tx.exec();
-    const failed = results?.find(([err]) => err);
-    if (!results || failed) throw failed?.[0] ?? new Error(`rebuilding product ${row.id} in Redis was aborted`);
+    if (!results) return false;
+    const failed = results.find(([err]) => err);
+    if (failed) throw failed[0]!;
     const reply = decode.upsertProduct(results.at(-2)![1] as (string | number)[]);
     if (!reply.ok) throw toDomainError(reply);
     this.unknownUntil.delete(row.id);
     await this.ctx.redis.sadd(this.ctx.keys.productIndex, row.id);
+    return true;
   }
 
   private async readRedis(id: string): Promise<RedisFields> {

@@ -9,6 +9,11 @@ import type { PaymentInbox } from './payment-inbox.js';
 import type { Persistence } from './persistence.js';
 import type { Products } from './products.js';
 
+/** Attempts to rebuild a product before giving up on one that keeps taking writes meanwhile. */
+const REBUILD_ROUNDS = 5;
+/** A rebuild's EXEC found a watched outbox changed: it wrote nothing. */
+const WRITTEN_MEANWHILE = Symbol('written meanwhile');
+
 /** What the request path asks before it serves a product (Recovery). */
 export type ProductGate = Pick<Recovery, 'checked' | 'ensure' | 'lostRecord'>;
 
@@ -26,6 +31,7 @@ export class Recovery {
   /** products this process has checked since its Redis connection was last (re)established */
   private readonly checkedIds = new Set<string>();
   private readonly underway = new Map<string, Promise<ProductRecovery | null>>();
+  private rebuilding: Promise<unknown> = Promise.resolve();
   /** registers BullMQ's repeatable jobs again (set by the worker) */
   schedulers: () => Promise<void> = () => Promise.resolve();
 
@@ -127,20 +133,49 @@ export class Recovery {
     return null;
   }
 
-  private async rebuild(id: string, reason: string, force: boolean): Promise<ProductRecovery | null> {
-    // what the old record has that Postgres lacks goes there first (statuses only move forward; an id
-    // Postgres has for another order is kept aside as a conflict), and is then rebuilt from Postgres
-    if (reason !== 'no record in Redis') await this.persistence.drain(id);
+  private rebuild(id: string, reason: string, force: boolean): Promise<ProductRecovery | null> {
+    // one rebuild at a time on the watch connection: another's EXEC or UNWATCH would clear this one's WATCH
+    const run = this.rebuilding.then(() => this.rebuildWatched(id, reason, force));
+    this.rebuilding = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * What the old record has that Postgres lacks goes there first (statuses only move forward; an id
+   * Postgres has for another order is kept aside as a conflict), and the product is then rebuilt from
+   * Postgres. A write acknowledged after that drain would be deleted with the old keys: the outboxes are
+   * watched from empty to the rebuild's EXEC, and a write in between aborts it and the round starts over.
+   */
+  private async rebuildWatched(id: string, reason: string, force: boolean): Promise<ProductRecovery | null> {
+    const k = this.ctx.keys.product(id);
+    const watch = this.ctx.watchRedis;
+    for (let round = 0; round < REBUILD_ROUNDS; round++) {
+      if (round > 0 || reason !== 'no record in Redis') await this.persistence.drain(id);
+      await watch.watch(k.outbox, k.eventOutbox, k.notices);
+      try {
+        const left = await Promise.all([watch.scard(k.outbox), watch.scard(k.eventOutbox), watch.zcard(k.notices)]);
+        if (left.some((n) => n > 0)) continue;
+        const result = await this.rebuildFromPostgres(id, reason, force);
+        if (result !== WRITTEN_MEANWHILE) return result;
+      } finally {
+        // (a connection that dropped has no WATCH left to clear)
+        await watch.unwatch().catch(() => {});
+      }
+    }
+    throw new Error(`product ${id} took writes during each of ${REBUILD_ROUNDS} attempts to rebuild it, or has writes Postgres refuses (the drain logs those): it was not rebuilt, so none of them is lost`);
+  }
+
+  private async rebuildFromPostgres(id: string, reason: string, force: boolean): Promise<ProductRecovery | null | typeof WRITTEN_MEANWHILE> {
     const result = await this.ctx.sql.begin(async (tx) => {
       // the row lock makes concurrent checks take turns: the second finds the product rebuilt
       const row = await productRows.lock(tx, id);
       if (!row) return null;
       if (!force && (await this.behind(tx, row)) === null) return { product_id: id, rebuilt: false, reason: null, pending_orders: 0 };
       const [orders, used] = await Promise.all([orderRows.pending(tx, id), orderRows.unitsByUser(tx, id)]);
-      await this.products.rebuild(tx, row, (t) => this.writeOrders(t, id, orders, used));
+      if (!(await this.products.rebuild(tx, row, (t) => this.writeOrders(t, id, orders, used)))) return WRITTEN_MEANWHILE;
       return { product_id: id, rebuilt: true, reason, pending_orders: orders.length, firstDue: orders[0]?.payment_due_at };
     });
-    if (!result?.rebuilt) return result;
+    if (result === WRITTEN_MEANWHILE || !result?.rebuilt) return result;
     const { firstDue, ...done } = result;
     if (firstDue) this.ctx.jobs.expireAt('expire-orders', id, firstDue.getTime());
     this.ctx.logger.warn({ productId: id, reason, pendingOrders: done.pending_orders }, 'product rebuilt from Postgres: Redis was behind');

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { Hold, Order } from '../../src/contract.js';
+import { signPayload } from '../../src/http/webhook-signature.js';
+import { body } from '../support/answers.js';
+import { test } from '../support/fixtures.js';
+import { WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
+
+/**
+ * A forced rebuild (`recover --force`, `POST /api/admin/recover {force:true}`) drains the product to
+ * Postgres, then replaces its Redis keys with what Postgres has. Orders are still accepted meanwhile:
+ * one acknowledged between that drain and the replacement must not be deleted with the old keys.
+ */
+test.override('harnessOptions', { inProcess: true });
+let h: Harness;
+test.beforeAll(({ harness }) => {
+  h = harness;
+});
+
+interface Buyer {
+  token: string;
+  hold: Hold;
+}
+
+async function holdsFor(pid: string, n: number): Promise<Buyer[]> {
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const token = h.token(uniq('buyer'));
+      return { token, hold: await body(h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 1 } }), Hold) };
+    }),
+  );
+}
+
+/** Places the buyer's order; the order when it was acknowledged (201), else null. */
+async function orderOf(b: Buyer): Promise<Order | null> {
+  const res = await h.request('POST', '/api/orders', { token: b.token, body: { hold_id: b.hold.id } });
+  return res.status === 201 ? Order.parse(await res.json()) : null;
+}
+
+/**
+ * Every acknowledged order is still there, in Redis and, once drained, in Postgres, and can be paid:
+ * the counters agree.
+ */
+async function expectKept(pid: string, total: number, orders: { order: Order; token: string }[]) {
+  const engine = h.runtime.engine;
+  for (const { order, token } of orders) {
+    expect((await body(h.request('GET', `/api/orders/${order.id}`, { token }), Order)).status).toBe('pending_payment');
+  }
+  await engine.persistence.drain(pid);
+  const pending = await h.sql<{ id: string }[]>`SELECT id FROM orders WHERE product_id = ${pid} AND status = 'pending_payment'`;
+  expect(pending.map((r) => r.id).sort()).toEqual(orders.map((o) => o.order.id).sort());
+  // (the holds not made orders were dropped by the rebuilds, or are orders)
+  expect(await h.stock(pid)).toEqual({ total, available: total - orders.length, held: 0, pending_payment: orders.length, sold: 0 });
+
+  for (const { order, token } of orders) {
+    const raw = JSON.stringify({ event_id: uniq('evt'), type: 'payment.succeeded', hold_id: order.hold_id, amount_minor: order.total_minor, currency: order.currency });
+    const res = await h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'content-type': 'application/json', 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });
+    expect(res.status).toBe(200);
+    expect((await body(h.request('GET', `/api/orders/${order.id}`, { token }), Order)).status).toBe('paid');
+  }
+  await engine.persistence.drain(pid);
+  const paid = await h.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM orders WHERE product_id = ${pid} AND status = 'paid'`;
+  expect(paid[0]!.n).toBe(orders.length);
+  expect(await h.stock(pid)).toEqual({ total, available: total - orders.length, held: 0, pending_payment: 0, sold: orders.length });
+}
+
+describe('a forced rebuild while orders are placed', () => {
+  it.each([
+    ['after its drain', 'drain'],
+    ['while it reads Postgres', 'read'],
+  ] as const)('keeps an order acknowledged %s', async (_when, at) => {
+    const engine = h.runtime.engine;
+    const pid = await h.createProduct({ stock: 10, unit_price_minor: 500 });
+    const [first, late] = await holdsFor(pid, 2);
+    const firstOrder = (await orderOf(first!))!;
+    const placed: { order: Order; token: string }[] = [];
+    // the late order is placed once, at the chosen point of the rebuild, as a concurrent request would be
+    let started = false;
+    const placeLate = async () => {
+      if (started) return;
+      started = true;
+      const order = await orderOf(late!);
+      expect(order).not.toBeNull();
+      placed.push({ order: order!, token: late!.token });
+    };
+    const [drain, rebuild] = [engine.persistence.drain, engine.products.rebuild];
+    if (at === 'drain') {
+      engine.persistence.drain = async (id) => {
+        const written = await drain.call(engine.persistence, id);
+        await placeLate();
+        return written;
+      };
+    } else {
+      engine.products.rebuild = async (...args) => {
+        await placeLate();
+        return rebuild.apply(engine.products, args);
+      };
+    }
+    try {
+      const [report] = (await engine.recovery.checkAll({ force: true })).filter((r) => r.product_id === pid);
+      expect(report).toMatchObject({ rebuilt: true });
+    } finally {
+      Object.assign(engine.persistence, { drain });
+      Object.assign(engine.products, { rebuild });
+    }
+    expect(placed).toHaveLength(1);
+    await expectKept(pid, 10, [{ order: firstOrder, token: first!.token }, ...placed]);
+  });
+
+  it('keeps every order acknowledged while forced rebuilds run alongside a stream of orders', async () => {
+    const pid = await h.createProduct({ stock: 200, unit_price_minor: 500 });
+    const buyers = await holdsFor(pid, 200);
+    const acknowledged: { order: Order; token: string }[] = [];
+    let placing = true;
+    // four checkouts at a time, each buyer ordering once
+    const queue = [...buyers];
+    const streams = Array.from({ length: 4 }, async () => {
+      for (let b = queue.shift(); b; b = queue.shift()) {
+        const order = await orderOf(b);
+        if (order) acknowledged.push({ order, token: b.token });
+      }
+    });
+    const orders = Promise.all(streams).finally(() => (placing = false));
+    let [rebuilds, refused] = [0, 0];
+    while (placing) {
+      const report = await h.runtime.engine.recovery.checkAll({ force: true }).catch((err: Error) => err);
+      if (report instanceof Error) refused++;
+      else rebuilds++;
+    }
+    await orders;
+    expect(rebuilds).toBeGreaterThan(0);
+    // holds the rebuilds dropped could not become orders; every order that was acknowledged is kept
+    expect(acknowledged.length).toBeGreaterThan(0);
+    await expectKept(pid, 200, acknowledged);
+  });
+});
