@@ -30,11 +30,16 @@ export interface CommittedUnits {
   maxSeq: number;
 }
 
-/** The user's order; null when there is none or it is another user's. */
-export function findForUser(db: Db, orderId: string, userId: string): Promise<OrderRow | null> {
+export function find(db: Db, orderId: string): Promise<OrderRow | null> {
   return db<OrderRow[]>`
     SELECT id, hold_id, user_id, product_id, qty, unit_price_minor, total_minor, currency, status, created_at, payment_due_at
-    FROM orders WHERE id = ${orderId} AND user_id = ${userId}`.then(([row]) => row ?? null);
+    FROM orders WHERE id = ${orderId}`.then(([row]) => row ?? null);
+}
+
+/** The user's order; null when there is none or it is another user's. */
+export async function findForUser(db: Db, orderId: string, userId: string): Promise<OrderRow | null> {
+  const row = await find(db, orderId);
+  return row?.user_id === userId ? row : null;
 }
 
 export async function committedUnits(db: Db, productId: string): Promise<CommittedUnits> {

@@ -40,11 +40,17 @@ export class Payments {
     let reply = await applyInRedis();
     // a hold whose product lost its whole record in Redis: rebuilt from Postgres, its pending order is back
     if (!reply.ok && reply.code === ReplyCode.HoldNotFound && this.gate && (await this.gate.lostRecord(ref.productId))) reply = await applyInRedis();
+    // a late redelivery after Redis dropped the hold and its events: Postgres remembers the event. (One
+    // Postgres has as deferred never reached an order: with its hold gone it is not a duplicate.) A new
+    // event for an order that ended unpaid and whose records Redis dropped: they are written back, and it applies.
+    let settled = false;
+    if (!reply.ok && reply.code === ReplyCode.HoldNotFound) {
+      settled = await this.settledInPostgres(e.event_id);
+      if (!settled && this.gate && (await this.gate.restoreEnded(ref))) reply = await applyInRedis();
+    }
     try {
       if (!reply.ok) {
-        if (reply.code === ReplyCode.HoldNotFound && (await this.settledInPostgres(e.event_id))) {
-          // a late redelivery after Redis dropped the hold and its events: Postgres remembers the event.
-          // (One Postgres has as deferred never reached an order: with its hold gone it is not a duplicate.)
+        if (settled) {
           this.observer.paymentEvent('duplicate', null);
           return { result: 'duplicate', order_id: null, order_status: null };
         }

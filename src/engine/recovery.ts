@@ -4,6 +4,7 @@ import * as orderRows from '../db/orders.js';
 import * as productRows from '../db/products.js';
 import type { ProductRow } from '../db/products.js';
 import { bounded, type Db } from '../db/sql.js';
+import { formatId, parseId, type RecordRef } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
 import type { PaymentInbox } from './payment-inbox.js';
 import type { Persistence } from './persistence.js';
@@ -15,7 +16,7 @@ const REBUILD_ROUNDS = 5;
 const WRITTEN_MEANWHILE = Symbol('written meanwhile');
 
 /** What the request path asks before it serves a product (Recovery). */
-export type ProductGate = Pick<Recovery, 'checked' | 'ensure' | 'lostRecord'>;
+export type ProductGate = Pick<Recovery, 'checked' | 'ensure' | 'lostRecord' | 'restoreEnded'>;
 
 /**
  * Redis behind Postgres is detected, never trusted (docs/decisions/015). Before a process serves a
@@ -71,6 +72,22 @@ export class Recovery {
   async lostRecord(id: string): Promise<boolean> {
     if ((await this.ctx.redis.exists(this.ctx.keys.product(id).product)) === 1) return false;
     return this.ensure(id);
+  }
+
+  /**
+   * After a script found no record of a hold while its product has one: an order Postgres has for the
+   * hold that ended unpaid (a rebuild keeps pending orders only; retention collects the others) is
+   * written back as it ended, kept for another retention period, so that a late success can still
+   * re-reserve its stock or ask for a refund. True when Postgres has such an order.
+   */
+  async restoreEnded(ref: RecordRef): Promise<boolean> {
+    const order = await bounded(orderRows.find(this.ctx.sql, formatId('o', ref)));
+    if (order?.status !== 'expired' && order?.status !== 'payment_failed') return false;
+    const k = this.ctx.keys.product(ref.productId);
+    const { hold, order: record } = redisRecords(order);
+    // (records another process wrote back meanwhile, perhaps already moved on by an event, are kept)
+    await this.ctx.redis.multi().hsetnx(k.holds, ref.seq, hold).hsetnx(k.orders, ref.seq, record).rpush(k.ended, `o${ref.seq}:${Date.now()}`).exec();
+    return true;
   }
 
   /** Checks every product (at start), rebuilding those Redis is behind on, or all of them with `force`. */
@@ -189,19 +206,22 @@ export class Recovery {
       ...k.holdIdempotency(Date.now()));
     if (used.length > 0) t.hset(k.used, ...used.flatMap((u) => [u.user_id, u.units]));
     if (orders.length === 0) return;
-    const holds: string[] = [];
-    const records: string[] = [];
-    for (const o of orders) {
-      const seq = o.id.split('_')[1]!;
-      const [created, due, price] = [o.created_at.getTime(), o.payment_due_at.getTime(), Number(o.unit_price_minor)];
-      holds.push(seq, `c|${o.qty}|${created}|${created}|${price}|${o.user_id}`);
-      records.push(seq, JSON.stringify({
-        status: o.status, qty: o.qty, unit_price: price, total: Number(o.total_minor), currency: o.currency.trim(),
-        user: o.user_id, created, due, updated: created,
-      }));
-    }
-    t.hset(k.holds, ...holds);
-    t.hset(k.orders, ...records);
-    t.rpush(k.orderQueue, ...orders.map((o) => o.id.split('_')[1]!));
+    const seqs = orders.map((o) => parseId('o', o.id)!.seq);
+    const records = orders.map(redisRecords);
+    t.hset(k.holds, ...seqs.flatMap((seq, i) => [seq, records[i]!.hold]));
+    t.hset(k.orders, ...seqs.flatMap((seq, i) => [seq, records[i]!.order]));
+    t.rpush(k.orderQueue, ...seqs);
   }
+}
+
+/** An order's Redis records, from its Postgres row: its converted hold (packed) and the order (JSON). */
+function redisRecords(o: orderRows.OrderRow): { hold: string; order: string } {
+  const [created, due, price] = [o.created_at.getTime(), o.payment_due_at.getTime(), Number(o.unit_price_minor)];
+  return {
+    hold: `c|${o.qty}|${created}|${created}|${price}|${o.user_id}`,
+    order: JSON.stringify({
+      status: o.status, qty: o.qty, unit_price: price, total: Number(o.total_minor), currency: o.currency.trim(),
+      user: o.user_id, created, due, updated: created,
+    }),
+  };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import { commands } from '../../src/redis/commands.js';
 import { dropPrefix } from '../../src/tools/redis-prefix.js';
 import { test } from '../support/fixtures.js';
 import { ADMIN_TOKEN, WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
@@ -256,26 +257,47 @@ describe('payment webhooks', () => {
       .toBe('amount_mismatch');
   });
 
-  it('late success after the order expired re-reserves stock when it is there', async () => {
-    const f = await orderFor(5, 2);
-    await sleep(1100);
-    await h.runtime.engine.expiry.orders(f.pid);
-    expect(await orderStatus(f)).toBe('expired');
-    expect(await h.stock(f.pid)).toEqual({ total: 5, available: 5, held: 0, pending_payment: 0, sold: 0 });
-    expect((await deliver(event(f, 'payment.succeeded'))).body).toMatchObject({ result: 'applied', order_status: 'paid' });
-    expect(await h.stock(f.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
-    await expect.poll(() => pgStatus(f.orderId), { timeout: 10_000 }).toBe('paid');
-  });
+  /** Redis drops an ended order's records: a forced rebuild keeps pending orders only, retention collects the others. */
+  const dropEnded = {
+    'kept in Redis': async () => {},
+    'dropped by a forced rebuild': async (f: Flow) => {
+      await h.runtime.engine.persistence.drain(f.pid);
+      await h.runtime.engine.recovery.checkAll({ force: true });
+    },
+    'collected after their retention': async (f: Flow) => {
+      const { ctx, persistence } = h.runtime.engine;
+      await persistence.drain(f.pid);
+      await commands.collectEnded(ctx.redis, ctx.keys.product(f.pid), 0, 1000);
+    },
+  };
+  const dropped = async (f: Required<Flow>) => (await h.redis.hexists(h.runtime.engine.ctx.keys.product(f.pid).orders, f.orderId.split('_')[1]!)) === 0;
 
-  it('late success after the stock was sold to someone else asks for a refund', async () => {
-    const f = await orderFor(2, 2);
-    await sleep(1100);
-    await h.runtime.engine.expiry.orders(f.pid);
-    const other = await h.request('POST', '/api/holds', { token: h.token(uniq('other')), body: { product_id: f.pid, qty: 2 } });
-    expect(other.status).toBe(201);
-    expect((await deliver(event(f, 'payment.succeeded'))).body).toMatchObject({ result: 'applied', order_status: 'refund_required' });
-    expect(await h.stock(f.pid)).toEqual({ total: 2, available: 0, held: 2, pending_payment: 0, sold: 0 });
-    await expect.poll(() => pgStatus(f.orderId), { timeout: 10_000 }).toBe('refund_required');
+  describe.each(Object.entries(dropEnded))('an expired order\'s records %s', (name, drop) => {
+    it('late success re-reserves stock when it is there', async () => {
+      const f = await orderFor(5, 2);
+      await sleep(1100);
+      await h.runtime.engine.expiry.orders(f.pid);
+      expect(await orderStatus(f)).toBe('expired');
+      await drop(f);
+      expect(await dropped(f)).toBe(name !== 'kept in Redis');
+      expect(await h.stock(f.pid)).toEqual({ total: 5, available: 5, held: 0, pending_payment: 0, sold: 0 });
+      expect((await deliver(event(f, 'payment.succeeded'))).body).toMatchObject({ result: 'applied', order_status: 'paid' });
+      expect(await orderStatus(f)).toBe('paid');
+      expect(await h.stock(f.pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
+      await expect.poll(() => pgStatus(f.orderId), { timeout: 10_000 }).toBe('paid');
+    });
+
+    it('late success after the stock was sold to someone else asks for a refund', async () => {
+      const f = await orderFor(2, 2);
+      await sleep(1100);
+      await h.runtime.engine.expiry.orders(f.pid);
+      await drop(f);
+      const other = await h.request('POST', '/api/holds', { token: h.token(uniq('other')), body: { product_id: f.pid, qty: 2 } });
+      expect(other.status).toBe(201);
+      expect((await deliver(event(f, 'payment.succeeded'))).body).toMatchObject({ result: 'applied', order_status: 'refund_required' });
+      expect(await h.stock(f.pid)).toEqual({ total: 2, available: 0, held: 2, pending_payment: 0, sold: 0 });
+      await expect.poll(() => pgStatus(f.orderId), { timeout: 10_000 }).toBe('refund_required');
+    });
   });
 
   it('late success for a hold that expired before any order: paid if stock allows', async () => {
