@@ -63,13 +63,30 @@ export async function insert(db: Db, w: InboxWrite): Promise<InboxEntry> {
   return toEntry(first!);
 }
 
-/** Events received at least `minAgeMs` ago that are not known to be applied, or are still deferred; oldest first. */
-export async function open(db: Db, minAgeMs: number, limit: number): Promise<InboxEntry[]> {
-  const rows = await db<Row[]>`
-    SELECT ${db(COLUMNS)} FROM payment_inbox
+/** Where a page of open events ended: the last row's received time (as Postgres prints it, to the microsecond) and id. */
+export interface InboxCursor {
+  at: string;
+  eventId: string;
+}
+
+/** A page of open events, and where the next starts (null after the last). */
+export interface InboxPage {
+  entries: InboxEntry[];
+  next: InboxCursor | null;
+}
+
+/**
+ * Events received at least `minAgeMs` ago that are not known to be applied, or are still deferred;
+ * oldest first, the page after `after`.
+ */
+export async function open(db: Db, minAgeMs: number, limit: number, after: InboxCursor | null): Promise<InboxPage> {
+  const rows = await db<(Row & { at: string })[]>`
+    SELECT ${db(COLUMNS)}, received_at::text AS at FROM payment_inbox
     WHERE (result IS NULL OR result = 'deferred') AND received_at <= now() - ${minAgeMs}::integer * interval '1 millisecond'
-    ORDER BY received_at LIMIT ${limit}`;
-  return rows.map(toEntry);
+      ${after ? db`AND (received_at, event_id) > (${after.at}::timestamptz, ${after.eventId})` : db``}
+    ORDER BY received_at, event_id LIMIT ${limit}`;
+  const last = rows.at(-1);
+  return { entries: rows.map(toEntry), next: rows.length === limit && last ? { at: last.at, eventId: last.event_id } : null };
 }
 
 /** Settles an open event whose hold is gone: it cannot be applied, or it was and only its record was lost. */

@@ -8,7 +8,7 @@ import { fingerprint, type Payments } from './payments.js';
 
 /** Rows younger than this may still be in the hands of the request that wrote them. */
 const SWEEP_MIN_AGE_MS = 2_000;
-/** Open events one recovery run looks at (the next run takes the rest). */
+/** Open events read at a time. */
 const BATCH = 500;
 
 /**
@@ -42,15 +42,21 @@ export class PaymentInbox {
   /** Applies the open inbox events received at least `minAgeMs` ago again; see the class comment. */
   async recover({ minAgeMs = SWEEP_MIN_AGE_MS } = {}): Promise<InboxRecovery> {
     const report: InboxRecovery = { checked: 0, reapplied: 0, refund_required: 0, unresolved: 0 };
-    for (const { event: e } of await bounded(inboxRows.open(this.ctx.sql, minAgeMs, BATCH))) {
-      report.checked++;
-      const outcome = await this.reapply(e);
-      if (outcome === 'known') continue;
-      report[outcome]++;
-      const log = { eventId: e.event_id, type: e.type, holdId: e.hold_id };
-      if (outcome === 'reapplied') this.ctx.logger.warn(log, 'payment event from the inbox applied: Redis did not know it');
-      else if (outcome === 'refund_required') this.ctx.logger.error(log, 'acknowledged payment for a hold that is gone: refund required');
-    }
+    // every open row, page after page: rows that stay open (deferred, not yet drained, refused) cannot hide newer ones
+    let after: inboxRows.InboxCursor | null = null;
+    do {
+      const page: inboxRows.InboxPage = await bounded(inboxRows.open(this.ctx.sql, minAgeMs, BATCH, after));
+      for (const { event: e } of page.entries) {
+        report.checked++;
+        const outcome = await this.reapply(e);
+        if (outcome === 'known') continue;
+        report[outcome]++;
+        const log = { eventId: e.event_id, type: e.type, holdId: e.hold_id };
+        if (outcome === 'reapplied') this.ctx.logger.warn(log, 'payment event from the inbox applied: Redis did not know it');
+        else if (outcome === 'refund_required') this.ctx.logger.error(log, 'acknowledged payment for a hold that is gone: refund required');
+      }
+      after = page.next;
+    } while (after);
     return report;
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/http/webhook-signature.js';
+import * as inboxRows from '../../src/db/payment-inbox.js';
 import { commands } from '../../src/redis/commands.js';
 import { dropPrefix } from '../../src/tools/redis-prefix.js';
 import { test } from '../support/fixtures.js';
@@ -101,6 +102,23 @@ describe('the payments inbox', () => {
     expect((await deliver(ev)).body).toMatchObject({ result: 'duplicate', order_status: 'paid' });
     await expect.poll(async () => (await h.sql`SELECT count(*)::int AS n FROM payment_events WHERE event_id = ${ev.event_id}`)[0]!.n, { timeout: 10_000 }).toBe(1);
     expect(await inboxRow(ev.event_id)).toMatchObject({ hold_id: first.holdId });
+  });
+
+  it('recovery reaches every open event, however many older ones stay open', async () => {
+    // more than a page of events Redis applied and no drain recorded (this engine has no worker): open rows
+    const f = await orderFor(5, 2, bare);
+    const known = Array.from({ length: 501 }, () => event(f, 'payment.succeeded'));
+    for (let i = 0; i < known.length; i += 25) await Promise.all(known.slice(i, i + 25).map((ev) => deliver(ev, bare)));
+    // then one stored as the webhook route stores it, whose apply never ran (its process died)
+    const g = await orderFor(5, 2, bare);
+    const lost = event(g, 'payment.succeeded');
+    await inboxRows.insert(bare.sql, { provider: 'generic', event: lost, raw: JSON.stringify(lost), signatures: {} });
+
+    const report = (await reapply(bare)).body;
+    expect(report).toMatchObject({ reapplied: 1, refund_required: 0, unresolved: 0 });
+    expect(report.checked).toBeGreaterThanOrEqual(known.length + 1);
+    const order = await body(bare.request('GET', `/api/orders/${g.orderId}`, { token: bare.token(g.user) }), Order);
+    expect(order.status).toBe('paid');
   });
 
   test('Redis loses an acknowledged payment (its keys flushed): the inbox keeps it, recovery marks it refund_required', async ({ startEngine }) => {
