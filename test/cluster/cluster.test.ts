@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/http/webhook-signature.js';
 import { test } from '../support/fixtures.js';
-import { WEBHOOK_SECRET, type Harness } from '../support/harness.js';
+import { ADMIN_TOKEN, WEBHOOK_SECRET, type Harness } from '../support/harness.js';
 import type { PrivateCluster } from '../support/redis-cluster.js';
-import { Hold, PaymentOutcome, Problem, type PaymentEvent } from '../../src/contract.js';
+import { Hold, PaymentOutcome, Problem, RecoveryReport, type PaymentEvent } from '../../src/contract.js';
 import { body } from '../support/answers.js';
 
 /**
@@ -75,6 +75,28 @@ describe('Redis Cluster', () => {
     expect([...result.done].sort()).toEqual([...products].sort());
     for (const pid of products) {
       await expect.poll(() => h.stock(pid), { timeout: 10_000, interval: 200 }).toMatchObject({ available: 5, held: 0 });
+    }
+  });
+
+  it('a forced rebuild replaces each product on its own node; its pending orders stay payable', async () => {
+    const { keys } = h.runtime.engine.ctx;
+    const products = await Promise.all(Array.from({ length: 6 }, () => h.createProduct({ stock: 5, unit_price_minor: 100 })));
+    expect(new Set(products.map((pid) => keys.productSlot(pid))).size).toBeGreaterThan(1);
+    const holds = await Promise.all(
+      products.map(async (pid, i) => {
+        const token = h.token(`rebuild-${i}`);
+        const hold = await body(h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 2 } }), Hold);
+        expect((await h.request('POST', '/api/orders', { token, body: { hold_id: hold.id } })).status).toBe(201);
+        return hold;
+      }),
+    );
+    const report = await body(h.request('POST', '/api/admin/recover', { token: ADMIN_TOKEN, body: { force: true } }), RecoveryReport);
+    for (const pid of products) expect(report.products.find((p) => p.product_id === pid)).toMatchObject({ rebuilt: true, pending_orders: 1 });
+    for (const [i, pid] of products.entries()) {
+      expect(await h.stock(pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 2, sold: 0 });
+      const raw = JSON.stringify({ event_id: `evt-rebuilt-${holds[i]!.id}`, type: 'payment.succeeded', hold_id: holds[i]!.id, amount_minor: 200, currency: 'EUR' } satisfies PaymentEvent);
+      const paid = await h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } });
+      expect(await body(paid, PaymentOutcome)).toMatchObject({ result: 'applied', order_status: 'paid' });
     }
   });
 });
