@@ -63,7 +63,24 @@ export function createApp(engine: Engine): App {
   app.route('/metrics', metricsRoutes(metrics));
   app.route('/', docsRoutes());
 
-  app.notFound((c) => problemResponse(c, new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
+  const methodsOf = routeMethods(app);
+  app.notFound((c) => {
+    // a path that exists, asked with a method it does not take: 405 with the ones it does (RFC 9110 15.5.6)
+    const allow = methodsOf(c.req.path).join(', ');
+    if (allow) return problemResponse(c, new AppError('method_not_allowed', `${c.req.path} takes ${allow}`, {}, { allow }));
+    return problemResponse(c, new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`));
+  });
   app.onError(onError);
   return { app, metrics, live };
+}
+
+/** The methods the app's routes (not its middleware) take on a path; read once all routes are in. */
+function routeMethods(app: Hono): (path: string) => string[] {
+  let routes: { method: string; pattern: RegExp }[] | null = null;
+  return (path) => {
+    routes ??= app.routes
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => ({ method: r.method, pattern: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}$`) }));
+    return [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+  };
 }

@@ -168,7 +168,7 @@ describe('problem answers are the documented ones', () => {
     ['unauthorized', () => call('GET', '/api/admin/live')],
     ['invalid_signature', () => call('POST', '/api/webhooks/payment', { body: payment({ holdId: 'h_1_p' }), headers: { 'payment-signature': 't=1,v1=00' } })],
     ['not_found', () => call('GET', '/api/nowhere')],
-    ['not_found', () => call('PUT', '/api/holds', { token: h.token('u') })],
+    ['method_not_allowed', () => call('PUT', '/api/holds', { token: h.token('u') })],
     ['product_not_found', () => call('GET', '/api/products/missing')],
     ['webhook_endpoint_not_found', () => adminCall('GET', '/webhook-endpoints/whe_missing')],
     ['webhook_delivery_not_found', () => adminCall('POST', '/webhook-deliveries/dlv_missing/redeliver')],

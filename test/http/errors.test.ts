@@ -305,6 +305,12 @@ const rows: Row[] = [
     setup: on({}, (pid) => () => h.request('POST', `/api/holds/${pid}/extend`, { token: customer(), body: {} })) },
   { name: 'unknown route outside /api', status: 404, code: 'not_found',
     setup: on({}, () => () => h.request('GET', '/wp-admin/setup.php')) },
+
+  // known paths, other methods
+  { name: 'PUT on /api/holds', status: 405, code: 'method_not_allowed',
+    setup: on({}, (pid) => () => h.request('PUT', '/api/holds', { token: customer(), body: { product_id: pid, qty: 1 } })) },
+  { name: 'PUT on /api/admin/products/:id', status: 405, code: 'method_not_allowed',
+    setup: on({}, (pid) => () => h.request('PUT', `/api/admin/products/${pid}`, { token: ADMIN_TOKEN, body: { stock: 1 } })) },
 ];
 
 describe.each(rows)('$status $code — $name', (row) => {
@@ -325,6 +331,18 @@ describe.each(rows)('$status $code — $name', (row) => {
     if (row.code === 'invalid_request') expect(Array.isArray(problem.errors)).toBe(true);
     row.extra?.(problem, s);
     expect(await s.engine.stock(s.pid)).toEqual(before);
+  });
+});
+
+describe('a known path asked with a method it does not take', () => {
+  it.each([
+    ['PUT', '/api/holds', 'POST'],
+    ['POST', '/api/admin/products/p1', 'GET, PATCH'],
+    ['DELETE', '/openapi.json', 'GET'],
+  ])('%s %s: 405 with Allow: %s', async (method, path, allow) => {
+    const res = await h.request(method, path, { token: path.startsWith('/api/admin') ? ADMIN_TOKEN : h.token('ola'), body: {} });
+    expect(res.headers.get('allow')).toBe(allow);
+    expect(await answer(res, Problem)).toMatchObject({ status: 405, body: { code: 'method_not_allowed' } });
   });
 });
 

@@ -122,13 +122,14 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents every problem code the engine raises', () => {
-    const documented = new Set<string>(['not_found']); // the NoRoute answer
+    const documented = new Set<string>(['not_found', 'method_not_allowed']); // the NoRoute and MethodNotAllowed answers
     for (const { op } of operations()) {
       for (const [status, r] of Object.entries(op.responses) as [string, Record<string, any>][]) {
         if (Number(status) >= 400 && r.content?.['application/problem+json']) codesOf(r).forEach((c) => documented.add(c));
       }
     }
     expect(doc.components.responses.NoRoute.description).toContain('`not_found`');
+    expect(doc.components.responses.MethodNotAllowed.description).toContain('`method_not_allowed`');
     // never raised: a hold is placed in one atomic script call, so no request waits on another's key
     const neverRaised = ['idempotency_key_in_flight'];
     expect([...documented].sort()).toEqual(ErrorCode.options.filter((c) => !neverRaised.includes(c)).sort());

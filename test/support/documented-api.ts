@@ -70,7 +70,7 @@ export class DocumentedApi {
     this.routes.sort((a, b) => Number(a.templated) - Number(b.templated));
   }
 
-  /** The documented operation a request reaches, or undefined (the document's NoRoute answer). */
+  /** The documented operation a request reaches, or undefined (the document's NoRoute or MethodNotAllowed answer). */
   operation(method: string, path: string): Operation | undefined {
     const pathname = new URL(path, 'http://x').pathname;
     return this.routes.find((r) => r.method === method.toUpperCase() && r.pattern.test(pathname))?.operation;
@@ -80,7 +80,7 @@ export class DocumentedApi {
   async check(method: string, path: string, res: Response): Promise<Checked> {
     const operation = this.operation(method, path);
     const where = `${method} ${path} → ${res.status}`;
-    const spec = operation ? operation.responses[String(res.status)] : res.status === 404 ? this.noRoute() : undefined;
+    const spec = operation ? operation.responses[String(res.status)] : this.noRoute(res.status);
     if (!spec) throw new Error(`${where}: status not documented for ${operation?.operationId ?? 'an unknown route'}`);
 
     const headers = spec.headers ?? {};
@@ -118,8 +118,10 @@ export class DocumentedApi {
     return checked;
   }
 
-  private noRoute(): ResponseSpec | undefined {
-    return this.document.components?.responses?.NoRoute as ResponseSpec | undefined;
+  /** The document's answer for a request no operation takes: NoRoute (404) or MethodNotAllowed (405). */
+  private noRoute(status: number): ResponseSpec | undefined {
+    const name = ({ 404: 'NoRoute', 405: 'MethodNotAllowed' } as Record<number, string>)[status];
+    return name ? (this.document.components?.responses?.[name] as ResponseSpec | undefined) : undefined;
   }
 
   private validate(schema: unknown, value: unknown, what: string): void {

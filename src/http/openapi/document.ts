@@ -9,7 +9,8 @@ Stock holds for limited drops, orders made from them, payment providers' webhook
 waiting rooms and raffles where demand dwarfs stock.
 
 **Errors** are \`application/problem+json\` (RFC 9457) with a stable \`code\`; each answer below lists the codes
-it can carry. A path or method the API does not have answers 404 \`not_found\` (the \`NoRoute\` response);
+it can carry. A path the API does not have answers 404 \`not_found\` (the \`NoRoute\` response), a path it
+has asked with another method 405 \`method_not_allowed\` with \`Allow\` (the \`MethodNotAllowed\` response);
 a request Node cannot parse, 400 \`invalid_request\`. 5xx problems carry the request id in \`instance\`:
 send \`X-Request-Id\` (1-128 of \`A-Za-z0-9._:-\`) to choose it.
 
@@ -54,7 +55,12 @@ export function openApiDocument(): OpenApiDocument {
   const registry = api.openAPIRegistry;
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) registry.registerComponent('securitySchemes', name, scheme);
   registry.registerComponent('responses', 'NoRoute', {
-    description: '`not_found`: No such route (any path or method not listed here)',
+    description: '`not_found`: No such route (any path not listed here)',
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  });
+  registry.registerComponent('responses', 'MethodNotAllowed', {
+    description: '`method_not_allowed`: a path listed here, asked with a method not listed for it',
+    headers: { Allow: { description: 'the methods the path takes', required: true, schema: { type: 'string' } } },
     content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
   });
   for (const operation of OPERATIONS) registry.registerPath(operation);
