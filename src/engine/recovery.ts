@@ -4,6 +4,7 @@ import * as orderRows from '../db/orders.js';
 import * as productRows from '../db/products.js';
 import type { ProductRow } from '../db/products.js';
 import { bounded, type Db } from '../db/sql.js';
+import { AppError } from '../errors.js';
 import { formatId, parseId, type RecordRef } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
 import type { PaymentInbox } from './payment-inbox.js';
@@ -12,6 +13,8 @@ import type { Products } from './products.js';
 
 /** Attempts to rebuild a product before giving up on one that keeps taking writes meanwhile. */
 const REBUILD_ROUNDS = 5;
+/** Retry-After of a rebuild that gave up: the product is busy, or has writes an operator must look at. */
+const REBUILD_RETRY_AFTER_S = '5';
 /** A rebuild's EXEC found a watched outbox changed: it wrote nothing. */
 const WRITTEN_MEANWHILE = Symbol('written meanwhile');
 
@@ -179,7 +182,12 @@ export class Recovery {
         await watch.unwatch().catch(() => {});
       }
     }
-    throw new Error(`product ${id} took writes during each of ${REBUILD_ROUNDS} attempts to rebuild it, or has writes Postgres refuses (the drain logs those): it was not rebuilt, so none of them is lost`);
+    throw new AppError(
+      'unavailable',
+      `product ${id} took writes during each of ${REBUILD_ROUNDS} attempts to rebuild it, or has writes Postgres refuses (the drain logs those): it was not rebuilt, so none of them is lost`,
+      {},
+      { 'retry-after': REBUILD_RETRY_AFTER_S },
+    );
   }
 
   private async rebuildFromPostgres(id: string, reason: string, force: boolean): Promise<ProductRecovery | null | typeof WRITTEN_MEANWHILE> {

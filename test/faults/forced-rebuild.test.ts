@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Hold, Order } from '../../src/contract.js';
+import { Hold, Order, Problem } from '../../src/contract.js';
 import { signPayload } from '../../src/http/webhook-signature.js';
-import { body } from '../support/answers.js';
+import { answer, body } from '../support/answers.js';
 import { test } from '../support/fixtures.js';
-import { WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
+import { ADMIN_TOKEN, WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
 
 /**
  * A forced rebuild (`recover --force`, `POST /api/admin/recover {force:true}`) drains the product to
@@ -104,6 +104,31 @@ describe('a forced rebuild while orders are placed', () => {
     }
     expect(placed).toHaveLength(1);
     await expectKept(pid, 10, [{ order: firstOrder, token: first!.token }, ...placed]);
+  });
+
+  it('gives up after five attempts that each saw an order, answering 503 with Retry-After; every order is kept', async () => {
+    const engine = h.runtime.engine;
+    const pid = await h.createProduct({ stock: 10, unit_price_minor: 500 });
+    const buyers = await holdsFor(pid, 5);
+    const placed: { order: Order; token: string }[] = [];
+    // an order after each of the product's drains, as a busy product would take one
+    const drain = engine.persistence.drain;
+    engine.persistence.drain = async (id) => {
+      const written = await drain.call(engine.persistence, id);
+      const b = id === pid ? buyers[placed.length] : undefined;
+      if (b) placed.push({ order: (await orderOf(b))!, token: b.token });
+      return written;
+    };
+    try {
+      const res = await h.request('POST', '/api/admin/recover', { token: ADMIN_TOKEN, body: { force: true } });
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(await answer(res, Problem)).toMatchObject({ status: 503, body: { code: 'unavailable' } });
+    } finally {
+      Object.assign(engine.persistence, { drain });
+    }
+    expect(placed).toHaveLength(5);
+    expect(placed.every((p) => p.order !== null)).toBe(true);
+    await expectKept(pid, 10, placed);
   });
 
   it('keeps every order acknowledged while forced rebuilds run alongside a stream of orders', async () => {
