@@ -42,11 +42,11 @@ export class Payments {
     if (!reply.ok && reply.code === ReplyCode.HoldNotFound && this.gate && (await this.gate.lostRecord(ref.productId))) reply = await applyInRedis();
     // a late redelivery after Redis dropped the hold and its events: Postgres remembers the event. (One
     // Postgres has as deferred never reached an order: with its hold gone it is not a duplicate.) A new
-    // event for an order that ended unpaid and whose records Redis dropped: they are written back, and it applies.
+    // success for an order that ended unpaid and whose records Redis dropped: they are written back, and it applies.
     let settled = false;
     if (!reply.ok && reply.code === ReplyCode.HoldNotFound) {
       settled = await this.settledInPostgres(e.event_id);
-      if (!settled && this.gate && (await this.gate.restoreEnded(ref))) reply = await applyInRedis();
+      if (!settled && kind === 'succeeded' && this.gate && (await this.gate.restoreEnded(ref))) reply = await applyInRedis();
     }
     try {
       if (!reply.ok) {
