@@ -63,10 +63,14 @@ export async function insert(db: Db, w: InboxWrite): Promise<InboxEntry> {
   return toEntry(first!);
 }
 
-/** Where a page of open events ended: the last row's received time (as Postgres prints it, to the microsecond) and id. */
+/**
+ * Where a recovery run reads open events: those received up to `until` (fixed at its first page, so a
+ * run does not chase events arriving meanwhile), after the last row read (null at the start). Times are
+ * as Postgres prints them, to the microsecond.
+ */
 export interface InboxCursor {
-  at: string;
-  eventId: string;
+  until: string;
+  after: { at: string; eventId: string } | null;
 }
 
 /** A page of open events, and where the next starts (null after the last). */
@@ -75,18 +79,22 @@ export interface InboxPage {
   next: InboxCursor | null;
 }
 
-/**
- * Events received at least `minAgeMs` ago that are not known to be applied, or are still deferred;
- * oldest first, the page after `after`.
- */
-export async function open(db: Db, minAgeMs: number, limit: number, after: InboxCursor | null): Promise<InboxPage> {
+/** Where a run over the events received at least `minAgeMs` ago starts. */
+export async function openSince(db: Db, minAgeMs: number): Promise<InboxCursor> {
+  const [row] = await db<{ until: string }[]>`SELECT (now() - ${minAgeMs}::integer * interval '1 millisecond')::text AS until`;
+  return { until: row!.until, after: null };
+}
+
+/** The page of events not known to be applied, or still deferred, at `cursor`; oldest first. */
+export async function open(db: Db, cursor: InboxCursor, limit: number): Promise<InboxPage> {
+  const { until, after } = cursor;
   const rows = await db<(Row & { at: string })[]>`
     SELECT ${db(COLUMNS)}, received_at::text AS at FROM payment_inbox
-    WHERE (result IS NULL OR result = 'deferred') AND received_at <= now() - ${minAgeMs}::integer * interval '1 millisecond'
+    WHERE (result IS NULL OR result = 'deferred') AND received_at <= ${until}::timestamptz
       ${after ? db`AND (received_at, event_id) > (${after.at}::timestamptz, ${after.eventId})` : db``}
     ORDER BY received_at, event_id LIMIT ${limit}`;
   const last = rows.at(-1);
-  return { entries: rows.map(toEntry), next: rows.length === limit && last ? { at: last.at, eventId: last.event_id } : null };
+  return { entries: rows.map(toEntry), next: rows.length === limit && last ? { until, after: { at: last.at, eventId: last.event_id } } : null };
 }
 
 /** Settles an open event whose hold is gone: it cannot be applied, or it was and only its record was lost. */

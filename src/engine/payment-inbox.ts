@@ -43,9 +43,9 @@ export class PaymentInbox {
   async recover({ minAgeMs = SWEEP_MIN_AGE_MS } = {}): Promise<InboxRecovery> {
     const report: InboxRecovery = { checked: 0, reapplied: 0, refund_required: 0, unresolved: 0 };
     // every open row, page after page: rows that stay open (deferred, not yet drained, refused) cannot hide newer ones
-    let after: inboxRows.InboxCursor | null = null;
+    let cursor: inboxRows.InboxCursor | null = await bounded(inboxRows.openSince(this.ctx.sql, minAgeMs));
     do {
-      const page: inboxRows.InboxPage = await bounded(inboxRows.open(this.ctx.sql, minAgeMs, BATCH, after));
+      const page: inboxRows.InboxPage = await bounded(inboxRows.open(this.ctx.sql, cursor, BATCH));
       for (const { event: e } of page.entries) {
         report.checked++;
         const outcome = await this.reapply(e);
@@ -55,8 +55,8 @@ export class PaymentInbox {
         if (outcome === 'reapplied') this.ctx.logger.warn(log, 'payment event from the inbox applied: Redis did not know it');
         else if (outcome === 'refund_required') this.ctx.logger.error(log, 'acknowledged payment for a hold that is gone: refund required');
       }
-      after = page.next;
-    } while (after);
+      cursor = page.next;
+    } while (cursor);
     return report;
   }
 
