@@ -264,6 +264,7 @@ export const ProductRecovery = z
     product_id: productId,
     /** rebuilt from Postgres: Redis had no record of it or was behind (or the rebuild was forced) */
     rebuilt: z.boolean(),
+    /** why it was rebuilt; or, not rebuilt, why a rebuild it needed did not happen (it stays unchecked, its requests try again) */
     reason: z.string().nullable(),
     /** pending orders written back to Redis (they can still be paid, or expire) */
     pending_orders: count,

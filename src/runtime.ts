@@ -60,7 +60,7 @@ export async function openEngine(config: Config, logger: Logger): Promise<OpenEn
 
   const redis = createRedis({ url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, name: 'engine' });
   const queueConnection = createRedis({ url: config.REDIS_URL, commandTimeoutMs: 0, forQueue: true, name: 'queues' });
-  const watchRedis = createRedis({ url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, name: 'engine-watch' });
+  const watchRedis = createRedis({ url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, name: 'engine-watch', forWatch: true });
   const redisClients = [redis, queueConnection, watchRedis];
   const sql = createSql(config.DATABASE_URL);
   const durability = new RedisDurability(redis, config, logger);

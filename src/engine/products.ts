@@ -48,6 +48,8 @@ const msOrEmpty = (d: Date | null) => (d ? d.getTime() : '');
 const isoOrNull = (ms: string | undefined) => (ms ? new Date(Number(ms)).toISOString() : null);
 
 type RedisFields = Record<(typeof FIELDS)[number], string | undefined>;
+/** What a MULTI's EXEC answers: an error or a result per command. */
+export type ExecResults = [error: Error | null, result: unknown][];
 
 function viewOf(id: string, f: RedisFields): ProductView {
   return {
@@ -213,10 +215,10 @@ export class Products {
   /**
    * Replaces the product's Redis record with what Postgres has committed, in one transaction with what
    * `write` queues before it (the product's other keys): nothing reads a half-built product. The
-   * record's progress mark is Postgres's, its seq beyond every id handed out. The transaction runs on
-   * the watch connection: false when a key its caller watches changed, and nothing was written.
+   * record's progress mark is Postgres's, its seq beyond every id handed out. The transaction is built
+   * on the watch connection and run by `exec`: false when that did not run it, and nothing was written.
    */
-  async rebuild(db: Db, row: ProductRow, write: (tx: ChainableCommander) => void): Promise<boolean> {
+  async rebuild(db: Db, row: ProductRow, write: (tx: ChainableCommander) => void, exec: (tx: ChainableCommander) => Promise<ExecResults | null>): Promise<boolean> {
     const committed = await this.committedInPostgres(db, row);
     const holdEvents = await this.holdEvents(db);
     const k = this.ctx.keys.product(row.id);
@@ -227,7 +229,7 @@ export class Products {
     tx.hdel(k.product, 'available', 'held', 'pending', 'sold', 'seq', 'idem_day', 'mark');
     commands.queueUpsertProduct(tx, k, ...this.upsertArgs(row, committed, holdEvents));
     tx.hset(k.product, 'mark', row.redis_mark);
-    const results = await tx.exec();
+    const results = await exec(tx);
     if (!results) return false;
     const failed = results.find(([err]) => err);
     if (failed) throw failed[0]!;

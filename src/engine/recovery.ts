@@ -1,20 +1,25 @@
-import type { ChainableCommander } from 'ioredis';
+import { Cluster, type ChainableCommander, type Redis } from 'ioredis';
 import type { ProductRecovery, RecoveryReport } from '../contract.js';
 import * as orderRows from '../db/orders.js';
 import * as productRows from '../db/products.js';
 import type { ProductRow } from '../db/products.js';
 import { bounded, type Db } from '../db/sql.js';
 import { AppError } from '../errors.js';
-import { formatId, parseId, type RecordRef } from '../redis/keys.js';
+import type { RedisClient } from '../redis/client.js';
+import { formatId, parseId, type ProductKeys, type RecordRef } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
 import type { PaymentInbox } from './payment-inbox.js';
 import type { Persistence } from './persistence.js';
-import type { Products } from './products.js';
+import type { ExecResults, Products } from './products.js';
 
 /** Attempts to rebuild a product before giving up on one that keeps taking writes meanwhile. */
 const REBUILD_ROUNDS = 5;
-/** Retry-After of a rebuild that gave up: the product is busy, or has writes an operator must look at. */
-const REBUILD_RETRY_AFTER_S = '5';
+/** A rebuild that gave up: the product is busy, or has writes an operator must look at (503, retry later). */
+class RebuildGaveUp extends AppError {
+  constructor(detail: string) {
+    super('unavailable', detail, {}, { 'retry-after': '5' });
+  }
+}
 /** A rebuild's EXEC found a watched outbox changed: it wrote nothing. */
 const WRITTEN_MEANWHILE = Symbol('written meanwhile');
 
@@ -35,7 +40,10 @@ export class Recovery {
   /** products this process has checked since its Redis connection was last (re)established */
   private readonly checkedIds = new Set<string>();
   private readonly underway = new Map<string, Promise<ProductRecovery | null>>();
-  private rebuilding: Promise<unknown> = Promise.resolve();
+  /** the rebuild whose turn it is on the watch connection */
+  private watchTurn: Promise<unknown> = Promise.resolve();
+  /** how often the watch connection (any of its nodes' on a Cluster) has closed */
+  private readonly watchCloses: () => number;
   /** registers BullMQ's repeatable jobs again (set by the worker) */
   schedulers: () => Promise<void> = () => Promise.resolve();
 
@@ -47,6 +55,7 @@ export class Recovery {
   ) {
     // whatever Redis answers after a lost connection may be another (older) copy of the data
     ctx.redis.on('close', () => this.checkedIds.clear());
+    this.watchCloses = closesOf(ctx.watchRedis);
   }
 
   /** Whether the product was checked since the connection came up: the request path's one question. */
@@ -97,7 +106,12 @@ export class Recovery {
   async checkAll({ force = false } = {}): Promise<ProductRecovery[]> {
     const products: ProductRecovery[] = [];
     for (const id of await bounded(productRows.ids(this.ctx.sql))) {
-      const done = await this.product(id, force);
+      // one that could not be rebuilt is reported and stays unchecked (its requests try again); the rest go on
+      const done = await this.product(id, force).catch((err: unknown) => {
+        if (!(err instanceof RebuildGaveUp)) throw err;
+        this.ctx.logger.error({ productId: id, reason: err.detail }, 'product not rebuilt');
+        return { product_id: id, rebuilt: false, reason: err.detail, pending_orders: 0 };
+      });
       if (done) products.push(done);
     }
     return products;
@@ -153,51 +167,33 @@ export class Recovery {
     return null;
   }
 
-  private rebuild(id: string, reason: string, force: boolean): Promise<ProductRecovery | null> {
-    // one rebuild at a time on the watch connection: another's EXEC or UNWATCH would clear this one's WATCH
-    const run = this.rebuilding.then(() => this.rebuildWatched(id, reason, force));
-    this.rebuilding = run.catch(() => {});
-    return run;
-  }
-
   /**
    * What the old record has that Postgres lacks goes there first (statuses only move forward; an id
    * Postgres has for another order is kept aside as a conflict), and the product is then rebuilt from
-   * Postgres. A write acknowledged after that drain would be deleted with the old keys: the outboxes are
-   * watched from empty to the rebuild's EXEC, and a write in between aborts it and the round starts over.
+   * Postgres. A write acknowledged after that drain would be deleted with the old keys: the rebuild's
+   * EXEC runs only while the outboxes are empty and watched (`execWatched`); else the round starts over.
    */
-  private async rebuildWatched(id: string, reason: string, force: boolean): Promise<ProductRecovery | null> {
-    const k = this.ctx.keys.product(id);
-    const watch = this.ctx.watchRedis;
+  private async rebuild(id: string, reason: string, force: boolean): Promise<ProductRecovery | null> {
     for (let round = 0; round < REBUILD_ROUNDS; round++) {
       if (round > 0 || reason !== 'no record in Redis') await this.persistence.drain(id);
-      await watch.watch(k.outbox, k.eventOutbox, k.notices);
-      try {
-        const left = await Promise.all([watch.scard(k.outbox), watch.scard(k.eventOutbox), watch.zcard(k.notices)]);
-        if (left.some((n) => n > 0)) continue;
-        const result = await this.rebuildFromPostgres(id, reason, force);
-        if (result !== WRITTEN_MEANWHILE) return result;
-      } finally {
-        // (a connection that dropped has no WATCH left to clear)
-        await watch.unwatch().catch(() => {});
-      }
+      const result = await this.rebuildFromPostgres(id, reason, force);
+      if (result !== WRITTEN_MEANWHILE) return result;
     }
-    throw new AppError(
-      'unavailable',
+    throw new RebuildGaveUp(
       `product ${id} took writes during each of ${REBUILD_ROUNDS} attempts to rebuild it, or has writes Postgres refuses (the drain logs those): it was not rebuilt, so none of them is lost`,
-      {},
-      { 'retry-after': REBUILD_RETRY_AFTER_S },
     );
   }
 
   private async rebuildFromPostgres(id: string, reason: string, force: boolean): Promise<ProductRecovery | null | typeof WRITTEN_MEANWHILE> {
+    const k = this.ctx.keys.product(id);
     const result = await this.ctx.sql.begin(async (tx) => {
       // the row lock makes concurrent checks take turns: the second finds the product rebuilt
       const row = await productRows.lock(tx, id);
       if (!row) return null;
       if (!force && (await this.behind(tx, row)) === null) return { product_id: id, rebuilt: false, reason: null, pending_orders: 0 };
       const [orders, used] = await Promise.all([orderRows.pending(tx, id), orderRows.unitsByUser(tx, id)]);
-      if (!(await this.products.rebuild(tx, row, (t) => this.writeOrders(t, id, orders, used)))) return WRITTEN_MEANWHILE;
+      const written = await this.products.rebuild(tx, row, (t) => this.writeOrders(t, id, orders, used), (t) => this.execWatched(k, t));
+      if (!written) return WRITTEN_MEANWHILE;
       return { product_id: id, rebuilt: true, reason, pending_orders: orders.length, firstDue: orders[0]?.payment_due_at };
     });
     if (result === WRITTEN_MEANWHILE || !result?.rebuilt) return result;
@@ -205,6 +201,31 @@ export class Recovery {
     if (firstDue) this.ctx.jobs.expireAt('expire-orders', id, firstDue.getTime());
     this.ctx.logger.warn({ productId: id, reason, pendingOrders: done.pending_orders }, 'product rebuilt from Postgres: Redis was behind');
     return done;
+  }
+
+  /**
+   * Runs a rebuild's MULTI only if the product's outboxes are empty and stay so until its EXEC: they are
+   * WATCHed on the watch connection, where rebuilds take turns (another's EXEC or UNWATCH would clear
+   * this WATCH). Null when they were not empty, a write aborted the EXEC, or the connection dropped
+   * meanwhile: a WATCH does not survive a reconnect, and ioredis would send the EXEC on the new one.
+   */
+  private execWatched(k: ProductKeys, tx: ChainableCommander): Promise<ExecResults | null> {
+    const watch = this.ctx.watchRedis;
+    const run = this.watchTurn.then(async () => {
+      const closes = this.watchCloses();
+      try {
+        await watch.watch(k.outbox, k.eventOutbox, k.notices);
+        const left = await Promise.all([watch.scard(k.outbox), watch.scard(k.eventOutbox), watch.zcard(k.notices)]);
+        if (left.some((n) => n > 0) || this.watchCloses() !== closes) return null;
+        return await tx.exec();
+      } finally {
+        // (UNWATCH names no key: on a Cluster, every master's connection is told)
+        const connections = watch instanceof Cluster ? watch.nodes('master') : [watch];
+        await Promise.all(connections.map((c) => c.unwatch().catch(() => {})));
+      }
+    });
+    this.watchTurn = run.catch(() => {});
+    return run;
   }
 
   /** Queues the product's keys cleared and its pending orders (with their converted holds) written. */
@@ -232,4 +253,17 @@ function redisRecords(o: orderRows.OrderRow): { hold: string; order: string } {
       user: o.user_id, created, due, updated: created,
     }),
   };
+}
+
+/** Counts the closes of a client's connections (each node's, on a Cluster, including nodes added later). */
+function closesOf(client: RedisClient): () => number {
+  let closes = 0;
+  const count = (r: Redis) => r.on('close', () => closes++);
+  if (client instanceof Cluster) {
+    client.nodes().forEach(count);
+    client.on('+node', count);
+  } else {
+    count(client);
+  }
+  return () => closes;
 }

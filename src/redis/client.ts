@@ -10,6 +10,11 @@ export interface RedisClientOptions {
   commandTimeoutMs: number;
   /** BullMQ workers need blocking commands without a timeout and unlimited retries. */
   forQueue?: boolean;
+  /**
+   * A client that WATCHes keys: a Cluster's redirections and resends could send the EXEC to a connection
+   * the WATCH was not set on, so they fail instead.
+   */
+  forWatch?: boolean;
   name?: string;
 }
 
@@ -48,6 +53,7 @@ export function createRedis(opts: RedisClientOptions): RedisClient {
             lazyConnect: true,
             enableOfflineQueue: options.enableOfflineQueue ?? true,
             clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+            ...(opts.forWatch ? { maxRedirections: 0 } : {}),
             redisOptions: { ...options, ...credentials(new URL(urls[0]!)) },
           },
         )
