@@ -74,13 +74,21 @@ export function createApp(engine: Engine): App {
   return { app, metrics, live };
 }
 
-/** The methods the app's routes (not its middleware) take on a path; read once all routes are in. */
+/**
+ * The methods the app's routes (not its middleware) take on a path, HEAD with GET as Hono answers it;
+ * read once all routes are in. A route's `:param` matches one segment, its `*` anything.
+ */
 function routeMethods(app: Hono): (path: string) => string[] {
   let routes: { method: string; pattern: RegExp }[] | null = null;
   return (path) => {
     routes ??= app.routes
       .filter((r) => r.method !== 'ALL')
-      .map((r) => ({ method: r.method, pattern: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}$`) }));
-    return [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+      .map((r) => ({
+        method: r.method,
+        pattern: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+').replaceAll('*', '.*')}$`),
+      }));
+    const methods = new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods];
   };
 }

@@ -337,12 +337,18 @@ describe.each(rows)('$status $code — $name', (row) => {
 describe('a known path asked with a method it does not take', () => {
   it.each([
     ['PUT', '/api/holds', 'POST'],
-    ['POST', '/api/admin/products/p1', 'GET, PATCH'],
-    ['DELETE', '/openapi.json', 'GET'],
+    ['POST', '/api/admin/products/p1', 'GET, PATCH, HEAD'],
+    ['DELETE', '/openapi.json', 'GET, HEAD'],
   ])('%s %s: 405 with Allow: %s', async (method, path, allow) => {
     const res = await h.request(method, path, { token: path.startsWith('/api/admin') ? ADMIN_TOKEN : h.token('ola'), body: {} });
     expect(res.headers.get('allow')).toBe(allow);
     expect(await answer(res, Problem)).toMatchObject({ status: 405, body: { code: 'method_not_allowed' } });
+  });
+
+  it('HEAD, which Allow names beside GET, is answered as GET without a body', async () => {
+    const res = await h.request('HEAD', '/openapi.json');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
   });
 });
 
