@@ -20,7 +20,7 @@ class RebuildGaveUp extends AppError {
     super('unavailable', detail, {}, { 'retry-after': '5' });
   }
 }
-/** A rebuild's EXEC found a watched outbox changed: it wrote nothing. */
+/** A rebuild's round found a write after its drain (or lost its WATCH) and wrote nothing: the next round drains again. */
 const WRITTEN_MEANWHILE = Symbol('written meanwhile');
 
 /** What the request path asks before it serves a product (Recovery). */
