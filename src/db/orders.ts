@@ -30,6 +30,7 @@ export interface CommittedUnits {
   maxSeq: number;
 }
 
+/** The order, whoever's it is; null when there is none. */
 export function find(db: Db, orderId: string): Promise<OrderRow | null> {
   return db<OrderRow[]>`
     SELECT id, hold_id, user_id, product_id, qty, unit_price_minor, total_minor, currency, status, created_at, payment_due_at

@@ -2,9 +2,8 @@ import { header } from '../header.js';
 import { Hono } from 'hono';
 import type { Engine } from '../../engine/engine.js';
 import { AppError } from '../../errors.js';
-import { readRawJson } from '../body.js';
+import { readRawJson, validated } from '../body.js';
 import { PaymentEvent, type WebhookAnswer } from '../../contract.js';
-import { validated } from '../body.js';
 import { paymentProviders } from '../webhooks/providers.js';
 
 /**
