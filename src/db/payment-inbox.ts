@@ -97,6 +97,18 @@ export async function open(db: Db, cursor: InboxCursor, limit: number): Promise<
   return { entries: rows.map(toEntry), next: rows.length === limit && last ? { until, after: { at: last.at, eventId: last.event_id } } : null };
 }
 
+/**
+ * The events not known to be applied, or still deferred, whose hold ids end in `suffix`, oldest first:
+ * a rebuild applies its product's with its writes (a hold id ends in "_<product id>").
+ */
+export async function openEndingIn(db: Db, suffix: string): Promise<InboxEntry[]> {
+  const rows = await db<Row[]>`
+    SELECT ${db(COLUMNS)} FROM payment_inbox
+    WHERE (result IS NULL OR result = 'deferred') AND right(hold_id, ${suffix.length}) = ${suffix}
+    ORDER BY received_at, event_id`;
+  return rows.map(toEntry);
+}
+
 /** Settles an open event whose hold is gone: it cannot be applied, or it was and only its record was lost. */
 export async function settle(db: Db, eventId: string, result: 'refund_required' | 'ignored' | 'applied'): Promise<void> {
   await db`

@@ -1,10 +1,13 @@
+import type { ChainableCommander } from 'ioredis';
 import type { InboxRecovery, PaymentEvent, PaymentOutcome } from '../contract.js';
 import * as inboxRows from '../db/payment-inbox.js';
 import * as paymentEventRows from '../db/payment-events.js';
-import { bounded } from '../db/sql.js';
+import { bounded, type Db } from '../db/sql.js';
 import { AppError } from '../errors.js';
 import type { EngineContext } from './context.js';
 import { fingerprint, type Payments } from './payments.js';
+import type { ExecResults } from './products.js';
+import type { RawReply } from '../redis/scripts.js';
 
 /** Rows younger than this may still be in the hands of the request that wrote them. */
 const SWEEP_MIN_AGE_MS = 2_000;
@@ -20,8 +23,10 @@ const BATCH = 500;
  * 2. The drain writes each applied event's result to `payment_events` and to its inbox row in one
  *    statement, so an inbox row without a result is an event Redis may not know.
  * 3. Recovery (each sweep, at worker start, on demand) applies those of them that Redis does not know
- *    (the script's event id check makes even a race with a webhook's own apply a no-op) once. A success whose hold Redis and
- *    Postgres have both lost is marked refund_required on its row, a failure ignored: never dropped.
+ *    (the script's event id check makes even a race with a webhook's own apply a no-op) once. A product
+ *    rebuilt from Postgres applies its own in the rebuild's Redis transaction: Postgres may still have
+ *    pending an order that an acknowledged event paid, which must not expire first. A success whose hold
+ *    Redis and Postgres have both lost is marked refund_required on its row, a failure ignored: never dropped.
  */
 export class PaymentInbox {
   constructor(
@@ -58,6 +63,29 @@ export class PaymentInbox {
       cursor = page.next;
     } while (cursor);
     return report;
+  }
+
+  /**
+   * A product's open events, read in its rebuild's Postgres transaction: the rebuild queues them on its
+   * Redis transaction after its orders (`queueApplies`). An order that Postgres has pending while an
+   * acknowledged event paid it is then never served, expired or released in between.
+   */
+  async openOf(db: Db, productId: string): Promise<PaymentEvent[]> {
+    const rows = await inboxRows.openEndingIn(db, `_${productId}`);
+    return rows.map((r) => r.event).filter((e) => this.payments.target(e).ref.productId === productId);
+  }
+
+  queueApplies(t: ChainableCommander, events: readonly PaymentEvent[]): void {
+    for (const e of events) this.payments.queueApply(t, e);
+  }
+
+  /** The replies to what queueApplies queued, in its order, once the transaction ran; one it could not apply is left to `recover`. */
+  appliedWith(events: readonly PaymentEvent[], replies: ExecResults): void {
+    events.forEach((e, i) => {
+      if (this.payments.queuedApplied(e, replies[i]![1] as RawReply)) {
+        this.ctx.logger.warn({ eventId: e.event_id, type: e.type, holdId: e.hold_id }, 'payment event from the inbox applied with its product\'s rebuild');
+      }
+    });
   }
 
   private async reapply(e: PaymentEvent): Promise<'known' | 'reapplied' | 'refund_required' | 'unresolved'> {

@@ -1,8 +1,9 @@
-import type { PaymentEvent, PaymentOutcome, PaymentResult } from '../contract.js';
+import type { ChainableCommander } from 'ioredis';
+import type { PaymentEvent, PaymentOutcome } from '../contract.js';
 import * as paymentEventRows from '../db/payment-events.js';
 import { bounded } from '../db/sql.js';
 import { AppError } from '../errors.js';
-import { commands } from '../redis/commands.js';
+import { commands, type ScriptPayment } from '../redis/commands.js';
 import { formatId, parseId, type RecordRef } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
 import { NO_OBSERVER, type EngineObserver } from './observer.js';
@@ -10,12 +11,22 @@ import type { Persistence } from './persistence.js';
 import type { OrderRecord } from './records.js';
 import type { ProductGate } from './recovery.js';
 import { decode, ReplyCode } from '../redis/replies.js';
+import type { RawReply } from '../redis/scripts.js';
 import { toDomainError } from './refusals.js';
 
 /** What makes two deliveries "the same event": its content, not its JSON formatting. */
 export function fingerprint(e: PaymentEvent): string {
   return JSON.stringify([e.type, e.hold_id, e.order_id ?? null, e.amount_minor, e.currency]);
 }
+
+const scriptPayment = (e: PaymentEvent): ScriptPayment => ({
+  eventId: e.event_id,
+  kind: e.type === 'payment.succeeded' ? 'succeeded' : 'failed',
+  amount: e.amount_minor,
+  currency: e.currency,
+  fingerprint: fingerprint(e),
+  payload: JSON.stringify(e),
+});
 
 export class Payments {
   observer: EngineObserver = NO_OBSERVER;
@@ -30,13 +41,10 @@ export class Payments {
   /** Applies a verified payment event: one effect per event id, atomically with the order change. */
   async apply(e: PaymentEvent): Promise<PaymentOutcome> {
     const { ref, orderId } = this.target(e);
-    const kind = e.type === 'payment.succeeded' ? 'succeeded' : 'failed';
-    const payload = JSON.stringify(e);
+    const script = scriptPayment(e);
     const k = this.ctx.keys.product(ref.productId);
     if (this.gate && !this.gate.checked(ref.productId)) await this.gate.ensure(ref.productId);
-    const applyInRedis = async () => decode.applyPayment(await commands.applyPayment(this.ctx.redis, k, ref.seq, {
-      eventId: e.event_id, kind, amount: e.amount_minor, currency: e.currency, fingerprint: fingerprint(e), payload,
-    }));
+    const applyInRedis = async () => decode.applyPayment(await commands.applyPayment(this.ctx.redis, k, ref.seq, script));
     let reply = await applyInRedis();
     // a hold whose product lost its whole record in Redis: rebuilt from Postgres, its pending order is back
     if (!reply.ok && reply.code === ReplyCode.HoldNotFound && this.gate && (await this.gate.lostRecord(ref.productId))) reply = await applyInRedis();
@@ -46,7 +54,7 @@ export class Payments {
     let settled = false;
     if (!reply.ok && reply.code === ReplyCode.HoldNotFound) {
       settled = await this.settledInPostgres(e.event_id);
-      if (!settled && kind === 'succeeded' && this.gate && (await this.gate.restoreEnded(ref))) reply = await applyInRedis();
+      if (!settled && script.kind === 'succeeded' && this.gate && (await this.gate.restoreEnded(ref))) reply = await applyInRedis();
     }
     try {
       if (!reply.ok) {
@@ -70,6 +78,21 @@ export class Payments {
       // after the bookkeeping of what the call did; an unconfirmed write replaces the answer
       if (this.ctx.durability.waitsForReplicas) await this.ctx.durability.confirm(k.product);
     }
+  }
+
+  /** Queues the event's apply on a rebuild's transaction: a product rebuilt from Postgres gets its open inbox events with its orders. */
+  queueApply(t: ChainableCommander, e: PaymentEvent): void {
+    const { ref } = this.target(e);
+    commands.queueApplyPayment(t, this.ctx.keys.product(ref.productId), ref.seq, scriptPayment(e));
+  }
+
+  /** A queued apply's reply, once its transaction ran: true when it applied (its changes go to Postgres); else the inbox's recovery sees to it. */
+  queuedApplied(e: PaymentEvent, raw: RawReply): boolean {
+    const reply = decode.applyPayment(raw);
+    if (!reply.ok) return false;
+    this.persistence.changed(this.target(e).ref.productId, reply.changes);
+    this.observer.paymentEvent(reply.result, reply.order?.status ?? null);
+    return reply.result !== 'duplicate';
   }
 
   /** The hold and order an event is about; 404 when its ids name no hold, or an order that is not the hold's. */

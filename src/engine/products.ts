@@ -214,30 +214,31 @@ export class Products {
 
   /**
    * Replaces the product's Redis record with what Postgres has committed, in one transaction with what
-   * `write` queues before it (the product's other keys): nothing reads a half-built product. The
-   * record's progress mark is Postgres's, its seq beyond every id handed out. The transaction is built
-   * on the watch connection and run by `exec`: false when that did not run it, and nothing was written.
+   * `write` queues after it (the product's other keys, and what is applied to them): nothing reads a
+   * half-built product. The record's progress mark is Postgres's, its seq beyond every id handed out.
+   * The transaction is built on the watch connection and run by `exec`. Answers the replies to what
+   * `write` queued, or null when `exec` did not run it, and nothing was written.
    */
-  async rebuild(db: Db, row: ProductRow, write: (tx: ChainableCommander) => void, exec: (tx: ChainableCommander) => Promise<ExecResults | null>): Promise<boolean> {
+  async rebuild(db: Db, row: ProductRow, write: (tx: ChainableCommander) => void, exec: (tx: ChainableCommander) => Promise<ExecResults | null>): Promise<ExecResults | null> {
     const committed = await this.committedInPostgres(db, row);
     const holdEvents = await this.holdEvents(db);
     const k = this.ctx.keys.product(row.id);
     const tx = this.ctx.watchRedis.multi();
-    write(tx);
     // the counters start over from Postgres's figures; the waiting room's and raffle's fields stay, in
     // step with the line, tickets and draw they index (the rebuild keeps those)
     tx.hdel(k.product, 'available', 'held', 'pending', 'sold', 'seq', 'idem_day', 'mark');
     commands.queueUpsertProduct(tx, k, ...this.upsertArgs(row, committed, holdEvents));
     tx.hset(k.product, 'mark', row.redis_mark);
+    write(tx);
     const results = await exec(tx);
-    if (!results) return false;
+    if (!results) return null;
     const failed = results.find(([err]) => err);
     if (failed) throw failed[0]!;
-    const reply = decode.upsertProduct(results.at(-2)![1] as (string | number)[]);
+    const reply = decode.upsertProduct(results[1]![1] as (string | number)[]);
     if (!reply.ok) throw toDomainError(reply);
     this.unknownUntil.delete(row.id);
     await this.ctx.redis.sadd(this.ctx.keys.productIndex, row.id);
-    return true;
+    return results.slice(3);
   }
 
   private async readRedis(id: string): Promise<RedisFields> {

@@ -191,9 +191,15 @@ export class Recovery {
       const row = await productRows.lock(tx, id);
       if (!row) return null;
       if (!force && (await this.behind(tx, row)) === null) return { product_id: id, rebuilt: false, reason: null, pending_orders: 0 };
-      const [orders, used] = await Promise.all([orderRows.pending(tx, id), orderRows.unitsByUser(tx, id)]);
-      const written = await this.products.rebuild(tx, row, (t) => this.writeOrders(t, id, orders, used), (t) => this.execWatched(k, t));
-      if (!written) return WRITTEN_MEANWHILE;
+      const [orders, used, events] = await Promise.all([orderRows.pending(tx, id), orderRows.unitsByUser(tx, id), this.inbox.openOf(tx, id)]);
+      const write = (t: ChainableCommander) => {
+        this.writeOrders(t, id, orders, used);
+        // acknowledged payments Redis may not have known: applied before anything can expire their orders
+        this.inbox.queueApplies(t, events);
+      };
+      const replies = await this.products.rebuild(tx, row, write, (t) => this.execWatched(k, t));
+      if (!replies) return WRITTEN_MEANWHILE;
+      this.inbox.appliedWith(events, replies.slice(replies.length - events.length));
       return { product_id: id, rebuilt: true, reason, pending_orders: orders.length, firstDue: orders[0]?.payment_due_at };
     });
     if (result === WRITTEN_MEANWHILE || !result?.rebuilt) return result;

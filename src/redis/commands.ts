@@ -12,6 +12,20 @@ export interface HoldRequest {
   idempotencyKey: string;
 }
 
+/** A payment event as applyPayment takes it. */
+export interface ScriptPayment {
+  eventId: string;
+  kind: string;
+  amount: number;
+  currency: string;
+  fingerprint: string;
+  payload: string;
+}
+
+const applyPaymentArgs = (k: ProductKeys, seq: string, e: ScriptPayment) =>
+  [k.product, k.used, k.holds, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended, k.notices,
+    seq, e.eventId, e.kind, e.amount, e.currency, e.fingerprint, e.payload] as const;
+
 /**
  * Each Lua script with its KEYS in the order its header documents: the one place that binds a
  * product's keys to a script call. Replies are raw; `decode` (src/redis/replies.ts) types them.
@@ -59,11 +73,13 @@ export const commands = {
     return r.createOrder(k.product, k.used, k.holds, k.orders, k.orderQueue, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended, k.notices, seq, userId, paymentTtlMs);
   },
 
-  applyPayment(r: RedisClient, k: ProductKeys, seq: string, e: { eventId: string; kind: string; amount: number; currency: string; fingerprint: string; payload: string }) {
+  applyPayment(r: RedisClient, k: ProductKeys, seq: string, e: ScriptPayment) {
     batchWrites(r);
-    return r.applyPayment(k.product, k.used, k.holds, k.orders, k.deferred, k.events, k.outbox, k.eventOutbox, k.ended, k.notices,
-      seq, e.eventId, e.kind, e.amount, e.currency, e.fingerprint, e.payload);
+    return r.applyPayment(...applyPaymentArgs(k, seq, e));
   },
+
+  /** applyPayment queued on a transaction: a rebuild applies the product's open inbox events with its writes */
+  queueApplyPayment: (t: ChainableCommander, k: ProductKeys, seq: string, e: ScriptPayment) => t.applyPayment(...applyPaymentArgs(k, seq, e)),
 
   expireOrders(r: RedisClient, k: ProductKeys, batch: number) {
     batchWrites(r);
