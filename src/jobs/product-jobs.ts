@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { forEachConcurrently } from '../concurrently.js';
 import type { RedisClient } from '../redis/client.js';
@@ -19,6 +20,11 @@ const JOB_ROUNDS = 3;
  */
 const SOON_MS = 2000;
 const FLUSH_WITHIN_MS = 100;
+/**
+ * Longest a job waits for Redis's clock to reach its second (see runDueTogether); a host clock further
+ * ahead than this is logged, and what was not due yet is left to the sweep.
+ */
+const CLOCK_WAIT_MAX_MS = 10_000;
 
 /** What work on a job's products did: the products done, and the errors of those that failed. */
 export interface WorkDone {
@@ -107,6 +113,9 @@ export class ProductJobs {
 
   /** runDue with the products of a round handed to `work` together, for work that shares calls among them. */
   async runDueTogether(job: ProductJob, sec: number, work: (productIds: string[]) => Promise<WorkDone>): Promise<number> {
+    // BullMQ runs a delayed job by the host's clock, and its products leave the set once worked on; what
+    // falls due by Redis's clock (holds, orders, admission steps) must not find itself not due yet
+    if (job !== 'persist') await this.untilRedisReaches(job, sec * 1000);
     const set = this.keys.dueProducts(job, sec);
     let done = 0;
     for (let round = 0; round < JOB_ROUNDS; round++) {
@@ -119,6 +128,17 @@ export class ProductJobs {
       if (result.failed.length > 0) throw result.failed[0]!.err;
     }
     return done;
+  }
+
+  private async untilRedisReaches(job: ProductJob, ms: number): Promise<void> {
+    const [sec, usec] = await this.redis.time();
+    const early = ms - (Number(sec) * 1000 + Math.floor(Number(usec) / 1000));
+    if (early <= 0) return;
+    if (early > CLOCK_WAIT_MAX_MS) {
+      this.logger.warn({ job, earlyMs: early }, "this host's clock is ahead of Redis's: the job runs now, and the sweep does what was not due yet");
+      return;
+    }
+    await sleep(early);
   }
 
   private schedule(job: ProductJob, productId: string, sec: number): void {

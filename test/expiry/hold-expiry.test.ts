@@ -52,6 +52,29 @@ describe('hold expiry by the per-second delayed job (sweep far away)', () => {
   });
 });
 
+describe('an expiry job run early by its host\'s clock', () => {
+  let h: Harness;
+  test.beforeAll(async ({ startEngine }) => {
+    h = await startEngine({ HOLD_TTL_MS: '1500', SWEEP_INTERVAL_MS: '600000' });
+  });
+
+  it('waits for Redis\'s clock to reach its second, then expires the hold, which leaves the set', async () => {
+    const pid = await h.createProduct({ stock: 1 });
+    const res = await h.request('POST', '/api/holds', { token: h.token('early'), body: { product_id: pid, qty: 1 } });
+    const hold = await body(res, Hold);
+    const { jobs, keys, redis } = h.runtime.engine.ctx;
+    const second = Math.ceil(Date.parse(hold.expires_at) / 1000);
+    await expect.poll(() => redis.sismember(keys.dueProducts('expire-holds', second), pid), { timeout: 5_000, interval: 50 }).toBe(1);
+    // the job of the hold's second, run now: as on a host whose clock is a second or more ahead of Redis's
+    await jobs.runDueTogether('expire-holds', second, (ids) => h.runtime.engine.expiry.holdsOf(ids));
+    const [nowSec] = await redis.time();
+    expect(Number(nowSec)).toBeGreaterThanOrEqual(second);
+    expect(await holdStatus(h, hold.id, 'early')).toBe('expired');
+    expect(await h.stock(pid)).toMatchObject({ available: 1, held: 0 });
+    expect(await redis.scard(keys.dueProducts('expire-holds', second))).toBe(0);
+  });
+});
+
 describe('expiry jobs by the second, not by the product', () => {
   let h: Harness;
   test.beforeAll(async ({ startEngine }) => {
