@@ -21,6 +21,7 @@ local rcall = redis.call
 -- @include "notices"
 -- @include "tickets"
 -- @include "line"
+-- @include "ttls"
 -- @include "raffle"
 local K = { product = KEYS[1], tickets = KEYS[2], preQueue = KEYS[3], line = KEYS[4], admitted = KEYS[5],
   draw = KEYS[6], used = KEYS[7], holds = KEYS[8], holdQueue = KEYS[9], notices = KEYS[10] }

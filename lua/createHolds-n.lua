@@ -34,8 +34,10 @@ local rcall = redis.call
 -- @include "holds"
 -- @include "notices"
 -- @include "tickets"
+-- @include "ttls"
 local now = nowMs()
-local expires = now + tonumber(ARGV[1])
+local ttl = ARGV[1]
+local expires = now + tonumber(ttl)
 local nowStr, expiresStr = int(now), int(expires)
 
 -- the buckets of Redis's day and the day before, among the four the caller passed (key +7 = its day):
@@ -143,7 +145,7 @@ end
 local function placeOnProduct(base, at, n)
   K = {unpack(KEYS, base + 1, base + 10)}
   -- idem_day: the day whose bucket already has its expiry set, so that EXPIREAT runs once a day, not per hold
-  local p = rcall('HMGET', K[1], 'available', 'starts_at', 'ends_at', 'limit', 'price', 'held', 'seq', 'idem_day', 'admission', 'hold_events')
+  local p = rcall('HMGET', K[1], 'available', 'starts_at', 'ends_at', 'limit', 'price', 'held', 'seq', 'idem_day', 'admission', 'hold_events', 'hold_ttl')
   closed = nil
   if not p[1] then closed = '-1'
   elseif p[2] ~= '' and now < tonumber(p[2]) then closed = '-3'
@@ -165,6 +167,7 @@ local function placeOnProduct(base, at, n)
 
   if #queued > 0 then
     rcall('HSET', K[3], unpack(holdFields))
+    if p[11] ~= ttl then noteTtl(K[1], K[4], 'hold_ttl', ttl, p[11], now) end
     rcall('RPUSH', K[4], unpack(queued))
     if #keyFields > 0 then
       rcall('HSET', K[writeSlot], unpack(keyFields))

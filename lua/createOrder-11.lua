@@ -17,6 +17,7 @@ local rcall = redis.call
 -- @include "holds"
 -- @include "notices"
 -- @include "orders"
+-- @include "ttls"
 local K = { product = KEYS[1], used = KEYS[2], holds = KEYS[3], orders = KEYS[4], orderQueue = KEYS[5],
   deferred = KEYS[6], events = KEYS[7], outbox = KEYS[8], eventOutbox = KEYS[9], ended = KEYS[10], notices = KEYS[11] }
 local seq, user = ARGV[1], ARGV[2]
@@ -41,6 +42,7 @@ end
 
 local o = convertHold(K, seq, h, now, tonumber(ARGV[3]))
 saveOrder(K.orders, K.outbox, seq, o, now)
+noteTtl(K.product, K.orderQueue, 'pay_ttl', ARGV[3], rcall('HGET', K.product, 'pay_ttl'), now)
 rcall('RPUSH', K.orderQueue, seq)
 applyDeferred(K, seq, o, now)
 return {1, rcall('HGET', K.orders, seq), changes()}

@@ -18,6 +18,7 @@ local rcall = redis.call
 -- @include "holds"
 -- @include "notices"
 -- @include "tickets"
+-- @include "ttls"
 -- @include "raffle"
 local K = { product = KEYS[1], tickets = KEYS[2], draw = KEYS[3], used = KEYS[4], holds = KEYS[5], holdQueue = KEYS[6], notices = KEYS[7] }
 local now = nowMs()

@@ -45,7 +45,7 @@ end
 local pending, sold = tonumber(ARGV[8]), tonumber(ARGV[9])
 if total < pending + sold then return {-20, pending + sold} end
 -- the counters the hold script reads and writes first, then the settings (see settings())
-local fields = {'available', total - pending - sold, 'held', 0, 'seq', ARGV[10], 'idem_day', ''}
+local fields = {'available', total - pending - sold, 'held', 0, 'seq', ARGV[10], 'idem_day', '', 'hold_ttl', ''}
 for _, v in ipairs(settings()) do fields[#fields + 1] = v end
 fields[#fields + 1], fields[#fields + 2], fields[#fields + 3], fields[#fields + 4] = 'pending', pending, 'sold', sold
 rcall('HSET', key, unpack(fields))

@@ -6,7 +6,7 @@
 -- `limit` per call). An entrant wins once: the list holds each customer once and is walked forward.
 -- Returns how many won now, when their holds expire (0 if none won), and whether the waitlist goes on.
 local function awardWaitlist(K, now, ttl, limit)
-  local p = rcall('HMGET', K.product, 'available', 'held', 'seq', 'price', 'r_next')
+  local p = rcall('HMGET', K.product, 'available', 'held', 'seq', 'price', 'r_next', 'hold_ttl')
   local available, held, seq, price, nextIndex = tonumber(p[1]), tonumber(p[2]), tonumber(p[3]), p[4], tonumber(p[5]) or 0
   local total = rcall('LLEN', K.draw)
   local expires = now + ttl
@@ -19,6 +19,7 @@ local function awardWaitlist(K, now, ttl, limit)
       if rec and parseTicket(rec).status == 'e' then
         seq, available, held, awarded = seq + 1, available - 1, held + 1, awarded + 1
         local seqStr = int(seq)
+        if awarded == 1 then noteTtl(K.product, K.holdQueue, 'hold_ttl', ttl, p[6], now) end
         local h = { status = 'a', qty = 1, created = now, expires = expires, price = price, user = user }
         rcall('HSET', K.holds, seqStr, formatHold(h))
         noticeHold(K, 'hold.created', seqStr, h, now)

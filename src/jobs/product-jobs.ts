@@ -69,8 +69,8 @@ interface Due {
 export class ProductJobs {
   /**
    * job -> product id -> the second this process last scheduled the product for: a product's seconds
-   * only grow (a constant hold TTL, the next second for persistence), so one entry per product skips the
-   * repeats, however many seconds ahead a job is due
+   * grow (this process's TTLs are constant, persistence takes the next second), so one entry per product
+   * skips the repeats, however many seconds ahead a job is due
    */
   private readonly lastScheduled = new Map<ProductJob, Map<string, number>>();
   /** `${job}-${sec}` whose job this process has added */

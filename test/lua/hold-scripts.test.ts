@@ -272,6 +272,66 @@ describe('expireHolds: the overdue holds of a call end together', () => {
   });
 });
 
+describe('expireHolds: a TTL that shrank (lowered, or processes configured apart)', () => {
+  const status = async (seq: number) => (await redis.hget(keys.product(pid).holds, String(seq)))!.slice(0, 1);
+
+  it('ends a short hold placed behind a long one when it is due, and the long one when it is', async () => {
+    await load(3);
+    const k = keys.product(pid);
+    const long = placed(await hold('a', 1, { ttl: 400 }));
+    const short = placed(await hold('b', 1, { ttl: 30 }));
+    await overdue();
+    expect(await expire()).toMatchObject({ expired: 1, more: false });
+    expect([await status(long.seq), await status(short.seq)]).toEqual(['a', 'e']);
+    expect(await counters()).toMatchObject({ available: 2, held: 1 });
+    // the short hold's entry stays until the walk reaches it; nothing ends twice
+    expect(await expire()).toMatchObject({ expired: 0 });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await expire()).toMatchObject({ expired: 1, more: false });
+    expect(await counters()).toEqual({ total: 3, available: 3, held: 0, pending: 0, sold: 0 });
+    // every entry has left, the marker too once the long TTL's holds were all due
+    expect(await redis.llen(k.holdQueue)).toBe(0);
+    expect((await redis.lrange(k.ended, 0, -1)).map((e) => e.split(':')[0])).toEqual([`h${long.seq}`, `h${short.seq}`]);
+  });
+
+  it('looks past the holds placed before the latest of two shrinks', async () => {
+    await load(10);
+    const k = keys.product(pid);
+    placed(await hold('a', 1, { ttl: 60_000 }));
+    const shortened = placed(await hold('b', 1, { ttl: 30 }));
+    await new Promise((r) => setTimeout(r, 5));
+    const later = placed(await hold('c', 1, { ttl: 30_000 }));
+    const behind = placed(await hold('d', 1, { ttl: 30 }));
+    await overdue();
+    // the walk looks past the hold placed before the shrink, and past the one placed since, by the later shrink
+    expect(await expire()).toMatchObject({ expired: 2 });
+    expect([await status(shortened.seq), await status(later.seq), await status(behind.seq)]).toEqual(['e', 'a', 'e']);
+    expect(await counters()).toMatchObject({ available: 8, held: 2 });
+    // the marker stays while holds placed before the shrinks may still be live
+    expect(await redis.lindex(k.holdQueue, 0)).toMatch(/^m\d+:\d+$/);
+  });
+
+  it('a call with a limit of one entry still moves on: the marker is not counted', async () => {
+    await load(10);
+    placed(await hold('a', 1, { ttl: 60_000 }));
+    const short = [placed(await hold('b', 1, { ttl: 30 })), placed(await hold('c', 1, { ttl: 30 }))];
+    await overdue();
+    expect(await expire(redis, 1)).toMatchObject({ expired: 2, more: false });
+    expect(await Promise.all(short.map((h) => status(h.seq)))).toEqual(['e', 'e']);
+  });
+
+  it('needs no marker when the TTL grows, or when nothing is queued as it shrinks', async () => {
+    await load(10);
+    const k = keys.product(pid);
+    placed(await hold('a', 1, { ttl: 30 }));
+    placed(await hold('b', 1, { ttl: 60_000 }));
+    expect(await redis.lrange(k.holdQueue, 0, 0)).not.toEqual([expect.stringMatching(/^m/)]);
+    await redis.del(k.holdQueue);
+    placed(await hold('c', 1, { ttl: 30 }));
+    expect(await redis.llen(k.holdQueue)).toBe(1);
+  });
+});
+
 describe('upsertProduct', () => {
   it('never resurrects held stock when reloaded, and refuses a total below what is committed', async () => {
     await load(10);

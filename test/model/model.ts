@@ -9,12 +9,21 @@ import { ReplyCode, type Changes, type HoldOutcome, type Refusal } from '../../s
  *
  * Time is modelled per record: a hold or order is placed either with a deadline far away or with one that
  * has passed ("lapsed") by the time the step ends, so every step's outcome is certain however slow the
- * machine is. (One step pays for a hold before its deadline and then waits for it.) The expiry sweep walks holds (and orders) in creation order and stops at the first one not
- * due, as with one TTL for all (ProductKeys.holdQueue); with two TTLs a lapsed record behind a live one
- * waits, and the model says so.
+ * machine is. (One step pays for a hold before its deadline and then waits for it.) The expiry sweep
+ * ends every lapsed record, in creation order: the scripts' walk stops at the first record not due, and
+ * looks past it while a shorter TTL followed a longer one (lua/includes/ttls.lua), which is how these
+ * sequences place records, a lapsed one behind a live one.
  */
 
 export const CURRENCY = 'EUR';
+
+/** Removes the lapsed entries from a queue, wherever they are, and returns them in queue order. */
+function takeLapsed(queue: number[], lapsed: (seq: number) => boolean): number[] {
+  const taken = queue.filter(lapsed);
+  const kept = queue.filter((seq) => !lapsed(seq));
+  queue.splice(0, queue.length, ...kept);
+  return taken;
+}
 export type PaymentKind = 'succeeded' | 'failed';
 
 export interface SaleParams {
@@ -330,24 +339,19 @@ export class SaleModel {
   sweep(): SweepAnswer {
     const holdChanges = this.begin();
     let expiredHolds = 0;
-    while (this.holdQueue.length > 0) {
-      const h = this.hold(this.holdQueue[0]!);
-      if (!h.lapsed) break;
+    for (const seq of takeLapsed(this.holdQueue, (seq) => this.hold(seq).lapsed)) {
+      const h = this.hold(seq);
       if (h.status === 'active' && this.endActiveHold(h, 'expired') === 'expired') expiredHolds++;
-      this.holdQueue.shift();
     }
     const orderChanges = this.begin();
     let expiredOrders = 0;
-    while (this.orderQueue.length > 0) {
-      const seq = this.orderQueue[0]!;
+    for (const seq of takeLapsed(this.orderQueue, (seq) => this.orders.get(seq)!.lapsed)) {
       const o = this.orders.get(seq)!;
-      if (!o.lapsed) break;
       if (o.status === 'pending_payment') {
         o.status = 'expired';
         this.saveOrder(seq, o);
         expiredOrders++;
       }
-      this.orderQueue.shift();
     }
     return {
       holds: { expired: expiredHolds, more: false, changes: holdChanges },
