@@ -116,8 +116,8 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
   const { engine, queueConnection, close } = await openEngine(config, logger);
   const workers: Workers | null = opts.worker ? await startWorkers(engine, queueConnection) : null;
   const { app, metrics, live } = createApp(engine);
-  const server = opts.api ? createHttpServer(app, config, metrics) : null;
-  const port = server ? await listen(server, config.PORT) : 0;
+  const http = opts.api ? createHttpServer(app, config, metrics) : null;
+  const port = http ? await listen(http.server, config.PORT) : 0;
   logger.info({ api: opts.api, worker: opts.worker, port }, 'engine started');
 
   return {
@@ -128,15 +128,10 @@ export async function startRuntime(config: Config, logger: Logger, opts: Runtime
     async close() {
       // stop accepting, let in-flight requests and jobs finish, then close connections
       const shutdown = new Shutdown(config.SHUTDOWN_TIMEOUT_MS, logger);
-      if (server) {
+      if (http) {
         // an open dashboard stream never finishes by itself
         live.close();
-        await shutdown.step(
-          'requests',
-          Shutdown.REQUESTS_BY,
-          () => new Promise<void>((resolve) => server.close(() => resolve())),
-          () => server.closeAllConnections(),
-        );
+        await shutdown.step('requests', Shutdown.REQUESTS_BY, () => http.drain(), () => http.server.closeAllConnections());
       }
       if (workers) await shutdown.step('jobs', Shutdown.JOBS_BY, () => workers.close(), () => workers.disconnect());
       const cutOff = await close(shutdown);

@@ -5,9 +5,17 @@
  * answer (the dashboard's event stream) is never cut. Between requests a keep-alive connection may idle
  * for HTTP_KEEP_ALIVE_TIMEOUT_MS. Past HTTP_MAX_CONNECTIONS open connections, new ones are closed at
  * once (and counted), while the open ones go on.
+ *
+ * Stopping (`drain`) lets every request already sent finish. Node's server.close() does not: it closes
+ * the connections idle at that very moment, resetting any whose next request is on its way but not yet
+ * read, and leaves the others open with answers that still say `Connection: keep-alive`, so a busy client
+ * goes on sending on its connection, which is never idle again, until the shutdown cuts it off, requests
+ * and all. So from then on every answer says `Connection: close` (Node closes its connection once it is
+ * sent, and the client sends nothing more on it), and a connection is closed as idle only once it has
+ * stayed idle for a moment.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Config } from '../config.js';
@@ -27,7 +35,20 @@ const LISTEN_BACKLOG = 4096;
  */
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
-export function createHttpServer(app: Hono, config: Config, metrics: Metrics): Server {
+/**
+ * While the server drains, how often the connections idle at that moment are closed. A request already
+ * on its way when draining starts is read well within this, and answered with `Connection: close`; a
+ * connection still idle by then is a client's with nothing to send.
+ */
+const IDLE_GRACE_MS = 500;
+
+export interface HttpServer {
+  server: Server;
+  /** stops accepting, lets the requests under way finish; resolves once every connection is closed */
+  drain(): Promise<void>;
+}
+
+export function createHttpServer(app: Hono, config: Config, metrics: Metrics): HttpServer {
   const server = createAdaptorServer({
     fetch: app.fetch,
     serverOptions: {
@@ -50,7 +71,37 @@ export function createHttpServer(app: Hono, config: Config, metrics: Metrics): S
     const body = JSON.stringify(new AppError('invalid_request', `malformed HTTP request (${err.code ?? 'parse error'})`, { errors: [] }).toProblem());
     close(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   });
-  return server;
+  return { server, drain: drainer(server) };
+}
+
+/** `drain` for `server` (see the top of this file). */
+function drainer(server: Server): () => Promise<void> {
+  let draining = false;
+  /** the answers under way */
+  const open = new Set<ServerResponse>();
+  const closeAfter = (res: ServerResponse) => {
+    // an answer whose headers are out already said keep-alive: its connection is closed by a sweep once idle
+    if (!res.headersSent) res.setHeader('connection', 'close');
+  };
+  // before the app's listener, which may answer at once
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (draining) return closeAfter(res);
+    open.add(res);
+    res.once('close', () => open.delete(res));
+  });
+  return () => {
+    draining = true;
+    open.forEach(closeAfter);
+    const sweep = setInterval(() => server.closeIdleConnections(), IDLE_GRACE_MS);
+    // net.Server's close: http.Server's would also close at once every connection idle at this moment,
+    // among them those a request is on its way on (sent, not yet read): those would be reset unanswered
+    return new Promise<void>((resolve) =>
+      NetServer.prototype.close.call(server, () => {
+        clearInterval(sweep);
+        resolve();
+      }),
+    );
+  };
 }
 
 /** Listens on `port` (0: a free one); resolves with the port it got. */

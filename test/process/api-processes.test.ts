@@ -7,9 +7,11 @@ import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } fro
 import { AdminProduct, Hold, Problem, type CreateProductBody, type PatchProductBody } from '../../src/contract.js';
 import { SOLD_OUT_FLAG_MS } from '../../src/engine/holds.js';
 import { signJwt } from '../../src/http/jwt.js';
+import { Keys, parseId } from '../../src/redis/keys.js';
 import { startEngineProcess, type EngineProcess } from '../../src/tools/engine-process.js';
 import { answer, body } from '../support/answers.js';
-import { uniq } from '../support/harness.js';
+import { rawRedis, uniq } from '../support/harness.js';
+import { startKeepAliveClients } from '../support/keep-alive-clients.js';
 import { connectionsToEach, type ProcessConnection } from '../support/process-connections.js';
 
 const PROCESSES = 2;
@@ -152,10 +154,19 @@ describe('API_PROCESSES=2', () => {
     expect(pids).not.toContain(victim!.pid);
   });
 
-  it('SIGTERM: requests taken in are answered, every process exits, the primary with 0', async () => {
+  it('SIGTERM: requests taken in are answered, busy keep-alive connections too, every process exits, the primary with 0', async () => {
     const pids = (await connections()).map(([c]) => c!.pid);
     const productId = await createProduct(100);
     const run = uniq('u');
+    // clients that never leave their connection idle, each request from another customer (the rate limit is tight)
+    const busyProductId = await createProduct(1_000_000);
+    const clients = startKeepAliveClients(engine.url, 4, () => ({
+      method: 'POST',
+      path: '/api/holds',
+      headers: customer(uniq('busy')),
+      body: JSON.stringify({ product_id: busyProductId, qty: 1 }),
+    }));
+    await expect.poll(() => clients.answered(), { timeout: 10_000 }).toBeGreaterThan(100);
     const inFlight = Array.from({ length: 200 }, (_, i) => hold(productId, `${run}-${i}`).then((r) => r.status, () => 'connection refused' as const));
     await new Promise((r) => setTimeout(r, 30));
     const code = new Promise<number | null>((resolve) => engine.child.once('exit', (c) => resolve(c)));
@@ -164,6 +175,17 @@ describe('API_PROCESSES=2', () => {
     expect(await code).toBe(0);
     expect(answered.every((s) => s === 201 || s === 409)).toBe(true);
     for (const pid of pids) expect(isAlive(pid), `API process ${pid}`).toBe(false);
+
+    // a busy connection's requests were all answered, none cut off: its last answer closed it (a new
+    // connection may then have been refused, or closed unread by the primary as it stopped)
+    const outcomes = (await clients.outcomes).flat();
+    expect(outcomes.filter((o) => o.kind === 'cut' || (o.kind === 'unanswered' && o.reused))).toEqual([]);
+    const answers = outcomes.filter((o) => o.kind === 'answered');
+    expect(answers.filter((a) => a.status !== 201)).toEqual([]);
+    const redis = rawRedis();
+    onTestFinished(() => redis.disconnect());
+    const inRedis = await redis.hkeys(new Keys(engine.keyPrefix).product(busyProductId).holds);
+    expect(inRedis.sort()).toEqual(answers.map((a) => parseId('h', Hold.parse(JSON.parse(a.body)).id)!.seq).sort());
   });
 });
 
@@ -183,7 +205,6 @@ describe('API_PROCESSES=2, processes that fail', () => {
       await failing.stop();
     }
   });
-
 
   it('one that does not stop on SIGTERM is killed after the bound, and the primary exits 1', async () => {
     const stuck = await startEngine();
