@@ -10,7 +10,8 @@
  *   exits 1);
  * - on SIGTERM / SIGINT passes SIGTERM on to every API process (each finishes its in-flight requests
  *   as a single process does, within SHUTDOWN_TIMEOUT_MS) and waits that long and a margin; whoever is still there then is
- *   killed, and the exit status is 1;
+ *   killed, and the exit status is 1, as it is when an API process exits non-zero (it had to cut
+ *   something off);
  * - sums the metrics for /metrics: an API process asked for them asks the primary, which collects every
  *   process's registry with prom-client's AggregatorRegistry.clusterMetrics().
  */
@@ -85,7 +86,15 @@ export function superviseApiProcesses(count: number, shutdownTimeoutMs: number, 
     stopping = true;
     logger.info({ reason }, 'shutting down');
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
-    const allExited = Promise.all(workers.map((w) => (w.isDead() ? undefined : new Promise((resolve) => w.once('exit', resolve)))));
+    // an API process that had to cut its shutdown short (requests cut off) exits 1: so does the primary
+    const stoppedCleanly = (w: Worker) =>
+      new Promise<boolean>((resolve) =>
+        w.once('exit', (code: number | null, signal: string | null) => {
+          if (code !== 0) logger.error({ apiProcess: w.process.pid, code, signal }, 'an API process did not stop cleanly');
+          resolve(code === 0);
+        }),
+      );
+    const allExited = Promise.all(workers.map((w) => (w.isDead() ? true : stoppedCleanly(w))));
     for (const w of workers) w.process.kill('SIGTERM');
     const ownClosed = (own?.close() ?? Promise.resolve([])).then(
       (cutOff) => {
@@ -110,7 +119,8 @@ export function superviseApiProcesses(count: number, shutdownTimeoutMs: number, 
       // reaped before the primary goes, so none is left behind
       await allExited;
     }
-    process.exit(inTime && (await ownClosed) ? status : 1);
+    const clean = inTime && (await ownClosed) && (await allExited).every(Boolean);
+    process.exit(clean ? status : 1);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -3,6 +3,7 @@
  * decide together is decided once (in Redis), what each keeps for itself stays right, and it stops as
  * one.
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { AdminProduct, Hold, Problem, type CreateProductBody, type PatchProductBody } from '../../src/contract.js';
 import { SOLD_OUT_FLAG_MS } from '../../src/engine/holds.js';
@@ -203,6 +204,28 @@ describe('API_PROCESSES=2, processes that fail', () => {
       expect(await code).toBe(1);
     } finally {
       await failing.stop();
+    }
+  });
+
+  it('one that has to cut a request off exits 1, and so does the primary', async () => {
+    const cutting = await startEngine();
+    const socket = connect(Number(new URL(cutting.url).port), '127.0.0.1');
+    try {
+      // once an API process answers on this connection, a request whose body never comes: still under
+      // way when that process's time for requests is up
+      const answered = new Promise((resolve) => socket.once('data', resolve));
+      socket.write('GET /health/live HTTP/1.1\r\nhost: engine\r\n\r\n');
+      expect(String(await answered)).toMatch(/^HTTP\/1.1 200/);
+      socket.write(
+        `POST /api/admin/products HTTP/1.1\r\nhost: engine\r\nauthorization: Bearer ${cutting.adminToken}\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n{`,
+      );
+      const code = new Promise<number | null>((resolve) => cutting.child.once('exit', (c) => resolve(c)));
+      await new Promise((r) => setTimeout(r, 50));
+      cutting.child.kill('SIGTERM');
+      expect(await code).toBe(1);
+    } finally {
+      socket.destroy();
+      await cutting.stop();
     }
   });
 
