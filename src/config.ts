@@ -223,13 +223,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = parsed.data;
   const devSecrets = devSecretsInUse(config);
   if (config.NODE_ENV === 'production' && devSecrets.length > 0) {
-    throw new ConfigError(`invalid configuration: ${devSecrets.join(', ')} must be set in production`);
+    throw new ConfigError(`invalid configuration: ${devSecrets.join(', ')} must be set in production, without the development default (it is public)`);
   }
   return config;
 }
 
-/** Names of the secrets still at their development defaults (JWT_SECRET only while HS256 tokens are accepted). */
+/**
+ * Each secret setting as its verifier uses it: the webhook secret is split as `splitSecrets` splits it
+ * (paymentProviders; either part verifies), the JWT secret and the admin token are used as written.
+ */
+const SECRETS_AS_USED: Record<keyof typeof DEV_SECRETS, (value: string) => string[]> = {
+  JWT_SECRET: (value) => [value],
+  ADMIN_TOKEN: (value) => [value],
+  WEBHOOK_SECRET: splitSecrets,
+};
+
+/**
+ * Names of the secrets that still accept their development default, alone or beside another one (JWT_SECRET
+ * only while HS256 tokens are accepted).
+ */
 export function devSecretsInUse(config: Config): string[] {
   const hs256 = config.JWT_ALGORITHMS.includes('HS256');
-  return (Object.keys(DEV_SECRETS) as (keyof typeof DEV_SECRETS)[]).filter((k) => config[k] === DEV_SECRETS[k] && (k !== 'JWT_SECRET' || hs256));
+  return (Object.keys(DEV_SECRETS) as (keyof typeof DEV_SECRETS)[]).filter(
+    (k) => SECRETS_AS_USED[k](config[k]).includes(DEV_SECRETS[k]) && (k !== 'JWT_SECRET' || hs256),
+  );
 }

@@ -56,7 +56,7 @@ export interface OpenEngine {
 
 /** Connects everything, migrates, and loads products into Redis. */
 export async function openEngine(config: Config, logger: Logger): Promise<OpenEngine> {
-  for (const name of devSecretsInUse(config)) logger.warn(`${name} is the development default; set it before going live`);
+  for (const name of devSecretsInUse(config)) logger.warn(`${name} accepts the development default; set it before going live`);
 
   const redis = createRedis({ url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, name: 'engine' });
   const queueConnection = createRedis({ url: config.REDIS_URL, commandTimeoutMs: 0, forQueue: true, name: 'queues' });

@@ -76,6 +76,16 @@ describe('config', () => {
     expect(loadConfig({ NODE_ENV: 'production', ...secrets }).NODE_ENV).toBe('production');
   });
 
+  // what the webhook verifier takes from WEBHOOK_SECRET: each part of `old,new`, trimmed
+  it.each([
+    ['the old one of a rotation', `${DEV_SECRETS.WEBHOOK_SECRET},${'n'.repeat(32)}`],
+    ['the new one of a rotation', `${'n'.repeat(32)}, ${DEV_SECRETS.WEBHOOK_SECRET}`],
+    ['with spaces around it', ` ${DEV_SECRETS.WEBHOOK_SECRET} `],
+  ])('production refuses the development WEBHOOK_SECRET as %s (the verifier would accept its signatures)', (_, value) => {
+    expect(() => loadConfig({ NODE_ENV: 'production', ...secrets, WEBHOOK_SECRET: value })).toThrow(/WEBHOOK_SECRET must be set in production/);
+    expect(devSecretsInUse(loadConfig({ ...secrets, WEBHOOK_SECRET: value }))).toEqual(['WEBHOOK_SECRET']);
+  });
+
   it('asks for an fsynced Redis in production and waits for no replicas unless told', () => {
     expect(loadConfig({}).REDIS_DURABILITY).toBe('relaxed');
     expect(loadConfig({ NODE_ENV: 'production', ...secrets }).REDIS_DURABILITY).toBe('fsync');
