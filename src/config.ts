@@ -13,10 +13,23 @@ export const DEV_SECRETS = {
 
 const positiveInt = z.coerce.number().int().positive();
 
-/** One secret, or two separated by a comma while a provider rotates it (either verifies); see `splitSecrets`. */
+/** The entries of a comma-separated setting (`a` or `a,b,...`), trimmed. */
+export const splitList = (value: string): string[] => value.split(',').map((s) => s.trim());
+
+/**
+ * The entries of a comma-separated setting; an empty one (a doubled or trailing comma) is an issue of the
+ * setting, as it would otherwise read as "" or 0.
+ */
+function listEntries(value: string, ctx: z.RefinementCtx): string[] {
+  const entries = splitList(value);
+  if (entries.includes('')) ctx.addIssue({ code: 'custom', message: 'has an empty entry (a doubled or trailing comma?)' });
+  return entries.filter((entry) => entry !== '');
+}
+
+/** One secret, or two separated by a comma while a provider rotates it (either verifies); see `splitList`. */
 const secretList = (part: z.ZodString) =>
   z.string().superRefine((value, ctx) => {
-    const parts = splitSecrets(value);
+    const parts = listEntries(value, ctx);
     if (parts.length > 2) ctx.addIssue({ code: 'custom', message: 'at most two secrets (the old and the new one during rotation)' });
     for (const p of parts) {
       const checked = part.safeParse(p);
@@ -24,15 +37,12 @@ const secretList = (part: z.ZodString) =>
     }
   });
 
-/** The secrets of a `a` or `a,b` setting. */
-export const splitSecrets = (value: string): string[] => value.split(',').map((s) => s.trim());
-
 /** `true` / `false`; unset means "live only in production". */
 const flag = z.enum(['true', 'false']).transform((v) => v === 'true').optional();
 
 const algorithmList = z
   .string()
-  .transform((v) => v.split(',').map((s) => s.trim()))
+  .transform(listEntries)
   .pipe(z.array(z.enum([...SYMMETRIC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS], `must be ${[...SYMMETRIC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS].join(', ')}, comma-separated`)).min(1));
 
 const schema = z.object({
@@ -106,8 +116,8 @@ const schema = z.object({
    */
   WEBHOOK_RETRY_SCHEDULE_MS: z
     .string()
-    .transform((v) => v.split(',').map((s) => Number(s.trim())))
-    .pipe(z.array(z.number().int('each delay must be a whole number of ms').min(0).max(7 * 24 * 3600_000)).min(1).max(50))
+    .transform(listEntries)
+    .pipe(z.array(z.coerce.number<string>().int('each delay must be a whole number of ms').min(0).max(7 * 24 * 3600_000)).min(1).max(50))
     .default([0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]),
   /** How long a receiver may take to answer one delivery attempt before it counts as failed. */
   WEBHOOK_TIMEOUT_MS: positiveInt.max(30_000).default(15_000),
@@ -214,7 +224,8 @@ export class ConfigError extends Error {
 
 /** Parses the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  // an empty or blank value is unset (a template that left it blank meant no value), never "" or 0
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = refined.safeParse(input);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
@@ -229,13 +240,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /**
- * Each secret setting as its verifier uses it: the webhook secret is split as `splitSecrets` splits it
+ * Each secret setting as its verifier uses it: the webhook secret is split as `splitList` splits it
  * (paymentProviders; either part verifies), the JWT secret and the admin token are used as written.
  */
 const SECRETS_AS_USED: Record<keyof typeof DEV_SECRETS, (value: string) => string[]> = {
   JWT_SECRET: (value) => [value],
   ADMIN_TOKEN: (value) => [value],
-  WEBHOOK_SECRET: splitSecrets,
+  WEBHOOK_SECRET: splitList,
 };
 
 /**

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEV_SECRETS, devSecretsInUse, loadConfig } from '../../src/config.js';
+import { ConfigError, DEV_SECRETS, devSecretsInUse, loadConfig, type Config } from '../../src/config.js';
 
 const secrets = { JWT_SECRET: 'a'.repeat(32), ADMIN_TOKEN: 'b'.repeat(32), WEBHOOK_SECRET: 'c'.repeat(32) };
 
@@ -45,6 +45,31 @@ describe('config', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration:\\n  ${name}:`));
   });
 
+  // a blank value counts as unset, never as 0 or ""; a list with an empty entry is refused
+  describe.each<[string, string, { is: unknown } | { refused: RegExp }]>([
+    ['PORT', ' ', { is: 3000 }],
+    ['RATE_LIMIT_PER_SECOND', ' ', { is: 20 }],
+    ['HOLD_TTL_MS', '\t', { is: 120_000 }],
+    ['API_PROCESSES', ' \n', { is: 1 }],
+    ['KEY_PREFIX', '  ', { is: 'fs' }],
+    ['STRIPE_WEBHOOK_SECRET', ' ', { is: undefined }],
+    ['WEBHOOK_RETRY_SCHEDULE_MS', ' ', { is: [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000] }],
+    ['WEBHOOK_RETRY_SCHEDULE_MS', '0,5000,', { refused: /has an empty entry/ }],
+    ['WEBHOOK_RETRY_SCHEDULE_MS', '0,,5000', { refused: /has an empty entry/ }],
+    ['WEBHOOK_RETRY_SCHEDULE_MS', '0, ,5000', { refused: /has an empty entry/ }],
+    ['JWT_ALGORITHMS', 'HS256,', { refused: /has an empty entry/ }],
+    ['WEBHOOK_SECRET', `${'c'.repeat(32)},`, { refused: /has an empty entry/ }],
+    ['STRIPE_WEBHOOK_SECRET', `,whsec_${'s'.repeat(32)}`, { refused: /has an empty entry/ }],
+    ['ADYEN_WEBHOOK_SECRET', `${'ab'.repeat(16)}, `, { refused: /has an empty entry/ }],
+    ['REDIS_URL', 'redis://127.0.0.1:6379,', { refused: /must be a redis:\/\/ URL/ }],
+  ])('%s=%j', (name, value, expected) => {
+    if ('is' in expected) {
+      it('counts as unset', () => expect(loadConfig({ [name]: value })[name as keyof Config]).toEqual(expected.is));
+    } else {
+      it('is refused, naming the variable', () => expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration:\\n  ${name}: ${expected.refused.source}`)));
+    }
+  });
+
   it('refuses a record retention shorter than the holds and orders it must outlive', () => {
     expect(() => loadConfig({ RECORD_RETENTION_MS: '60000' })).toThrow(/RECORD_RETENTION_MS: must be at least HOLD_TTL_MS and PAYMENT_TTL_MS/);
     expect(loadConfig({ RECORD_RETENTION_MS: '60000', HOLD_TTL_MS: '1000', PAYMENT_TTL_MS: '60000' }).RECORD_RETENTION_MS).toBe(60_000);
@@ -72,6 +97,8 @@ describe('config', () => {
 
   it('production refuses the development secrets, naming each', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET, ADMIN_TOKEN, WEBHOOK_SECRET must be set in production/);
+    // a blank one is unset too
+    expect(() => loadConfig({ NODE_ENV: 'production', ...secrets, WEBHOOK_SECRET: '  ' })).toThrow(/WEBHOOK_SECRET must be set/);
     expect(() => loadConfig({ NODE_ENV: 'production', ...secrets, ADMIN_TOKEN: DEV_SECRETS.ADMIN_TOKEN })).toThrow(/ADMIN_TOKEN must be set/);
     expect(loadConfig({ NODE_ENV: 'production', ...secrets }).NODE_ENV).toBe('production');
   });
