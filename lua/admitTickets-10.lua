@@ -1,9 +1,11 @@
 --[[
   One admission step of a product, run every second while its line or waitlist has work, and by the
-  sweep. A waiting room ("queue"): opens when the sale starts, ends admission windows that passed unused,
-  marks the line sold out when nothing can be sold any more, admits the next tickets (line.lua). A
-  raffle: says when it is due to be drawn; once drawn, gives units that came back (a released or expired
-  hold, a failed payment) to the next entrants in draw order (raffle.lua). Other products: nothing.
+  sweep. A waiting room ("queue"): while the sale is on, opens the line, ends admission windows that
+  passed unused, marks the line sold out when nothing can be sold any more, admits the next tickets; while
+  it is not (before the start, also when a line that opened saw its sale moved into the future, and after
+  the end), gives admitted tickets without a hold their places back (line.lua). A raffle: says when it is
+  due to be drawn; once drawn, gives units that came back (a released or expired hold, a failed payment)
+  to the next entrants in draw order (raffle.lua). Other products: nothing.
 
   Input:
     KEYS[1] product  KEYS[2] tickets  KEYS[3] pre-queue  KEYS[4] line  KEYS[5] admitted list  KEYS[6] draw list
@@ -12,7 +14,9 @@
   Output:
     {1, mode (0 open, 1 queue, 2 raffle), tickets admitted or entrants that won now, again (1 = more to do
      in a second), draw due (1 = a raffle closed and not drawn), expiry ms of the holds won now (0 = none),
-     notices waiting to be drained (any step of the line, a join's too, may have written some)}
+     notices waiting to be drained (any step of the line, a join's too, may have written some), wake ms
+     (when the next step is due if nothing else happens: a closed line's opening at the sale's start;
+     0 = none)}
     {-1}   product not found
 ]]
 local rcall = redis.call
@@ -31,23 +35,28 @@ local Q = loadLine(K.product)
 if not Q then return {-1} end
 
 if Q.admission == 'queue' then
-  if not openLine(K, Q, now) then return {1, 1, 0, 0, 0, 0, 0} end
+  if not openLine(K, Q, now) then
+    if Q.pre == '' then return {1, 1, 0, 0, 0, 0, 0, startsLater(Q, now)} end
+    local more = closeLine(K, Q, limit)
+    saveLine(K.product, Q)
+    return {1, 1, 0, more and 1 or 0, 0, 0, 0, startsLater(Q, now)}
+  end
   local admitted = tickLine(K, Q, now, limit)
   saveLine(K.product, Q)
   local again = (Q.next <= Q.tail and not Q.soldOut) or Q.unused > 0 or rcall('LLEN', K.admitted) > 0
-  return {1, 1, admitted, again and 1 or 0, 0, 0, rcall('ZCARD', K.notices)}
+  return {1, 1, admitted, again and 1 or 0, 0, 0, rcall('ZCARD', K.notices), 0}
 end
 
 if Q.admission == 'raffle' then
   local r = rcall('HMGET', K.product, 'raffle_closes_at', 'r_drawn')
   if not r[2] or r[2] == '' then
     local due = r[1] and r[1] ~= '' and now >= tonumber(r[1])
-    return {1, 2, 0, 0, due and 1 or 0, 0, 0}
+    return {1, 2, 0, 0, due and 1 or 0, 0, 0, 0}
   end
   local awarded, expires, waitlist = awardWaitlist(K, now, tonumber(ARGV[1]), limit)
   -- units can still come back while any are held or pending payment
   local c = rcall('HMGET', K.product, 'available', 'held', 'pending')
   local again = waitlist and (tonumber(c[1]) + tonumber(c[2]) + tonumber(c[3]) > 0)
-  return {1, 2, awarded, again and 1 or 0, 0, expires, rcall('ZCARD', K.notices)}
+  return {1, 2, awarded, again and 1 or 0, 0, expires, rcall('ZCARD', K.notices), 0}
 end
-return {1, 0, 0, 0, 0, 0, 0}
+return {1, 0, 0, 0, 0, 0, 0, 0}

@@ -1,19 +1,21 @@
 --[[
   A customer joins a product's waiting room (admission "queue") or enters its raffle ("raffle"): one
-  ticket per customer, joining again answers the same ticket. Before the sale opens a joiner goes into
-  the pre-queue with a random score (the order is drawn, so joining early buys nothing); after it opens,
-  a joiner takes the next position and the line admits whoever it can (see line.lua). A raffle takes
-  entries until raffle_closes_at. Redis TIME is the clock.
+  ticket per customer, joining again answers the same ticket. While the sale is not on, a joiner goes into
+  the pre-queue with a random score (the order is drawn when the line opens, so joining early buys
+  nothing; also while a line that opened is closed again by a postponed sale); while it is on, a joiner
+  takes the next position and the line admits whoever it can (see line.lua). A raffle takes entries until
+  raffle_closes_at. Nobody joins once the sale has ended. Redis TIME is the clock.
 
   Input:
     KEYS[1] product hash  KEYS[2] tickets hash  KEYS[3] pre-queue zset  KEYS[4] line hash  KEYS[5] admitted list  KEYS[6] notices
-    ARGV[1] user id   ARGV[2] the joiner's random pre-queue score (used only before the opening)
+    ARGV[1] user id   ARGV[2] the joiner's random pre-queue score, below 2^48 (used only while the line is closed)
   Output:
     {1 joined now | 2 had joined before, ticket record, position (0 = in the pre-queue), now ms,
      next position to admit, sold out (1/0), admission rate per second (string), raffle drawn (1/0),
-     wake ms: when the product's next step is due (the line's opening, the raffle's close; 0 = none)}
+     wake ms: when the product's next step is due (the line's opening, the raffle's close; 0 = none),
+     sale end ms (0 = none)}
     {-1}   product not found        {-40}  the product sells without a waiting room or raffle
-    {-41}  the raffle is closed
+    {-41}  the raffle is closed     {-4}   the sale has ended (no ticket is given)
 ]]
 local rcall = redis.call
 -- @include "clock"
@@ -29,6 +31,9 @@ if not Q then return {-1} end
 
 local rec = rcall('HGET', K.tickets, user)
 local code = rec and 2 or 1
+local ends = tonumber(Q.ends) or 0
+if Q.admission ~= 'raffle' and Q.admission ~= 'queue' then return {-40} end
+if not rec and saleState(Q.starts, Q.ends, now) == 'after' then return {-4} end
 
 if Q.admission == 'raffle' then
   local r = rcall('HMGET', K.product, 'raffle_closes_at', 'r_drawn')
@@ -38,9 +43,8 @@ if Q.admission == 'raffle' then
     rcall('HSET', K.tickets, user, rec)
   end
   local drawn = r[2] and r[2] ~= ''
-  return {code, rec, 0, now, 0, 0, '0', drawn and 1 or 0, drawn and 0 or tonumber(r[1])}
+  return {code, rec, 0, now, 0, 0, '0', drawn and 1 or 0, drawn and 0 or tonumber(r[1]), ends}
 end
-if Q.admission ~= 'queue' then return {-40} end
 
 local open = openLine(K, Q, now)
 if not rec then
@@ -49,7 +53,7 @@ if not rec then
     rcall('HSET', K.line, int(Q.tail), user)
     rcall('HSET', K.tickets, user, formatTicket({ status = 'w', position = Q.tail, untilMs = 0 }))
   else
-    rcall('ZADD', K.preQueue, 'NX', ARGV[2], user)
+    joinClosedLine(K, Q, user, ARGV[2])
     rcall('HSET', K.tickets, user, formatTicket({ status = 'w', position = 0, untilMs = 0 }))
   end
 end
@@ -59,4 +63,4 @@ if open then
 end
 rec = rcall('HGET', K.tickets, user)
 return {code, rec, positionOf(K, Q, user, parseTicket(rec)), now, Q.next, Q.soldOut and 1 or 0, string.format('%.4f', Q.rate), 0,
-  open and 0 or tonumber(Q.starts)}
+  startsLater(Q, now), ends}

@@ -586,15 +586,17 @@ export const TicketStatus = z
 export type TicketStatus = z.infer<typeof TicketStatus>;
 
 /**
- * A customer's place in a waiting room (`waiting → admitted → expired`, or `sold_out`) or raffle
- * (`entered → won | not_selected`; a not-selected entrant can still win from the waitlist).
+ * A customer's place in a waiting room (`waiting → admitted → expired`, or `sold_out`; an admitted ticket
+ * without a hold is `waiting` again while its sale is moved into the future) or raffle (`entered → won |
+ * not_selected`; a not-selected entrant can still win from the waitlist). Once the sale has ended, a ticket
+ * that did not get its customer a hold is answered 409 `sale_ended`.
  */
 export const Ticket = z
   .strictObject({
     product_id: productId,
     admission: z.enum(['queue', 'raffle']),
     status: TicketStatus,
-    /** fixed once the line is open; null in the pre-queue (before the sale opens) and in a raffle */
+    /** fixed once the line is open; null in the pre-queue (before the sale opens, or reopens after a postponement) and in a raffle */
     position: z.number().int().min(1).nullable(),
     /** waiting tickets in front of this one */
     ahead: units.nullable(),

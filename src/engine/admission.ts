@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { AdmissionStats, Ticket } from '../contract.js';
+import { AppError } from '../errors.js';
 import { commands } from '../redis/commands.js';
 import { formatId } from '../redis/keys.js';
 import { decode, ReplyCode, type AdmissionStep, type TicketState } from '../redis/replies.js';
@@ -22,6 +23,8 @@ interface LineView {
   next: number;
   soldOut: boolean;
   rate: number;
+  /** the sale's end, ms; 0 = none */
+  endsAt: number;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -45,6 +48,15 @@ function ticketView(productId: string, s: TicketState): Ticket {
     case 'x':
       return { ...base, admission: 'queue', status: 'expired', position: s.position || null };
   }
+}
+
+/**
+ * Once the sale has ended, a ticket that did not get its customer a hold can lead to nothing any more: the
+ * customer is told the sale ended rather than shown a place or a window. A used admission and a raffle win
+ * still show, as the hold they gave outlives the sale.
+ */
+function endedFor(s: TicketState): boolean {
+  return s.endsAt > 0 && s.now >= s.endsAt && s.record.code !== 'u' && s.record.code !== 'd';
 }
 
 /** A waiting ticket: how many are ahead, and when it should be admitted at the rate admissions happen. */
@@ -74,6 +86,9 @@ function waitingView(productId: string, position: number, line: Pick<LineView, '
  * 3. Admit (admitTickets: on every join, every second while the line has work, and in the sweep): in
  *    position order, while admitted tickets without a hold stay within the units left plus the headroom;
  *    a window that passes unused frees its place. Each step is atomic: nobody is admitted twice.
+ *    Only while the sale is on: a line whose sale is moved into the future (or ends) closes, an admitted
+ *    ticket without a hold goes back to its place, to be admitted again first with a whole window, and
+ *    joiners meanwhile are drawn like the pre-queue, behind every position given, at the reopening.
  * 4. Hold: createHolds places a hold on such a product only for a ticket admitted now, checked in the
  *    same script call that places it, so no request, however it races, gets a hold without admission.
  * 5. Sold out: once nothing is available, held or pending, one flag turns every waiting ticket sold_out.
@@ -110,7 +125,8 @@ export class Admission {
     const position = this.waiting.get(key);
     if (position !== undefined) {
       const line = await this.line(productId);
-      if (!line.soldOut && position >= line.next) return waitingView(productId, position, line);
+      const ended = line.endsAt > 0 && Date.now() >= line.endsAt;
+      if (!line.soldOut && !ended && position >= line.next) return waitingView(productId, position, line);
       this.waiting.delete(key);
     }
     const k = this.ctx.keys.product(productId);
@@ -140,19 +156,22 @@ export class Admission {
     if (step.notices > 0) jobs.persistSoon(productId);
     if (step.drawDue) await this.raffle.draw(productId);
     if (step.again) jobs.admissionAt('admit-tickets', productId, Date.now() + 1000);
+    // (a line closed until its sale starts)
+    if (step.wakeAt > 0) jobs.admissionAt('admit-tickets', productId, step.wakeAt);
     return step;
   }
 
   /** The line or raffle for operators; null for an open product. */
   async stats(productId: string): Promise<AdmissionStats | null> {
     const k = this.ctx.keys.product(productId);
-    const [[admission, pre, tail, next, unused, admittedTotal, rate, soldOut, winners], preQueued, entries] = await Promise.all([
-      this.ctx.redis.hmget(k.product, 'admission', 'q_pre', 'q_tail', 'q_next', 'q_unused', 'q_admitted', 'q_rate', 'q_sold_out', 'r_winners'),
+    const [[admission, pre, tail, next, unused, admittedTotal, rate, soldOut, winners, later], preQueued, entries] = await Promise.all([
+      this.ctx.redis.hmget(k.product, 'admission', 'q_pre', 'q_tail', 'q_next', 'q_unused', 'q_admitted', 'q_rate', 'q_sold_out', 'r_winners', 'q_later'),
       this.ctx.redis.zcard(k.preQueue),
       this.ctx.redis.hlen(k.tickets),
     ]);
     if (admission !== 'queue' && admission !== 'raffle') return null;
-    const queueLength = admission === 'raffle' ? 0 : pre ? Math.max(0, Number(tail) - Number(next) + 1) : preQueued;
+    // (once the line has opened, those who joined while it was closed again wait too)
+    const queueLength = admission === 'raffle' ? 0 : pre ? Math.max(0, Number(tail) - Number(next) + 1) + Number(later ?? 0) : preQueued;
     const perSecond = Number(rate ?? 0);
     return {
       queue_length: queueLength,
@@ -176,13 +195,14 @@ export class Admission {
     this.ctx.jobs.admissionAt('admit-tickets', productId, s.wakeAt > 0 ? s.wakeAt : Date.now() + 1000);
   }
 
-  /** The ticket's view; a waiting ticket in the open line is remembered for cheap polls. */
+  /** The ticket's view (sale_ended once nothing can come of it); a waiting ticket in the line is remembered for cheap polls. */
   private remember(productId: string, userId: string, s: TicketState): Ticket {
+    if (endedFor(s)) throw new AppError('sale_ended');
     const view = ticketView(productId, s);
     if (view.status === 'waiting' && s.position > 0) {
       if (this.waiting.size >= MAX_REMEMBERED) this.waiting.clear();
       this.waiting.set(`${productId}\0${userId}`, s.position);
-      this.lines.set(productId, Promise.resolve({ readAt: Date.now(), next: s.next, soldOut: s.soldOut, rate: s.rate }));
+      this.lines.set(productId, Promise.resolve({ readAt: Date.now(), next: s.next, soldOut: s.soldOut, rate: s.rate, endsAt: s.endsAt }));
     }
     return view;
   }
@@ -194,8 +214,8 @@ export class Admission {
       const view = await cached;
       if (Date.now() - view.readAt < LINE_VIEW_MS) return view;
     }
-    const reading = this.ctx.redis.hmget(this.ctx.keys.product(productId).product, 'q_next', 'q_sold_out', 'q_rate').then(
-      ([next, soldOut, rate]) => ({ readAt: Date.now(), next: Number(next ?? 1), soldOut: soldOut === '1', rate: Number(rate ?? 0) }),
+    const reading = this.ctx.redis.hmget(this.ctx.keys.product(productId).product, 'q_next', 'q_sold_out', 'q_rate', 'ends_at').then(
+      ([next, soldOut, rate, endsAt]) => ({ readAt: Date.now(), next: Number(next ?? 1), soldOut: soldOut === '1', rate: Number(rate ?? 0), endsAt: Number(endsAt || 0) }),
     );
     this.lines.set(productId, reading);
     reading.catch(() => this.lines.delete(productId));

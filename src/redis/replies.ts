@@ -103,6 +103,8 @@ export interface TicketState {
   drawn: boolean;
   /** (join) when the product's next step is due: the line's opening, the raffle's close; 0 = none */
   wakeAt: number;
+  /** the sale's end (Redis's clock, ms); 0 = none */
+  endsAt: number;
 }
 
 export type TicketRead = ({ ok: true; joined: boolean } & TicketState) | Refusal;
@@ -121,6 +123,8 @@ export interface AdmissionStep {
   expiresAt: number;
   /** notices waiting in the product's set: a drain is due */
   notices: number;
+  /** when the next step is due if nothing else happens (a closed line's opening at the sale's start); 0 = none */
+  wakeAt: number;
 }
 
 export type RaffleDrawn = { ok: true; drawnNow: boolean; winners: number; expiresAt: number } | Refusal;
@@ -265,13 +269,17 @@ export const decode = {
       rate: Number(reply[6]),
       drawn: reply[7] === 1,
       wakeAt: Number(reply[8] ?? 0),
+      endsAt: Number(reply[9] ?? 0),
     };
   },
 
   admitTickets(reply: RawReply): ({ ok: true } & AdmissionStep) | Refusal {
     const code = codeOf(reply, ReplyCode.Done);
     if (code < 0) return refusal(code);
-    return { ok: true, mode: MODES[Number(reply[1])]!, changed: Number(reply[2]), again: reply[3] === 1, drawDue: reply[4] === 1, expiresAt: Number(reply[5]), notices: Number(reply[6]) };
+    return {
+      ok: true, mode: MODES[Number(reply[1])]!, changed: Number(reply[2]), again: reply[3] === 1, drawDue: reply[4] === 1,
+      expiresAt: Number(reply[5]), notices: Number(reply[6]), wakeAt: Number(reply[7]),
+    };
   },
 
   drawRaffle(reply: RawReply): RaffleDrawn {

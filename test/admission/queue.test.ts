@@ -27,6 +27,16 @@ const admin = (method: string, path: string, json?: unknown) => h.request(method
 // (tickets are read in-process for the checks: the joins and holds are the requests under test)
 const ticketOf = (pid: string, user: string) => body(h.request('GET', `/api/products/${pid}/queue`, { token: h.token(user) }), Ticket);
 const stats = async (pid: string) => (await body(admin('GET', `/products/${pid}`), AdminProduct)).admission_stats!;
+const fromNow = (ms: number) => new Date(Date.now() + ms).toISOString();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const holdAs = (pid: string, user: string) => asCustomer(h, user, 'POST', '/api/holds', { product_id: pid, qty: 1 });
+/** Admission steps for `seconds` (the jobs and the sweep run them too). */
+async function stepsFor(pid: string, seconds: number) {
+  for (let i = 0; i < seconds; i++) {
+    await h.runtime.engine.admission.step(pid);
+    await sleep(1000);
+  }
+}
 
 /** Samples the line until stopped: admitted tickets without a hold never exceed the units left (headroom 0). */
 function sampleAdmission(pid: string) {
@@ -115,6 +125,122 @@ describe('waiting room', () => {
     const { samples, violations } = await sampler.stop();
     expect(samples).toBeGreaterThan(10);
     expect(violations).toEqual([]);
+  });
+
+  it('a sale moved into the future after the line opened: nobody is admitted and no window runs out until the new start; those admitted are admitted again first, joiners meanwhile are drawn behind', { timeout: 60_000 }, async () => {
+    const pid = await h.createProduct({ stock: 2, admission: 'queue', admission_window_s: 5 });
+    const join = (user: string) => body(asCustomer(h, user, 'POST', `/api/products/${pid}/queue`), Ticket);
+    const [a, b, c] = ['pp-a', 'pp-b', 'pp-c'];
+    expect(await join(a)).toMatchObject({ status: 'admitted', position: 1 });
+    expect(await join(b)).toMatchObject({ status: 'admitted', position: 2 });
+    expect(await join(c)).toMatchObject({ status: 'waiting', position: 3 });
+
+    await body(admin('PATCH', `/products/${pid}`, { sale_starts_at: fromNow(3600_000) }), AdminProduct);
+    // nobody holds while the sale is postponed, however many ask at once
+    const early = await Promise.all([a, b, c, a, b].map((u) => answer(holdAs(pid, u), Problem)));
+    expect(early.every((r) => r.status === 409 && r.body.code === 'sale_not_started')).toBe(true);
+    // more than an admission window passes with admission steps running: a and b are back at their
+    // places, at the front; nobody expired and nobody else was admitted
+    await stepsFor(pid, 7);
+    expect(await ticketOf(pid, a)).toMatchObject({ status: 'waiting', position: 1, ahead: 0, eta_s: null });
+    expect(await ticketOf(pid, b)).toMatchObject({ status: 'waiting', position: 2, ahead: 1 });
+    expect(await ticketOf(pid, c)).toMatchObject({ status: 'waiting', position: 3, ahead: 2 });
+
+    // those who join meanwhile, in waves of parallel joins, have no place yet: as before an opening
+    const later = Array.from({ length: 1000 }, (_, i) => `pp-l${i}`);
+    const joinedLater = await inWaves(later, 100, (u) => join(u));
+    expect(joinedLater.every((t) => t.status === 'waiting' && t.position === null)).toBe(true);
+    expect(await stats(pid)).toMatchObject({ admitted: 0, admitted_total: 2, queue_length: 3 + later.length });
+
+    // the sale starts: a and b are admitted again, each with a whole window, and are the only ones who
+    // get a hold when everyone asks at once
+    await body(admin('PATCH', `/products/${pid}`, { sale_starts_at: fromNow(-1000) }), AdminProduct);
+    await h.runtime.engine.admission.step(pid);
+    // (a process answers polls from a view of the line up to half a second old)
+    await sleep(600);
+    for (const u of [a, b]) {
+      const t = await ticketOf(pid, u);
+      expect(t.status).toBe('admitted');
+      expect(Date.parse(t.admitted_until!) - Date.now()).toBeGreaterThan(3000);
+    }
+    const rushing = [a, b, c, ...later.slice(0, 300)];
+    const rush = await Promise.all(rushing.map((u) => holdAs(pid, u)));
+    expect(rushing.filter((_, i) => rush[i]!.status === 201).sort()).toEqual([a, b]);
+    await Promise.all(rush.map((r) => (r.status === 201 ? body(r, Hold) : body(r, Problem))));
+
+    // those who joined during the postponement were drawn behind c, in an order unrelated to their joining
+    const places = await inWaves(later, 250, (u) => ticketOf(pid, u));
+    const positions = places.map((t) => t.position!);
+    expect([...positions].sort((x, y) => x - y)).toEqual(later.map((_, i) => i + 4));
+    // (for 1,000 independent positions the rank correlation's standard deviation is about 0.03)
+    expect(Math.abs(spearman(later.map((_, i) => Math.floor(i / 100)), positions))).toBeLessThan(0.15);
+    expect(await ticketOf(pid, c)).toMatchObject({ status: 'waiting', position: 3 });
+    // the holds expire unbought: the line goes on in position order, c and then the first of the later draw
+    const fourth = later[positions.indexOf(4)]!;
+    await expect.poll(async () => [(await ticketOf(pid, c)).status, (await ticketOf(pid, fourth)).status], { timeout: 15_000, interval: 250 })
+      .toEqual(['admitted', 'admitted']);
+  });
+
+  it('a sale postponed twice: each postponement\'s joiners are drawn behind every place given before, and admitted in that order', { timeout: 30_000 }, async () => {
+    const pid = await h.createProduct({ stock: 1, admission: 'queue', admission_window_s: 60 });
+    const join = (user: string) => body(asCustomer(h, user, 'POST', `/api/products/${pid}/queue`), Ticket);
+    const postponed = async (users: string[]) => {
+      await body(admin('PATCH', `/products/${pid}`, { sale_starts_at: fromNow(3600_000) }), AdminProduct);
+      expect((await Promise.all(users.map(join))).every((t) => t.status === 'waiting' && t.position === null)).toBe(true);
+      await body(admin('PATCH', `/products/${pid}`, { sale_starts_at: fromNow(-1000) }), AdminProduct);
+      await h.runtime.engine.admission.step(pid);
+      return Promise.all(users.map(async (u) => (await ticketOf(pid, u)).position));
+    };
+    expect(await join('tw-first')).toMatchObject({ status: 'admitted', position: 1 });
+    const first = ['tw-a1', 'tw-a2', 'tw-a3'];
+    expect((await postponed(first)).sort()).toEqual([2, 3, 4]);
+    const second = ['tw-b1', 'tw-b2', 'tw-b3'];
+    expect((await postponed(second)).sort()).toEqual([5, 6, 7]);
+    expect(await join('tw-last')).toMatchObject({ status: 'waiting', position: 8 });
+
+    // a restock lets the line admit everyone, each draw's members at their places
+    await body(admin('PATCH', `/products/${pid}`, { stock: 8 }), AdminProduct);
+    await h.runtime.engine.admission.step(pid);
+    await sleep(600);
+    const all = await Promise.all(['tw-first', ...first, ...second, 'tw-last'].map((u) => ticketOf(pid, u)));
+    expect(all.every((t) => t.status === 'admitted')).toBe(true);
+    expect(all.map((t) => t.position).sort((x, y) => x! - y!)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(await stats(pid)).toMatchObject({ admitted: 8, queue_length: 0 });
+  });
+
+  it('once the sale has ended nobody is admitted and the line answers sale_ended; moving the end out again gives an unused admission back', { timeout: 60_000 }, async () => {
+    const pid = await h.createProduct({ stock: 2, admission: 'queue', admission_window_s: 5 });
+    const join = (user: string) => answer(asCustomer(h, user, 'POST', `/api/products/${pid}/queue`), Ticket);
+    const poll = (user: string) => h.request('GET', `/api/products/${pid}/queue`, { token: h.token(user) });
+    const [held, unused, waiting] = ['se-held', 'se-unused', 'se-waiting'];
+    expect((await join(held)).body).toMatchObject({ status: 'admitted', position: 1 });
+    expect((await join(unused)).body).toMatchObject({ status: 'admitted', position: 2 });
+    expect((await join(waiting)).body).toMatchObject({ status: 'waiting', position: 3 });
+    expect((await holdAs(pid, held)).status).toBe(201);
+
+    await body(admin('PATCH', `/products/${pid}`, { sale_ends_at: fromNow(-1000) }), AdminProduct);
+    // (a process answers polls from a view of the line up to half a second old)
+    await sleep(600);
+    // polls and joins at once: whoever has nothing to show for the sale is told it ended; nobody joins
+    const told = await Promise.all([unused, waiting, unused, waiting].map((u) => answer(poll(u), Problem)));
+    const joins = await Promise.all([unused, waiting, 'se-late-1', 'se-late-2'].map((u) => answer(asCustomer(h, u, 'POST', `/api/products/${pid}/queue`), Problem)));
+    expect([...told, ...joins].every((r) => r.status === 409 && r.body.code === 'sale_ended')).toBe(true);
+    expect(await h.redis.hexists(h.runtime.engine.ctx.keys.product(pid).tickets, 'se-late-1')).toBe(0);
+    // the customer who holds still sees their ticket
+    expect((await poll(held)).status).toBe(200);
+
+    // more than a window passes: nobody is admitted, the unused admission does not expire
+    await stepsFor(pid, 7);
+    expect(await stats(pid)).toMatchObject({ admitted: 0, admitted_total: 2 });
+    expect((await answer(poll(waiting), Problem)).body.code).toBe('sale_ended');
+
+    // the end moves out: the unused admission is given again first, with a whole window, then the line goes on
+    await body(admin('PATCH', `/products/${pid}`, { sale_ends_at: fromNow(3600_000) }), AdminProduct);
+    await h.runtime.engine.admission.step(pid);
+    const again = await ticketOf(pid, unused);
+    expect(again).toMatchObject({ status: 'admitted', position: 2 });
+    expect(Date.parse(again.admitted_until!) - Date.now()).toBeGreaterThan(3000);
+    expect((await holdAs(pid, unused)).status).toBe(201);
   });
 
   it('an open product answers not_queued; a queue product refuses holds without a ticket', async () => {

@@ -127,14 +127,16 @@ const joinQueue = createRoute({
   summary: 'Join a product\'s waiting room, or enter its raffle',
   description:
     'One ticket per customer: joining again answers the same ticket. Joining a waiting room before the sale opens ' +
-    'places the customer in a random order at the opening (`position: null` until then); after, at the end of the line. ' +
-    'A raffle takes entries until `raffle_closes_at` (then 409 `raffle_closed`); a product sold without either is 409 `not_queued`.',
+    '(or while a sale moved into the future keeps it closed) places the customer in a random order at the opening ' +
+    '(`position: null` until then); after, at the end of the line. A raffle takes entries until `raffle_closes_at` ' +
+    '(then 409 `raffle_closed`); a product sold without either is 409 `not_queued`. Once the sale has ended, 409 ' +
+    '`sale_ended`, unless the customer\'s ticket got them a hold (then the ticket).',
   security: customer,
   request: { params: id('product id') },
   responses: {
     201: json(Ticket, 'joined: the new ticket'),
     200: json(Ticket, 'the customer had joined: the same ticket'),
-    ...problems([...CUSTOMER, 'product_not_found', 'not_queued', 'raffle_closed', ...REPLICATED]),
+    ...problems([...CUSTOMER, 'product_not_found', 'not_queued', 'raffle_closed', 'sale_ended', ...REPLICATED]),
   },
 });
 
@@ -144,10 +146,13 @@ const getTicket = createRoute({
   operationId: 'getTicket',
   tags: ['fair drops'],
   summary: 'The customer\'s ticket: place in line, admission, raffle result',
-  description: 'Poll it every `poll_after_s` seconds. A waiting ticket may be answered from a view of the line at most half a second old.',
+  description:
+    'Poll it every `poll_after_s` seconds. A waiting ticket may be answered from a view of the line at most half a second old. ' +
+    'Once the sale has ended, a ticket that did not get the customer a hold (waiting, admitted and unused, expired, sold out, ' +
+    'entered, not selected) is 409 `sale_ended`: nothing can come of it any more.',
   security: customer,
   request: { params: id('product id') },
-  responses: { 200: json(Ticket, 'the ticket'), ...problems([...CUSTOMER, 'product_not_found', 'ticket_not_found']) },
+  responses: { 200: json(Ticket, 'the ticket'), ...problems([...CUSTOMER, 'product_not_found', 'ticket_not_found', 'sale_ended']) },
 });
 
 const getDraw = createRoute({
