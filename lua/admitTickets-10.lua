@@ -4,8 +4,9 @@
   passed unused, marks the line sold out when nothing can be sold any more, admits the next tickets; while
   it is not (before the start, also when a line that opened saw its sale moved into the future, and after
   the end), gives admitted tickets without a hold their places back (line.lua). A raffle: says when it is
-  due to be drawn; once drawn, gives units that came back (a released or expired hold, a failed payment)
-  to the next entrants in draw order (raffle.lua). Other products: nothing.
+  due to be drawn (closed, and the sale on); once drawn, while the sale is on, gives units that came back
+  (a released or expired hold, a failed payment) to the next entrants in draw order (raffle.lua). Other
+  products: nothing.
 
   Input:
     KEYS[1] product  KEYS[2] tickets  KEYS[3] pre-queue  KEYS[4] line  KEYS[5] admitted list  KEYS[6] draw list
@@ -13,9 +14,9 @@
     ARGV[1] hold ttl ms   ARGV[2] most tickets to look at per walk
   Output:
     {1, mode (0 open, 1 queue, 2 raffle), tickets admitted or entrants that won now, again (1 = more to do
-     in a second), draw due (1 = a raffle closed and not drawn), expiry ms of the holds won now (0 = none),
-     notices waiting to be drained (any step of the line, a join's too, may have written some), wake ms
-     (when the next step is due if nothing else happens: a closed line's opening at the sale's start;
+     in a second), draw due (1 = a raffle closed and not drawn, and the sale on), expiry ms of the holds
+     won now (0 = none), notices waiting to be drained (any step of the line, a join's too, may have written
+     some), wake ms (when the next step is due if nothing else happens: the sale's start, a raffle's draw;
      0 = none)}
     {-1}   product not found
 ]]
@@ -49,10 +50,13 @@ end
 
 if Q.admission == 'raffle' then
   local r = rcall('HMGET', K.product, 'raffle_closes_at', 'r_drawn')
+  local sale = saleState(Q.starts, Q.ends, now)
   if not r[2] or r[2] == '' then
-    local due = r[1] and r[1] ~= '' and now >= tonumber(r[1])
-    return {1, 2, 0, 0, due and 1 or 0, 0, 0, 0}
+    local dueAt = drawDueAt(r[1], Q.starts)
+    local due = r[1] and r[1] ~= '' and now >= dueAt and sale == 'on'
+    return {1, 2, 0, 0, due and 1 or 0, 0, 0, now < dueAt and dueAt or 0}
   end
+  if sale ~= 'on' then return {1, 2, 0, 0, 0, 0, 0, startsLater(Q, now)} end
   local awarded, expires, waitlist = awardWaitlist(K, now, tonumber(ARGV[1]), limit)
   -- units can still come back while any are held or pending payment
   local c = rcall('HMGET', K.product, 'available', 'held', 'pending')

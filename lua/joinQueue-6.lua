@@ -12,7 +12,7 @@
   Output:
     {1 joined now | 2 had joined before, ticket record, position (0 = in the pre-queue), now ms,
      next position to admit, sold out (1/0), admission rate per second (string), raffle drawn (1/0),
-     wake ms: when the product's next step is due (the line's opening, the raffle's close; 0 = none),
+     wake ms: when the product's next step is due (the line's opening, the raffle's draw; 0 = none),
      sale end ms (0 = none)}
     {-1}   product not found        {-40}  the product sells without a waiting room or raffle
     {-41}  the raffle is closed     {-4}   the sale has ended (no ticket is given)
@@ -23,6 +23,7 @@ local rcall = redis.call
 -- @include "notices"
 -- @include "tickets"
 -- @include "line"
+-- @include "raffle"
 local K = { product = KEYS[1], tickets = KEYS[2], preQueue = KEYS[3], line = KEYS[4], admitted = KEYS[5], notices = KEYS[6] }
 local user = ARGV[1]
 local now = nowMs()
@@ -43,7 +44,7 @@ if Q.admission == 'raffle' then
     rcall('HSET', K.tickets, user, rec)
   end
   local drawn = r[2] and r[2] ~= ''
-  return {code, rec, 0, now, 0, 0, '0', drawn and 1 or 0, drawn and 0 or tonumber(r[1]), ends}
+  return {code, rec, 0, now, 0, 0, '0', drawn and 1 or 0, drawn and 0 or drawDueAt(r[1], Q.starts), ends}
 end
 
 local open = openLine(K, Q, now)

@@ -504,7 +504,7 @@ const ms = z.number().min(0).nullable();
 export const LiveAdmission = AdmissionStats.extend({
   mode: Admission.exclude(['open']),
   raffle_closes_at: isoTime.nullable(),
-  /** a raffle's draw: `open` (taking entries), `closed` (the draw is due), `drawn`; null for a waiting room */
+  /** a raffle's draw: `open` (taking entries), `closed` (drawn once the sale is on), `drawn`; null for a waiting room */
   draw: z.enum(['open', 'closed', 'drawn']).nullable(),
 }).meta({ id: 'LiveAdmission' });
 export type LiveAdmission = z.infer<typeof LiveAdmission>;

@@ -2,6 +2,12 @@
 -- r_seed (revealed by the draw), r_winners (winners of the draw itself), r_next (the index in the draw
 -- list of the next entrant to win: the waitlist).
 --
+-- The draw gives holds, so it is due at the close but not before the sale starts; the waitlist, too, gives
+-- units only while the sale is on.
+local function drawDueAt(closesAt, startsAt)
+  return math.max(tonumber(closesAt) or 0, tonumber(startsAt) or 0)
+end
+
 -- Gives the next entrants in draw order a hold of one unit each while units are available (at most
 -- `limit` per call). An entrant wins once: the list holds each customer once and is walked forward.
 -- Returns how many won now, when their holds expire (0 if none won), and whether the waitlist goes on.

@@ -156,7 +156,7 @@ export class Admission {
     if (step.notices > 0) jobs.persistSoon(productId);
     if (step.drawDue) await this.raffle.draw(productId);
     if (step.again) jobs.admissionAt('admit-tickets', productId, Date.now() + 1000);
-    // (a line closed until its sale starts)
+    // (a line closed until its sale starts, a raffle waiting for its draw)
     if (step.wakeAt > 0) jobs.admissionAt('admit-tickets', productId, step.wakeAt);
     return step;
   }
@@ -185,7 +185,7 @@ export class Admission {
     };
   }
 
-  /** The next step after a join: the line's opening or the raffle's close, else the next second. */
+  /** The next step after a join: the line's opening or the raffle's draw, else the next second. */
   private scheduleAfterJoin(productId: string, s: TicketState): void {
     const raffle = s.record.code === 'e' || s.record.code === 'd';
     if (raffle) {

@@ -19,8 +19,11 @@ const isoOrNull = (ms: string | null | undefined) => (ms ? new Date(Number(ms)).
  * 3. Draw (a job at the close, the sweep as safety net): the entries read after the close, sorted by
  *    HMAC-SHA256(seed, user id) (DRAW_ALGORITHM); drawRaffle stores that order, reveals the seed and gives
  *    the first entrants a one-unit hold each, atomically; a second draw (another worker) changes nothing.
+ *    The holds are the sale's: a raffle that closes before the sale starts is drawn at the start, and one
+ *    whose sale ended undrawn is not drawn.
  * 4. Waitlist: units that come back (a released or expired hold, a failed payment) go to the next
- *    entrants in draw order, in the admission step (admitTickets); each customer appears once, so wins once.
+ *    entrants in draw order, in the admission step (admitTickets), while the sale is on; each customer
+ *    appears once, so wins once.
  */
 export class Raffle {
   constructor(
@@ -39,7 +42,8 @@ export class Raffle {
     const order = drawOrder(row.raffle_seed, entries);
     const drawn = decode.drawRaffle(await commands.drawRaffle(redis, k, config.HOLD_TTL_MS, row.raffle_seed, order));
     if (!drawn.ok) {
-      if (drawn.code === ReplyCode.NotQueued) return 0;
+      // (the sale has not started or has ended: the admission step draws once it is due)
+      if (drawn.code === ReplyCode.NotQueued || drawn.code === ReplyCode.SaleNotStarted || drawn.code === ReplyCode.SaleEnded) return 0;
       throw toDomainError(drawn);
     }
     if (drawn.drawnNow) {

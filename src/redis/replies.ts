@@ -101,7 +101,7 @@ export interface TicketState {
   rate: number;
   /** the raffle has been drawn */
   drawn: boolean;
-  /** (join) when the product's next step is due: the line's opening, the raffle's close; 0 = none */
+  /** (join) when the product's next step is due: the line's opening, the raffle's draw; 0 = none */
   wakeAt: number;
   /** the sale's end (Redis's clock, ms); 0 = none */
   endsAt: number;
@@ -123,7 +123,7 @@ export interface AdmissionStep {
   expiresAt: number;
   /** notices waiting in the product's set: a drain is due */
   notices: number;
-  /** when the next step is due if nothing else happens (a closed line's opening at the sale's start); 0 = none */
+  /** when the next step is due if nothing else happens (the sale's start, a raffle's draw); 0 = none */
   wakeAt: number;
 }
 

@@ -25,6 +25,15 @@ const users = Array.from({ length: ENTRANTS }, (_, i) => `r-${i}`);
 const admin = (method: string, path: string, json?: unknown) => h.request(method, `/api/admin${path}`, { token: ADMIN_TOKEN, body: json });
 const ticketOf = (pid: string, user: string) => body(h.request('GET', `/api/products/${pid}/queue`, { token: h.token(user) }), Ticket);
 const drawOf = (pid: string) => body(h.request('GET', `/api/products/${pid}/draw`), Draw);
+const fromNow = (ms: number) => new Date(Date.now() + ms).toISOString();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Admission steps for `seconds` (the jobs and the sweep run them too). */
+async function stepsFor(pid: string, seconds: number) {
+  for (let i = 0; i < seconds; i++) {
+    await h.runtime.engine.admission.step(pid);
+    await sleep(1000);
+  }
+}
 
 describe('raffle', () => {
   it('5,000 entrants, 50 units: 50 winners with one hold each, the order recomputed from the seed, the waitlist fills a released hold', { timeout: 120_000 }, async () => {
@@ -78,6 +87,55 @@ describe('raffle', () => {
     const holdRecords = await h.redis.hvals(h.runtime.engine.ctx.keys.product(pid).holds);
     const holders = holdRecords.map((r) => r.split('|').slice(5).join('|'));
     expect(new Set(holders).size).toBe(holders.length);
+  });
+
+  it('a raffle that closes before its sale starts is drawn at the start: no hold before the sale', { timeout: 60_000 }, async () => {
+    const pid = await h.createProduct({ stock: 2, admission: 'raffle', raffle_closes_at: fromNow(3600_000), sale_starts_at: fromNow(7200_000) });
+    const entrants = Array.from({ length: 20 }, (_, i) => `rs-${i}`);
+    await Promise.all(entrants.map((u) => body(asCustomer(h, u, 'POST', `/api/products/${pid}/queue`), Ticket)));
+    await body(admin('PATCH', `/products/${pid}`, { raffle_closes_at: fromNow(-1000) }), AdminProduct);
+
+    // closed, and steps and draws run, some at once: nothing is drawn, nobody holds, everyone is entered
+    await Promise.all([stepsFor(pid, 3), ...Array.from({ length: 5 }, () => h.runtime.engine.raffle.draw(pid))]);
+    expect(await drawOf(pid)).toMatchObject({ winners: null, seed: null, order: null, entries: entrants.length });
+    expect(await h.stock(pid)).toMatchObject({ available: 2, held: 0 });
+    expect((await inWaves(entrants, 20, (u) => ticketOf(pid, u))).every((t) => t.status === 'entered')).toBe(true);
+
+    // the sale starts: the draw follows, the winners hold
+    await body(admin('PATCH', `/products/${pid}`, { sale_starts_at: fromNow(-1000) }), AdminProduct);
+    await expect.poll(async () => (await drawOf(pid)).winners, { timeout: 10_000, interval: 200 }).toBe(2);
+    expect(await h.stock(pid)).toMatchObject({ available: 0, held: 2 });
+  });
+
+  it('once the sale has ended the waitlist gives nothing and entrants are told the sale ended; a raffle whose sale ended is not drawn', { timeout: 60_000 }, async () => {
+    const pid = await h.createProduct({ stock: 1, admission: 'raffle', raffle_closes_at: fromNow(3600_000) });
+    const entrants = ['re-1', 're-2', 're-3'];
+    await Promise.all(entrants.map((u) => body(asCustomer(h, u, 'POST', `/api/products/${pid}/queue`), Ticket)));
+    await body(admin('PATCH', `/products/${pid}`, { raffle_closes_at: fromNow(-1000) }), AdminProduct);
+    await expect.poll(async () => (await drawOf(pid)).winners, { timeout: 10_000, interval: 200 }).toBe(1);
+    const [winner, ...waitlist] = (await drawOf(pid)).order!;
+    const won = await ticketOf(pid, winner!);
+
+    await body(admin('PATCH', `/products/${pid}`, { sale_ends_at: fromNow(-1000) }), AdminProduct);
+    // the winner lets go after the end: the unit stays, the waitlist is told the sale ended, the winner still sees the win
+    expect((await asCustomer(h, winner!, 'DELETE', `/api/holds/${won.hold_id}`)).status).toBe(200);
+    await stepsFor(pid, 3);
+    expect(await h.stock(pid)).toMatchObject({ available: 1, held: 0 });
+    const told = await Promise.all(waitlist.map((u) => answer(h.request('GET', `/api/products/${pid}/queue`, { token: h.token(u) }), Problem)));
+    expect(told.every((t) => t.status === 409 && t.body.code === 'sale_ended')).toBe(true);
+    expect(await ticketOf(pid, winner!)).toMatchObject({ status: 'won', hold_id: won.hold_id });
+
+    // a raffle whose sale ends before its draw is never drawn: its entrants are told the sale ended
+    const undrawn = await h.createProduct({ stock: 1, admission: 'raffle', raffle_closes_at: fromNow(3600_000) });
+    await Promise.all(entrants.map((u) => body(asCustomer(h, u, 'POST', `/api/products/${undrawn}/queue`), Ticket)));
+    await body(admin('PATCH', `/products/${undrawn}`, { sale_ends_at: fromNow(-2000), raffle_closes_at: fromNow(-1000) }), AdminProduct);
+    await stepsFor(undrawn, 2);
+    await h.runtime.engine.raffle.draw(undrawn);
+    expect(await drawOf(undrawn)).toMatchObject({ winners: null });
+    expect(await h.stock(undrawn)).toMatchObject({ available: 1, held: 0 });
+    const late = await answer(asCustomer(h, 're-late', 'POST', `/api/products/${undrawn}/queue`), Problem);
+    expect(late).toMatchObject({ status: 409, body: { code: 'sale_ended' } });
+    expect(await answer(h.request('GET', `/api/products/${undrawn}/queue`, { token: h.token('re-1') }), Problem)).toMatchObject({ status: 409, body: { code: 'sale_ended' } });
   });
 
   it('a raffle needs a close; an open product has no draw', async () => {
