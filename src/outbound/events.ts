@@ -57,7 +57,8 @@ export function soldOutEvent(productId: string, stock: number, sold: number, at:
 
 /**
  * The event of a hold or ticket notice. Its subject makes it once-only: a hold is created and ends
- * once, a customer is admitted, wins or is passed over once per product.
+ * once, a customer wins or is passed over once per product, and is admitted once per admission window
+ * (again, with a new window, after a postponement gave the first one back).
  */
 export function noticeEvent(productId: string, n: NoticeRecord): EventWrite {
   const timestamp = new Date(n.at).toISOString();
@@ -69,7 +70,7 @@ export function noticeEvent(productId: string, n: NoticeRecord): EventWrite {
   }
   switch (n.type) {
     case 'queue.admitted':
-      return event({ type: n.type, timestamp, data: { product_id: productId, user_id: n.rest, admitted_until: new Date(Number(n.ref)).toISOString() } }, customer);
+      return event({ type: n.type, timestamp, data: { product_id: productId, user_id: n.rest, admitted_until: new Date(Number(n.ref)).toISOString() } }, `${customer}:${n.ref}`);
     case 'raffle.won':
       return event({ type: n.type, timestamp, data: { product_id: productId, user_id: n.rest, hold_id: formatId('h', { productId, seq: n.ref }) } }, customer);
     case 'raffle.not_selected':

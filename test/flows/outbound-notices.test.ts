@@ -86,6 +86,26 @@ describe('outbound events: holds, waiting rooms and raffles', () => {
     expect(tickets).toHaveLength(8);
   });
 
+  it('queue.admitted again, with the new window, for a customer admitted again after a postponement', async () => {
+    const { receiver, endpoint } = await registerEndpoint(h, ['queue.admitted']);
+    const pid = await h.createProduct({ stock: 1, admission: 'queue' });
+    const user = uniq('q');
+    expect(await body(customer(pid, user, 'POST', `/api/products/${pid}/queue`), Ticket)).toMatchObject({ status: 'admitted' });
+    const moveStart = (ms: number) => body(admin('PATCH', `/products/${pid}`, { sale_starts_at: new Date(Date.now() + ms).toISOString() }), AdminProduct);
+    await moveStart(3600_000);
+    await h.runtime.engine.admission.step(pid);
+    await moveStart(-1000);
+    await h.runtime.engine.admission.step(pid);
+    const again = await body(customer(pid, user, 'GET', `/api/products/${pid}/queue`), Ticket);
+    expect(again.status).toBe('admitted');
+
+    await expect.poll(() => eventsOf(receiver, endpoint.secret).length, { timeout: 15_000 }).toBe(2);
+    const windows = eventsOf(receiver, endpoint.secret).map((e) => e.data as { user_id: string; admitted_until: string });
+    expect(windows.every((w) => w.user_id === user)).toBe(true);
+    expect(windows.map((w) => w.admitted_until)).toContain(again.admitted_until);
+    expect(new Set(windows.map((w) => w.admitted_until)).size).toBe(2);
+  });
+
   it('raffle.won for each winner with its hold, raffle.not_selected for the others; an unclaimed hold goes to the next entrant', async () => {
     const { receiver, endpoint } = await registerEndpoint(h, ['raffle.won', 'raffle.not_selected']);
     const pid = await h.createProduct({ stock: 2, admission: 'raffle', raffle_closes_at: new Date(Date.now() + 3600_000).toISOString() });
