@@ -99,9 +99,9 @@ describe('Adyen notifications', () => {
     await expect.poll(() => pgEvents(f.holdId), { timeout: 10_000 }).toEqual({ [`${paid.pspReference}:AUTHORISATION:true`]: 'applied' });
   });
 
-  it('AUTHORISATION failure, our hold id in the payment\'s metadata: payment_failed, the stock goes back', async () => {
+  it('AUTHORISATION failure with our hold id as merchantReference: payment_failed, the stock goes back', async () => {
     const f = await orderFor();
-    expect(await deliver(notification([item({ success: 'false', reason: 'Refused', additionalData: { 'metadata.hold_id': f.holdId } })]))).toEqual(ACCEPTED);
+    expect(await deliver(notification([item({ merchantReference: f.holdId, success: 'false', reason: 'Refused' })]))).toEqual(ACCEPTED);
     expect(await orderStatus(f)).toBe('payment_failed');
     expect(await h.stock(f.pid)).toEqual(RELEASED);
     await expect.poll(() => pgStatus(f.orderId), { timeout: 10_000 }).toBe('payment_failed');
@@ -118,7 +118,7 @@ describe('Adyen notifications', () => {
 
   it('the same notification again, or 10 times at once: one effect', async () => {
     const f = await orderFor();
-    const again = notification([item({ additionalData: { 'metadata.order_id': f.orderId } })]);
+    const again = notification([item({ merchantReference: f.orderId })]);
     const results = await Promise.all(Array.from({ length: 10 }, () => deliver(again)));
     expect(results).toEqual(Array.from({ length: 10 }, () => ACCEPTED));
     expect(await deliver(again)).toEqual(ACCEPTED);
@@ -137,6 +137,17 @@ describe('Adyen notifications', () => {
       // each item carries its own signature in the body: no signature header to keep
       expect(await inbox(f.holdId)).toMatchObject([{ raw_body: JSON.stringify(batch), signatures: {} }]);
     }
+  });
+
+  it('our ids in the unsigned metadata of a signed item of another payment: ignored, the order stays unpaid', async () => {
+    const f = await orderFor();
+    // a genuine item (the shop's own reference, the order's amount) with ids added where the HMAC does not reach
+    const genuine = item();
+    const forged = { ...genuine, additionalData: { ...genuine.additionalData, 'metadata.order_id': f.orderId, 'metadata.hold_id': f.holdId } };
+    expect(await deliver(notification([forged]))).toEqual(ACCEPTED);
+    expect(await orderStatus(f)).toBe('pending_payment');
+    expect(await h.stock(f.pid)).toEqual(UNTOUCHED);
+    expect(await inbox(f.holdId)).toEqual([]);
   });
 
   it.each([

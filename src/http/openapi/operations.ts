@@ -275,7 +275,8 @@ const adyenWebhook = createRoute({
     'webhook\'s hex HMAC key (ADYEN_WEBHOOK_SECRET; without it the route does not exist, 404 `not_found`) over ' +
     '`pspReference:originalReference:merchantAccountCode:merchantReference:value:currency:eventCode:success`. Every item is ' +
     'verified before any is applied. AUTHORISATION pays (`success` "true") or fails the hold or order in `merchantReference` ' +
-    'or `metadata.hold_id` / `metadata.order_id`; other items, and a batch of the other mode (ADYEN_LIVEMODE), are ignored. ' + inbox,
+    '(signed; ids in the unsigned `additionalData`, such as metadata, are not read); other items, and a batch of the other ' +
+    'mode (ADYEN_LIVEMODE), are ignored. ' + inbox,
   request: { body: body(AdyenNotification) },
   responses: {
     200: { description: 'every item handled', content: { 'text/plain': { schema: z.literal('[accepted]') } } },

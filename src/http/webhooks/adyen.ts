@@ -12,10 +12,12 @@ import { ourPayment, type Mapped, type PaymentProvider } from './provider.js';
  * `pspReference:originalReference:merchantAccountCode:merchantReference:value:currency:eventCode:success`
  * in `additionalData.hmacSignature`. Every item is verified before any is applied. AUTHORISATION with
  * `success` "true" pays, "false" fails; other event codes are ignored. Our id is the payment's
- * `merchantReference` (a hold or order id) or `metadata.hold_id` / `metadata.order_id` (Adyen passes the
- * payment's metadata as `additionalData["metadata.<key>"]`). The event id is pspReference, eventCode and
- * success together: Adyen may resend an item with `success` changed, which is a different event. A
- * batch whose `live` differs from ADYEN_LIVEMODE is ignored. Adyen expects `[accepted]` as the answer.
+ * `merchantReference` (a hold or order id), and only that: the HMAC does not cover `additionalData`,
+ * where Adyen passes a payment's metadata, so an id read from there could name any order unnoticed.
+ * An item whose merchantReference is not one of our ids is another business's. The event id is
+ * pspReference, eventCode and success together: Adyen may resend an item with `success` changed, which
+ * is a different event. A batch whose `live` differs from ADYEN_LIVEMODE is ignored. Adyen expects
+ * `[accepted]` as the answer.
  */
 
 const Item = z.object({
@@ -62,18 +64,11 @@ function signedWithAny(item: Item, hexKeys: string[]): boolean {
   return ok;
 }
 
-const metadataValue = (item: Item, key: string): string | undefined => {
-  const value = item.additionalData?.[`metadata.${key}`];
-  return typeof value === 'string' ? value : undefined;
-};
-
 function mapItem(item: Item): Mapped {
   if (item.eventCode !== 'AUTHORISATION') return { ignored: `event code ${item.eventCode} is not used` };
   const ref = item.merchantReference;
-  const target =
-    ourPayment(parseId('h', ref) ? ref : undefined, parseId('o', ref) ? ref : undefined) ??
-    ourPayment(metadataValue(item, 'hold_id'), metadataValue(item, 'order_id'));
-  if (!target) return { ignored: 'no hold or order id in merchantReference or metadata: not a flash-sale payment' };
+  const target = ourPayment(parseId('h', ref) ? ref : undefined, parseId('o', ref) ? ref : undefined);
+  if (!target) return { ignored: 'merchantReference is no hold or order id: not a flash-sale payment' };
   const event: PaymentEvent = {
     event_id: `${item.pspReference}:${item.eventCode}:${item.success}`,
     type: item.success === 'true' ? 'payment.succeeded' : 'payment.failed',
