@@ -163,6 +163,19 @@ export function invalidRequest(issues: { path: PropertyKey[]; message: string }[
   return new AppError('invalid_request', errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; '), { errors });
 }
 
+/**
+ * What `work` returns, or the AppError it throws refusing what it was given (a 4xx: given it again, it
+ * answers the same). Anything else — a 5xx, Redis or Postgres unreachable — is thrown on.
+ */
+export async function orRefusal<T>(work: () => T | Promise<T>): Promise<T | AppError> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof AppError && err.status < 500) return err;
+    throw err;
+  }
+}
+
 /** Connection-level failures of Redis or Postgres: the request may be retried later. */
 export function isUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;

@@ -3,23 +3,31 @@ import type { InboxRecovery, PaymentEvent, PaymentOutcome } from '../contract.js
 import * as inboxRows from '../db/payment-inbox.js';
 import * as paymentEventRows from '../db/payment-events.js';
 import { bounded, type Db } from '../db/sql.js';
-import { AppError } from '../errors.js';
+import { AppError, orRefusal } from '../errors.js';
 import type { EngineContext } from './context.js';
 import { fingerprint, type Payments } from './payments.js';
 import type { ExecResults } from './products.js';
 import type { RawReply } from '../redis/scripts.js';
+
+/** A delivery as the inbox keeps it with each of its events: the body as received and its signature header(s). */
+type DeliveryRecord = Pick<inboxRows.InboxWrite, 'raw' | 'signatures'>;
 
 /** Rows younger than this may still be in the hands of the request that wrote them. */
 const SWEEP_MIN_AGE_MS = 2_000;
 /** Open events read at a time. */
 const BATCH = 500;
 
+/** One event of a delivery once received: what applying it did, or why the engine refused it (a 4xx). */
+export type Received = PaymentOutcome | AppError;
+
 /**
  * The payments inbox: an acknowledged payment is in Postgres before the provider hears 200.
- * 1. A verified event is inserted into `payment_inbox` (one INSERT ... ON CONFLICT; its id unique across
- *    the engine), then applied in Redis; the 200 follows both. Postgres down: 503, nothing applied, the
- *    provider retries. A known id with the same content is applied again, which Redis answers as the
- *    duplicate it is (or applies it, if the first attempt never got there); other content is refused.
+ * 1. A delivery's verified events are inserted into `payment_inbox` (one INSERT ... ON CONFLICT each; an
+ *    id is unique across the engine), all of them before any is applied in Redis; the 200 follows both.
+ *    Postgres down: 503, nothing applied, the provider retries. A known id with the same content is
+ *    applied again, which Redis answers as the duplicate it is (or applies it, if the first attempt never
+ *    got there); other content is refused. One event refused holds up no other of its delivery: a batch
+ *    provider cannot be told about one item, and would resend them all.
  * 2. The drain writes each applied event's result to `payment_events` and to its inbox row in one
  *    statement, so an inbox row without a result is an event Redis may not know.
  * 3. Recovery (each sweep, at worker start, on demand) applies those of them that Redis does not know
@@ -34,14 +42,30 @@ export class PaymentInbox {
     private readonly payments: Payments,
   ) {}
 
-  /** Stores a verified event of `provider`'s delivery, then applies it. */
-  async receive(provider: string, delivery: { raw: string; signatures: Record<string, string> }, e: PaymentEvent): Promise<PaymentOutcome> {
+  /**
+   * Stores the verified events of `provider`'s delivery, then applies them in their order. An event the
+   * engine refuses (its id known with other content, no such hold, not the order's amount) has the
+   * refusal as its answer; if it was stored it stays in the inbox, with amount_mismatch as its result or
+   * open for recovery. Anything else (Postgres or Redis unreachable) fails the delivery, for the provider
+   * to send again: what it stored meanwhile is kept, what it applied answers duplicate.
+   */
+  async receive(provider: string, delivery: DeliveryRecord, events: PaymentEvent[]): Promise<Received[]> {
+    const refused = new Map<PaymentEvent, AppError>();
+    for (const e of events) {
+      const stored = await orRefusal(() => this.store(provider, delivery, e));
+      if (stored instanceof AppError) refused.set(e, stored);
+    }
+    const received: Received[] = [];
+    for (const e of events) received.push(refused.get(e) ?? (await orRefusal(() => this.payments.apply(e))));
+    return received;
+  }
+
+  private async store(provider: string, delivery: DeliveryRecord, e: PaymentEvent): Promise<void> {
     this.payments.target(e);
     const stored = await bounded(inboxRows.insert(this.ctx.sql, { provider, event: e, ...delivery }));
     if (stored.provider !== provider || fingerprint(stored.event) !== fingerprint(e)) {
       throw new AppError('idempotency_key_reused', `event ${e.event_id} was received before with other content (${stored.provider}, hold ${stored.event.hold_id})`);
     }
-    return this.payments.apply(e);
   }
 
   /** Applies the open inbox events received at least `minAgeMs` ago again; see the class comment. */

@@ -1,9 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { Order, Problem } from '../../src/contract.js';
+import { describe, expect, inject, it } from 'vitest';
+import { InboxRecovery, Order, Problem } from '../../src/contract.js';
 import { adyenSignature } from '../../src/http/webhooks/adyen.js';
+import { formatId, parseId } from '../../src/redis/keys.js';
 import { answer, body } from '../support/answers.js';
 import { test } from '../support/fixtures.js';
-import { uniq, type Harness } from '../support/harness.js';
+import { ADMIN_TOKEN, startHarness, uniq, type Harness } from '../support/harness.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { RELEASED, SOLD, UNTOUCHED, providerFlows, type Flow } from './provider-flows.js';
 
 /**
@@ -59,11 +61,11 @@ function item(over: Partial<NotificationRequestItem> = {}, key = NEW_KEY): Notif
 
 const notification = (items: NotificationRequestItem[], live = 'false') => ({ live, notificationItems: items.map((NotificationRequestItem) => ({ NotificationRequestItem })) });
 
-const send = (notification: unknown) => h.request('POST', '/api/webhooks/adyen', { body: JSON.stringify(notification) });
+const send = (notification: unknown, on = h) => on.request('POST', '/api/webhooks/adyen', { body: JSON.stringify(notification) });
 
 /** A delivery the engine takes answers Adyen's `[accepted]` in plain text. */
-async function deliver(notification: unknown): Promise<{ status: number; text: string }> {
-  const res = await send(notification);
+async function deliver(notification: unknown, on = h): Promise<{ status: number; text: string }> {
+  const res = await send(notification, on);
   const text = await res.text();
   if (res.status === 200) expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
   return { status: res.status, text };
@@ -159,6 +161,76 @@ describe('Adyen notifications', () => {
     expect(await deliver(make(f))).toEqual(ACCEPTED);
     expect(await orderStatus(f)).toBe('pending_payment');
     expect(await h.stock(f.pid)).toEqual(UNTOUCHED);
+  });
+});
+
+describe('a batch with an item the engine refuses', () => {
+  /**
+   * The refused item first, then one that pays another order: Adyen cannot be told about one item, so the
+   * batch is [accepted] (sent twice, as a resend would be) and the other item pays. Returns that order.
+   */
+  async function refusedFirst(refused: NotificationRequestItem): Promise<Flow> {
+    const b = await orderFor();
+    const batch = notification([refused, item({ merchantReference: b.orderId })]);
+    for (let i = 0; i < 2; i++) expect(await deliver(batch)).toEqual(ACCEPTED);
+    expect(await orderStatus(b)).toBe('paid');
+    expect(await h.stock(b.pid)).toEqual(SOLD);
+    await expect.poll(() => inbox(b.holdId), { timeout: 10_000 }).toMatchObject([{ provider: 'adyen', result: 'applied' }]);
+    return b;
+  }
+
+  it('not the order\'s amount (422 amount_mismatch): the order unchanged, the mismatch recorded in the inbox and payment_events', async () => {
+    const a = await orderFor();
+    const mismatched = item({ merchantReference: a.orderId, amount: { value: 1, currency: 'EUR' } });
+    await refusedFirst(mismatched);
+    expect(await orderStatus(a)).toBe('pending_payment');
+    expect(await h.stock(a.pid)).toEqual(UNTOUCHED);
+    await expect.poll(() => inbox(a.holdId), { timeout: 10_000 }).toMatchObject([{ provider: 'adyen', result: 'amount_mismatch' }]);
+    expect(await pgEvents(a.holdId)).toEqual({ [`${mismatched.pspReference}:AUTHORISATION:true`]: 'amount_mismatch' });
+  });
+
+  it('an order the engine does not know (404 hold_not_found): kept in the inbox, which asks for its refund', async () => {
+    const a = await orderFor();
+    // the next order of the same product, never placed
+    const ref = parseId('o', a.orderId)!;
+    const unknown = { ...ref, seq: String(Number(ref.seq) + 1) };
+    await refusedFirst(item({ merchantReference: formatId('o', unknown) }));
+    expect(await inbox(formatId('h', unknown))).toMatchObject([{ provider: 'adyen' }]);
+    const reapply = () => answer(h.request('POST', '/api/admin/payments/reapply', { token: ADMIN_TOKEN }), InboxRecovery);
+    await expect.poll(async () => (await reapply(), (await inbox(formatId('h', unknown)))[0]?.result), { timeout: 10_000 }).toBe('refund_required');
+  });
+
+  it('a currency that is no ISO 4217 code (400 invalid_request): nothing of it applied', async () => {
+    const a = await orderFor();
+    await refusedFirst(item({ merchantReference: a.orderId, amount: { value: PRICE * 2, currency: 'EURO' } }));
+    expect(await orderStatus(a)).toBe('pending_payment');
+    expect(await h.stock(a.pid)).toEqual(UNTOUCHED);
+  });
+});
+
+describe('a batch the engine cannot finish', () => {
+  it('Redis unreachable: 503, so that Adyen resends it; every item was stored first, and the resend applies them', async () => {
+    const redis = new URL(inject('redisUrl'));
+    const redisProxy = await startTcpProxy(redis.hostname, Number(redis.port || 6379));
+    // closed before its proxy: an engine closing without Redis waits for it
+    const cut = await startHarness({ ADYEN_WEBHOOK_SECRET: NEW_KEY, REDIS_URL: redisProxy.wrap(redis.href) }, { inProcess: true });
+    try {
+      const flows = providerFlows(() => cut, PRICE);
+      const [a, b] = [await flows.orderFor(), await flows.orderFor()];
+      const batch = notification([item({ merchantReference: a.orderId }), item({ merchantReference: b.orderId })]);
+      redisProxy.cut();
+      const res = await answer(send(batch, cut), Problem);
+      expect(res).toMatchObject({ status: 503, body: { code: 'unavailable' } });
+      for (const f of [a, b]) expect(await flows.inbox(f.holdId)).toMatchObject([{ provider: 'adyen', result: null }]);
+      redisProxy.restore();
+      // Adyen's resends, until the engine has its Redis connection back
+      await expect.poll(async () => (await deliver(batch, cut)).text, { timeout: 10_000 }).toBe('[accepted]');
+      for (const f of [a, b]) expect(await flows.orderStatus(f)).toBe('paid');
+    } finally {
+      redisProxy.restore();
+      await cut.close();
+      await redisProxy.close();
+    }
   });
 });
 

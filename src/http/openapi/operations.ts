@@ -276,7 +276,9 @@ const adyenWebhook = createRoute({
     '`pspReference:originalReference:merchantAccountCode:merchantReference:value:currency:eventCode:success`. Every item is ' +
     'verified before any is applied. AUTHORISATION pays (`success` "true") or fails the hold or order in `merchantReference` ' +
     '(signed; ids in the unsigned `additionalData`, such as metadata, are not read); other items, and a batch of the other ' +
-    'mode (ADYEN_LIVEMODE), are ignored. ' + inbox,
+    'mode (ADYEN_LIVEMODE), are ignored. The answer covers the whole batch: every item is stored before any is applied, an ' +
+    'item the engine refuses (amount mismatch, no such order) is logged and holds up no other, and only a failure of the ' +
+    'whole batch (503) makes Adyen send it again. ' + inbox,
   request: { body: body(AdyenNotification) },
   responses: {
     200: { description: 'every item handled', content: { 'text/plain': { schema: z.literal('[accepted]') } } },

@@ -5,10 +5,9 @@ import { formatId, parseId } from '../../redis/keys.js';
  * The seam between payment providers and the engine. A provider adapter verifies a delivery against
  * the raw body and headers (401 invalid_signature otherwise), then maps what it carries to the engine's
  * payment events, or says why there is nothing to do (another business's payment, an event type we do
- * not use, the wrong mode). The route stores each event in the payments inbox and applies it (each
- * idempotent by its `event_id`; engine/payment-inbox.ts) and lets
- * the adapter shape the answer the provider expects. Adding a provider: one file here, its secret in
- * config.ts, one line in providers.ts.
+ * not use, the wrong mode). The route stores the events in the payments inbox, then applies them (each
+ * idempotent by its `event_id`; engine/payment-inbox.ts), and lets the adapter shape the answer the
+ * provider expects. Adding a provider: one file here, its secret in config.ts, one line in providers.ts.
  */
 
 /** A webhook request as an adapter sees it. */
@@ -30,7 +29,11 @@ export interface PaymentProvider {
   read(delivery: Delivery): Mapped[];
   /** the headers that carry the delivery's signature, kept with its events in the payments inbox */
   readonly signatureHeaders: readonly string[];
-  /** The answer the provider expects once every event is handled, instead of the (one) event's WebhookAnswer as JSON. */
+  /**
+   * The answer the provider expects once every event is handled, instead of the (one) event's WebhookAnswer
+   * as JSON. It acknowledges the whole delivery: an event the engine refuses is logged, not answered (the
+   * provider would resend the others with it); only a failure of the delivery (503) is.
+   */
   readonly acknowledgement?: { body: string; contentType: string };
 }
 
