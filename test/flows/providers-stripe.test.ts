@@ -197,7 +197,6 @@ describe('Stripe events', () => {
   });
 
   it.each([
-    ['payment_intent.payment_failed', (m: Stripe.Metadata) => stripeEvent<Stripe.PaymentIntentPaymentFailedEvent>('payment_intent.payment_failed', paymentIntent({ metadata: m, status: 'requires_payment_method', amount_received: 0 }))],
     ['payment_intent.canceled', (m: Stripe.Metadata) => stripeEvent<Stripe.PaymentIntentCanceledEvent>('payment_intent.canceled', paymentIntent({ metadata: m, status: 'canceled', amount_received: 0 }))],
     ['checkout.session.expired', (m: Stripe.Metadata) => stripeEvent<Stripe.CheckoutSessionExpiredEvent>('checkout.session.expired', checkoutSession({ metadata: m, status: 'expired', payment_status: 'unpaid' }))],
     ['checkout.session.async_payment_failed', (m: Stripe.Metadata) => stripeEvent<Stripe.CheckoutSessionAsyncPaymentFailedEvent>('checkout.session.async_payment_failed', checkoutSession({ metadata: m, payment_status: 'unpaid' }))],
@@ -206,6 +205,21 @@ describe('Stripe events', () => {
     expect(await deliver(make({ hold_id: f.holdId, order_id: f.orderId }))).toMatchObject({ status: 200, body: { result: 'applied', order_status: 'payment_failed' } });
     expect(await h.stock(f.pid)).toEqual(RELEASED);
     await expect.poll(() => pgStatus(f.orderId), { timeout: 10_000 }).toBe('payment_failed');
+  });
+
+  it('payment_intent.payment_failed (a declined attempt) changes nothing: the customer pays with another card, the order is paid', async () => {
+    const f = await orderFor();
+    const pi = paymentIntent({ metadata: { order_id: f.orderId } });
+    const declined = stripeEvent<Stripe.PaymentIntentPaymentFailedEvent>('payment_intent.payment_failed', { ...pi, status: 'requires_payment_method', amount_received: 0 });
+    const res = await answer(send(declined), WebhookIgnored);
+    expect(res).toMatchObject({ status: 200, body: { result: 'ignored' } });
+    expect(res.body.reason).toMatch(/requires_payment_method/);
+    expect(await orderStatus(f)).toBe('pending_payment');
+    expect(await h.stock(f.pid)).toEqual(UNTOUCHED);
+    expect(await inbox(f.holdId)).toEqual([]);
+    // the same PaymentIntent, confirmed again with another card
+    expect(await deliver(succeeded(pi))).toMatchObject({ status: 200, body: { result: 'applied', order_status: 'paid' } });
+    expect(await h.stock(f.pid)).toEqual(SOLD);
   });
 
   it.each([

@@ -255,7 +255,9 @@ const stripeWebhook = createRoute({
   description:
     `${signed} The secret is STRIPE_WEBHOOK_SECRET; without it the route does not exist (404 \`not_found\`). ` +
     'PaymentIntent and Checkout Session events pay or fail the hold or order named in their `metadata` ' +
-    '(`hold_id` / `order_id`); other events, payments without our ids, and the other mode (STRIPE_LIVEMODE) are ignored. ' + inbox,
+    '(`hold_id` / `order_id`); other events, payments without our ids, and the other mode (STRIPE_LIVEMODE) are ignored. ' +
+    'A failed attempt (`payment_intent.payment_failed`) is not final — the customer may retry — and is ignored too; ' +
+    '`payment_intent.canceled`, `checkout.session.async_payment_failed` and `checkout.session.expired` fail the order. ' + inbox,
   security: [{ stripeSignature: [] }],
   request: { body: body(StripeEvent) },
   responses: {

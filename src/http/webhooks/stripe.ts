@@ -38,8 +38,16 @@ type Outcome = PaymentEvent['type'];
 /** What each event type we use means, and the amount it reports. */
 const PAYMENT_INTENT_EVENTS: Record<string, { type: Outcome; amount: (pi: z.infer<typeof PaymentIntent>) => number }> = {
   'payment_intent.succeeded': { type: 'payment.succeeded', amount: (pi) => pi.amount_received },
-  'payment_intent.payment_failed': { type: 'payment.failed', amount: (pi) => pi.amount },
   'payment_intent.canceled': { type: 'payment.failed', amount: (pi) => pi.amount },
+};
+
+/**
+ * Events that sound final and are not. A failed attempt sends the PaymentIntent back to
+ * `requires_payment_method`: the customer may pay with another card, so the order keeps its units
+ * until a success, a cancellation or its payment deadline.
+ */
+const NOT_FINAL: Record<string, string> = {
+  'payment_intent.payment_failed': 'a failed attempt, not a final failure: the PaymentIntent is back to requires_payment_method, the order waits until its payment deadline',
 };
 
 /** Checkout: `completed` pays unless the payment method settles later (then the async events decide). */
@@ -51,6 +59,8 @@ const CHECKOUT_EVENTS: Record<string, Outcome | ((s: z.infer<typeof CheckoutSess
 };
 
 function mapEvent(e: z.infer<typeof StripeEvent>): Mapped {
+  const notFinal = NOT_FINAL[e.type];
+  if (notFinal) return { ignored: notFinal };
   const intent = PAYMENT_INTENT_EVENTS[e.type];
   const checkout = CHECKOUT_EVENTS[e.type];
   let type: Outcome | null;
