@@ -167,7 +167,7 @@ local function placeOnProduct(base, at, n)
 
   if #queued > 0 then
     rcall('HSET', K[3], unpack(holdFields))
-    if p[11] ~= ttl then noteTtl(K[1], K[4], 'hold_ttl', ttl, p[11], now) end
+    if p[11] ~= ttl then noteTtl(K[1], K[4], 'hold_ttl', ttl, p[11], now, holdDueIn(K[3])) end
     rcall('RPUSH', K[4], unpack(queued))
     if #keyFields > 0 then
       rcall('HSET', K[writeSlot], unpack(keyFields))

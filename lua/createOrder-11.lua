@@ -42,7 +42,10 @@ end
 
 local o = convertHold(K, seq, h, now, tonumber(ARGV[3]))
 saveOrder(K.orders, K.outbox, seq, o, now)
-noteTtl(K.product, K.orderQueue, 'pay_ttl', ARGV[3], rcall('HGET', K.product, 'pay_ttl'), now)
+local payTtl, lastPayTtl = ARGV[3], rcall('HGET', K.product, 'pay_ttl')
+if lastPayTtl ~= payTtl then
+  noteTtl(K.product, K.orderQueue, 'pay_ttl', payTtl, lastPayTtl, now, function(s) local d = loadOrder(K.orders, s); return d and d.due or 0 end)
+end
 rcall('RPUSH', K.orderQueue, seq)
 applyDeferred(K, seq, o, now)
 return {1, rcall('HGET', K.orders, seq), changes()}

@@ -35,7 +35,7 @@ local function expireProduct(K)
   local more = drainDue(K.holdQueue, K.ended, 'h', limit, now, function(seq, rec)
     if not rec then return 'gone' end
     local h = parseHold(rec)
-    if h.expires > now then return 'later', h.created end
+    if h.expires > now then return 'later' end
     if h.status == 'a' then
       if not anyDeferred then ending[#ending + 1] = {seq = seq, h = h}
       elseif endActiveHold(K, seq, h, 'e', now) == 'e' then expired = expired + 1 end

@@ -23,7 +23,7 @@ local expired = 0
 local more = drainDue(K.orderQueue, K.ended, 'o', tonumber(ARGV[1]), now, function(seq)
   local o = loadOrder(K.orders, seq)
   if not o then return 'gone' end
-  if o.due > now then return 'later', o.created end
+  if o.due > now then return 'later' end
   if o.status == 'pending_payment' then
     rcall('HINCRBY', K.product, 'pending', -o.qty)
     rcall('HINCRBY', K.product, 'available', o.qty)

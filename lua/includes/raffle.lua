@@ -25,7 +25,7 @@ local function awardWaitlist(K, now, ttl, limit)
       if rec and parseTicket(rec).status == 'e' then
         seq, available, held, awarded = seq + 1, available - 1, held + 1, awarded + 1
         local seqStr = int(seq)
-        if awarded == 1 then noteTtl(K.product, K.holdQueue, 'hold_ttl', ttl, p[6], now) end
+        if awarded == 1 and p[6] ~= int(ttl) then noteTtl(K.product, K.holdQueue, 'hold_ttl', int(ttl), p[6], now, holdDueIn(K.holds)) end
         local h = { status = 'a', qty = 1, created = now, expires = expires, price = price, user = user }
         rcall('HSET', K.holds, seqStr, formatHold(h))
         noticeHold(K, 'hold.created', seqStr, h, now)

@@ -224,9 +224,10 @@ export class Products {
     const holdEvents = await this.holdEvents(db);
     const k = this.ctx.keys.product(row.id);
     const tx = this.ctx.watchRedis.multi();
-    // the counters start over from Postgres's figures; the waiting room's and raffle's fields stay, in
-    // step with the line, tickets and draw they index (the rebuild keeps those)
-    tx.hdel(k.product, 'available', 'held', 'pending', 'sold', 'seq', 'idem_day', 'mark');
+    // the counters start over from Postgres's figures, and the TTLs the queues were placed with are not
+    // known (lua/includes/ttls.lua); the waiting room's and raffle's fields stay, in step with the line,
+    // tickets and draw they index (the rebuild keeps those)
+    tx.hdel(k.product, 'available', 'held', 'pending', 'sold', 'seq', 'idem_day', 'mark', 'hold_ttl', 'pay_ttl');
     commands.queueUpsertProduct(tx, k, ...this.upsertArgs(row, committed, holdEvents));
     tx.hset(k.product, 'mark', row.redis_mark);
     write(tx);

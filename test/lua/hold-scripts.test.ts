@@ -291,7 +291,8 @@ describe('expireHolds: a TTL that shrank (lowered, or processes configured apart
     expect(await counters()).toEqual({ total: 3, available: 3, held: 0, pending: 0, sold: 0 });
     // every entry has left, the marker too once the long TTL's holds were all due
     expect(await redis.llen(k.holdQueue)).toBe(0);
-    expect((await redis.lrange(k.ended, 0, -1)).map((e) => e.split(':')[0])).toEqual([`h${long.seq}`, `h${short.seq}`]);
+    // each ended entry was recorded as it ended
+    expect((await redis.lrange(k.ended, 0, -1)).map((e) => e.split(':')[0])).toEqual([`h${short.seq}`, `h${long.seq}`]);
   });
 
   it('looks past the holds placed before the latest of two shrinks', async () => {
@@ -308,7 +309,7 @@ describe('expireHolds: a TTL that shrank (lowered, or processes configured apart
     expect([await status(shortened.seq), await status(later.seq), await status(behind.seq)]).toEqual(['e', 'a', 'e']);
     expect(await counters()).toMatchObject({ available: 8, held: 2 });
     // the marker stays while holds placed before the shrinks may still be live
-    expect(await redis.lindex(k.holdQueue, 0)).toMatch(/^m\d+:\d+$/);
+    expect(await redis.lindex(k.holdQueue, 0)).toMatch(/^m/);
   });
 
   it('a call with a limit of one entry still moves on: the marker is not counted', async () => {
@@ -316,8 +317,49 @@ describe('expireHolds: a TTL that shrank (lowered, or processes configured apart
     placed(await hold('a', 1, { ttl: 60_000 }));
     const short = [placed(await hold('b', 1, { ttl: 30 })), placed(await hold('c', 1, { ttl: 30 }))];
     await overdue();
-    expect(await expire(redis, 1)).toMatchObject({ expired: 2, more: false });
+    expect(await expire(redis, 1)).toMatchObject({ expired: 1, more: true });
+    expect(await expire(redis, 1)).toMatchObject({ expired: 1 });
+    expect(await expire(redis, 1)).toMatchObject({ expired: 0, more: false });
     expect(await Promise.all(short.map((h) => status(h.seq)))).toEqual(['e', 'e']);
+  });
+
+  it('ends a short hold behind more than a thousand long ones', async () => {
+    await load(2000);
+    const k = keys.product(pid);
+    await holds(Array.from({ length: 1100 }, (_, i): [string, number] => [`long-${i}`, 1]), { ttl: 60_000 });
+    const short = placed(await hold('short', 1, { ttl: 30 }));
+    await overdue();
+    expect(await expire()).toMatchObject({ expired: 1, more: false });
+    expect(await status(short.seq)).toBe('e');
+    // its entry stays, counted as handled, until the long holds' run ahead of it is gone; nothing ends twice
+    expect(await redis.llen(k.holdQueue)).toBe(1 + 1100 + 1);
+    expect(await expire()).toMatchObject({ expired: 0, more: false });
+    expect(await counters()).toMatchObject({ held: 1100 });
+  });
+
+  it('orders too: a shorter payment TTL after a rebuild (no TTL recorded) ends on time behind a longer one', async () => {
+    await load(10);
+    const k = keys.product(pid);
+    const [a, b] = [placed(await hold('a', 1)), placed(await hold('b', 1))];
+    const order = async (h: typeof a, user: string, ttlMs: number) => decode.createOrder(await commands.createOrder(redis, k, String(h.seq), user, ttlMs));
+    expect(await order(a, 'a', 60_000)).toMatchObject({ ok: true });
+    // a rebuild writes the order queue in due order and forgets the TTL it was placed with
+    await redis.hdel(k.product, 'pay_ttl');
+    expect(await order(b, 'b', 30)).toMatchObject({ ok: true });
+    await overdue();
+    expect(decode.expired(await commands.expireOrders(redis, k, 1000))).toMatchObject({ expired: 1 });
+    expect(await counters()).toMatchObject({ available: 9, pending: 1 });
+  });
+
+  it('with no TTL recorded (a rebuilt record), the queue\'s last hold decides', async () => {
+    await load(10);
+    const k = keys.product(pid);
+    placed(await hold('a', 1, { ttl: 60_000 }));
+    await redis.hdel(k.product, 'hold_ttl');
+    const short = placed(await hold('b', 1, { ttl: 30 }));
+    await overdue();
+    expect(await expire()).toMatchObject({ expired: 1 });
+    expect(await status(short.seq)).toBe('e');
   });
 
   it('needs no marker when the TTL grows, or when nothing is queued as it shrinks', async () => {
