@@ -11,8 +11,9 @@
  * read, and leaves the others open with answers that still say `Connection: keep-alive`, so a busy client
  * goes on sending on its connection, which is never idle again, until the shutdown cuts it off, requests
  * and all. So from then on every answer says `Connection: close` (Node closes its connection once it is
- * sent, and the client sends nothing more on it), and a connection is closed as idle only once it has
- * stayed idle for a moment.
+ * sent, and the client sends nothing more on it), and the connections idle are closed at ticks half a
+ * second apart rather than at once. A request on its way as a tick closes its connection is still reset:
+ * only a connection whose answer had begun before the drain (and so said keep-alive) can be caught so.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
@@ -37,8 +38,8 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 /**
  * While the server drains, how often the connections idle at that moment are closed. A request already
- * on its way when draining starts is read well within this, and answered with `Connection: close`; a
- * connection still idle by then is a client's with nothing to send.
+ * on its way when draining starts is most likely read before the first tick, and answered with
+ * `Connection: close`.
  */
 const IDLE_GRACE_MS = 500;
 
