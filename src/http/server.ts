@@ -10,10 +10,10 @@
  * the connections idle at that very moment, resetting any whose next request is on its way but not yet
  * read, and leaves the others open with answers that still say `Connection: keep-alive`, so a busy client
  * goes on sending on its connection, which is never idle again, until the shutdown cuts it off, requests
- * and all. So from then on every answer says `Connection: close` (Node closes its connection once it is
- * sent, and the client sends nothing more on it), and the connections idle are closed at ticks half a
+ * and all. So every request read from then on is answered with `Connection: close` (Node closes its
+ * connection once the answer is sent, and the client sends nothing more on it), and the connections idle are closed at ticks half a
  * second apart rather than at once. A request on its way as a tick closes its connection is still reset:
- * only a connection whose answer had begun before the drain (and so said keep-alive) can be caught so.
+ * only a connection whose answer was under way at the drain (and so said keep-alive) can be caught so.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
@@ -77,22 +77,10 @@ export function createHttpServer(app: Hono, config: Config, metrics: Metrics): H
 
 /** `drain` for `server` (see the top of this file). */
 function drainer(server: Server): () => Promise<void> {
-  let draining = false;
-  /** the answers under way */
-  const open = new Set<ServerResponse>();
-  const closeAfter = (res: ServerResponse) => {
-    // an answer whose headers are out already said keep-alive: its connection is closed by a sweep once idle
-    if (!res.headersSent) res.setHeader('connection', 'close');
-  };
-  // before the app's listener, which may answer at once
-  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
-    if (draining) return closeAfter(res);
-    open.add(res);
-    res.once('close', () => open.delete(res));
-  });
   return () => {
-    draining = true;
-    open.forEach(closeAfter);
+    // (only from now on: a listener on every request would cost the request path while nothing drains.
+    // An answer under way says keep-alive; its client's next request is then answered with close)
+    server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => res.setHeader('connection', 'close'));
     const sweep = setInterval(() => server.closeIdleConnections(), IDLE_GRACE_MS);
     // net.Server's close: http.Server's would also close at once every connection idle at this moment,
     // among them those a request is on its way on (sent, not yet read): those would be reset unanswered
