@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Hold, Order, PaymentOutcome } from '../../src/contract.js';
-import { signPayload } from '../../src/http/webhook-signature.js';
+import { Order } from '../../src/contract.js';
 import { dropPrefix } from '../../src/tools/redis-prefix.js';
-import { answer, body } from '../support/answers.js';
+import { body } from '../support/answers.js';
 import { test } from '../support/fixtures.js';
-import { WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
+import { inboxResult as resultOf, persistedOrderPaid } from '../support/paid-orders.js';
+import type { Harness } from '../support/harness.js';
 
 /**
  * A drain cut in the middle (its Postgres connection dies, its worker is killed) and then a total loss
@@ -20,7 +20,7 @@ test.beforeAll(({ harness }) => {
 
 const lockWaiters = async () =>
   (await h.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)[0]!.n;
-const inboxResult = async (eventId: string) => (await h.sql<{ result: string | null }[]>`SELECT result FROM payment_inbox WHERE event_id = ${eventId}`)[0]?.result ?? null;
+const inboxResult = (eventId: string) => resultOf(h, eventId);
 
 /**
  * A paid order, then a drain cut while another session holds `locked` (the order's row or the event's
@@ -30,18 +30,7 @@ const inboxResult = async (eventId: string) => (await h.sql<{ result: string | n
  */
 async function paidDrainCutThenRedisLost(locked: 'order' | 'inbox event') {
   const engine = h.runtime.engine;
-  const pid = await h.createProduct({ stock: 5, unit_price_minor: 700 });
-  const token = h.token(uniq('u'));
-  const hold = await body(h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 2 } }), Hold);
-  const order = await body(h.request('POST', '/api/orders', { token, body: { hold_id: hold.id } }), Order);
-  await engine.persistence.drain(pid);
-
-  const eventId = uniq('evt');
-  const raw = JSON.stringify({ event_id: eventId, type: 'payment.succeeded', hold_id: hold.id, amount_minor: 1400, currency: 'EUR' });
-  const headers = { 'content-type': 'application/json', 'payment-signature': signPayload(WEBHOOK_SECRET, raw) };
-  const paid = await answer(h.request('POST', '/api/webhooks/payment', { body: raw, headers }), PaymentOutcome);
-  expect(paid.status).toBe(200);
-  expect(paid.body.order_status).toBe('paid');
+  const { pid, token, order, eventId } = await persistedOrderPaid(h, 5);
 
   const locker = await h.sql.reserve();
   try {

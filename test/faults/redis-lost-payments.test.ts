@@ -4,6 +4,7 @@ import { signPayload } from '../../src/http/webhook-signature.js';
 import { dropPrefix } from '../../src/tools/redis-prefix.js';
 import { answer, body } from '../support/answers.js';
 import { test } from '../support/fixtures.js';
+import { inboxResult as resultOf, persistedOrderPaid } from '../support/paid-orders.js';
 import { WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
 
 /** Acknowledged payments whose holds a total loss of Redis took: never kept silently. */
@@ -16,7 +17,7 @@ test.beforeAll(({ harness }) => {
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-const inboxResult = async (eventId: string) => (await h.sql<{ result: string | null }[]>`SELECT result FROM payment_inbox WHERE event_id = ${eventId}`)[0]?.result ?? null;
+const inboxResult = (eventId: string) => resultOf(h, eventId);
 
 describe('a total loss of Redis', () => {
   it('a success deferred for an order that was never placed is marked refund_required by recovery, once', async () => {
@@ -45,16 +46,8 @@ describe('a total loss of Redis', () => {
 describe('a total loss of Redis after a payment, past the order\'s deadline', () => {
   it('the paid order is rebuilt paid: its deadline does not release the stock, and no refund is asked for', async () => {
     const engine = h.runtime.engine;
-    const pid = await h.createProduct({ stock: 2, unit_price_minor: 700 });
-    const token = h.token(uniq('u'));
-    const hold = await body(h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 2 } }), Hold);
-    const order = await body(h.request('POST', '/api/orders', { token, body: { hold_id: hold.id } }), Order);
     // Postgres has the order pending; the payment is acknowledged, and Redis is lost before its drain
-    await engine.persistence.drain(pid);
-    const eventId = uniq('evt');
-    const raw = JSON.stringify({ event_id: eventId, type: 'payment.succeeded', hold_id: hold.id, amount_minor: 1400, currency: 'EUR' });
-    const res = await answer(h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'content-type': 'application/json', 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } }), PaymentOutcome);
-    expect(res.body).toMatchObject({ result: 'applied', order_status: 'paid' });
+    const { pid, token, order, eventId } = await persistedOrderPaid(h, 2);
     expect(await inboxResult(eventId)).toBeNull();
     await dropPrefix(h.redis, h.config.KEY_PREFIX);
     await sleep(Date.parse(order.payment_due_at) - Date.now() + 200);
