@@ -63,7 +63,7 @@ export class Payments {
           return { result: 'duplicate', order_id: null, order_status: null };
         }
         if (reply.code === ReplyCode.AmountMismatch) {
-          this.persistence.changed(ref.productId, { orders: {}, events: { [e.event_id]: 'amount_mismatch' }, notices: 0 });
+          this.mismatchRecorded(ref.productId, e);
           this.ctx.logger.warn({ eventId: e.event_id, holdId: e.hold_id }, 'payment amount mismatch');
           this.observer.paymentEvent('amount_mismatch', null);
         }
@@ -89,10 +89,19 @@ export class Payments {
   /** A queued apply's reply, once its transaction ran: true when it applied (its changes go to Postgres); else the inbox's recovery sees to it. */
   queuedApplied(e: PaymentEvent, raw: RawReply): boolean {
     const reply = decode.applyPayment(raw);
-    if (!reply.ok) return false;
-    this.persistence.changed(this.target(e).ref.productId, reply.changes);
+    const { productId } = this.target(e).ref;
+    if (!reply.ok) {
+      if (reply.code === ReplyCode.AmountMismatch) this.mismatchRecorded(productId, e);
+      return false;
+    }
+    this.persistence.changed(productId, reply.changes);
     this.observer.paymentEvent(reply.result, reply.order?.status ?? null);
     return reply.result !== 'duplicate';
+  }
+
+  /** The script recorded the event as a mismatch, in the product's event outbox: on to Postgres. */
+  private mismatchRecorded(productId: string, e: PaymentEvent): void {
+    this.persistence.changed(productId, { orders: {}, events: { [e.event_id]: 'amount_mismatch' }, notices: 0 });
   }
 
   /** The hold and order an event is about; 404 when its ids name no hold, or an order that is not the hold's. */
