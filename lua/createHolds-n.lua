@@ -148,8 +148,10 @@ local function placeOnProduct(base, at, n)
   local p = rcall('HMGET', K[1], 'available', 'starts_at', 'ends_at', 'limit', 'price', 'held', 'seq', 'idem_day', 'admission', 'hold_events', 'hold_ttl')
   closed = nil
   if not p[1] then closed = '-1'
-  elseif p[2] ~= '' and now < tonumber(p[2]) then closed = '-3'
-  elseif p[3] ~= '' and now >= tonumber(p[3]) then closed = '-4' end
+  else
+    local sale = saleState(p[2], p[3], now)
+    if sale == 'before' then closed = '-3' elseif sale == 'after' then closed = '-4' end
+  end
   limit = p[4] and p[4] ~= '' and tonumber(p[4])
   available, held, seq = tonumber(p[1]), tonumber(p[6]), tonumber(p[7])
   local idemDay = p[8]
