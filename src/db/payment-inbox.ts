@@ -29,6 +29,9 @@ interface Row {
   result: string | null;
 }
 
+/** An event not known to be applied, or still deferred: the predicate of the `payment_inbox_open` index. */
+const isOpen = (db: Db) => db`(result IS NULL OR result = 'deferred')`;
+
 /** What the engine reads back of a row. */
 const COLUMNS = ['provider', 'event_id', 'type', 'hold_id', 'order_id', 'amount_minor', 'currency', 'result'];
 
@@ -90,7 +93,7 @@ export async function open(db: Db, cursor: InboxCursor, limit: number): Promise<
   const { until, after } = cursor;
   const rows = await db<(Row & { at: string })[]>`
     SELECT ${db(COLUMNS)}, received_at::text AS at FROM payment_inbox
-    WHERE (result IS NULL OR result = 'deferred') AND received_at <= ${until}::timestamptz
+    WHERE ${isOpen(db)} AND received_at <= ${until}::timestamptz
       ${after ? db`AND (received_at, event_id) > (${after.at}::timestamptz, ${after.eventId})` : db``}
     ORDER BY received_at, event_id LIMIT ${limit}`;
   const last = rows.at(-1);
@@ -104,7 +107,7 @@ export async function open(db: Db, cursor: InboxCursor, limit: number): Promise<
 export async function openEndingIn(db: Db, suffix: string): Promise<InboxEntry[]> {
   const rows = await db<Row[]>`
     SELECT ${db(COLUMNS)} FROM payment_inbox
-    WHERE (result IS NULL OR result = 'deferred') AND right(hold_id, ${suffix.length}) = ${suffix}
+    WHERE ${isOpen(db)} AND right(hold_id, ${suffix.length}) = ${suffix}
     ORDER BY received_at, event_id`;
   return rows.map(toEntry);
 }
@@ -113,5 +116,5 @@ export async function openEndingIn(db: Db, suffix: string): Promise<InboxEntry[]
 export async function settle(db: Db, eventId: string, result: 'refund_required' | 'ignored' | 'applied'): Promise<void> {
   await db`
     UPDATE payment_inbox SET result = ${result}, settled_at = now()
-    WHERE event_id = ${eventId} AND (result IS NULL OR result = 'deferred')`;
+    WHERE event_id = ${eventId} AND ${isOpen(db)}`;
 }
