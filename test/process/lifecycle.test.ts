@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, inject, it } from 'vitest';
+import { createProduct } from '../../bench/lib/engine-api.js';
 import { loadConfig } from '../../src/config.js';
-import { AdminProduct, Hold } from '../../src/contract.js';
+import { Hold } from '../../src/contract.js';
 import { signJwt } from '../../src/http/jwt.js';
 import { createLogger } from '../../src/logger.js';
 import { Keys, parseId } from '../../src/redis/keys.js';
@@ -9,7 +10,6 @@ import { startRuntime } from '../../src/runtime.js';
 import { Shutdown } from '../../src/shutdown.js';
 import { startEngineProcess } from '../../src/tools/engine-process.js';
 import { startRedisServer } from '../../src/tools/redis-server.js';
-import { body } from '../support/answers.js';
 import { createTestDatabase, rawRedis } from '../support/harness.js';
 import { startKeepAliveClients } from '../support/keep-alive-clients.js';
 
@@ -17,12 +17,7 @@ describe('process lifecycle', () => {
   it('SIGTERM: in-flight requests finish, then the process exits 0', async () => {
     const engine = await startEngineProcess({ redisUrl: inject('redisUrl'), postgresUrl: inject('postgresUrl') });
     try {
-      const created = await fetch(`${engine.url}/api/admin/products`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${engine.adminToken}` },
-        body: JSON.stringify({ name: 'Shutdown', unit_price_minor: 100, currency: 'EUR', stock: 100 }),
-      });
-      const { id } = await body(created, AdminProduct);
+      const id = await createProduct(engine, 'shutdown', 100);
       const exp = Math.floor(Date.now() / 1000) + 600;
       const inFlight = Array.from({ length: 300 }, (_, i) =>
         fetch(`${engine.url}/api/holds`, {
@@ -55,12 +50,7 @@ describe('process lifecycle', () => {
     });
     const redis = rawRedis();
     try {
-      const created = await fetch(`${engine.url}/api/admin/products`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${engine.adminToken}` },
-        body: JSON.stringify({ name: 'Keep-alive shutdown', unit_price_minor: 100, currency: 'EUR', stock: 1_000_000 }),
-      });
-      const { id } = await body(created, AdminProduct);
+      const id = await createProduct(engine, 'keep-alive-shutdown', 1_000_000);
       const exp = Math.floor(Date.now() / 1000) + 600;
       const tokens = Array.from({ length: 4 }, (_, i) => signJwt(engine.jwtSecret, { sub: `keep-alive-${i}`, exp }));
       const clients = startKeepAliveClients(engine.url, tokens.length, (client) => ({
