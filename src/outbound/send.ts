@@ -26,6 +26,19 @@ function failure(err: unknown, timeoutMs: number): string {
 }
 
 /**
+ * The URL to request, and the HTTP Basic credentials a `https://user:password@host/…` URL carries:
+ * fetch refuses a URL with credentials, so they go in the `Authorization` header as browsers and curl
+ * send them.
+ */
+function target(url: string): { url: string; authorization?: string } {
+  const u = new URL(url);
+  if (!u.username && !u.password) return { url };
+  const credentials = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+  u.username = u.password = '';
+  return { url: u.href, authorization: `Basic ${Buffer.from(credentials).toString('base64')}` };
+}
+
+/**
  * POSTs one message as the Standard Webhooks specification describes it: `webhook-id`,
  * `webhook-timestamp` (seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`,
  * signed by the `standardwebhooks` package with the endpoint's `whsec_` secret). Only a 2xx answer
@@ -36,11 +49,13 @@ export async function send(message: SignedMessage, timeoutMs: number): Promise<S
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   try {
-    const res = await fetch(message.url, {
+    const { url, authorization } = target(message.url);
+    const res = await fetch(url, {
       method: 'POST',
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
       headers: {
+        ...(authorization && { authorization }),
         'content-type': 'application/json',
         'user-agent': 'flash-sale-engine',
         'webhook-id': message.id,

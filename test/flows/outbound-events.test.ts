@@ -166,6 +166,26 @@ describe('outbound events: delivery', () => {
     verified(receiver.received[3]!, endpoint.secret);
   });
 
+  it('a URL with a user and password sends them as HTTP Basic authentication, not in the URL', async () => {
+    const { receiver, endpoint } = await endpointFor(['order.created']);
+    const guarded = await body(
+      admin('POST', '/webhook-endpoints', { url: receiver.url.replace('http://', 'http://erp:s%40cret@'), events: ['order.created'] }),
+      CreatedWebhookEndpoint,
+    );
+    onTestFinished(async () => void (await admin('DELETE', `/webhook-endpoints/${guarded.id}`)));
+    const pid = await h.createProduct({ stock: 5, unit_price_minor: 300 });
+    await checkout(pid, 1, 300);
+
+    await expect.poll(async () => ['delivered', 'failed'].includes((await deliveries(guarded.id))[0]?.status ?? 'pending'), { timeout: 15_000 }).toBe(true);
+    const [delivery] = await deliveries(guarded.id);
+    expect(delivery!.attempts.map((a) => [a.status_code, a.error])).toEqual([[200, null]]);
+    // both endpoints got the event: the one with credentials with them in the Authorization header
+    await expect.poll(() => receiver.received.length, { timeout: 15_000 }).toBe(2);
+    const authorizations = receiver.received.map((r) => r.headers.authorization);
+    expect(authorizations.sort()).toEqual([`Basic ${Buffer.from('erp:s@cret').toString('base64')}`, undefined]);
+    expect((await deliveries(endpoint.id))[0]?.event_id).toBe(delivery!.event_id);
+  });
+
   it('a receiver that cannot be reached or does not answer in time fails its attempts with the reason; checkouts do not wait for it', async () => {
     // Port 2 is privileged and below the ephemeral range, so no receiver of a test running alongside listens there (fetch refuses port 1).
     const down = { endpoint: await body(admin('POST', '/webhook-endpoints', { url: 'http://127.0.0.1:2/hook', events: ['order.created'] }), CreatedWebhookEndpoint) };
