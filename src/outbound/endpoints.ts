@@ -44,8 +44,19 @@ export class WebhookEndpoints {
       // 24 random bytes, base64, as the Standard Webhooks specification suggests
       secret: `whsec_${randomBytes(24).toString('base64')}`,
     });
+    if (input.events.some((e) => HoldEventType.safeParse(e).success)) {
+      try {
+        await this.outbound.syncHoldEvents();
+      } catch (err) {
+        // an answer other than 201 must not leave an endpoint behind whose secret nobody got (products
+        // told already only write notices that no endpoint keeps, until endpoints change again)
+        await endpointRows.remove(this.ctx.sql, row.id).catch((removeErr: unknown) => {
+          this.ctx.logger.error({ err: removeErr, endpointId: row.id }, 'webhook endpoint not registered, but could not be removed: delete it');
+        });
+        throw err;
+      }
+    }
     this.ctx.logger.info({ endpointId: row.id, url: row.url, events: row.events }, 'webhook endpoint registered');
-    if (input.events.some((e) => HoldEventType.safeParse(e).success)) await this.outbound.syncHoldEvents();
     return { ...endpointView(row), secret: row.secret };
   }
 

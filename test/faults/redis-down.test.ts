@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { RedisServer } from '../../src/tools/redis-server.js';
 import { test } from '../support/fixtures.js';
-import type { Harness } from '../support/harness.js';
-import { Hold, Problem } from '../../src/contract.js';
-import { body } from '../support/answers.js';
+import { ADMIN_TOKEN, type Harness } from '../support/harness.js';
+import { Hold, Problem, WebhookEndpointList } from '../../src/contract.js';
+import { answer, body } from '../support/answers.js';
 
 test.override('engineEnv', ({ privateRedis }) => ({ REDIS_URL: privateRedis.url }));
 let redis: RedisServer;
@@ -49,5 +49,19 @@ describe('Redis down', () => {
     expect(Number(afterId.split('_')[1])).toBeGreaterThan(Number(beforeId.split('_')[1]) + 10_000_000);
     expect((await h.sql`SELECT seq_high_water FROM products WHERE id = ${pid}`)[0]!.seq_high_water).toBe(beforeId.split('_')[1]);
     await expect.poll(async () => (await h.request('GET', '/health/ready')).status, { timeout: 10_000 }).toBe(200);
+  });
+
+  it('a webhook endpoint refused with 503 is not registered: nobody got its secret', async () => {
+    const endpoints = async () => (await body(h.request('GET', '/api/admin/webhook-endpoints', { token: ADMIN_TOKEN }), WebhookEndpointList)).endpoints;
+    const before = await endpoints();
+    await redis.kill();
+    try {
+      // hold events: every product in Redis must be told to write hold notices
+      const res = await h.request('POST', '/api/admin/webhook-endpoints', { token: ADMIN_TOKEN, body: { url: 'https://example.com/hooks', events: ['hold.created'] } });
+      expect(await answer(res, Problem)).toMatchObject({ status: 503, body: { code: 'unavailable' } });
+      expect(await endpoints()).toEqual(before);
+    } finally {
+      await redis.start();
+    }
   });
 });
