@@ -1,7 +1,7 @@
 -- Notices: what happens to holds and tickets, which have no Postgres rows of their own to announce
 -- (orders and payments do). A sorted set on the product's slot, member "type|at ms|ref|rest" scored by
 -- time, written in the same atomic step as the change; the persistence drain turns the members into
--- outbound events and removes exactly those it wrote (src/outbound/notices.ts). Hold notices are
+-- outbound events and removes exactly those it wrote (`writeNotices` in src/engine/persistence.ts). Hold notices are
 -- written only while an endpoint subscribes to hold events (the product's hold_events field): they are
 -- as many as the holds. NOTICES.count is what this call wrote, so the caller can ask for a drain.
 local NOTICES = { count = 0 }
