@@ -18,10 +18,17 @@ setFlagsFromString('--heap-growing-percent=50');
 
 const USAGE = 'usage: cli.ts all | api | worker | migrate | recover [--force]';
 const MODES = { all: { api: true, worker: true }, api: { api: true, worker: false }, worker: { api: false, worker: true } } as const;
+type Command = keyof typeof MODES | 'migrate' | 'recover';
+const isCommand = (m: string | undefined): m is Command => m === 'migrate' || m === 'recover' || (m !== undefined && Object.hasOwn(MODES, m));
 
 async function main(mode: string | undefined): Promise<void> {
   // an API process of several: summed into /metrics from its first moment, and with what the primary found or started
   if (cluster.isWorker) answerMetricsRequests();
+  // (before anything is started or created: a mistyped mode touches no service)
+  if (!isCommand(mode)) {
+    console.error(USAGE);
+    process.exit(2);
+  }
   const env = cluster.isWorker ? process.env : await ensureDevServices(process.env);
   const config = loadConfig(env);
   const logger = createLogger(config.LOG_LEVEL, { mode });
@@ -39,10 +46,6 @@ async function main(mode: string | undefined): Promise<void> {
     console.log(JSON.stringify(report, null, 2));
     await close();
     return;
-  }
-  if (mode !== 'all' && mode !== 'api' && mode !== 'worker') {
-    console.error(USAGE);
-    process.exit(2);
   }
   // postgres.js (3.4) fetches array types on every new connection without catching that query: a
   // connection cut at that moment rejects nowhere. Such a failure is the client's to recover from, not a

@@ -1,5 +1,8 @@
 import { availableParallelism } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import postgres from 'postgres';
+import { describe, expect, inject, it } from 'vitest';
+import { withDatabase } from '../../src/tools/databases.js';
 import { ConfigError, DEV_SECRETS, devSecretsInUse, loadConfig, type Config } from '../../src/config.js';
 
 const secrets = { JWT_SECRET: 'a'.repeat(32), ADMIN_TOKEN: 'b'.repeat(32), WEBHOOK_SECRET: 'c'.repeat(32) };
@@ -122,8 +125,7 @@ describe('config', () => {
     expect(() => loadConfig({ REDIS_REPLICA_ACKS: '1', REDIS_REPLICA_ACK_TIMEOUT_MS: '1000' })).toThrow(/REDIS_REPLICA_ACK_TIMEOUT_MS: must be below REDIS_COMMAND_TIMEOUT_MS/);
   });
 
-  it('the engine process stops at start with the message', async () => {
-    const { spawnSync } = await import('node:child_process');
+  it('the engine process stops at start with the message', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'api'], {
       env: { ...process.env, NODE_ENV: 'test', HOLD_TTL_MS: 'soon' },
       encoding: 'utf8',
@@ -131,5 +133,25 @@ describe('config', () => {
     });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('HOLD_TTL_MS');
+  });
+
+  it('a mistyped command prints the usage, and neither starts nor creates anything', async () => {
+    // development mode creates DATABASE_URL's database when it is missing: not for a command that does nothing
+    const name = `fs_cli_${process.pid}_${Date.now()}`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'strat'], {
+      env: { ...process.env, NODE_ENV: 'development', DATABASE_URL: withDatabase(inject('postgresUrl'), name) },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('usage: cli.ts all | api | worker | migrate | recover');
+    const server = postgres(inject('postgresUrl'), { max: 1, onnotice: () => {} });
+    try {
+      const found = await server`SELECT 1 FROM pg_database WHERE datname = ${name}`;
+      if (found.length > 0) await server.unsafe(`DROP DATABASE "${name}"`);
+      expect(found.length).toBe(0);
+    } finally {
+      await server.end();
+    }
   });
 });
