@@ -30,6 +30,8 @@
   per request would cost more than placing the hold.)
 ]]
 local rcall = redis.call
+-- (locals: a global is looked up by name on every use)
+local KEYS, ARGV = KEYS, ARGV
 -- @include "clock"
 -- @include "holds"
 -- @include "notices"
@@ -54,19 +56,23 @@ local writeDayStr = int(writeDay)
 local replies = {1, now, expires}
 
 -- The product being placed: products are placed one after another, so one set of locals serves them
--- all (functions built per product would cost more than a keyed hold's own reads)
-local K, closed, limit, available, held, seq, gated, unused, lookFrom
--- what a product's requests place, written at the end so that each key is written once rather than per
--- hold: the seqs in order, seq -> record, idempotency field -> "qty:seq" (the two maps for a key used
--- again in the same call), and the same records and keys as HSET's arguments
-local queued, newHolds, newKeys, holdFields, keyFields
+-- all (functions built per product would cost more than a keyed hold's own reads). Its keys are
+-- KEYS[B + 1 .. B + 10].
+local B, closed, limit, available, held, seq, gated, unused, lookFrom
+-- What a product's requests place, written at the end so that each key is written once rather than per
+-- hold: the seqs in order, and the records and keys as HSET's arguments, in arrays every product of the
+-- call fills again up to qn, hn and kn; and, for a product with several requests, seq -> record and
+-- idempotency field -> "qty:seq", for a key used again in the same call. A wide drop's call places one
+-- hold on each of many products, and tables made per product cost more than the hold's own writes.
+local queued, holdFields, keyFields = {}, {}, {}
+local qn, hn, kn, newHolds, newKeys
 -- every record a product's requests write is "a|qty" .. recordTail .. user (see formatHold; built without a table per hold)
 local recordTail
 
 -- the customer's ticket if it admits a hold now (admitted, not used yet, within its window), else nil:
 -- an admission is one customer's one hold, so a unit that comes back goes to the next in line
 local function admission(user)
-  local rec = rcall('HGET', K[9], user)
+  local rec = rcall('HGET', KEYS[B + 9], user)
   if not rec then return nil end
   local t = parseTicket(rec)
   if t.status == 'a' and now < t.untilMs then return t end
@@ -76,24 +82,24 @@ end
 local function bucketsToSearch()
   if not lookFrom then
     lookFrom = firstSlot
-    if firstSlot < lastSlot and rcall('EXISTS', K[firstSlot]) == 0 then lookFrom = lastSlot end
+    if firstSlot < lastSlot and rcall('EXISTS', KEYS[B + firstSlot]) == 0 then lookFrom = lastSlot end
   end
   return lookFrom
 end
 
 -- the key's earlier hold, "-6" for another body, "-7" when its record is gone, or nil when the key is new
 local function replay(field, qty)
-  local found = newKeys[field]
+  local found = newKeys and newKeys[field]
   if not found then
     for i = bucketsToSearch(), lastSlot do
-      found = rcall('HGET', K[i], field)
+      found = rcall('HGET', KEYS[B + i], field)
       if found then break end
     end
   end
   if not found then return nil end
   local fqty, fseq = string.match(found, '^(%d+):(%d+)$')
   if tonumber(fqty) ~= qty then return '-6' end
-  local rec = newHolds[fseq] or rcall('HGET', K[3], fseq)
+  local rec = newHolds and newHolds[fseq] or rcall('HGET', KEYS[B + 3], fseq)
   if not rec then return '-7' end
   local h = parseHold(rec)
   return '2:' .. fseq .. ':' .. int(h.created) .. ':' .. int(h.expires)
@@ -117,35 +123,36 @@ local function place(user, qtyArg, idemKey)
 
   -- the user's units are counted whether or not there is a limit (one may be set later), read only if there is
   if limit then
-    local used = tonumber(rcall('HGET', K[2], user) or '0')
+    local used = tonumber(rcall('HGET', KEYS[B + 2], user) or '0')
     if used + qty > limit then return '-5:' .. int(limit) .. ':' .. int(used) end
   end
   if available < qty then return '-2:' .. int(available) end
 
   available, held, seq = available - qty, held + qty, seq + 1
   local seqStr = int(seq)
-  rcall('HINCRBY', K[2], user, qtyArg)
+  rcall('HINCRBY', KEYS[B + 2], user, qtyArg)
   local rec = 'a|' .. qtyArg .. recordTail .. user
-  newHolds[seqStr] = rec
-  holdFields[#holdFields + 1], holdFields[#holdFields + 2] = seqStr, rec
-  queued[#queued + 1] = seqStr
+  if newHolds then newHolds[seqStr] = rec end
+  holdFields[hn + 1], holdFields[hn + 2], hn = seqStr, rec, hn + 2
+  qn = qn + 1
+  queued[qn] = seqStr
   if idemField then
     local v = qtyArg .. ':' .. seqStr
-    newKeys[idemField] = v
-    keyFields[#keyFields + 1], keyFields[#keyFields + 2] = idemField, v
+    if newKeys then newKeys[idemField] = v end
+    keyFields[kn + 1], keyFields[kn + 2], kn = idemField, v, kn + 2
   end
   if ticket then
     ticket.status, unused = 'u', unused - 1
-    rcall('HSET', K[9], user, formatTicket(ticket))
+    rcall('HSET', KEYS[B + 9], user, formatTicket(ticket))
   end
   return seq
 end
 
 -- One product's requests: KEYS[base + 1 .. base + 10] its keys, its requests at ARGV[at + 1 .. at + 3n].
 local function placeOnProduct(base, at, n)
-  K = {unpack(KEYS, base + 1, base + 10)}
+  B = base
   -- idem_day: the day whose bucket already has its expiry set, so that EXPIREAT runs once a day, not per hold
-  local p = rcall('HMGET', K[1], 'available', 'starts_at', 'ends_at', 'limit', 'price', 'held', 'seq', 'idem_day', 'admission', 'hold_events', 'hold_ttl')
+  local p = rcall('HMGET', KEYS[B + 1], 'available', 'starts_at', 'ends_at', 'limit', 'price', 'held', 'seq', 'idem_day', 'admission', 'hold_events', 'hold_ttl')
   closed = nil
   if not p[1] then closed = '-1'
   else
@@ -157,8 +164,10 @@ local function placeOnProduct(base, at, n)
   local idemDay = p[8]
   -- a waiting room or raffle admits only ticket holders; q_unused counts admitted tickets without a hold yet
   gated = p[9] == 'queue' or p[9] == 'raffle'
-  unused = gated and tonumber(rcall('HGET', K[1], 'q_unused')) or 0
-  queued, newHolds, newKeys, holdFields, keyFields, lookFrom = {}, {}, {}, {}, {}, nil
+  unused = gated and tonumber(rcall('HGET', KEYS[B + 1], 'q_unused')) or 0
+  qn, hn, kn, lookFrom = 0, 0, 0, nil
+  -- (a single request cannot meet its own key)
+  if n > 1 then newHolds, newKeys = {}, {} else newHolds, newKeys = nil, nil end
   recordTail = '|' .. nowStr .. '|' .. expiresStr .. '|' .. (p[5] or '') .. '|'
 
   local noticesAt = #replies + 1
@@ -167,25 +176,25 @@ local function placeOnProduct(base, at, n)
     replies[#replies + 1] = place(ARGV[i], ARGV[i + 1], ARGV[i + 2])
   end
 
-  if #queued > 0 then
-    rcall('HSET', K[3], unpack(holdFields))
-    if p[11] ~= ttl then noteTtl(K[1], K[4], 'hold_ttl', ttl, p[11], now, holdDueIn(K[3])) end
-    rcall('RPUSH', K[4], unpack(queued))
-    if #keyFields > 0 then
-      rcall('HSET', K[writeSlot], unpack(keyFields))
+  if qn > 0 then
+    rcall('HSET', KEYS[B + 3], unpack(holdFields, 1, hn))
+    if p[11] ~= ttl then noteTtl(KEYS[B + 1], KEYS[B + 4], 'hold_ttl', ttl, p[11], now, holdDueIn(KEYS[B + 3])) end
+    rcall('RPUSH', KEYS[B + 4], unpack(queued, 1, qn))
+    if kn > 0 then
+      rcall('HSET', KEYS[B + writeSlot], unpack(keyFields, 1, kn))
       if idemDay ~= writeDayStr then
         -- the bucket outlives the end of the next day: every record in it is kept at least 24 h (counted
         -- from Redis's day: a caller days behind writes to a bucket of a day already over)
-        rcall('EXPIREAT', K[writeSlot], int(math.floor((math.max(writeDay, day) + 2) * bucketMs / 1000)))
+        rcall('EXPIREAT', KEYS[B + writeSlot], int(math.floor((math.max(writeDay, day) + 2) * bucketMs / 1000)))
         idemDay = writeDayStr
       end
     end
-    rcall('HSET', K[1], 'available', int(available), 'held', int(held), 'seq', int(seq), 'idem_day', idemDay or '')
-    if gated then rcall('HSET', K[1], 'q_unused', int(unused)) end
+    rcall('HSET', KEYS[B + 1], 'available', int(available), 'held', int(held), 'seq', int(seq), 'idem_day', idemDay or '')
+    if gated then rcall('HSET', KEYS[B + 1], 'q_unused', int(unused)) end
     if p[10] == '1' then
-      local N = { notices = K[10] }
-      for _, seqStr in ipairs(queued) do notice(N, 'hold.created', now, seqStr, newHolds[seqStr]) end
-      replies[noticesAt] = #queued
+      local N = { notices = KEYS[B + 10] }
+      for j = 1, hn, 2 do notice(N, 'hold.created', now, holdFields[j], holdFields[j + 1]) end
+      replies[noticesAt] = qn
     end
   end
 end

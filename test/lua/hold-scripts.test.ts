@@ -469,6 +469,21 @@ describe('createHolds: several products in one call', () => {
     expect(await stockOf(other)).toEqual([0, 2]);
   });
 
+  it('writes to each product its own holds, queue and keys, also after a product that placed more', async () => {
+    const other = uniq('p');
+    await load(5);
+    await loadAs(other, 5);
+    const [mine, theirs] = await holdsOn([[pid, [['a', 1, 'ka'], ['b', 1, 'kb'], ['c', 1, 'kc']]], [other, [['d', 1, 'kd']]]]);
+    const written = async (id: string) => {
+      const k = keys.product(id);
+      const keyCounts = await Promise.all(k.holdIdempotency(Date.now()).map((bucket) => redis.hlen(bucket)));
+      return { holds: (await redis.hkeys(k.holds)).sort(), queue: await redis.lrange(k.holdQueue, 0, -1), keys: keyCounts.reduce((a, b) => a + b, 0) };
+    };
+    const seqs = (outcomes: HoldOutcome[]) => outcomes.map((o) => String(placed(o).seq));
+    expect(await written(pid)).toEqual({ holds: seqs(mine!.outcomes).sort(), queue: seqs(mine!.outcomes), keys: 3 });
+    expect(await written(other)).toEqual({ holds: seqs(theirs!.outcomes), queue: seqs(theirs!.outcomes), keys: 1 });
+  });
+
   it("refuses an unknown product's requests, writes nothing for it, and places the others", async () => {
     const unknown = uniq('p');
     await load(5);
