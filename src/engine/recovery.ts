@@ -170,8 +170,9 @@ export class Recovery {
   /**
    * What the old record has that Postgres lacks goes there first (statuses only move forward; an id
    * Postgres has for another order is kept aside as a conflict), and the product is then rebuilt from
-   * Postgres. A write acknowledged after that drain would be deleted with the old keys: the rebuild's
-   * EXEC runs only while the outboxes are empty and watched (`execWatched`); else the round starts over.
+   * Postgres. A write acknowledged after that drain would be deleted with the old keys: the rebuild reads
+   * Postgres and runs its EXEC only while the outboxes are empty and watched (`whileWatched`); else the
+   * round starts over.
    */
   private async rebuild(id: string, reason: string, force: boolean): Promise<ProductRecovery | null> {
     for (let round = 0; round < REBUILD_ROUNDS; round++) {
@@ -186,7 +187,7 @@ export class Recovery {
 
   private async rebuildFromPostgres(id: string, reason: string, force: boolean): Promise<ProductRecovery | null | typeof WRITTEN_MEANWHILE> {
     const k = this.ctx.keys.product(id);
-    const result = await this.ctx.sql.begin(async (tx) => {
+    const result = await this.whileWatched(k, (exec) => this.ctx.sql.begin(async (tx) => {
       // the row lock makes concurrent checks take turns: the second finds the product rebuilt
       const row = await productRows.lock(tx, id);
       if (!row) return null;
@@ -197,11 +198,11 @@ export class Recovery {
         // acknowledged payments Redis may not have known: applied before anything can expire their orders
         this.inbox.queueApplies(t, events);
       };
-      const replies = await this.products.rebuild(tx, row, write, (t) => this.execWatched(k, t));
+      const replies = await this.products.rebuild(tx, row, write, exec);
       if (!replies) return WRITTEN_MEANWHILE;
       this.inbox.appliedWith(events, replies.slice(replies.length - events.length));
       return { product_id: id, rebuilt: true, reason, pending_orders: orders.length, firstDue: orders[0]?.payment_due_at };
-    });
+    }));
     if (result === WRITTEN_MEANWHILE || !result?.rebuilt) return result;
     const { firstDue, ...done } = result;
     if (firstDue) this.ctx.jobs.expireAt('expire-orders', id, firstDue.getTime());
@@ -210,28 +211,31 @@ export class Recovery {
   }
 
   /**
-   * Runs a rebuild's MULTI only if the product's outboxes are empty and stay so until its EXEC: they are
-   * WATCHed on the watch connection, where rebuilds take turns (another's EXEC or UNWATCH would clear
-   * this WATCH). Null when they were not empty, a write aborted the EXEC, or the connection dropped
-   * meanwhile: a WATCH does not survive a reconnect, and ioredis would send the EXEC on the new one.
+   * Runs a rebuild while the product's outboxes are WATCHed on the watch connection, where rebuilds take
+   * turns (another's EXEC or UNWATCH would clear this WATCH). The WATCH is set before the rebuild reads
+   * Postgres: a change that reaches Postgres after that read has passed through the outboxes after the
+   * WATCH (a drain takes a record out only once Postgres has it), so the EXEC does not run. `run` gets
+   * the EXEC, which answers null when a write aborted it or the connection dropped meanwhile (a WATCH does
+   * not survive a reconnect, and ioredis would send the EXEC on the new one). WRITTEN_MEANWHILE, without
+   * calling `run`, when the outboxes are not empty.
    */
-  private execWatched(k: ProductKeys, tx: ChainableCommander): Promise<ExecResults | null> {
+  private whileWatched<T>(k: ProductKeys, run: (exec: (tx: ChainableCommander) => Promise<ExecResults | null>) => Promise<T>): Promise<T | typeof WRITTEN_MEANWHILE> {
     const watch = this.ctx.watchRedis;
-    const run = this.watchTurn.then(async () => {
+    const turn = this.watchTurn.then(async () => {
       const closes = this.watchCloses();
       try {
         await watch.watch(k.outbox, k.eventOutbox, k.notices);
         const left = await Promise.all([watch.scard(k.outbox), watch.scard(k.eventOutbox), watch.zcard(k.notices)]);
-        if (left.some((n) => n > 0) || this.watchCloses() !== closes) return null;
-        return await tx.exec();
+        if (left.some((n) => n > 0) || this.watchCloses() !== closes) return WRITTEN_MEANWHILE;
+        return await run((tx) => (this.watchCloses() !== closes ? Promise.resolve(null) : tx.exec()));
       } finally {
         // (UNWATCH names no key: on a Cluster, every master's connection is told)
         const connections = watch instanceof Cluster ? watch.nodes('master') : [watch];
         await Promise.all(connections.map((c) => c.unwatch().catch(() => {})));
       }
     });
-    this.watchTurn = run.catch(() => {});
-    return run;
+    this.watchTurn = turn.catch(() => {});
+    return turn;
   }
 
   /** Queues the product's keys cleared and its pending orders (with their converted holds) written. */

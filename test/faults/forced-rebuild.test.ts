@@ -1,8 +1,8 @@
 import { once } from 'node:events';
-import { describe, expect, it } from 'vitest';
-import { Hold, Order, RecoveryReport } from '../../src/contract.js';
+import { describe, expect, it, vi } from 'vitest';
+import { Hold, Order, PaymentOutcome, RecoveryReport } from '../../src/contract.js';
 import { signPayload } from '../../src/http/webhook-signature.js';
-import { body } from '../support/answers.js';
+import { answer, body } from '../support/answers.js';
 import { test } from '../support/fixtures.js';
 import { ADMIN_TOKEN, WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
 
@@ -145,6 +145,39 @@ describe('a forced rebuild while orders are placed', () => {
     }
     expect(placed).toHaveLength(1);
     await expectKept(pid, 10, [{ order: firstOrder, token: first!.token }, ...placed]);
+  });
+
+  it('keeps a payment acknowledged and drained by a worker while it reads Postgres', async () => {
+    const engine = h.runtime.engine;
+    const pid = await h.createProduct({ stock: 10, unit_price_minor: 500 });
+    const [buyer] = await holdsFor(pid, 1);
+    const order = (await orderOf(buyer!))!;
+    await engine.persistence.drain(pid);
+    const k = engine.ctx.keys.product(pid);
+    // once the rebuild has read the pending orders: the order is paid, and a worker's drain writes that to
+    // Postgres and empties the outboxes (it then waits for the product's row, which the rebuild holds)
+    const drains: Promise<unknown>[] = [];
+    const rebuild = engine.products.rebuild;
+    engine.products.rebuild = async (...args) => {
+      if (args[1].id === pid && drains.length === 0) {
+        const raw = JSON.stringify({ event_id: uniq('evt'), type: 'payment.succeeded', hold_id: order.hold_id, amount_minor: order.total_minor, currency: order.currency });
+        const paid = await answer(h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'content-type': 'application/json', 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } }), PaymentOutcome);
+        expect(paid).toMatchObject({ status: 200, body: { result: 'applied', order_status: 'paid' } });
+        drains.push(engine.persistence.drain(pid));
+        await vi.waitFor(async () => expect((await h.redis.scard(k.outbox)) + (await h.redis.scard(k.eventOutbox))).toBe(0));
+      }
+      return rebuild.apply(engine.products, args);
+    };
+    try {
+      const [report] = (await engine.recovery.checkAll({ force: true })).filter((r) => r.product_id === pid);
+      expect(report).toMatchObject({ rebuilt: true });
+    } finally {
+      Object.assign(engine.products, { rebuild });
+      await Promise.all(drains);
+    }
+    expect(drains).toHaveLength(1);
+    expect((await body(h.request('GET', `/api/orders/${order.id}`, { token: buyer!.token }), Order)).status).toBe('paid');
+    expect(await h.stock(pid)).toEqual({ total: 10, available: 9, held: 0, pending_payment: 0, sold: 1 });
   });
 
   it('gives up after five attempts that each saw an order and says so; every order is kept', async () => {
