@@ -88,10 +88,15 @@ export function ids(db: Db): Promise<string[]> {
   return db<{ id: string }[]>`SELECT id FROM products ORDER BY id`.then((rows) => rows.map((r) => r.id));
 }
 
-/** The Redis progress marks recorded for `ids` (absent: no such product). */
-export async function marks(db: Db, ids: readonly string[]): Promise<Map<string, number>> {
+/**
+ * The Redis progress marks recorded for `ids` (absent: no such product), their rows locked until the
+ * transaction ends (in id order, so lockers of several rows cannot deadlock): a rebuild, which writes the
+ * recorded mark into Redis under the same lock, then waits for the mark to be recorded.
+ */
+export async function lockMarks(db: Db, ids: readonly string[]): Promise<Map<string, number>> {
   if (ids.length === 0) return new Map();
-  const rows = await db<{ id: string; redis_mark: string }[]>`SELECT id, redis_mark FROM products WHERE id IN ${db(ids)}`;
+  const rows = await db<{ id: string; redis_mark: string }[]>`
+    SELECT id, redis_mark FROM products WHERE id IN ${db(ids)} ORDER BY id FOR NO KEY UPDATE`;
   return new Map(rows.map((r) => [r.id, Number(r.redis_mark)]));
 }
 

@@ -30,19 +30,27 @@ export class Progress {
     await this.recordAll(ids.filter((id, i) => Number(seqs[i]) > (this.seqWritten.get(id) ?? 0)));
   }
 
+  /**
+   * Reads the marks Postgres has, moves Redis's on and records them, with the products' rows locked
+   * throughout: a rebuild writing Postgres's mark into a new record meanwhile would otherwise be
+   * followed by the mark of the record it replaced, and the product found behind at its next check.
+   */
   private async recordAll(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    const recorded = await productRows.marks(this.ctx.sql, ids);
-    batchWrites(this.ctx.redis);
-    const marked = await Promise.all(ids.map(async (id) => {
-      const reply = await commands.markProgress(this.ctx.redis, this.ctx.keys.product(id), recorded.get(id) ?? 0);
-      return { id, progress: decode.progress(reply) };
-    }));
-    const behind = marked.filter((m) => m.progress === 'behind').map((m) => m.id);
-    // left for the check before the product is next served, which rebuilds it (Recovery)
-    if (behind.length > 0) this.ctx.logger.warn({ productIds: behind }, 'Redis is behind Postgres: progress not recorded');
-    const rows = marked.flatMap(({ id, progress }) => (progress && progress !== 'behind' ? [{ id, ...progress }] : []));
-    await productRows.recordProgress(this.ctx.sql, rows);
+    const rows = await this.ctx.sql.begin(async (tx) => {
+      const recorded = await productRows.lockMarks(tx, ids);
+      batchWrites(this.ctx.redis);
+      const marked = await Promise.all(ids.map(async (id) => {
+        const reply = await commands.markProgress(this.ctx.redis, this.ctx.keys.product(id), recorded.get(id) ?? 0);
+        return { id, progress: decode.progress(reply) };
+      }));
+      const behind = marked.filter((m) => m.progress === 'behind').map((m) => m.id);
+      // left for the check before the product is next served, which rebuilds it (Recovery)
+      if (behind.length > 0) this.ctx.logger.warn({ productIds: behind }, 'Redis is behind Postgres: progress not recorded');
+      const moved = marked.flatMap(({ id, progress }) => (progress && progress !== 'behind' ? [{ id, ...progress }] : []));
+      await productRows.recordProgress(tx, moved);
+      return moved;
+    });
     for (const r of rows) this.seqWritten.set(r.id, r.seq);
   }
 }
