@@ -285,9 +285,10 @@ export class Products {
   /**
    * Writes a product to Redis; what is committed comes from Postgres unless the caller knows it. `db`
    * is the caller's transaction when it holds one: a second connection per load could exhaust the pool
-   * with every connection held by a load waiting for another.
+   * with every connection held by a load waiting for another. A caller outside this class holds the
+   * product's row lock (see the class comment).
    */
-  private async load(db: Db, row: ProductRow, committed?: Committed): Promise<void> {
+  async load(db: Db, row: ProductRow, committed?: Committed): Promise<void> {
     committed ??= await this.committedInPostgres(db, row);
     const args = this.upsertArgs(row, committed, await this.holdEvents(db));
     const reply = decode.upsertProduct(await commands.upsertProduct(this.ctx.redis, this.ctx.keys.product(row.id), ...args));

@@ -30,11 +30,15 @@ export class Reconciler {
   private async product(id: string, repair: boolean): Promise<ProductReconciliation> {
     const k = this.ctx.keys.product(id);
     if ((await this.ctx.redis.exists(k.product)) === 0) await this.products.ensure(id);
-    const audit = decode.auditProduct(await commands.auditProduct(this.ctx.redis, k, repair));
-    const [row, committed, conflicts] = await Promise.all([
-      productRows.find(this.ctx.sql, id), orderRows.committedUnits(this.ctx.sql, id), orderConflicts.count(this.ctx.sql, id),
-    ]);
-    const postgres = { pending: committed.pending, sold: committed.sold, total: row!.stock };
+    // audited, compared and repaired holding the product's row lock, as a change writes Redis: the total
+    // is compared with the row a change in flight commits, and never given back one it replaced
+    const { audit, postgres, conflicts } = await this.ctx.sql.begin(async (tx) => {
+      const row = (await productRows.lock(tx, id))!;
+      const audit = decode.auditProduct(await commands.auditProduct(this.ctx.redis, k, repair));
+      const [committed, conflicts] = await Promise.all([orderRows.committedUnits(tx, id), orderConflicts.count(tx, id)]);
+      if (repair && audit.counters.total !== row.stock) await this.products.load(tx, row);
+      return { audit, postgres: { pending: committed.pending, sold: committed.sold, total: row.stock }, conflicts };
+    });
     const unpersisted = await this.persistence.backlog(id);
     const c = audit.counters;
     const drift: string[] = [];
@@ -50,10 +54,7 @@ export class Reconciler {
       const written = await this.persistence.drain(id);
       repaired.push(`${written} unpersisted states written to Postgres`);
     }
-    if (repair && c.total !== postgres.total) {
-      await this.products.ensureLoaded(id);
-      repaired.push('total reloaded from Postgres');
-    }
+    if (repair && c.total !== postgres.total) repaired.push('total reloaded from Postgres');
     const oversellRisk =
       c.available < 0 || c.sold + c.pending + c.held > c.total || postgres.sold > postgres.total || (unpersisted === 0 && c.sold < postgres.sold);
     if (drift.length > 0 || oversellRisk) this.ctx.logger.warn({ productId: id, drift, repaired, oversellRisk }, 'reconcile found drift');
