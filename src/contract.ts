@@ -232,7 +232,7 @@ export const ProductReconciliation = z
     conflicts: count,
     drift: z.array(z.string()),
     repaired: z.array(z.string()),
-    /** needs a human: more sold than stock, or Postgres knows sales Redis does not */
+    /** needs a human: more held, pending or sold than the stock Redis or Postgres has, or Postgres knows sales Redis does not */
     oversell_risk: z.boolean(),
   })
   .meta({ id: 'ProductReconciliation' });

@@ -2,11 +2,21 @@ import type { ProductReconciliation, ReconcileReport } from '../contract.js';
 import * as orderConflicts from '../db/order-conflicts.js';
 import * as orderRows from '../db/orders.js';
 import * as productRows from '../db/products.js';
+import { AppError } from '../errors.js';
 import { commands } from '../redis/commands.js';
 import { decode, type Audit } from '../redis/replies.js';
 import type { EngineContext } from './context.js';
 import type { Persistence } from './persistence.js';
 import type { Products } from './products.js';
+
+/**
+ * A reload of the total that Redis refused: it holds, has pending or sold more units than Postgres's
+ * total. Not repaired but reported (oversell risk), so the rest of the report is not lost with it.
+ */
+function belowCommitted(err: unknown): false {
+  if (err instanceof AppError && err.code === 'stock_below_committed') return false;
+  throw err;
+}
 
 /**
  * Compares Redis counters with Redis records and with Postgres, reports drift, repairs what is
@@ -32,12 +42,12 @@ export class Reconciler {
     if ((await this.ctx.redis.exists(k.product)) === 0) await this.products.ensure(id);
     // audited, compared and repaired holding the product's row lock, as a change writes Redis: the total
     // is compared with the row a change in flight commits, and never given back one it replaced
-    const { audit, postgres, conflicts } = await this.ctx.sql.begin(async (tx) => {
+    const { audit, postgres, conflicts, reloaded } = await this.ctx.sql.begin(async (tx) => {
       const row = (await productRows.lock(tx, id))!;
       const audit = decode.auditProduct(await commands.auditProduct(this.ctx.redis, k, repair));
       const [committed, conflicts] = await Promise.all([orderRows.committedUnits(tx, id), orderConflicts.count(tx, id)]);
-      if (repair && audit.counters.total !== row.stock) await this.products.load(tx, row);
-      return { audit, postgres: { pending: committed.pending, sold: committed.sold, total: row.stock }, conflicts };
+      const reloaded = repair && audit.counters.total !== row.stock && (await this.products.load(tx, row).then(() => true, belowCommitted));
+      return { audit, postgres: { pending: committed.pending, sold: committed.sold, total: row.stock }, conflicts, reloaded };
     });
     const unpersisted = await this.persistence.backlog(id);
     const c = audit.counters;
@@ -54,9 +64,9 @@ export class Reconciler {
       const written = await this.persistence.drain(id);
       repaired.push(`${written} unpersisted states written to Postgres`);
     }
-    if (repair && c.total !== postgres.total) repaired.push('total reloaded from Postgres');
-    const oversellRisk =
-      c.available < 0 || c.sold + c.pending + c.held > c.total || postgres.sold > postgres.total || (unpersisted === 0 && c.sold < postgres.sold);
+    if (reloaded) repaired.push('total reloaded from Postgres');
+    const oversellRisk = c.available < 0 || c.sold + c.pending + c.held > Math.min(c.total, postgres.total) || postgres.sold > postgres.total ||
+      (unpersisted === 0 && c.sold < postgres.sold);
     if (drift.length > 0 || oversellRisk) this.ctx.logger.warn({ productId: id, drift, repaired, oversellRisk }, 'reconcile found drift');
     return { product_id: id, redis: c, redis_records: audit.records, postgres, unpersisted, conflicts, drift, repaired, oversell_risk: oversellRisk };
   }

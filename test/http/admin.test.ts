@@ -120,6 +120,25 @@ describe('reconcile', () => {
     expect(await h.stock(pid)).toEqual({ total: 10, available: 8, held: 0, pending_payment: 0, sold: 2 });
   });
 
+  it('reports a Postgres total below what Redis holds, pending or sold as oversell risk, and repairs the other products', async () => {
+    const pid = await h.createProduct({ stock: 10 });
+    await holdAndOrder(pid, 'before-restore', 8);
+    const other = await h.createProduct({ stock: 4 });
+    // Postgres put back to an older copy of the row, and another product's total that Redis lost
+    await h.sql`UPDATE products SET stock = 5 WHERE id = ${pid}`;
+    await h.sql`UPDATE products SET stock = 6 WHERE id = ${other}`;
+    const res = await admin('POST', '/reconcile');
+    expect(res.status).toBe(200);
+    const report = await body(res, ReconcileReport);
+    expect(report.oversell_risk).toBe(true);
+    const restored = report.products.find((p) => p.product_id === pid)!;
+    expect(restored).toMatchObject({ drift: ['total 10 in Redis != 5 in Postgres'], oversell_risk: true });
+    expect(restored.repaired).not.toContain('total reloaded from Postgres');
+    expect(await h.stock(pid)).toEqual({ total: 10, available: 2, held: 0, pending_payment: 8, sold: 0 });
+    expect(report.products.find((p) => p.product_id === other)).toMatchObject({ repaired: ['total reloaded from Postgres'], oversell_risk: false });
+    expect(await h.stock(other)).toMatchObject({ total: 6, available: 6 });
+  });
+
   it('flags oversell risk for a human instead of guessing', async () => {
     const pid = await h.createProduct({ stock: 3 });
     await h.redis.hincrby(h.runtime.engine.ctx.keys.product(pid).product, 'sold', 5);
