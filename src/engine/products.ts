@@ -31,6 +31,10 @@ const FIELDS = ['name', 'price', 'currency', 'available', 'starts_at', 'ends_at'
 
 const DEFAULT_ADMISSION_WINDOW_S = 120;
 
+/** The record's fields upsertProduct sets from its arguments, by position (null: the total, and what only a new record takes). */
+const SETTING_FIELDS = ['name', 'price', 'currency', null, 'starts_at', 'ends_at', 'limit', null, null, null,
+  'admission', 'admission_window_ms', 'admission_headroom', 'raffle_closes_at', 'raffle_commit'] as const;
+
 /** A raffle's seed is fixed as soon as a product is one (its commitment is public from then on). */
 const seedFor = (admission: ProductRow['admission'], seed: string | null) => seed ?? (admission === 'raffle' ? newSeed() : null);
 
@@ -240,6 +244,17 @@ export class Products {
     this.unknownUntil.delete(row.id);
     await this.ctx.redis.sadd(this.ctx.keys.productIndex, row.id);
     return results.slice(3);
+  }
+
+  /**
+   * The settings (what a change writes besides the total) in which the product's Redis record differs
+   * from `row`, by their names in the record.
+   */
+  async settingsDrift(row: ProductRow): Promise<string[]> {
+    const args = this.upsertArgs(row, NOTHING_COMMITTED, false);
+    const settings = SETTING_FIELDS.flatMap((field, i) => (field ? [{ field, value: String(args[i]) }] : []));
+    const values = await this.ctx.redis.hmget(this.ctx.keys.product(row.id).product, ...settings.map((s) => s.field));
+    return settings.filter((s, i) => values[i] !== s.value).map((s) => s.field);
   }
 
   private async readRedis(id: string): Promise<RedisFields> {

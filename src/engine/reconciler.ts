@@ -19,8 +19,9 @@ function belowCommitted(err: unknown): false {
 }
 
 /**
- * Compares Redis counters with Redis records and with Postgres, reports drift, repairs what is
- * provably safe (counter drift the records explain; unpersisted states are re-enqueued), and flags
+ * Compares Redis counters with Redis records and with Postgres, and the product's settings with
+ * Postgres, reports drift, repairs what is provably safe (counter drift the records explain; the total
+ * and settings Postgres committed; unpersisted states are re-enqueued), and flags
  * oversell risk for a human instead of guessing. Order records kept aside as conflicts (an id handed
  * out twice) are reported as drift: they need a human too.
  */
@@ -42,12 +43,14 @@ export class Reconciler {
     if ((await this.ctx.redis.exists(k.product)) === 0) await this.products.ensure(id);
     // audited, compared and repaired holding the product's row lock, as a change writes Redis: the total
     // is compared with the row a change in flight commits, and never given back one it replaced
-    const { audit, postgres, conflicts, reloaded } = await this.ctx.sql.begin(async (tx) => {
+    const { audit, settings, postgres, conflicts, reloaded } = await this.ctx.sql.begin(async (tx) => {
       const row = (await productRows.lock(tx, id))!;
       const audit = decode.auditProduct(await commands.auditProduct(this.ctx.redis, k, repair));
+      const settings = await this.products.settingsDrift(row);
       const [committed, conflicts] = await Promise.all([orderRows.committedUnits(tx, id), orderConflicts.count(tx, id)]);
-      const reloaded = repair && audit.counters.total !== row.stock && (await this.products.load(tx, row).then(() => true, belowCommitted));
-      return { audit, postgres: { pending: committed.pending, sold: committed.sold, total: row.stock }, conflicts, reloaded };
+      const reload = repair && (audit.counters.total !== row.stock || settings.length > 0);
+      const reloaded = reload && (await this.products.load(tx, row).then(() => true, belowCommitted));
+      return { audit, settings, postgres: { pending: committed.pending, sold: committed.sold, total: row.stock }, conflicts, reloaded };
     });
     const unpersisted = await this.persistence.backlog(id);
     const c = audit.counters;
@@ -56,6 +59,7 @@ export class Reconciler {
     if (c.pending !== audit.records.pending) drift.push(`pending counter ${c.pending} != ${audit.records.pending} in pending orders`);
     if (c.total !== c.available + c.held + c.pending + c.sold) drift.push('total != available + held + pending + sold');
     if (c.total !== postgres.total) drift.push(`total ${c.total} in Redis != ${postgres.total} in Postgres`);
+    if (settings.length > 0) drift.push(`${settings.join(', ')} in Redis != Postgres`);
     if (unpersisted === 0 && c.sold < postgres.sold) drift.push(`Postgres has ${postgres.sold} sold, Redis ${c.sold}`);
     if (conflicts > 0) drift.push(`${conflicts} order records named an order Postgres has for another (see order_conflicts)`);
     const repaired: string[] = [];
@@ -64,7 +68,8 @@ export class Reconciler {
       const written = await this.persistence.drain(id);
       repaired.push(`${written} unpersisted states written to Postgres`);
     }
-    if (reloaded) repaired.push('total reloaded from Postgres');
+    if (reloaded && c.total !== postgres.total) repaired.push('total reloaded from Postgres');
+    if (reloaded && settings.length > 0) repaired.push('settings reloaded from Postgres');
     const oversellRisk = c.available < 0 || c.sold + c.pending + c.held > Math.min(c.total, postgres.total) || postgres.sold > postgres.total ||
       (unpersisted === 0 && c.sold < postgres.sold);
     if (drift.length > 0 || oversellRisk) this.ctx.logger.warn({ productId: id, drift, repaired, oversellRisk }, 'reconcile found drift');

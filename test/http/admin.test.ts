@@ -139,6 +139,19 @@ describe('reconcile', () => {
     expect(await h.stock(other)).toMatchObject({ total: 6, available: 6 });
   });
 
+  it('reports and repairs a change Postgres committed and Redis never got: price and sale window', async () => {
+    const pid = await h.createProduct({ stock: 5, unit_price_minor: 1000 });
+    // a PATCH whose write to Redis failed after its commit
+    await h.sql`UPDATE products SET unit_price_minor = 5000, sale_ends_at = '2021-01-01T00:00:00Z' WHERE id = ${pid}`;
+    const dry = await body(admin('POST', '/reconcile?dry_run=true'), ReconcileReport);
+    expect(dry.products.find((p) => p.product_id === pid)!.drift).toEqual(['price, ends_at in Redis != Postgres']);
+    const fixed = await body(admin('POST', '/reconcile'), ReconcileReport);
+    expect(fixed.products.find((p) => p.product_id === pid)!.repaired).toEqual(['settings reloaded from Postgres']);
+    expect(await body(h.request('GET', `/api/products/${pid}`), Product)).toMatchObject({ unit_price_minor: 5000, sale_ends_at: '2021-01-01T00:00:00.000Z' });
+    const late = await h.request('POST', '/api/holds', { token: h.token('late'), body: { product_id: pid, qty: 1 } });
+    expect((await body(late, Problem)).code).toBe('sale_ended');
+  });
+
   it('flags oversell risk for a human instead of guessing', async () => {
     const pid = await h.createProduct({ stock: 3 });
     await h.redis.hincrby(h.runtime.engine.ctx.keys.product(pid).product, 'sold', 5);
