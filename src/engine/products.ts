@@ -108,7 +108,7 @@ export class Products {
   /** whether the product's scripts write hold notices (set by the engine) */
   holdEvents: (db: Db) => Promise<boolean> = () => Promise.resolve(false);
   /** checks the product Redis has against Postgres, rebuilding it if need be; false if unknown (set by the engine: Recovery) */
-  ensure: (id: string) => Promise<boolean> = (id) => this.ensureLoaded(id);
+  ensure: (id: string) => Promise<boolean> = () => Promise.resolve(false);
   /** a product this process created, its Redis record fresh from Postgres (set by the engine) */
   created: (id: string) => void = () => {};
 
@@ -203,17 +203,18 @@ export class Products {
     return stockOf(await this.readRedis(id));
   }
 
-  /** Loads a product that Postgres has but Redis lacks (a new or restarted Redis). False if unknown. */
-  async ensureLoaded(id: string): Promise<boolean> {
-    if ((this.unknownUntil.get(id) ?? 0) > Date.now()) return false;
+  /**
+   * The product's row in Postgres, or null. An id Postgres did not have is not asked for again for a
+   * while: requests for unknown ids (a public route) cost no query each.
+   */
+  async row(id: string): Promise<ProductRow | null> {
+    if ((this.unknownUntil.get(id) ?? 0) > Date.now()) return null;
     const row = await bounded(productRows.find(this.ctx.sql, id));
     if (!row) {
       if (this.unknownUntil.size >= 10_000) this.unknownUntil.clear();
       this.unknownUntil.set(id, Date.now() + UNKNOWN_TTL_MS);
-      return false;
     }
-    await this.load(this.ctx.sql, row);
-    return true;
+    return row;
   }
 
   /**

@@ -146,7 +146,7 @@ export class Recovery {
   }
 
   private async checkProduct(id: string, force: boolean): Promise<ProductRecovery | null> {
-    const row = await bounded(productRows.find(this.ctx.sql, id));
+    const row = await this.products.row(id);
     if (!row) return null;
     const reason = force ? 'asked for' : await this.behind(this.ctx.sql, row);
     const result = reason === null ? { product_id: id, rebuilt: false, reason: null, pending_orders: 0 } : await this.rebuild(id, reason, force);

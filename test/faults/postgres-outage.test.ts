@@ -35,6 +35,18 @@ describe('Postgres outage', () => {
     }
   });
 
+  it('answers an id Postgres did not have 404 again for a second without asking it: a flood of unknown ids is no query each', async () => {
+    const missing = `${await h.createProduct({ stock: 1 })}x`;
+    expect((await h.request('GET', `/api/products/${missing}`)).status).toBe(404);
+    proxy.setDelay(10_000);
+    try {
+      const again = await Promise.all(Array.from({ length: 20 }, () => h.request('GET', `/api/products/${missing}`)));
+      expect(again.map((r) => r.status)).toEqual(Array(20).fill(404));
+    } finally {
+      proxy.setDelay(0);
+    }
+  });
+
   it('keeps selling while Postgres is cut off, refuses payments until it is back, then writes exactly every paid order once', async () => {
     const pid = await h.createProduct({ stock: N, unit_price_minor: 990 });
     proxy.cut();
