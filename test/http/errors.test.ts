@@ -334,6 +334,20 @@ describe.each(rows)('$status $code — $name', (row) => {
   });
 });
 
+describe('a 401 challenges for a Bearer token (RFC 9110 11.6.1, RFC 6750 3)', () => {
+  it.each([
+    { name: 'customer route, no token', method: 'POST', path: '/api/holds', token: undefined, challenge: 'Bearer' },
+    { name: 'customer route, garbage token', method: 'POST', path: '/api/holds', token: 'not.a.jwt', challenge: 'Bearer error="invalid_token"' },
+    { name: 'customer route, expired token', method: 'GET', path: '/api/orders/o_1_p1', token: 'expired', challenge: 'Bearer error="invalid_token"' },
+    { name: 'admin route, no token', method: 'GET', path: '/api/admin/products/p1', token: undefined, challenge: 'Bearer' },
+    { name: 'admin route, wrong token', method: 'GET', path: '/api/admin/products/p1', token: `${ADMIN_TOKEN}x`, challenge: 'Bearer error="invalid_token"' },
+  ])('$name: WWW-Authenticate: $challenge', async ({ method, path, token, challenge }) => {
+    const res = await h.request(method, path, { token: token === 'expired' ? h.token('ola', -60) : token, body: method === 'POST' ? {} : undefined });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(challenge);
+  });
+});
+
 describe('a known path asked with a method it does not take', () => {
   it.each([
     ['PUT', '/api/holds', 'POST'],

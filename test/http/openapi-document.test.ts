@@ -94,7 +94,7 @@ describe('the OpenAPI document', () => {
     expect(adyen.description).toContain('additionalData.hmacSignature');
   });
 
-  it('documents the headers: Idempotency-Key in, Idempotent-Replayed and Retry-After out', () => {
+  it('documents the headers: Idempotency-Key in, Idempotent-Replayed, Retry-After and WWW-Authenticate out', () => {
     const hold = doc.paths['/api/holds'].post;
     expect(hold.parameters).toContainEqual(expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false }));
     expect(hold.responses['201'].headers['Idempotent-Replayed']).toMatchObject({ required: false });
@@ -102,6 +102,10 @@ describe('the OpenAPI document', () => {
       for (const status of ['429', '503']) {
         const r = op.responses[status];
         if (r?.content?.['application/problem+json']) expect(r.headers?.['Retry-After'], `${op.operationId} ${status}`).toMatchObject({ required: true });
+      }
+      const unauthorized = op.responses['401'];
+      if (unauthorized && codesOf(unauthorized).includes('unauthorized')) {
+        expect(unauthorized.headers?.['WWW-Authenticate'], op.operationId).toMatchObject({ required: true });
       }
     }
   });

@@ -15,6 +15,13 @@ const HEADERS: Partial<Record<number, ResponseConfig['headers']>> = {
   503: z.object({ 'Retry-After': seconds.meta({ description: 'seconds to wait before retrying' }) }),
 };
 
+/** Headers that travel with one code's problems (auth.ts), documented on an answer that carries that code alone. */
+const CODE_HEADERS: Partial<Record<ErrorCode, ResponseConfig['headers']>> = {
+  unauthorized: z.object({
+    'WWW-Authenticate': z.string().meta({ description: '`Bearer`, or `Bearer error="invalid_token"` when the token sent is not a valid one' }),
+  }),
+};
+
 /** Examples that show a code's extra as the engine sends it: a customer waiting in line learns their `position`. */
 const EXAMPLES: Partial<Record<ErrorCode, AppError>> = { not_admitted: notAdmitted(42) };
 
@@ -35,7 +42,7 @@ export function problems(codes: readonly ErrorCode[]): Record<string, ResponseCo
       const schema = z.intersection(Problem, z.object({ status: z.literal(status), code: z.enum([first!, ...rest]) }));
       const response: ResponseConfig = {
         description: errors.map((e) => `\`${e.code}\`: ${e.title}`).join('; '),
-        headers: HEADERS[status],
+        headers: HEADERS[status] ?? (rest.length === 0 ? CODE_HEADERS[first!] : undefined),
         content: {
           'application/problem+json': {
             schema,
