@@ -346,6 +346,14 @@ describe('a 401 challenges for a Bearer token (RFC 9110 11.6.1, RFC 6750 3)', ()
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe(challenge);
   });
+
+  it('takes the scheme in any case (RFC 9110 11.1), as clients building it from an OAuth token_type "bearer" send it', async () => {
+    const pid = await h.createProduct({ stock: 10 });
+    const res = await h.request('POST', '/api/holds', { body: { product_id: pid, qty: 1 }, headers: { authorization: `bearer ${h.token('ola')}` } });
+    expect(res.status).toBe(201);
+    const admin = await h.request('GET', `/api/admin/products/${pid}`, { headers: { authorization: `BEARER ${ADMIN_TOKEN}` } });
+    expect(admin.status).toBe(200);
+  });
 });
 
 describe('a known path asked with a method it does not take', () => {

@@ -11,8 +11,9 @@ declare module 'hono' {
   }
 }
 
+/** The token of `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 9110 11.1). */
 function bearer(header: string | undefined): string | null {
-  if (!header || !header.startsWith('Bearer ')) return null;
+  if (!header || !(header.startsWith('Bearer ') || header.slice(0, 7).toLowerCase() === 'bearer ')) return null;
   const token = header.slice(7).trim();
   return token.length > 0 ? token : null;
 }
