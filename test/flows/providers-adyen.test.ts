@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { describe, expect, inject, it } from 'vitest';
 import { InboxRecovery, Order, Problem } from '../../src/contract.js';
 import { adyenSignature } from '../../src/http/webhooks/adyen.js';
@@ -20,6 +22,11 @@ const FOREIGN_KEY = 'C2'.repeat(32);
 const PRICE = 1500;
 
 test.override('engineEnv', { ADYEN_WEBHOOK_SECRET: `${OLD_KEY},${NEW_KEY}` });
+/** what the engine logs, line by line */
+const logged: Record<string, unknown>[] = [];
+test.override('harnessOptions', {
+  logger: pino({ level: 'info' }, new Writable({ write: (line, _, done) => done(void logged.push(JSON.parse(String(line)))) })),
+});
 let h: Harness;
 test.beforeAll(({ harness }) => {
   h = harness;
@@ -256,5 +263,22 @@ describe('Adyen signatures', () => {
       expect(await deliver(notification([item({ merchantReference: f.orderId }, key)]))).toEqual(ACCEPTED);
       expect(await orderStatus(f)).toBe('paid');
     }
+  });
+});
+
+describe('log lines', () => {
+  it('the lines a delivery logs of its items carry its request id', async () => {
+    const f = await orderFor();
+    const reqId = uniq('req');
+    const ignored = item({ merchantReference: f.orderId, eventCode: 'CAPTURE', originalReference: 'ORIGINALPSP' });
+    const invalid = item({ merchantReference: f.orderId, amount: { value: PRICE * 2, currency: 'EURO' } });
+    const from = logged.length;
+    const res = await h.request('POST', '/api/webhooks/adyen', { body: JSON.stringify(notification([ignored, invalid])), headers: { 'x-request-id': reqId } });
+    expect(await res.text()).toBe('[accepted]');
+    const lines = logged.slice(from).filter((l) => typeof l.msg === 'string' && l.msg.startsWith('payment event'));
+    expect(lines.map((l) => [l.msg, l.reqId])).toEqual([
+      ['payment event ignored', reqId],
+      ['payment event refused; acknowledged with its batch', reqId],
+    ]);
   });
 });

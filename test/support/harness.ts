@@ -56,6 +56,8 @@ export interface HarnessOptions {
   worker?: boolean;
   /** the engine reaches Postgres through this URL (e.g. through a TCP proxy); the test's own client does not */
   engineDatabaseUrl?: (url: string) => string;
+  /** the engine's logger (one that keeps its lines, to check them); else LOG_LEVEL's on stdout */
+  logger?: Logger;
 }
 
 /** A whole engine (API on a free port + worker, or in-process) on its own key prefix and its own database. */
@@ -76,7 +78,7 @@ export async function startHarness(env: Record<string, string> = {}, opts: Harne
     RATE_LIMIT_PER_SECOND: '0',
     ...env,
   });
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   const runtime = opts.inProcess ? await startInProcess(config, logger) : await startRuntime(config, logger, { api: true, worker: opts.worker ?? true });
   const redis = rawRedis(config.REDIS_URL);
   const sql = postgres(db.url, { max: 2, onnotice: () => {} });

@@ -1,11 +1,13 @@
 import { header } from '../header.js';
 import { Hono } from 'hono';
+import type { Logger } from 'pino';
 import type { Engine } from '../../engine/engine.js';
 import { AppError, orRefusal } from '../../errors.js';
 import { readRawJson, validated } from '../body.js';
 import { PaymentEvent, type WebhookAnswer } from '../../contract.js';
 import type { Mapped } from '../webhooks/provider.js';
 import { paymentProviders } from '../webhooks/providers.js';
+import { requestLogger } from '../middleware/observe.js';
 
 /**
  * Payment provider callbacks, `POST /api/webhooks/:provider`: each provider's adapter verifies and maps
@@ -29,7 +31,8 @@ export function webhookRoutes(engine: Engine): Hono {
       if (value !== undefined) signatures[n] = value;
     }
     const mapped = provider.read({ raw, header: read });
-    const answers = await answerEvents(engine, provider.name, { raw, signatures }, mapped);
+    const log = requestLogger(c);
+    const answers = await answerEvents(engine, log, provider.name, { raw, signatures }, mapped);
     const ack = provider.acknowledgement;
     if (!ack) {
       const [first] = answers;
@@ -39,8 +42,7 @@ export function webhookRoutes(engine: Engine): Hono {
     for (const [at, a] of answers.entries()) {
       const m = mapped[at]!;
       if (!(a instanceof AppError) || !('event' in m)) continue;
-      const log = { provider: provider.name, eventId: m.event.event_id, holdId: m.event.hold_id, code: a.code, detail: a.detail };
-      engine.ctx.logger.warn(log, 'payment event refused; acknowledged with its batch');
+      log.warn({ provider: provider.name, eventId: m.event.event_id, holdId: m.event.hold_id, code: a.code, detail: a.detail }, 'payment event refused; acknowledged with its batch');
     }
     return c.body(ack.body, 200, { 'content-type': ack.contentType });
   });
@@ -52,6 +54,7 @@ export function webhookRoutes(engine: Engine): Hono {
  */
 async function answerEvents(
   engine: Engine,
+  log: Logger,
   provider: string,
   delivery: { raw: string; signatures: Record<string, string> },
   mapped: Mapped[],
@@ -60,7 +63,7 @@ async function answerEvents(
   const events: { at: number; event: PaymentEvent }[] = [];
   for (const [at, m] of mapped.entries()) {
     if ('ignored' in m) {
-      engine.ctx.logger.info({ provider, reason: m.ignored }, 'payment event ignored');
+      log.info({ provider, reason: m.ignored }, 'payment event ignored');
       answers[at] = { result: 'ignored', reason: m.ignored };
       continue;
     }
