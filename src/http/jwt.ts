@@ -24,8 +24,12 @@ export interface ExpectedClaims {
 /** How many verified tokens are remembered; a storefront sends the same token many times. */
 const CACHE_SIZE = 50_000;
 
-/** 1-255 characters, none of them control characters (Postgres text cannot hold NUL). */
-export const VALID_SUB = /^[^\u0000-\u001f\u007f]{1,255}$/;
+/**
+ * 1-255 characters, none of them control characters (Postgres text cannot hold NUL) nor an unpaired
+ * surrogate: Redis and Postgres keep the id as UTF-8, where each of those becomes U+FFFD, so two
+ * customers' ids would be stored as one (and one's hold read as another's).
+ */
+export const VALID_SUB = /^[^\u0000-\u001f\u007f\p{Cs}]{1,255}$/u;
 
 /** Longer tokens are refused unread. */
 export const MAX_TOKEN_LENGTH = 4096;

@@ -155,6 +155,9 @@ const holdRows: Row[] = [
   { name: 'token with a numeric sub', status: 401, code: 'unauthorized',
     req: () => ({ headers: bearer(signJwt(JWT_SECRET, { sub: 42, exp: future() })), body: holdBody() }) },
   { name: 'token with an empty sub', status: 401, code: 'unauthorized', req: () => ({ headers: bearer(signJwt(JWT_SECRET, { sub: '', exp: future() })), body: holdBody() }) },
+  // stored as UTF-8 it would read 'mallory\ufffd', as 'mallory\udc00' would: two customers, one identity in Redis
+  { name: 'token whose sub has an unpaired surrogate', status: 401, code: 'unauthorized',
+    req: () => ({ headers: bearer(signJwt(JWT_SECRET, { sub: 'mallory\ud800', exp: future() })), body: holdBody() }) },
   { name: 'token with nbf in the future', status: 401, code: 'unauthorized',
     req: () => ({ headers: bearer(signJwt(JWT_SECRET, { sub: 'mallory', exp: future(), nbf: future() })), body: holdBody() }) },
   { name: 'payload tampered after signing (sub swapped)', status: 401, code: 'unauthorized',

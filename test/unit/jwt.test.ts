@@ -18,6 +18,8 @@ describe('JwtVerifier', () => {
     ['no exp', signJwt(SECRET, { sub: 'u1' })],
     ['no sub', signJwt(SECRET, { exp })],
     ['numeric sub', signJwt(SECRET, { sub: 42, exp })],
+    // Redis and Postgres store it as UTF-8, where it becomes U+FFFD: another customer's sub could store the same
+    ['sub with an unpaired surrogate', signJwt(SECRET, { sub: 'u\ud800', exp })],
     ['not yet valid', signJwt(SECRET, { sub: 'u1', exp, nbf: exp })],
     ['alg none', `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'u1', exp })).toString('base64url')}.`],
     ['alg HS512 header', signJwt(SECRET, { sub: 'u1', exp }, { alg: 'HS512' })],
