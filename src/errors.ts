@@ -176,11 +176,18 @@ export async function orRefusal<T>(work: () => T | Promise<T>): Promise<T | AppE
   }
 }
 
-/** Connection-level failures of Redis or Postgres: the request may be retried later. */
+/**
+ * Redis refusing every command of a kind for now, before running it (a script's first write included):
+ * out of memory under noeviction, loading its data, a replica, unable to persist, busy with a script, ...
+ */
+const REDIS_REFUSAL = /^(OOM|LOADING|BUSY|MASTERDOWN|READONLY|MISCONF|NOREPLICAS|CLUSTERDOWN|TRYAGAIN) /;
+
+/** Connection-level failures of Redis or Postgres, or Redis refusing writes for now: the request may be retried later. */
 export function isUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const e = err as Error & { code?: string };
   if (e.name === 'MaxRetriesPerRequestError' || e.name === 'ClusterAllFailedError') return true;
+  if (e.name === 'ReplyError' && REDIS_REFUSAL.test(e.message)) return true;
   if (/Command timed out|Connection is closed|Stream isn't writeable|connect ECONNREFUSED|ECONNRESET/.test(e.message)) {
     return true;
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RedisServer } from '../../src/tools/redis-server.js';
 import { test } from '../support/fixtures.js';
-import { ADMIN_TOKEN, type Harness } from '../support/harness.js';
+import { ADMIN_TOKEN, rawRedis, type Harness } from '../support/harness.js';
 import { Hold, Problem, WebhookEndpointList } from '../../src/contract.js';
 import { answer, body } from '../support/answers.js';
 
@@ -63,5 +63,27 @@ describe('Redis down', () => {
     } finally {
       await redis.start();
     }
+  });
+});
+
+describe('Redis refusing writes', () => {
+  it('at maxmemory (the engine requires noeviction): 503 unavailable with Retry-After, nothing changed, writes go through once it has room', async () => {
+    const pid = await h.createProduct({ stock: 10 });
+    expect((await hold(pid, 'before')).status).toBe(201);
+    const admin = rawRedis(redis.url);
+    try {
+      await admin.config('SET', 'maxmemory', '1');
+      for (const res of [await hold(pid, 'full'), await h.request('PATCH', `/api/admin/products/${pid}`, { token: ADMIN_TOKEN, body: { stock: 20 } })]) {
+        expect(res.status).toBe(503);
+        expect(res.headers.get('retry-after')).toBe('1');
+        expect((await body(res, Problem)).code).toBe('unavailable');
+      }
+      expect(await h.stock(pid)).toEqual({ total: 10, available: 9, held: 1, pending_payment: 0, sold: 0 });
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+      admin.disconnect();
+    }
+    expect((await hold(pid, 'after')).status).toBe(201);
+    expect(await h.stock(pid)).toEqual({ total: 10, available: 8, held: 2, pending_payment: 0, sold: 0 });
   });
 });
