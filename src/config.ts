@@ -80,7 +80,12 @@ const schema = z.object({
   JWT_AUDIENCE: z.string().optional(),
   /** How long a fetched key set is trusted before it is fetched again (also bounds how long a removed key keeps working). */
   JWT_JWKS_MAX_AGE_S: positiveInt.max(24 * 3600).default(600),
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEV_SECRETS.ADMIN_TOKEN),
+  ADMIN_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    // (a Bearer token arrives without the spaces around it: no request could match)
+    .refine((v) => v === v.trim(), 'must not begin or end with a space')
+    .default(DEV_SECRETS.ADMIN_TOKEN),
   /** The generic provider's secret (`POST /api/webhooks/generic`, alias `/payment`). */
   WEBHOOK_SECRET: secretList(z.string().min(16, 'must be at least 16 characters')).default(DEV_SECRETS.WEBHOOK_SECRET),
   /** Stripe's endpoint signing secret(s) (`whsec_…`); unset: `/api/webhooks/stripe` does not exist. */

@@ -38,6 +38,9 @@ describe('config', () => {
     ['HOLD_TTL_MS', '1.5'],
     ['PAYMENT_TTL_MS', '0'],
     ['JWT_SECRET', 'short'],
+    // a Bearer token arrives without the spaces around it: no request could match
+    ['ADMIN_TOKEN', ' admin-token-with-a-space-before'],
+    ['ADMIN_TOKEN', 'admin-token-with-a-space-after '],
     ['LOG_LEVEL', 'loud'],
     ['HTTP_MAX_CONNECTIONS', '0'],
     ['SHUTDOWN_TIMEOUT_MS', '-1'],
