@@ -15,7 +15,9 @@ import { JwtVerifier, MAX_TOKEN_LENGTH, TokenCache, VALID_SUB, type ExpectedClai
  *   required, `iss` / `aud` checked when configured, `exp` / `nbf` with CLOCK_SKEW_S of tolerance.
  * - Verified tokens are cached until they expire, so a signature is checked once per token, not per
  *   request. When a fetched set no longer holds a key the cache is emptied: tokens of a withdrawn key
- *   are refused from the next fetch on (at the latest JWT_JWKS_MAX_AGE_S after the one before).
+ *   are refused from the next fetch on. A request with a cached token starts that fetch once the set
+ *   is JWT_JWKS_MAX_AGE_S old (without waiting for it), so a withdrawn key stops working within about
+ *   that time also while every request brings a token verified before.
  * - The provider unreachable (or answering something that is not a key set): the keys fetched before
  *   keep verifying; a token that needs a key we never had answers 503 with Retry-After. Every other
  *   failure is an invalid token (401); nothing here throws anything else.
@@ -38,8 +40,12 @@ const unavailable = () =>
 
 const kids = (set: JSONWebKeySet | undefined) => new Set((set?.keys ?? []).map((k) => k.kid));
 
-/** The provider's key set; `withdrawn` is called when a fetched set lacks a key the previous one had. */
-function remoteKeySet(url: string, maxAgeMs: number, withdrawn: () => void): JWTVerifyGetKey {
+/**
+ * The provider's key set (`getKey`), and `refreshIfStale`, for requests that need no key: fetches the set
+ * again in the background once it is `maxAgeMs` old. `withdrawn` is called when a fetched set lacks a
+ * key the previous one had.
+ */
+function remoteKeySet(url: string, maxAgeMs: number, withdrawn: () => void): { getKey: JWTVerifyGetKey; refreshIfStale: (nowMs: number) => void } {
   let fetched = false;
   let known = new Set<string | undefined>();
   const remote = createRemoteJWKSet(new URL(url), {
@@ -52,14 +58,22 @@ function remoteKeySet(url: string, maxAgeMs: number, withdrawn: () => void): JWT
       return res;
     },
   });
+  let refreshAt = Date.now() + maxAgeMs;
   const compareWithLastSet = () => {
     if (!fetched) return;
     fetched = false;
+    refreshAt = Date.now() + maxAgeMs;
     const now = kids(remote.jwks());
     if ([...known].some((kid) => !now.has(kid))) withdrawn();
     known = now;
   };
-  return async (header, token) => {
+  const refreshIfStale = (nowMs: number) => {
+    if (nowMs < refreshAt) return;
+    refreshAt = nowMs + maxAgeMs;
+    // (a provider down keeps the set fetched before, as for a token that needs a key)
+    remote.reload().then(compareWithLastSet, () => {});
+  };
+  const getKey: JWTVerifyGetKey = async (header, token) => {
     // without a kid jose would take the only key that fits the algorithm; an IdP token always names its key
     if (typeof header.kid !== 'string') throw new errors.JWKSNoMatchingKey('the token names no key (kid)');
     try {
@@ -76,16 +90,24 @@ function remoteKeySet(url: string, maxAgeMs: number, withdrawn: () => void): JWT
       compareWithLastSet();
     }
   };
+  return { getKey, refreshIfStale };
 }
 
 export class IdpTokenVerifier implements TokenVerifier {
   private readonly cache = new TokenCache();
   private readonly options: JWTVerifyOptions;
   private readonly key: KeyObject | JWTVerifyGetKey;
+  /** keeps a remote key set fresh while only cached tokens arrive */
+  private readonly refreshIfStale: (nowMs: number) => void = () => {};
 
   /** `keys`: a PEM public key, or a JWKS URL with the set's max age. */
   constructor(keys: { pem: string } | { jwksUrl: string; maxAgeMs: number }, algorithms: string[], expected: ExpectedClaims) {
-    this.key = 'pem' in keys ? createPublicKey(keys.pem) : remoteKeySet(keys.jwksUrl, keys.maxAgeMs, () => this.cache.clear());
+    if ('pem' in keys) this.key = createPublicKey(keys.pem);
+    else {
+      const remote = remoteKeySet(keys.jwksUrl, keys.maxAgeMs, () => this.cache.clear());
+      this.key = remote.getKey;
+      this.refreshIfStale = remote.refreshIfStale;
+    }
     this.options = {
       algorithms,
       clockTolerance: CLOCK_SKEW_S,
@@ -96,7 +118,10 @@ export class IdpTokenVerifier implements TokenVerifier {
   }
 
   verify(token: string, nowMs = Date.now()): VerifiedToken | Promise<VerifiedToken | null> {
-    return this.cache.get(token, nowMs) ?? this.verifyUncached(token, nowMs);
+    const cached = this.cache.get(token, nowMs);
+    if (!cached) return this.verifyUncached(token, nowMs);
+    this.refreshIfStale(nowMs);
+    return cached;
   }
 
   private async verifyUncached(token: string, nowMs: number): Promise<VerifiedToken | null> {

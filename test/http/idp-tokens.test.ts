@@ -161,6 +161,17 @@ describe('tokens from an identity provider\'s JWKS', () => {
     expect((await hold(await sign(ec))).status).toBe(201);
   });
 
+  it('a key the provider withdraws stops working within the set\'s max age, also while no other token needs the set', async () => {
+    const key = await idpKey('ES256');
+    jwks.keys = [...jwks.keys, key.jwk];
+    await sleep(1100); // past the cooldown after the last fetch
+    const token = await sign(key);
+    expect((await hold(token)).status).toBe(201);
+    jwks.keys = jwks.keys.filter((k) => k.kid !== key.kid);
+    // only the token verified before is sent: no request needs a key
+    await expect.poll(async () => (await hold(token)).status, { timeout: 5_000, interval: 250 }).toBe(401);
+  });
+
   it('provider down: tokens and keys seen before keep working, a token needing a new key answers 503 with Retry-After', async () => {
     const seen = await sign(ec);
     expect((await hold(seen)).status).toBe(201);
