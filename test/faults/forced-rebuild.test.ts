@@ -67,6 +67,28 @@ async function expectKept(pid: string, total: number, orders: { order: Order; to
   expect(await h.stock(pid)).toEqual({ total, available: total - orders.length, held: 0, pending_payment: 0, sold: orders.length });
 }
 
+/**
+ * A forced rebuild of `pid` that has read Postgres and holds the product's row when `meanwhile` runs
+ * (once): what `meanwhile` leaves running (it cannot end before the rebuild does) is awaited after it.
+ */
+async function rebuiltWhile(pid: string, meanwhile: () => Promise<{ running: Promise<unknown> }>): Promise<void> {
+  const products = h.runtime.engine.products;
+  const rebuild = products.rebuild;
+  const started: Promise<unknown>[] = [];
+  products.rebuild = async (...args) => {
+    if (args[1].id === pid && started.length === 0) started.push((await meanwhile()).running);
+    return rebuild.apply(products, args);
+  };
+  try {
+    const [report] = (await h.runtime.engine.recovery.checkAll({ force: true })).filter((r) => r.product_id === pid);
+    expect(report).toMatchObject({ rebuilt: true });
+  } finally {
+    Object.assign(products, { rebuild });
+    await Promise.all(started);
+  }
+  expect(started).toHaveLength(1);
+}
+
 describe('a forced rebuild while orders are placed', () => {
   /**
    * Where a late order is placed during the product's rebuild (the run rebuilds the file's other
@@ -156,26 +178,14 @@ describe('a forced rebuild while orders are placed', () => {
     const k = engine.ctx.keys.product(pid);
     // once the rebuild has read the pending orders: the order is paid, and a worker's drain writes that to
     // Postgres and empties the outboxes (it then waits for the product's row, which the rebuild holds)
-    const drains: Promise<unknown>[] = [];
-    const rebuild = engine.products.rebuild;
-    engine.products.rebuild = async (...args) => {
-      if (args[1].id === pid && drains.length === 0) {
-        const raw = JSON.stringify({ event_id: uniq('evt'), type: 'payment.succeeded', hold_id: order.hold_id, amount_minor: order.total_minor, currency: order.currency });
-        const paid = await answer(h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'content-type': 'application/json', 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } }), PaymentOutcome);
-        expect(paid).toMatchObject({ status: 200, body: { result: 'applied', order_status: 'paid' } });
-        drains.push(engine.persistence.drain(pid));
-        await vi.waitFor(async () => expect((await h.redis.scard(k.outbox)) + (await h.redis.scard(k.eventOutbox))).toBe(0));
-      }
-      return rebuild.apply(engine.products, args);
-    };
-    try {
-      const [report] = (await engine.recovery.checkAll({ force: true })).filter((r) => r.product_id === pid);
-      expect(report).toMatchObject({ rebuilt: true });
-    } finally {
-      Object.assign(engine.products, { rebuild });
-      await Promise.all(drains);
-    }
-    expect(drains).toHaveLength(1);
+    await rebuiltWhile(pid, async () => {
+      const raw = JSON.stringify({ event_id: uniq('evt'), type: 'payment.succeeded', hold_id: order.hold_id, amount_minor: order.total_minor, currency: order.currency });
+      const paid = await answer(h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'content-type': 'application/json', 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } }), PaymentOutcome);
+      expect(paid).toMatchObject({ status: 200, body: { result: 'applied', order_status: 'paid' } });
+      const drained = engine.persistence.drain(pid);
+      await vi.waitFor(async () => expect((await h.redis.scard(k.outbox)) + (await h.redis.scard(k.eventOutbox))).toBe(0));
+      return { running: drained };
+    });
     expect((await body(h.request('GET', `/api/orders/${order.id}`, { token: buyer!.token }), Order)).status).toBe('paid');
     expect(await h.stock(pid)).toEqual({ total: 10, available: 9, held: 0, pending_payment: 0, sold: 1 });
   });
@@ -186,27 +196,15 @@ describe('a forced rebuild while orders are placed', () => {
     await holdsFor(pid, 1);
     // while the rebuild holds the product's row, the sweep records the product's progress: it gets as far
     // as it can until it waits for that row
-    const sweeps: Promise<unknown>[] = [];
-    const rebuild = engine.products.rebuild;
-    engine.products.rebuild = async (...args) => {
-      if (args[1].id === pid && sweeps.length === 0) {
-        sweeps.push(engine.sweep.run());
-        await vi.waitFor(async () => {
-          const [waiting] = await h.sql<{ n: number }[]>`
-            SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
-          expect(waiting!.n).toBe(1);
-        });
-      }
-      return rebuild.apply(engine.products, args);
-    };
-    try {
-      const [report] = (await engine.recovery.checkAll({ force: true })).filter((r) => r.product_id === pid);
-      expect(report).toMatchObject({ rebuilt: true });
-    } finally {
-      Object.assign(engine.products, { rebuild });
-      await Promise.all(sweeps);
-    }
-    expect(sweeps).toHaveLength(1);
+    await rebuiltWhile(pid, async () => {
+      const swept = engine.sweep.run();
+      await vi.waitFor(async () => {
+        const [waiting] = await h.sql<{ n: number }[]>`
+          SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+        expect(waiting!.n).toBe(1);
+      });
+      return { running: swept };
+    });
     // a hold placed after the rebuild outlives the check a starting process runs: Redis is not behind
     const [later] = await holdsFor(pid, 1);
     const [check] = (await engine.recovery.checkAll()).filter((r) => r.product_id === pid);

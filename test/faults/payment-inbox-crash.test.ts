@@ -1,10 +1,10 @@
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Hold, InboxRecovery, Order, PaymentOutcome } from '../../src/contract.js';
 import { signPayload } from '../../src/http/webhook-signature.js';
 import { answer, body } from '../support/answers.js';
 import { test } from '../support/fixtures.js';
 import { ADMIN_TOKEN, WEBHOOK_SECRET, uniq, type Harness } from '../support/harness.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
 import { exited, spawnApi, spawnWorker } from '../support/worker-process.js';
 
 /**
@@ -15,12 +15,10 @@ import { exited, spawnApi, spawnWorker } from '../support/worker-process.js';
 test.override('harnessOptions', { inProcess: true });
 let h: Harness;
 let redisProxy: TcpProxy;
-test.beforeAll(async ({ harness }) => {
+test.beforeAll(({ harness, redisProxy: proxy }) => {
   h = harness;
-  const redis = new URL(inject('redisUrl'));
-  redisProxy = await startTcpProxy(redis.hostname, Number(redis.port || 6379));
+  redisProxy = proxy;
 });
-test.afterAll(() => redisProxy?.close());
 
 const inboxResult = async (eventId: string) =>
   (await h.sql<{ result: string | null }[]>`SELECT result FROM payment_inbox WHERE event_id = ${eventId}`).map((r) => r.result);

@@ -1,9 +1,9 @@
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AdminProduct, ReconcileReport } from '../../src/contract.js';
 import { answer } from '../support/answers.js';
 import { test } from '../support/fixtures.js';
 import { ADMIN_TOKEN, type Harness } from '../support/harness.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
 import { exited, spawnApi } from '../support/worker-process.js';
 
 /**
@@ -14,12 +14,10 @@ import { exited, spawnApi } from '../support/worker-process.js';
 test.override('harnessOptions', { inProcess: true });
 let h: Harness;
 let redisProxy: TcpProxy;
-test.beforeAll(async ({ harness }) => {
+test.beforeAll(({ harness, redisProxy: proxy }) => {
   h = harness;
-  const redis = new URL(inject('redisUrl'));
-  redisProxy = await startTcpProxy(redis.hostname, Number(redis.port || 6379));
+  redisProxy = proxy;
 });
-test.afterAll(() => redisProxy?.close());
 
 const lockWaiters = async () =>
   (await h.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)[0]!.n;

@@ -56,6 +56,13 @@ export const test = base
     onCleanup(() => proxy.close());
     return proxy;
   })
+  /** a TCP proxy in front of the test Redis server, to cut, slow or hold back one engine's commands */
+  .extend('redisProxy', { scope: 'file' }, async ({}, { onCleanup }) => {
+    const server = new URL(inject('redisUrl'));
+    const proxy = await startTcpProxy(server.hostname, Number(server.port || 6379));
+    onCleanup(() => proxy.close());
+    return proxy;
+  })
   /** a fresh database on the test Postgres server */
   .extend('database', { scope: 'file' }, async ({}, { onCleanup }) => {
     const db = await createTestDatabase();
