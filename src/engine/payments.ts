@@ -50,13 +50,11 @@ export class Payments {
     if (!reply.ok && reply.code === ReplyCode.HoldNotFound && this.gate && (await this.gate.lostRecord(ref.productId))) reply = await applyInRedis();
     // a late redelivery after Redis dropped the hold and its events: Postgres remembers the event. (One
     // Postgres has as deferred never reached an order: with its hold gone it is not a duplicate.) A new
-    // event for an ended order whose records Redis dropped: they are written back, and it applies (a
-    // success for an order that ended unpaid; a failure, which changes nothing then, is acknowledged
-    // as ignored rather than refused, so that the provider stops sending it).
+    // success for an order that ended unpaid and whose records Redis dropped: they are written back, and it applies.
     let settled = false;
     if (!reply.ok && reply.code === ReplyCode.HoldNotFound) {
       settled = await this.settledInPostgres(e.event_id);
-      if (!settled && this.gate && (await this.gate.restoreEnded(ref))) reply = await applyInRedis();
+      if (!settled && script.kind === 'succeeded' && this.gate && (await this.gate.restoreEnded(ref))) reply = await applyInRedis();
     }
     try {
       if (!reply.ok) {

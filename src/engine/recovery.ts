@@ -88,14 +88,13 @@ export class Recovery {
 
   /**
    * After a script found no record of a hold while its product has one: an order Postgres has for the
-   * hold that ended (a rebuild keeps pending orders only; retention collects the others) is written
-   * back as it ended, kept for another retention period, so that a late event is taken as it would
-   * have been with the records there: a success re-reserves the stock of an order that ended unpaid or
-   * asks for a refund, and what cannot change the order is acknowledged. True when Postgres has such an order.
+   * hold that ended unpaid (a rebuild keeps pending orders only; retention collects the others) is
+   * written back as it ended, kept for another retention period, so that a late success can still
+   * re-reserve its stock or ask for a refund. True when Postgres has such an order.
    */
   async restoreEnded(ref: RecordRef): Promise<boolean> {
     const order = await bounded(orderRows.find(this.ctx.sql, formatId('o', ref)));
-    if (!order || order.status === 'pending_payment') return false;
+    if (order?.status !== 'expired' && order?.status !== 'payment_failed') return false;
     const k = this.ctx.keys.product(ref.productId);
     const { hold, order: record } = redisRecords(order);
     // (records another process wrote back meanwhile, perhaps already moved on by an event, are kept)
