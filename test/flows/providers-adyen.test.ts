@@ -1,5 +1,3 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, inject, it } from 'vitest';
 import { InboxRecovery, Order, Problem } from '../../src/contract.js';
 import { adyenSignature } from '../../src/http/webhooks/adyen.js';
@@ -7,6 +5,7 @@ import { formatId, parseId } from '../../src/redis/keys.js';
 import { answer, body } from '../support/answers.js';
 import { test } from '../support/fixtures.js';
 import { ADMIN_TOKEN, startHarness, uniq, type Harness } from '../support/harness.js';
+import { keptLogLines } from '../support/log-lines.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { RELEASED, SOLD, UNTOUCHED, providerFlows, type Flow } from './provider-flows.js';
 
@@ -23,10 +22,8 @@ const PRICE = 1500;
 
 test.override('engineEnv', { ADYEN_WEBHOOK_SECRET: `${OLD_KEY},${NEW_KEY}` });
 /** what the engine logs, line by line */
-const logged: Record<string, unknown>[] = [];
-test.override('harnessOptions', {
-  logger: pino({ level: 'info' }, new Writable({ write: (line, _, done) => done(void logged.push(JSON.parse(String(line)))) })),
-});
+const { logger, lines: logged } = keptLogLines();
+test.override('harnessOptions', { logger });
 let h: Harness;
 test.beforeAll(({ harness }) => {
   h = harness;
