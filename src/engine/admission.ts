@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { AdmissionStats, Ticket } from '../contract.js';
 import { AppError } from '../errors.js';
 import { commands } from '../redis/commands.js';
@@ -105,14 +106,14 @@ export class Admission {
   ) {}
 
   /** Joins the waiting room or enters the raffle; `joined` is false when the customer had a ticket. */
-  async join(userId: string, productId: string): Promise<{ ticket: Ticket; joined: boolean }> {
+  async join(userId: string, productId: string, log: Logger = this.ctx.logger): Promise<{ ticket: Ticket; joined: boolean }> {
     const k = this.ctx.keys.product(productId);
     const joinOnce = async () => decode.ticket(await commands.joinQueue(this.ctx.redis, k, userId, randomInt(2 ** 48 - 1)));
     let reply = await joinOnce();
     if (!reply.ok && reply.code === ReplyCode.ProductNotFound && (await this.loadProduct(productId))) reply = await joinOnce();
     if (!reply.ok) throw toDomainError(reply);
     this.scheduleAfterJoin(productId, reply);
-    if (reply.joined && reply.record.code === 'a') this.ctx.logger.info({ event: 'queue.admitted', productId, userId }, 'queue.admitted');
+    if (reply.joined && reply.record.code === 'a') log.info({ event: 'queue.admitted', productId, userId }, 'queue.admitted');
     const ticket = this.remember(productId, userId, reply);
     // a refusal above wrote nothing; a ticket is answered once replicas have it
     if (this.ctx.durability.waitsForReplicas) await this.ctx.durability.confirm(k.product);

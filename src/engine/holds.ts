@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Hold as HoldView } from '../contract.js';
 import { AppError } from '../errors.js';
 import { commands, type HoldRequest } from '../redis/commands.js';
@@ -174,7 +175,7 @@ export class Holds {
   }
 
   /** Releases a hold (stock back at once). `userId` null = an operator releasing anyone's hold. */
-  async release(holdId: string, userId: string | null): Promise<HoldView> {
+  async release(holdId: string, userId: string | null, log: Logger = this.ctx.logger): Promise<HoldView> {
     const ref = parseId('h', holdId);
     if (!ref) throw new AppError('hold_not_found');
     const k = this.ctx.keys.product(ref.productId);
@@ -182,7 +183,7 @@ export class Holds {
     try {
       if (!reply.ok) throw toDomainError(reply);
       if (reply.code === ReplyCode.Done) {
-        this.ctx.logger.info({ holdId, by: userId ?? 'operator' }, 'hold released');
+        log.info({ holdId, by: userId ?? 'operator' }, 'hold released');
         if (reply.notices > 0) this.ctx.jobs.persistSoon(ref.productId);
       }
       return holdView(ref.productId, ref.seq, reply.hold);

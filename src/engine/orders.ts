@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Order as OrderView, OrderStatus } from '../contract.js';
 import * as orderRows from '../db/orders.js';
 import { bounded } from '../db/sql.js';
@@ -38,7 +39,7 @@ export class Orders {
   ) {}
 
   /** Converts the user's hold into an order; `created` is false when the hold was converted before. */
-  async create(userId: string, holdId: string): Promise<{ order: OrderView; created: boolean }> {
+  async create(userId: string, holdId: string, log: Logger = this.ctx.logger): Promise<{ order: OrderView; created: boolean }> {
     const ref = parseId('h', holdId);
     if (!ref) throw new AppError('hold_not_found');
     const k = this.ctx.keys.product(ref.productId);
@@ -56,7 +57,7 @@ export class Orders {
       const { created, order, changes } = reply;
       if (created) {
         this.ctx.jobs.expireAt('expire-orders', ref.productId, order.due);
-        this.ctx.logger.info({ orderId: formatId('o', ref), status: order.status }, 'order created');
+        log.info({ orderId: formatId('o', ref), status: order.status }, 'order created');
         this.observer.orderCreated(order.status);
       }
       this.persistence.changed(ref.productId, changes);

@@ -1,4 +1,5 @@
 import type { ChainableCommander } from 'ioredis';
+import type { Logger } from 'pino';
 import type { InboxRecovery, PaymentEvent, PaymentOutcome } from '../contract.js';
 import * as inboxRows from '../db/payment-inbox.js';
 import * as paymentEventRows from '../db/payment-events.js';
@@ -49,14 +50,14 @@ export class PaymentInbox {
    * open for recovery. Anything else (Postgres or Redis unreachable) fails the delivery, for the provider
    * to send again: what it stored meanwhile is kept, what it applied answers duplicate.
    */
-  async receive(provider: string, delivery: DeliveryRecord, events: PaymentEvent[]): Promise<Received[]> {
+  async receive(provider: string, delivery: DeliveryRecord, events: PaymentEvent[], log: Logger = this.ctx.logger): Promise<Received[]> {
     const refused = new Map<PaymentEvent, AppError>();
     for (const e of events) {
       const stored = await orRefusal(() => this.store(provider, delivery, e));
       if (stored instanceof AppError) refused.set(e, stored);
     }
     const received: Received[] = [];
-    for (const e of events) received.push(refused.get(e) ?? (await orRefusal(() => this.payments.apply(e))));
+    for (const e of events) received.push(refused.get(e) ?? (await orRefusal(() => this.payments.apply(e, log))));
     return received;
   }
 
@@ -69,7 +70,7 @@ export class PaymentInbox {
   }
 
   /** Applies the open inbox events received at least `minAgeMs` ago again; see the class comment. */
-  async recover({ minAgeMs = SWEEP_MIN_AGE_MS } = {}): Promise<InboxRecovery> {
+  async recover({ minAgeMs = SWEEP_MIN_AGE_MS } = {}, log: Logger = this.ctx.logger): Promise<InboxRecovery> {
     const report: InboxRecovery = { checked: 0, reapplied: 0, refund_required: 0, unresolved: 0 };
     // every open row, page after page: rows that stay open (deferred, not yet drained, refused) cannot hide newer ones
     let cursor: inboxRows.InboxCursor | null = await bounded(inboxRows.openSince(this.ctx.sql, minAgeMs));
@@ -77,12 +78,12 @@ export class PaymentInbox {
       const page: inboxRows.InboxPage = await bounded(inboxRows.open(this.ctx.sql, cursor, BATCH));
       for (const { event: e } of page.entries) {
         report.checked++;
-        const outcome = await this.reapply(e);
+        const outcome = await this.reapply(e, log);
         if (outcome === 'known') continue;
         report[outcome]++;
-        const log = { eventId: e.event_id, type: e.type, holdId: e.hold_id };
-        if (outcome === 'reapplied') this.ctx.logger.warn(log, 'payment event from the inbox applied: Redis did not know it');
-        else if (outcome === 'refund_required') this.ctx.logger.error(log, 'acknowledged payment for a hold that is gone: refund required');
+        const line = { eventId: e.event_id, type: e.type, holdId: e.hold_id };
+        if (outcome === 'reapplied') log.warn(line, 'payment event from the inbox applied: Redis did not know it');
+        else if (outcome === 'refund_required') log.error(line, 'acknowledged payment for a hold that is gone: refund required');
       }
       cursor = page.next;
     } while (cursor);
@@ -104,20 +105,20 @@ export class PaymentInbox {
   }
 
   /** The replies to what queueApplies queued, in its order, once the transaction ran; one it could not apply is left to `recover`. */
-  appliedWith(events: readonly PaymentEvent[], replies: ExecResults): void {
+  appliedWith(events: readonly PaymentEvent[], replies: ExecResults, log: Logger = this.ctx.logger): void {
     events.forEach((e, i) => {
       if (this.payments.queuedApplied(e, replies[i]![1] as RawReply)) {
-        this.ctx.logger.warn({ eventId: e.event_id, type: e.type, holdId: e.hold_id }, 'payment event from the inbox applied with its product\'s rebuild');
+        log.warn({ eventId: e.event_id, type: e.type, holdId: e.hold_id }, 'payment event from the inbox applied with its product\'s rebuild');
       }
     });
   }
 
-  private async reapply(e: PaymentEvent): Promise<'known' | 'reapplied' | 'refund_required' | 'unresolved'> {
+  private async reapply(e: PaymentEvent, log: Logger): Promise<'known' | 'reapplied' | 'refund_required' | 'unresolved'> {
     // what Redis knows is left alone: no script call, and no duplicate counted in the webhook metrics
     const { ref, orderId } = this.payments.target(e);
     if (await this.ctx.redis.hexists(this.ctx.keys.product(ref.productId).events, e.event_id)) return 'known';
     try {
-      return (await this.payments.apply(e)).result === 'duplicate' ? 'known' : 'reapplied';
+      return (await this.payments.apply(e, log)).result === 'duplicate' ? 'known' : 'reapplied';
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       // a mismatch is recorded with the event (now, or already): nothing more to do
@@ -132,7 +133,7 @@ export class PaymentInbox {
         await bounded(inboxRows.settle(this.ctx.sql, e.event_id, succeeded ? 'refund_required' : 'ignored'));
         return succeeded ? 'refund_required' : 'known';
       }
-      this.ctx.logger.error({ err, eventId: e.event_id }, 'payment event from the inbox refused; it stays open');
+      log.error({ err, eventId: e.event_id }, 'payment event from the inbox refused; it stays open');
       return 'unresolved';
     }
   }

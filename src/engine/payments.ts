@@ -1,4 +1,5 @@
 import type { ChainableCommander } from 'ioredis';
+import type { Logger } from 'pino';
 import type { PaymentEvent, PaymentOutcome } from '../contract.js';
 import * as paymentEventRows from '../db/payment-events.js';
 import { bounded } from '../db/sql.js';
@@ -39,7 +40,7 @@ export class Payments {
   ) {}
 
   /** Applies a verified payment event: one effect per event id, atomically with the order change. */
-  async apply(e: PaymentEvent): Promise<PaymentOutcome> {
+  async apply(e: PaymentEvent, log: Logger = this.ctx.logger): Promise<PaymentOutcome> {
     const { ref, orderId } = this.target(e);
     const script = scriptPayment(e);
     const k = this.ctx.keys.product(ref.productId);
@@ -64,7 +65,7 @@ export class Payments {
         }
         if (reply.code === ReplyCode.AmountMismatch) {
           this.mismatchRecorded(ref.productId, e);
-          this.ctx.logger.warn({ eventId: e.event_id, holdId: e.hold_id }, 'payment amount mismatch');
+          log.warn({ eventId: e.event_id, holdId: e.hold_id }, 'payment amount mismatch');
           this.observer.paymentEvent('amount_mismatch', null);
         }
         throw toDomainError(reply);
@@ -72,7 +73,7 @@ export class Payments {
       const { result, order, changes } = reply;
       this.persistence.changed(ref.productId, changes);
       this.observer.paymentEvent(result, order?.status ?? null);
-      if (result !== 'duplicate') this.ctx.logger.info({ eventId: e.event_id, type: e.type, orderId, result, status: order?.status }, 'payment event');
+      if (result !== 'duplicate') log.info({ eventId: e.event_id, type: e.type, orderId, result, status: order?.status }, 'payment event');
       return { result, order_id: order ? orderId : null, order_status: order?.status ?? null };
     } finally {
       // after the bookkeeping of what the call did; an unconfirmed write replaces the answer

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ChainableCommander } from 'ioredis';
+import type { Logger } from 'pino';
 import type {
   AdminProduct,
   AdmissionStats,
@@ -114,7 +115,7 @@ export class Products {
 
   constructor(private readonly ctx: EngineContext) {}
 
-  async create(input: ProductInput): Promise<AdminProduct> {
+  async create(input: ProductInput, log: Logger = this.ctx.logger): Promise<AdminProduct> {
     const id = input.id ?? `p${randomBytes(9).toString('base64url').replaceAll(/[^A-Za-z0-9]/g, '0')}`;
     const row = await productRows.insert(this.ctx.sql, {
       id,
@@ -135,12 +136,12 @@ export class Products {
     // (should this write fail, the product is loaded into Redis when first asked for, like after a Redis restart)
     await this.syncFromPostgres(id, NOTHING_COMMITTED);
     this.created(id);
-    this.ctx.logger.info({ productId: id, stock: input.stock }, 'product created');
+    log.info({ productId: id, stock: input.stock }, 'product created');
     return this.adminView(id);
   }
 
   /** Changes a product in Postgres and Redis; lowering stock below what is committed is refused. */
-  async patch(id: string, patch: ProductPatch): Promise<AdminProduct> {
+  async patch(id: string, patch: ProductPatch, log: Logger = this.ctx.logger): Promise<AdminProduct> {
     let redisWritten = false;
     try {
       await this.ctx.sql.begin(async (tx) => {
@@ -175,12 +176,12 @@ export class Products {
     } catch (err) {
       if (redisWritten) await this.syncFromPostgres(id).catch((syncErr: unknown) => {
         // Redis keeps at most less stock than Postgres until the next change or reconcile
-        this.ctx.logger.error({ err: syncErr, productId: id }, 'could not give Redis back the product Postgres has');
+        log.error({ err: syncErr, productId: id }, 'could not give Redis back the product Postgres has');
       });
       throw err;
     }
     await this.syncFromPostgres(id);
-    this.ctx.logger.info({ productId: id, patch }, 'product changed');
+    log.info({ productId: id, patch }, 'product changed');
     return this.adminView(id);
   }
 

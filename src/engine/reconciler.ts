@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { ProductReconciliation, ReconcileReport } from '../contract.js';
 import * as orderConflicts from '../db/order-conflicts.js';
 import * as orderRows from '../db/orders.js';
@@ -32,13 +33,13 @@ export class Reconciler {
     private readonly persistence: Persistence,
   ) {}
 
-  async run(repair = true): Promise<ReconcileReport> {
+  async run(repair = true, log: Logger = this.ctx.logger): Promise<ReconcileReport> {
     const products: ProductReconciliation[] = [];
-    for (const id of await productRows.ids(this.ctx.sql)) products.push(await this.product(id, repair));
+    for (const id of await productRows.ids(this.ctx.sql)) products.push(await this.product(id, repair, log));
     return { products, oversell_risk: products.some((p) => p.oversell_risk) };
   }
 
-  private async product(id: string, repair: boolean): Promise<ProductReconciliation> {
+  private async product(id: string, repair: boolean, log: Logger): Promise<ProductReconciliation> {
     const k = this.ctx.keys.product(id);
     if ((await this.ctx.redis.exists(k.product)) === 0) await this.products.ensure(id);
     // audited, compared and repaired holding the product's row lock, as a change writes Redis: the total
@@ -72,7 +73,7 @@ export class Reconciler {
     if (reloaded && settings.length > 0) repaired.push('settings reloaded from Postgres');
     const oversellRisk = c.available < 0 || c.sold + c.pending + c.held > Math.min(c.total, postgres.total) || postgres.sold > postgres.total ||
       (unpersisted === 0 && c.sold < postgres.sold);
-    if (drift.length > 0 || oversellRisk) this.ctx.logger.warn({ productId: id, drift, repaired, oversellRisk }, 'reconcile found drift');
+    if (drift.length > 0 || oversellRisk) log.warn({ productId: id, drift, repaired, oversellRisk }, 'reconcile found drift');
     return { product_id: id, redis: c, redis_records: audit.records, postgres, unpersisted, conflicts, drift, repaired, oversell_risk: oversellRisk };
   }
 }

@@ -1,4 +1,5 @@
 import { Cluster, type ChainableCommander, type Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import type { ProductRecovery, RecoveryReport } from '../contract.js';
 import * as orderRows from '../db/orders.js';
 import * as productRows from '../db/products.js';
@@ -74,7 +75,7 @@ export class Recovery {
   /** Checks the product now (rebuilding it if Redis is behind); false when Postgres does not know it. */
   async ensure(id: string): Promise<boolean> {
     this.checkedIds.delete(id);
-    return (await this.product(id)) !== null;
+    return (await this.product(id, false, this.ctx.logger)) !== null;
   }
 
   /**
@@ -103,13 +104,13 @@ export class Recovery {
   }
 
   /** Checks every product (at start), rebuilding those Redis is behind on, or all of them with `force`. */
-  async checkAll({ force = false } = {}): Promise<ProductRecovery[]> {
+  async checkAll({ force = false } = {}, log: Logger = this.ctx.logger): Promise<ProductRecovery[]> {
     const products: ProductRecovery[] = [];
     for (const id of await bounded(productRows.ids(this.ctx.sql))) {
       // one that could not be rebuilt is reported and stays unchecked (its requests try again); the rest go on
-      const done = await this.product(id, force).catch((err: unknown) => {
+      const done = await this.product(id, force, log).catch((err: unknown) => {
         if (!(err instanceof RebuildGaveUp)) throw err;
-        this.ctx.logger.error({ productId: id, reason: err.detail }, 'product not rebuilt');
+        log.error({ productId: id, reason: err.detail }, 'product not rebuilt');
         return { product_id: id, rebuilt: false, reason: err.detail, pending_orders: 0 };
       });
       if (done) products.push(done);
@@ -118,11 +119,11 @@ export class Recovery {
   }
 
   /** Every product checked (see checkAll), then the payments inbox and BullMQ's repeatable jobs. */
-  async run({ force = false } = {}): Promise<RecoveryReport> {
+  async run({ force = false } = {}, log: Logger = this.ctx.logger): Promise<RecoveryReport> {
     const started = Date.now();
-    const products = await this.checkAll({ force });
+    const products = await this.checkAll({ force }, log);
     await this.schedulers();
-    const payments = await this.inbox.recover({ minAgeMs: 0 });
+    const payments = await this.inbox.recover({ minAgeMs: 0 }, log);
     await this.ctx.redis.set(this.ctx.keys.generation, String(Date.now()));
     return { products, payments, took_ms: Date.now() - started };
   }
@@ -136,20 +137,21 @@ export class Recovery {
     return report;
   }
 
-  private product(id: string, force = false): Promise<ProductRecovery | null> {
+  /** One check of a product at a time: a caller that finds one under way takes its result (its lines are the first caller's). */
+  private product(id: string, force: boolean, log: Logger): Promise<ProductRecovery | null> {
     let pending = this.underway.get(id);
     if (!pending) {
-      pending = this.checkProduct(id, force).finally(() => this.underway.delete(id));
+      pending = this.checkProduct(id, force, log).finally(() => this.underway.delete(id));
       this.underway.set(id, pending);
     }
     return pending;
   }
 
-  private async checkProduct(id: string, force: boolean): Promise<ProductRecovery | null> {
+  private async checkProduct(id: string, force: boolean, log: Logger): Promise<ProductRecovery | null> {
     const row = await this.products.row(id);
     if (!row) return null;
     const reason = force ? 'asked for' : await this.behind(this.ctx.sql, row);
-    const result = reason === null ? { product_id: id, rebuilt: false, reason: null, pending_orders: 0 } : await this.rebuild(id, reason, force);
+    const result = reason === null ? { product_id: id, rebuilt: false, reason: null, pending_orders: 0 } : await this.rebuild(id, reason, force, log);
     if (result) this.checkedIds.add(id);
     return result;
   }
@@ -174,10 +176,10 @@ export class Recovery {
    * Postgres and runs its EXEC only while the outboxes are empty and watched (`whileWatched`); else the
    * round starts over.
    */
-  private async rebuild(id: string, reason: string, force: boolean): Promise<ProductRecovery | null> {
+  private async rebuild(id: string, reason: string, force: boolean, log: Logger): Promise<ProductRecovery | null> {
     for (let round = 0; round < REBUILD_ROUNDS; round++) {
       if (round > 0 || reason !== 'no record in Redis') await this.persistence.drain(id);
-      const result = await this.rebuildFromPostgres(id, reason, force);
+      const result = await this.rebuildFromPostgres(id, reason, force, log);
       if (result !== WRITTEN_MEANWHILE) return result;
     }
     throw new RebuildGaveUp(
@@ -185,7 +187,7 @@ export class Recovery {
     );
   }
 
-  private async rebuildFromPostgres(id: string, reason: string, force: boolean): Promise<ProductRecovery | null | typeof WRITTEN_MEANWHILE> {
+  private async rebuildFromPostgres(id: string, reason: string, force: boolean, log: Logger): Promise<ProductRecovery | null | typeof WRITTEN_MEANWHILE> {
     const k = this.ctx.keys.product(id);
     const result = await this.whileWatched(k, (exec) => this.ctx.sql.begin(async (tx) => {
       // the row lock makes concurrent checks take turns: the second finds the product rebuilt
@@ -200,13 +202,13 @@ export class Recovery {
       };
       const replies = await this.products.rebuild(tx, row, write, exec);
       if (!replies) return WRITTEN_MEANWHILE;
-      this.inbox.appliedWith(events, replies.slice(replies.length - events.length));
+      this.inbox.appliedWith(events, replies.slice(replies.length - events.length), log);
       return { product_id: id, rebuilt: true, reason, pending_orders: orders.length, firstDue: orders[0]?.payment_due_at };
     }));
     if (result === WRITTEN_MEANWHILE || !result?.rebuilt) return result;
     const { firstDue, ...done } = result;
     if (firstDue) this.ctx.jobs.expireAt('expire-orders', id, firstDue.getTime());
-    this.ctx.logger.warn({ productId: id, reason, pendingOrders: done.pending_orders }, 'product rebuilt from Postgres: Redis was behind');
+    log.warn({ productId: id, reason, pendingOrders: done.pending_orders }, 'product rebuilt from Postgres: Redis was behind');
     return done;
   }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import {
   HoldEventType,
   type CreatedWebhookEndpoint,
@@ -35,7 +36,7 @@ export class WebhookEndpoints {
     private readonly outbound: Outbound,
   ) {}
 
-  async create(input: CreateWebhookEndpointBody): Promise<CreatedWebhookEndpoint> {
+  async create(input: CreateWebhookEndpointBody, log: Logger = this.ctx.logger): Promise<CreatedWebhookEndpoint> {
     const row = await endpointRows.insert(this.ctx.sql, {
       id: `ep_${randomBytes(12).toString('hex')}`,
       url: input.url,
@@ -51,12 +52,12 @@ export class WebhookEndpoints {
         // an answer other than 201 must not leave an endpoint behind whose secret nobody got (products
         // told already only write notices that no endpoint keeps, until endpoints change again)
         await endpointRows.remove(this.ctx.sql, row.id).catch((removeErr: unknown) => {
-          this.ctx.logger.error({ err: removeErr, endpointId: row.id }, 'webhook endpoint not registered, but could not be removed: delete it');
+          log.error({ err: removeErr, endpointId: row.id }, 'webhook endpoint not registered, but could not be removed: delete it');
         });
         throw err;
       }
     }
-    this.ctx.logger.info({ endpointId: row.id, url: row.url, events: row.events }, 'webhook endpoint registered');
+    log.info({ endpointId: row.id, url: row.url, events: row.events }, 'webhook endpoint registered');
     return { ...endpointView(row), secret: row.secret };
   }
 
@@ -71,9 +72,9 @@ export class WebhookEndpoints {
   }
 
   /** Deletes the endpoint; its pending deliveries are dropped with it. */
-  async remove(id: string): Promise<void> {
+  async remove(id: string, log: Logger = this.ctx.logger): Promise<void> {
     if (!(await endpointRows.remove(this.ctx.sql, id))) throw new AppError('webhook_endpoint_not_found', `no webhook endpoint ${id}`);
-    this.ctx.logger.info({ endpointId: id }, 'webhook endpoint deleted');
+    log.info({ endpointId: id }, 'webhook endpoint deleted');
     await this.outbound.syncHoldEvents();
   }
 
@@ -83,8 +84,8 @@ export class WebhookEndpoints {
   }
 
   /** Sends a delivered or failed delivery again; a pending one is answered as it is (it is on its way). */
-  async redeliver(deliveryId: string): Promise<WebhookDelivery> {
-    await this.outbound.redeliver(deliveryId);
+  async redeliver(deliveryId: string, log: Logger = this.ctx.logger): Promise<WebhookDelivery> {
+    await this.outbound.redeliver(deliveryId, log);
     const row = await deliveryRows.find(this.ctx.sql, deliveryId);
     if (!row) throw new AppError('webhook_delivery_not_found', `no webhook delivery ${deliveryId}`);
     return (await this.withAttempts([row]))[0]!;

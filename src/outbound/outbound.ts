@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Db } from '../db/sql.js';
 import * as orderRows from '../db/orders.js';
 import type { OrderMoved, OrderWrite } from '../db/orders.js';
@@ -114,10 +115,10 @@ export class Outbound {
   }
 
   /** Admin: sends a delivered or failed delivery again from the start of the schedule; false if pending or unknown. */
-  async redeliver(deliveryId: string): Promise<boolean> {
+  async redeliver(deliveryId: string, log: Logger = this.ctx.logger): Promise<boolean> {
     const attempt = await deliveryRows.restart(this.ctx.sql, deliveryId, this.schedule[0]!);
     if (attempt === null) return false;
-    await this.enqueue(deliveryId, attempt, this.schedule[0]!);
+    await this.enqueue(deliveryId, attempt, this.schedule[0]!, log);
     return true;
   }
 
@@ -128,10 +129,10 @@ export class Outbound {
     return overdue.length;
   }
 
-  private enqueue(deliveryId: string, attempt: number, delayMs: number): Promise<void> {
+  private enqueue(deliveryId: string, attempt: number, delayMs: number, log: Logger = this.ctx.logger): Promise<void> {
     return this.ctx.queues.add('deliver-event', { deliveryId, attempt }, `deliver-${deliveryId}-${attempt}`, delayMs).then(
       () => undefined,
-      (err: unknown) => this.ctx.logger.warn({ err, deliveryId, attempt }, 'could not queue a delivery attempt; the overdue check will'),
+      (err: unknown) => log.warn({ err, deliveryId, attempt }, 'could not queue a delivery attempt; the overdue check will'),
     );
   }
 }

@@ -15,7 +15,11 @@ let counter = 0;
 const processTag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 const VALID_INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** A logger bound to the request id, made only when something is logged. */
+/**
+ * A logger bound to the request id, made only by the routes that log or call into the engine where it
+ * logs what the request changes (the engine's methods take it as their last argument); never on the
+ * hold path, which logs nothing per hold.
+ */
 export function requestLogger(c: Context): Logger {
   return c.get('logger').child({ reqId: c.get('requestId') });
 }

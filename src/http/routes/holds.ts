@@ -6,6 +6,7 @@ import { readJson } from '../body.js';
 import { parseIdempotencyKey } from '../idempotency-key.js';
 import { CreateHoldBody } from '../../contract.js';
 import { problemResponse } from '../problem.js';
+import { requestLogger } from '../middleware/observe.js';
 
 export function holdRoutes(engine: Engine, metrics: Metrics): Hono {
   // the engine reports every hold outcome, including the sold-out shortcut's; this app counts them
@@ -22,5 +23,5 @@ export function holdRoutes(engine: Engine, metrics: Metrics): Hono {
       return c.json(answer.hold, 201);
     })
     .get('/:id', async (c) => c.json(await engine.holds.get(c.req.param('id'), c.get('userId'))))
-    .delete('/:id', async (c) => c.json(await engine.holds.release(c.req.param('id'), c.get('userId'))));
+    .delete('/:id', async (c) => c.json(await engine.holds.release(c.req.param('id'), c.get('userId'), requestLogger(c))));
 }

@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import type { Engine } from '../../engine/engine.js';
 import { AppError } from '../../errors.js';
 import { PRODUCT_ID_PATTERN } from '../../redis/keys.js';
+import { requestLogger } from '../middleware/observe.js';
 
 function productId(c: Context): string {
   const id = c.req.param('id');
@@ -16,7 +17,7 @@ function productId(c: Context): string {
 export function queueRoutes(engine: Engine): Hono {
   return new Hono()
     .post('/:id/queue', async (c) => {
-      const { ticket, joined } = await engine.admission.join(c.get('userId'), productId(c));
+      const { ticket, joined } = await engine.admission.join(c.get('userId'), productId(c), requestLogger(c));
       return c.json(ticket, joined ? 201 : 200);
     })
     .get('/:id/queue', async (c) => c.json(await engine.admission.read(c.get('userId'), productId(c))))

@@ -71,7 +71,7 @@ async function answerEvents(
     if (event instanceof AppError) answers[at] = event;
     else events.push({ at, event });
   }
-  const received = await engine.inbox.receive(provider, delivery, events.map((e) => e.event));
+  const received = await engine.inbox.receive(provider, delivery, events.map((e) => e.event), log);
   events.forEach(({ at }, i) => (answers[at] = received[i]!));
   return answers;
 }
