@@ -12,7 +12,7 @@ import type {
 import * as orderRows from '../db/orders.js';
 import * as productRows from '../db/products.js';
 import type { ProductRow } from '../db/products.js';
-import { bounded, type Db } from '../db/sql.js';
+import { bounded, Deadline, type Db } from '../db/sql.js';
 import { AppError, invalidRequest } from '../errors.js';
 import { commands } from '../redis/commands.js';
 import type { EngineContext } from './context.js';
@@ -115,22 +115,36 @@ export class Products {
 
   constructor(private readonly ctx: EngineContext) {}
 
-  async create(input: ProductInput, log: Logger = this.ctx.logger): Promise<AdminProduct> {
+  /**
+   * Creates a product in Postgres and Redis. The caller waits at most Postgres's deadline: an insert
+   * that has not committed by then rolls back (`Deadline`); one that has goes on to Redis (a retry
+   * with the same `id` then answers product_exists).
+   */
+  create(input: ProductInput, log: Logger = this.ctx.logger): Promise<AdminProduct> {
+    const deadline = new Deadline();
+    return deadline.wait(this.createBefore(deadline, input, log));
+  }
+
+  private async createBefore(deadline: Deadline, input: ProductInput, log: Logger): Promise<AdminProduct> {
     const id = input.id ?? `p${randomBytes(9).toString('base64url').replaceAll(/[^A-Za-z0-9]/g, '0')}`;
-    const row = await productRows.insert(this.ctx.sql, {
-      id,
-      name: input.name,
-      unit_price_minor: input.unit_price_minor,
-      currency: input.currency,
-      stock: input.stock,
-      sale_starts_at: input.sale_starts_at ?? null,
-      sale_ends_at: input.sale_ends_at ?? null,
-      per_user_limit: input.per_user_limit ?? null,
-      admission: input.admission ?? 'open',
-      admission_window_s: input.admission_window_s ?? DEFAULT_ADMISSION_WINDOW_S,
-      admission_headroom: input.admission_headroom ?? 0,
-      raffle_closes_at: input.raffle_closes_at ?? null,
-      raffle_seed: seedFor(input.admission ?? 'open', null),
+    const row = await this.ctx.sql.begin(async (tx) => {
+      const inserted = await productRows.insert(tx, {
+        id,
+        name: input.name,
+        unit_price_minor: input.unit_price_minor,
+        currency: input.currency,
+        stock: input.stock,
+        sale_starts_at: input.sale_starts_at ?? null,
+        sale_ends_at: input.sale_ends_at ?? null,
+        per_user_limit: input.per_user_limit ?? null,
+        admission: input.admission ?? 'open',
+        admission_window_s: input.admission_window_s ?? DEFAULT_ADMISSION_WINDOW_S,
+        admission_headroom: input.admission_headroom ?? 0,
+        raffle_closes_at: input.raffle_closes_at ?? null,
+        raffle_seed: seedFor(input.admission ?? 'open', null),
+      });
+      deadline.check();
+      return inserted;
     });
     if (!row) throw new AppError('product_exists', `product ${id} exists`);
     // (should this write fail, the product is loaded into Redis when first asked for, like after a Redis restart)
@@ -140,8 +154,16 @@ export class Products {
     return this.adminView(id);
   }
 
-  /** Changes a product in Postgres and Redis; lowering stock below what is committed is refused. */
-  async patch(id: string, patch: ProductPatch, log: Logger = this.ctx.logger): Promise<AdminProduct> {
+  /**
+   * Changes a product in Postgres and Redis; lowering stock below what is committed is refused. The
+   * caller waits at most Postgres's deadline: a change that has not committed by then rolls back.
+   */
+  patch(id: string, patch: ProductPatch, log: Logger = this.ctx.logger): Promise<AdminProduct> {
+    const deadline = new Deadline();
+    return deadline.wait(this.patchBefore(deadline, id, patch, log));
+  }
+
+  private async patchBefore(deadline: Deadline, id: string, patch: ProductPatch, log: Logger): Promise<AdminProduct> {
     let redisWritten = false;
     try {
       await this.ctx.sql.begin(async (tx) => {
@@ -170,8 +192,10 @@ export class Products {
         await productRows.update(tx, id, next);
         // before the commit Redis gets only the stock that leaves (refused there if it is committed),
         // with the committed row's other values: nothing a failed commit could leave wrong
+        deadline.check();
         await this.load(tx, { ...cur, stock: Math.min(cur.stock, next.stock) });
         redisWritten = true;
+        deadline.check();
       });
     } catch (err) {
       if (redisWritten) await this.syncFromPostgres(id).catch((syncErr: unknown) => {

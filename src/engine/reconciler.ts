@@ -3,6 +3,7 @@ import type { ProductReconciliation, ReconcileReport } from '../contract.js';
 import * as orderConflicts from '../db/order-conflicts.js';
 import * as orderRows from '../db/orders.js';
 import * as productRows from '../db/products.js';
+import { bounded } from '../db/sql.js';
 import { AppError } from '../errors.js';
 import { commands } from '../redis/commands.js';
 import { decode, type Audit } from '../redis/replies.js';
@@ -35,7 +36,7 @@ export class Reconciler {
 
   async run(repair = true, log: Logger = this.ctx.logger): Promise<ReconcileReport> {
     const products: ProductReconciliation[] = [];
-    for (const id of await productRows.ids(this.ctx.sql)) products.push(await this.product(id, repair, log));
+    for (const id of await bounded(productRows.ids(this.ctx.sql))) products.push(await this.product(id, repair, log));
     return { products, oversell_risk: products.some((p) => p.oversell_risk) };
   }
 
@@ -43,8 +44,9 @@ export class Reconciler {
     const k = this.ctx.keys.product(id);
     if ((await this.ctx.redis.exists(k.product)) === 0) await this.products.ensure(id);
     // audited, compared and repaired holding the product's row lock, as a change writes Redis: the total
-    // is compared with the row a change in flight commits, and never given back one it replaced
-    const { audit, settings, postgres, conflicts, reloaded } = await this.ctx.sql.begin(async (tx) => {
+    // is compared with the row a change in flight commits, and never given back one it replaced (each
+    // step of a run waits at most Postgres's deadline, and goes on: a repair is right whenever it lands)
+    const { audit, settings, postgres, conflicts, reloaded } = await bounded(this.ctx.sql.begin(async (tx) => {
       const row = (await productRows.lock(tx, id))!;
       const audit = decode.auditProduct(await commands.auditProduct(this.ctx.redis, k, repair));
       const settings = await this.products.settingsDrift(row);
@@ -52,7 +54,7 @@ export class Reconciler {
       const reload = repair && (audit.counters.total !== row.stock || settings.length > 0);
       const reloaded = reload && (await this.products.load(tx, row).then(() => true, belowCommitted));
       return { audit, settings, postgres: { pending: committed.pending, sold: committed.sold, total: row.stock }, conflicts, reloaded };
-    });
+    }));
     const unpersisted = await this.persistence.backlog(id);
     const c = audit.counters;
     const drift: string[] = [];
@@ -66,7 +68,7 @@ export class Reconciler {
     const repaired: string[] = [];
     if (audit.repaired) repaired.push('held/pending/available counters set from the records');
     if (repair && unpersisted > 0) {
-      const written = await this.persistence.drain(id);
+      const written = await bounded(this.persistence.drain(id));
       repaired.push(`${written} unpersisted states written to Postgres`);
     }
     if (reloaded && c.total !== postgres.total) repaired.push('total reloaded from Postgres');

@@ -72,10 +72,13 @@ export class Recovery {
     this.checkedIds.add(id);
   }
 
-  /** Checks the product now (rebuilding it if Redis is behind); false when Postgres does not know it. */
+  /**
+   * Checks the product now (rebuilding it if Redis is behind); false when Postgres does not know it.
+   * The request asking waits at most Postgres's deadline; the check goes on, for the next one to find.
+   */
   async ensure(id: string): Promise<boolean> {
     this.checkedIds.delete(id);
-    return (await this.product(id, false, this.ctx.logger)) !== null;
+    return (await bounded(this.product(id, false, this.ctx.logger))) !== null;
   }
 
   /**
@@ -103,12 +106,17 @@ export class Recovery {
     return true;
   }
 
-  /** Checks every product (at start), rebuilding those Redis is behind on, or all of them with `force`. */
-  async checkAll({ force = false } = {}, log: Logger = this.ctx.logger): Promise<ProductRecovery[]> {
+  /**
+   * Checks every product (at start), rebuilding those Redis is behind on, or all of them with `force`.
+   * For a request (`request`), each product's check is waited for at most Postgres's deadline (the
+   * check goes on), never a hang; else as long as it takes.
+   */
+  async checkAll({ force = false, request = false } = {}, log: Logger = this.ctx.logger): Promise<ProductRecovery[]> {
     const products: ProductRecovery[] = [];
     for (const id of await bounded(productRows.ids(this.ctx.sql))) {
+      const check = this.product(id, force, log);
       // one that could not be rebuilt is reported and stays unchecked (its requests try again); the rest go on
-      const done = await this.product(id, force, log).catch((err: unknown) => {
+      const done = await (request ? bounded(check) : check).catch((err: unknown) => {
         if (!(err instanceof RebuildGaveUp)) throw err;
         log.error({ productId: id, reason: err.detail }, 'product not rebuilt');
         return { product_id: id, rebuilt: false, reason: err.detail, pending_orders: 0 };
@@ -119,9 +127,9 @@ export class Recovery {
   }
 
   /** Every product checked (see checkAll), then the payments inbox and BullMQ's repeatable jobs. */
-  async run({ force = false } = {}, log: Logger = this.ctx.logger): Promise<RecoveryReport> {
+  async run({ force = false, request = false } = {}, log: Logger = this.ctx.logger): Promise<RecoveryReport> {
     const started = Date.now();
-    const products = await this.checkAll({ force }, log);
+    const products = await this.checkAll({ force, request }, log);
     await this.schedulers();
     const payments = await this.inbox.recover({ minAgeMs: 0 }, log);
     await this.ctx.redis.set(this.ctx.keys.generation, String(Date.now()));

@@ -10,6 +10,7 @@ import {
 } from '../contract.js';
 import * as deliveryRows from '../db/webhook-deliveries.js';
 import * as endpointRows from '../db/webhook-endpoints.js';
+import { bounded, Deadline } from '../db/sql.js';
 import type { WebhookEndpointRow } from '../db/webhook-endpoints.js';
 import { AppError } from '../errors.js';
 import type { EngineContext } from '../engine/context.js';
@@ -36,43 +37,59 @@ export class WebhookEndpoints {
     private readonly outbound: Outbound,
   ) {}
 
-  async create(input: CreateWebhookEndpointBody, log: Logger = this.ctx.logger): Promise<CreatedWebhookEndpoint> {
-    const row = await endpointRows.insert(this.ctx.sql, {
-      id: `ep_${randomBytes(12).toString('hex')}`,
-      url: input.url,
-      events: input.events,
-      description: input.description ?? null,
-      // 24 random bytes, base64, as the Standard Webhooks specification suggests
-      secret: `whsec_${randomBytes(24).toString('base64')}`,
+  /** Registers an endpoint; the caller waits at most Postgres's deadline (see `Deadline`). */
+  create(input: CreateWebhookEndpointBody, log: Logger = this.ctx.logger): Promise<CreatedWebhookEndpoint> {
+    const deadline = new Deadline();
+    return deadline.wait(this.createBefore(deadline, input, log));
+  }
+
+  private async createBefore(deadline: Deadline, input: CreateWebhookEndpointBody, log: Logger): Promise<CreatedWebhookEndpoint> {
+    const row = await this.ctx.sql.begin(async (tx) => {
+      const inserted = await endpointRows.insert(tx, {
+        id: `ep_${randomBytes(12).toString('hex')}`,
+        url: input.url,
+        events: input.events,
+        description: input.description ?? null,
+        // 24 random bytes, base64, as the Standard Webhooks specification suggests
+        secret: `whsec_${randomBytes(24).toString('base64')}`,
+      });
+      deadline.check();
+      return inserted;
     });
-    if (input.events.some((e) => HoldEventType.safeParse(e).success)) {
-      try {
-        await this.outbound.syncHoldEvents();
-      } catch (err) {
-        // an answer other than 201 must not leave an endpoint behind whose secret nobody got (products
-        // told already only write notices that no endpoint keeps, until endpoints change again)
-        await endpointRows.remove(this.ctx.sql, row.id).catch((removeErr: unknown) => {
-          log.error({ err: removeErr, endpointId: row.id }, 'webhook endpoint not registered, but could not be removed: delete it');
-        });
-        throw err;
-      }
+    try {
+      if (input.events.some((e) => HoldEventType.safeParse(e).success)) await this.outbound.syncHoldEvents();
+      deadline.check();
+    } catch (err) {
+      // an answer other than 201 must not leave an endpoint behind whose secret nobody got (products
+      // told already only write notices that no endpoint keeps, until endpoints change again)
+      await endpointRows.remove(this.ctx.sql, row.id).catch((removeErr: unknown) => {
+        log.error({ err: removeErr, endpointId: row.id }, 'webhook endpoint not registered, but could not be removed: delete it');
+      });
+      throw err;
     }
     log.info({ endpointId: row.id, url: row.url, events: row.events }, 'webhook endpoint registered');
     return { ...endpointView(row), secret: row.secret };
   }
 
   async list(): Promise<WebhookEndpoint[]> {
-    return (await endpointRows.all(this.ctx.sql)).map(endpointView);
+    return (await bounded(endpointRows.all(this.ctx.sql))).map(endpointView);
   }
 
   async get(id: string): Promise<WebhookEndpoint> {
-    const row = await endpointRows.find(this.ctx.sql, id);
+    const row = await bounded(endpointRows.find(this.ctx.sql, id));
     if (!row) throw new AppError('webhook_endpoint_not_found', `no webhook endpoint ${id}`);
     return endpointView(row);
   }
 
-  /** Deletes the endpoint; its pending deliveries are dropped with it. */
-  async remove(id: string, log: Logger = this.ctx.logger): Promise<void> {
+  /**
+   * Deletes the endpoint; its pending deliveries are dropped with it. The caller waits at most
+   * Postgres's deadline; the deletion goes on (a retry then answers not found).
+   */
+  remove(id: string, log: Logger = this.ctx.logger): Promise<void> {
+    return bounded(this.removeNow(id, log));
+  }
+
+  private async removeNow(id: string, log: Logger): Promise<void> {
     if (!(await endpointRows.remove(this.ctx.sql, id))) throw new AppError('webhook_endpoint_not_found', `no webhook endpoint ${id}`);
     log.info({ endpointId: id }, 'webhook endpoint deleted');
     await this.outbound.syncHoldEvents();
@@ -80,11 +97,18 @@ export class WebhookEndpoints {
 
   async deliveries(endpointId: string): Promise<WebhookDelivery[]> {
     await this.get(endpointId);
-    return this.withAttempts(await deliveryRows.forEndpoint(this.ctx.sql, endpointId, LISTED_DELIVERIES));
+    return this.withAttempts(await bounded(deliveryRows.forEndpoint(this.ctx.sql, endpointId, LISTED_DELIVERIES)));
   }
 
-  /** Sends a delivered or failed delivery again; a pending one is answered as it is (it is on its way). */
-  async redeliver(deliveryId: string, log: Logger = this.ctx.logger): Promise<WebhookDelivery> {
+  /**
+   * Sends a delivered or failed delivery again; a pending one is answered as it is (it is on its way).
+   * The caller waits at most Postgres's deadline; the restart goes on (deliveries are at least once).
+   */
+  redeliver(deliveryId: string, log: Logger = this.ctx.logger): Promise<WebhookDelivery> {
+    return bounded(this.redeliverNow(deliveryId, log));
+  }
+
+  private async redeliverNow(deliveryId: string, log: Logger): Promise<WebhookDelivery> {
     await this.outbound.redeliver(deliveryId, log);
     const row = await deliveryRows.find(this.ctx.sql, deliveryId);
     if (!row) throw new AppError('webhook_delivery_not_found', `no webhook delivery ${deliveryId}`);
@@ -92,7 +116,7 @@ export class WebhookEndpoints {
   }
 
   private async withAttempts(rows: deliveryRows.DeliveryRow[]): Promise<WebhookDelivery[]> {
-    const attempts = await deliveryRows.attempts(this.ctx.sql, rows.map((r) => r.id));
+    const attempts = await bounded(deliveryRows.attempts(this.ctx.sql, rows.map((r) => r.id)));
     return rows.map((r) => ({
       id: r.id,
       endpoint_id: r.endpoint_id,

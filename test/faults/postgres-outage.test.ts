@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/http/webhook-signature.js';
 import { test } from '../support/fixtures.js';
-import { WEBHOOK_SECRET, type Harness } from '../support/harness.js';
+import { ADMIN_TOKEN, uniq, WEBHOOK_SECRET, type Harness } from '../support/harness.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
 import { Hold, PaymentOutcome, Problem } from '../../src/contract.js';
 import { body } from '../support/answers.js';
@@ -16,6 +16,24 @@ test.beforeAll(({ postgresProxy, harness }) => {
 });
 // the tests cut Postgres off: it must be back before the engine closes
 test.afterAll(() => proxy.restore());
+
+/**
+ * Until nothing the engine sent is still on its way and no transaction of this database is open: the
+ * work requests left behind is over (a session waiting for the client's next step is idle in
+ * transaction; one whose BEGIN has not arrived has a chunk in the proxy).
+ */
+async function settled(): Promise<void> {
+  const busy = async () => {
+    const [open] = await h.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')`;
+    return proxy.delayedChunks() + open!.n;
+  };
+  for (let quiet = 0; quiet < 3; ) {
+    quiet = (await busy()) === 0 ? quiet + 1 : 0;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 const N = 200;
 
@@ -33,6 +51,53 @@ describe('Postgres outage', () => {
     } finally {
       proxy.setDelay(0);
     }
+  });
+
+  it('answers admin and endpoint requests 503 within the deadline when Postgres stops answering, and commits none of the changes it refused', async () => {
+    const pid = await h.createProduct({ stock: 5, unit_price_minor: 700 });
+    // a product Redis lost: its views rebuild it from Postgres first
+    const lost = await h.createProduct({ stock: 1 });
+    await h.redis.del(h.runtime.engine.ctx.keys.product(lost).product);
+    const newId = uniq('p');
+    const newProduct = { id: newId, name: 'Late', unit_price_minor: 100, currency: 'EUR', stock: 3 };
+    const admin = { token: ADMIN_TOKEN };
+    // every chunk 2 s each way: one round trip to Postgres takes longer than the deadline
+    proxy.setDelay(2_000);
+    let answers: { status: number; code?: string; retryAfter: string | null }[];
+    try {
+      answers = await Promise.all(
+        [
+          h.request('POST', '/api/admin/products', { ...admin, body: newProduct }),
+          h.request('PATCH', `/api/admin/products/${pid}`, { ...admin, body: { stock: 2, unit_price_minor: 1 } }),
+          h.request('GET', `/api/admin/products/${lost}`, admin),
+          h.request('GET', `/api/products/${lost}`),
+          h.request('POST', '/api/admin/reconcile', admin),
+          h.request('POST', '/api/admin/recover', { ...admin, body: {} }),
+          h.request('POST', '/api/admin/webhook-endpoints', { ...admin, body: { url: 'http://127.0.0.1:9/hook', events: ['hold.created'] } }),
+          h.request('GET', '/api/admin/webhook-endpoints', admin),
+          h.request('GET', '/api/admin/webhook-endpoints/ep_0', admin),
+          h.request('GET', '/api/admin/webhook-endpoints/ep_0/deliveries', admin),
+          h.request('DELETE', '/api/admin/webhook-endpoints/ep_0', admin),
+          h.request('POST', '/api/admin/webhook-deliveries/whd_0/redeliver', admin),
+        ].map(async (answer) => {
+          const res = await answer;
+          return { status: res.status, code: ((await res.json()) as { code?: string }).code, retryAfter: res.headers.get('retry-after') };
+        }),
+      );
+    } finally {
+      proxy.setDelay(0);
+    }
+    // (waited for, each would have answered once Postgres did: 201, 200 or 404)
+    expect(answers).toEqual(Array(12).fill({ status: 503, code: 'unavailable', retryAfter: '1' }));
+
+    // the work went on; once it is over, none of the refused changes is in Postgres or Redis
+    await settled();
+    expect(await h.sql`SELECT stock, unit_price_minor::int AS price FROM products WHERE id = ${pid}`).toEqual([{ stock: 5, price: 700 }]);
+    expect((await h.stock(pid)).total).toBe(5);
+    expect(await h.sql`SELECT id FROM webhook_endpoints`).toEqual([]);
+    expect(await h.sql`SELECT id FROM products WHERE id = ${newId}`).toEqual([]);
+    expect((await h.request('POST', '/api/admin/products', { ...admin, body: newProduct })).status).toBe(201);
+    expect((await h.request('GET', `/api/products/${lost}`)).status).toBe(200);
   });
 
   it('answers an id Postgres did not have 404 again for a second without asking it: a flood of unknown ids is no query each', async () => {

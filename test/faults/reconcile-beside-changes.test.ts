@@ -36,8 +36,9 @@ describe('reconcile beside a stock change', () => {
       await locker`LOCK TABLE webhook_endpoints IN ACCESS EXCLUSIVE MODE`;
       const reconciled = fetch(`${api.url}/api/admin/reconcile`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       await expect.poll(lockWaiters, { timeout: 15_000 }).toBe(1);
-      // its Redis write is held back while the operator lowers the stock to 30
-      redisProxy.setDelay(3_000);
+      // its Redis write is held back while the operator lowers the stock to 30 (for less than the deadline
+      // each waits for Postgres: the change waits for the reconcile's row lock)
+      redisProxy.setDelay(1_000);
       await locker`COMMIT`;
       let patchDone = false;
       const patched = answer(h.request('PATCH', `/api/admin/products/${pid}`, { token: ADMIN_TOKEN, body: { stock: 30 } }), AdminProduct)

@@ -23,5 +23,5 @@ export function adminRoutes(engine: Engine): Hono {
     .post('/reconcile', async (c) => c.json(await engine.reconciler.run(readQuery(c, ReconcileQuery).dry_run !== 'true', requestLogger(c))))
     // on demand, everything received until now: a request still applying its event makes the other answer duplicate
     .post('/payments/reapply', async (c) => c.json(await engine.inbox.recover({ minAgeMs: 0 }, requestLogger(c))))
-    .post('/recover', async (c) => c.json(await engine.recovery.run(await readJson(c, RecoverBody), requestLogger(c))));
+    .post('/recover', async (c) => c.json(await engine.recovery.run({ ...(await readJson(c, RecoverBody)), request: true }, requestLogger(c))));
 }
