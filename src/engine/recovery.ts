@@ -40,7 +40,7 @@ export type ProductGate = Pick<Recovery, 'checked' | 'ensure' | 'lostRecord' | '
 export class Recovery {
   /** products this process has checked since its Redis connection was last (re)established */
   private readonly checkedIds = new Set<string>();
-  private readonly underway = new Map<string, Promise<ProductRecovery | null>>();
+  private readonly underway = new Map<string, { force: boolean; check: Promise<ProductRecovery | null> }>();
   /** the rebuild whose turn it is on the watch connection */
   private watchTurn: Promise<unknown> = Promise.resolve();
   /** how often the watch connection (any of its nodes' on a Cluster) has closed */
@@ -145,14 +145,24 @@ export class Recovery {
     return report;
   }
 
-  /** One check of a product at a time: a caller that finds one under way takes its result (its lines are the first caller's). */
+  /**
+   * One check of a product at a time: a caller that finds one under way takes its result (its lines are
+   * the first caller's), save a forced one that finds an unforced one, which may rebuild nothing: it
+   * runs next.
+   */
   private product(id: string, force: boolean, log: Logger): Promise<ProductRecovery | null> {
-    let pending = this.underway.get(id);
-    if (!pending) {
-      pending = this.checkProduct(id, force, log).finally(() => this.underway.delete(id));
-      this.underway.set(id, pending);
-    }
-    return pending;
+    const before = this.underway.get(id);
+    if (before && (before.force || !force)) return before.check;
+    const entry = {
+      force,
+      check: (before?.check.catch(() => null) ?? Promise.resolve(null))
+        .then(() => this.checkProduct(id, force, log))
+        .finally(() => {
+          if (this.underway.get(id) === entry) this.underway.delete(id);
+        }),
+    };
+    this.underway.set(id, entry);
+    return entry.check;
   }
 
   private async checkProduct(id: string, force: boolean, log: Logger): Promise<ProductRecovery | null> {

@@ -239,6 +239,36 @@ describe('a forced rebuild while orders are placed', () => {
     await expectKept(pid, 10, placed);
   });
 
+  it('rebuilds a product whose lazy check is under way when the forced run reaches it, after that check', async () => {
+    const pid = await h.createProduct({ stock: 3 });
+    const { recovery, products } = h.runtime.engine;
+    // the lazy check waits, before it reads Postgres, until the forced run has asked for the product
+    const row = products.row;
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let held = false;
+    products.row = async (id) => {
+      if (id === pid && !held) {
+        held = true;
+        await gate;
+      }
+      return row.call(products, id);
+    };
+    const asked = vi.spyOn(recovery as unknown as { product: (id: string, force: boolean) => unknown }, 'product');
+    try {
+      const lazy = recovery.ensure(pid).catch(() => false);
+      const forced = recovery.checkAll({ force: true });
+      await expect.poll(() => asked.mock.calls.some(([id, force]) => id === pid && force)).toBe(true);
+      open();
+      await lazy;
+      expect((await forced).find((p) => p.product_id === pid)).toMatchObject({ rebuilt: true, reason: 'asked for' });
+    } finally {
+      open();
+      asked.mockRestore();
+      Object.assign(products, { row });
+    }
+  });
+
   it('keeps every order acknowledged while forced rebuilds run alongside a stream of orders', async () => {
     const pid = await h.createProduct({ stock: 200, unit_price_minor: 500 });
     const buyers = await holdsFor(pid, 200);
