@@ -31,8 +31,11 @@ const CACHE_SIZE = 50_000;
  */
 export const VALID_SUB = /^[^\u0000-\u001f\u007f\p{Cs}]{1,255}$/u;
 
-/** Longer tokens are refused unread. */
-export const MAX_TOKEN_LENGTH = 4096;
+/**
+ * Longer tokens are refused unread. 8 KiB, the header line common proxies pass (nginx's default large
+ * header buffer): an identity provider's token with many group claims runs past 4 KiB.
+ */
+export const MAX_TOKEN_LENGTH = 8192;
 
 /** Verified tokens, each until a deadline (its expiry). */
 export class TokenCache {
