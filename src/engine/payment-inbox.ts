@@ -118,7 +118,9 @@ export class PaymentInbox {
     const { ref, orderId } = this.payments.target(e);
     if (await this.ctx.redis.hexists(this.ctx.keys.product(ref.productId).events, e.event_id)) return 'known';
     try {
-      return (await this.payments.apply(e, log)).result === 'duplicate' ? 'known' : 'reapplied';
+      const { result } = await this.payments.apply(e, log);
+      // (what changes nothing is not reported as applied)
+      return result === 'duplicate' || result === 'ignored' ? 'known' : 'reapplied';
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       // a mismatch is recorded with the event (now, or already): nothing more to do

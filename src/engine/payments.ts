@@ -1,6 +1,8 @@
 import type { ChainableCommander } from 'ioredis';
 import type { Logger } from 'pino';
-import type { PaymentEvent, PaymentOutcome } from '../contract.js';
+import type { OrderStatus, PaymentEvent, PaymentOutcome } from '../contract.js';
+import * as orderRows from '../db/orders.js';
+import * as inboxRows from '../db/payment-inbox.js';
 import * as paymentEventRows from '../db/payment-events.js';
 import { bounded } from '../db/sql.js';
 import { AppError } from '../errors.js';
@@ -52,16 +54,26 @@ export class Payments {
     // a late redelivery after Redis dropped the hold and its events: Postgres remembers the event. (One
     // Postgres has as deferred never reached an order: with its hold gone it is not a duplicate.) A new
     // success for an order that ended unpaid and whose records Redis dropped: they are written back, and it applies.
+    // A new failure for an order that ended, its records dropped, changes nothing.
     let settled = false;
+    let ended: OrderStatus | null = null;
     if (!reply.ok && reply.code === ReplyCode.HoldNotFound) {
       settled = await this.settledInPostgres(e.event_id);
       if (!settled && script.kind === 'succeeded' && this.gate && (await this.gate.restoreEnded(ref))) reply = await applyInRedis();
+      if (!settled && script.kind === 'failed') ended = await this.endedInPostgres(orderId);
     }
     try {
       if (!reply.ok) {
         if (settled) {
           this.observer.paymentEvent('duplicate', null);
           return { result: 'duplicate', order_id: null, order_status: null };
+        }
+        if (ended) {
+          // no drain records an event Redis did not take: its inbox row is settled here
+          await bounded(inboxRows.settle(this.ctx.sql, e.event_id, 'ignored'));
+          this.observer.paymentEvent('ignored', ended);
+          log.info({ eventId: e.event_id, type: e.type, orderId, status: ended }, 'payment event for an ended order ignored');
+          return { result: 'ignored', order_id: orderId, order_status: ended };
         }
         if (reply.code === ReplyCode.AmountMismatch) {
           this.mismatchRecorded(ref.productId, e);
@@ -116,5 +128,11 @@ export class Payments {
 
   private settledInPostgres(eventId: string): Promise<boolean> {
     return bounded(paymentEventRows.settled(this.ctx.sql, eventId));
+  }
+
+  /** The status of the order if Postgres has it ended (paid, failed, expired or refund required), else null. */
+  private async endedInPostgres(orderId: string): Promise<OrderStatus | null> {
+    const order = await bounded(orderRows.find(this.ctx.sql, orderId));
+    return order && order.status !== 'pending_payment' ? order.status : null;
   }
 }

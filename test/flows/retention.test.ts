@@ -15,7 +15,7 @@ test.beforeAll(({ harness }) => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('record retention', () => {
-  it('drops ended holds, paid orders and their events from Redis once persisted, and answers from Postgres', async () => {
+  it('drops ended holds, paid orders and their events from Redis once persisted, and answers from Postgres, a late failure too', async () => {
     const pid = await h.createProduct({ stock: 5, unit_price_minor: 300 });
     const token = h.token('keeper');
     const abandoned = await body(h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 1 } }), Hold);
@@ -49,6 +49,15 @@ describe('record retention', () => {
     expect((await body(again, Order)).id).toBe(order.id);
     expect((await body(pay(), PaymentOutcome)).result).toBe('duplicate');
     expect((await h.request('GET', `/api/holds/${abandoned.id}`, { token })).status).toBe(404);
+    expect(await h.stock(pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
+
+    // a failure sent late, after the success, changes nothing: answered ignored (not 404, which the
+    // provider would retry), also when retried, and settled so in the inbox
+    const failedRaw = JSON.stringify({ event_id: 'evt-late-failure', type: 'payment.failed', hold_id: hold.id, amount_minor: 600, currency: 'EUR' });
+    const fail = () => h.request('POST', '/api/webhooks/payment', { body: failedRaw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, failedRaw) } });
+    for (const _ of [1, 2]) expect(await body(fail(), PaymentOutcome)).toEqual({ result: 'ignored', order_id: order.id, order_status: 'paid' });
+    expect(await h.sql`SELECT result FROM payment_inbox WHERE event_id = 'evt-late-failure'`).toEqual([{ result: 'ignored' }]);
+    expect(await h.sql`SELECT status FROM orders WHERE id = ${order.id}`).toEqual([{ status: 'paid' }]);
     expect(await h.stock(pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
   });
 });
