@@ -19,6 +19,8 @@ const OVERDUE_BATCH = 1000;
 
 /** Products told at once whether to write hold notices. */
 const SYNC_BATCH = 500;
+/** The advisory lock that makes syncs of the hold-events switch take turns (a number no other lock uses: migrations take 7,355,608). */
+const HOLD_EVENTS_SYNC_LOCK = 7_355_609;
 
 /**
  * Outbound events, a transactional outbox in Postgres. The persistence drain writes, in the same
@@ -77,11 +79,16 @@ export class Outbound {
    * product loaded meanwhile by another process reads the subscriptions itself.)
    */
   async syncHoldEvents(): Promise<void> {
-    const on = await this.holdEventsOn();
-    const ids = await this.ctx.redis.smembers(this.ctx.keys.productIndex);
-    for (let i = 0; i < ids.length; i += SYNC_BATCH) {
-      await Promise.all(ids.slice(i, i + SYNC_BATCH).map((id) => commands.setHoldEvents(this.ctx.redis, this.ctx.keys.product(id), on)));
-    }
+    // one sync at a time, each reading the subscriptions once the one before has written them: of two
+    // that overlap (an endpoint registered while another is deleted), the older read could land last
+    await this.ctx.sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(${HOLD_EVENTS_SYNC_LOCK})`;
+      const on = await this.holdEventsOn(tx);
+      const ids = await this.ctx.redis.smembers(this.ctx.keys.productIndex);
+      for (let i = 0; i < ids.length; i += SYNC_BATCH) {
+        await Promise.all(ids.slice(i, i + SYNC_BATCH).map((id) => commands.setHoldEvents(this.ctx.redis, this.ctx.keys.product(id), on)));
+      }
+    });
   }
 
   /** After the drain's commit: the first attempt of each new delivery. */

@@ -69,6 +69,44 @@ describe('outbound events: holds, waiting rooms and raffles', () => {
     expect(await notices(pid)).toBe(0);
   });
 
+  it('an endpoint registered for hold events while the last other one is deleted: products write notices for it', async () => {
+    const pid = await h.createProduct({ stock: 10 });
+    const leaving = await registerEndpoint(h, ['hold.created']);
+    const { outbound } = h.runtime.engine;
+    const read = outbound.holdEventsOn;
+    // the deletion's sync holds what it read (no endpoint left) until the registration's has gone as far as it can
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding = false;
+    outbound.holdEventsOn = async (db) => {
+      const on = await read.call(outbound, db);
+      if (holding) {
+        holding = false;
+        await held;
+      }
+      return on;
+    };
+    let registered = false;
+    try {
+      holding = true;
+      const deleted = admin('DELETE', `/webhook-endpoints/${leaving.endpoint.id}`);
+      await expect.poll(() => holding).toBe(false);
+      const joining = registerEndpoint(h, ['hold.created']).finally(() => (registered = true));
+      const waitsItsTurn = async () => (await h.sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event = 'advisory' AND datname = current_database()`)[0]!.n > 0;
+      await expect.poll(async () => registered || (await waitsItsTurn())).toBe(true);
+      release();
+      expect((await deleted).status).toBe(204);
+      await joining;
+    } finally {
+      release();
+      Object.assign(outbound, { holdEventsOn: read });
+    }
+    expect(await h.redis.hget(h.runtime.engine.ctx.keys.product(pid).product, 'hold_events')).toBe('1');
+    expect((await customer(pid, uniq('u'), 'POST', '/api/holds', { product_id: pid, qty: 1 })).status).toBe(201);
+    expect(await notices(pid)).toBe(1);
+  });
+
   it('queue.admitted for each customer the waiting room admits, once', async () => {
     const { receiver, endpoint } = await registerEndpoint(h, ['queue.admitted']);
     const pid = await h.createProduct({ stock: 3, admission: 'queue' });
