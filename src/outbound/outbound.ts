@@ -22,6 +22,21 @@ const SYNC_BATCH = 500;
 /** The advisory lock that makes syncs of the hold-events switch take turns (a number no other lock uses: migrations take 7,355,608). */
 const HOLD_EVENTS_SYNC_LOCK = 7_355_609;
 
+/** The longest a receiver's `Retry-After` may push its next attempt back. */
+const MAX_RETRY_AFTER_MS = 3_600_000;
+/** The most a retry is put off at random, as a share of its wait. */
+const RETRY_JITTER = 0.1;
+
+/**
+ * The wait before a delivery's next attempt (the Standard Webhooks specification's advice): the
+ * schedule's, or the receiver's `Retry-After` when longer (up to an hour), plus up to a tenth at random,
+ * so that the retries of an outage's many failed deliveries do not all arrive at one moment.
+ */
+export function nextDelay(scheduledMs: number, retryAfterMs: number | null, random = Math.random): number {
+  const wait = Math.max(scheduledMs, Math.min(retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
+  return Math.round(wait * (1 + RETRY_JITTER * random()));
+}
+
 /**
  * Outbound events, a transactional outbox in Postgres. The persistence drain writes, in the same
  * transaction as the order rows, an event for each row that actually moved (the upsert says which) and
@@ -103,7 +118,7 @@ export class Outbound {
     const result = await send({ id: d.event_id, payload: d.payload, url: d.url, secret: d.secret }, this.ctx.config.WEBHOOK_TIMEOUT_MS);
     const round = d.round_attempts + 1;
     const status: DeliveryStatus = result.ok ? 'delivered' : round < this.schedule.length ? 'pending' : 'failed';
-    const nextDelayMs = status === 'pending' ? this.schedule[round]! : null;
+    const nextDelayMs = status === 'pending' ? nextDelay(this.schedule[round]!, result.retryAfterMs) : null;
     const moved = await deliveryRows.recordAttempt(this.ctx.sql, {
       delivery_id: deliveryId,
       attempt,

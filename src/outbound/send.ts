@@ -8,6 +8,8 @@ export interface SendResult {
   statusCode: number | null;
   error: string | null;
   durationMs: number;
+  /** how long a failed attempt's receiver asked to be left alone (its `Retry-After`), if it did */
+  retryAfterMs: number | null;
 }
 
 export interface SignedMessage {
@@ -16,6 +18,16 @@ export interface SignedMessage {
   payload: string;
   url: string;
   secret: string;
+}
+
+/** A `Retry-After` header's wait, in seconds or until an HTTP date; null when absent or unreadable. */
+export function retryAfterMs(header: string | null, nowMs: number): number | null {
+  if (header === null) return null;
+  const value = header.trim();
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  // (an HTTP date names its day and month: Date.parse alone reads "-5" as a year)
+  const at = /[a-z]/i.test(value) ? Date.parse(value) : NaN;
+  return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
 }
 
 /** Why a request got no answer, in a few words (the connection error's code where there is one). */
@@ -67,8 +79,11 @@ export async function send(message: SignedMessage, timeoutMs: number): Promise<S
     // the answer's body means nothing to us; dropping it frees the connection
     await res.body?.cancel();
     const ok = res.status >= 200 && res.status < 300;
-    return { ok, at, statusCode: res.status, error: ok ? null : `answered ${res.status}`, durationMs: elapsed() };
+    return {
+      ok, at, statusCode: res.status, error: ok ? null : `answered ${res.status}`, durationMs: elapsed(),
+      retryAfterMs: ok ? null : retryAfterMs(res.headers.get('retry-after'), Date.now()),
+    };
   } catch (err) {
-    return { ok: false, at, statusCode: null, error: failure(err, timeoutMs), durationMs: elapsed() };
+    return { ok: false, at, statusCode: null, error: failure(err, timeoutMs), durationMs: elapsed(), retryAfterMs: null };
   }
 }

@@ -142,6 +142,19 @@ describe('outbound events: delivery', () => {
     for (const a of delivery!.attempts) expect(a.duration_ms).toBeGreaterThanOrEqual(0);
   });
 
+  it('a receiver\'s Retry-After puts its next attempt back past the schedule\'s wait', async () => {
+    const { receiver, endpoint } = await endpointFor(['order.paid']);
+    receiver.answer = (_r, nth) => (nth === 1 ? { status: 503, headers: { 'retry-after': '1' } } : 204);
+    const pid = await h.createProduct({ stock: 5, unit_price_minor: 300 });
+    await checkout(pid, 1, 300);
+
+    await expect.poll(async () => (await deliveries(endpoint.id))[0]?.status, { timeout: 15_000 }).toBe('delivered');
+    const [first, second] = (await deliveries(endpoint.id))[0]!.attempts;
+    expect([first!.status_code, second!.status_code]).toEqual([503, 204]);
+    // (the schedule's wait after a first failure is 100 ms here)
+    expect(Date.parse(second!.at) - Date.parse(first!.at)).toBeGreaterThanOrEqual(1000);
+  });
+
   it('after the last attempt the delivery has failed; redelivery sends it again', async () => {
     const { receiver, endpoint } = await endpointFor(['order.paid']);
     receiver.answer = () => 503;

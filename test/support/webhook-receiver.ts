@@ -9,8 +9,12 @@ export interface Received {
   body: string;
 }
 
-/** How a receiver answers a request: a status code, maybe after a while. `nth` counts requests with its `webhook-id`. */
-export type Answer = (r: Received, nth: number) => number | Promise<number>;
+/**
+ * How a receiver answers a request: a status code (with headers), maybe after a while. `nth` counts
+ * requests with its `webhook-id`.
+ */
+type Reply = number | { status: number; headers: Record<string, string> };
+export type Answer = (r: Received, nth: number) => Reply | Promise<Reply>;
 
 export interface WebhookReceiver {
   url: string;
@@ -36,8 +40,9 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const r: Received = { id: headers['webhook-id'] ?? '', headers, body: Buffer.concat(chunks).toString('utf8') };
       receiver.received.push(r);
       const nth = receiver.received.filter((x) => x.id === r.id).length;
-      void Promise.resolve(receiver.answer(r, nth)).then((status) => {
-        if (!res.destroyed) res.writeHead(status).end();
+      void Promise.resolve(receiver.answer(r, nth)).then((reply) => {
+        const { status, headers } = typeof reply === 'number' ? { status: reply, headers: {} } : reply;
+        if (!res.destroyed) res.writeHead(status, headers).end();
       });
     });
   });

@@ -3,6 +3,8 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 import { OutboundEvent, type OrderStatus } from '../../src/contract.js';
 import type { OrderWrite } from '../../src/db/orders.js';
 import { orderEvents, soldOutEvent } from '../../src/outbound/events.js';
+import { nextDelay } from '../../src/outbound/outbound.js';
+import { retryAfterMs } from '../../src/outbound/send.js';
 
 const written = (id: string, status: OrderStatus): OrderWrite => ({
   id,
@@ -66,5 +68,33 @@ describe('outbound settings', () => {
   ])('refuses %s=%s and names the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration:\\n  ${name}`));
+  });
+});
+
+describe('the wait before a delivery\'s next attempt', () => {
+  const least = () => 0;
+  const most = () => 1;
+
+  it('is the schedule\'s, or a longer Retry-After up to an hour, plus up to a tenth at random', () => {
+    expect([nextDelay(100, null, least), nextDelay(100, null, most)]).toEqual([100, 110]);
+    expect(nextDelay(100, 2_000, least)).toBe(2_000);
+    // a shorter Retry-After does not bring the attempt forward
+    expect(nextDelay(5_000, 1_000, least)).toBe(5_000);
+    expect(nextDelay(100, 10 * 3_600_000, least)).toBe(3_600_000);
+    const waits = Array.from({ length: 200 }, () => nextDelay(1_000, null));
+    expect(Math.min(...waits)).toBeGreaterThanOrEqual(1_000);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(1_100);
+    expect(new Set(waits).size).toBeGreaterThan(1);
+  });
+
+  it('reads Retry-After in seconds or as an HTTP date; anything else is no Retry-After', () => {
+    const now = Date.parse('2026-12-04T12:00:00Z');
+    expect(retryAfterMs('120', now)).toBe(120_000);
+    expect(retryAfterMs(' 0 ', now)).toBe(0);
+    expect(retryAfterMs('Fri, 04 Dec 2026 12:00:30 GMT', now)).toBe(30_000);
+    expect(retryAfterMs('Fri, 04 Dec 2026 11:00:00 GMT', now)).toBe(0);
+    expect(retryAfterMs('soon', now)).toBeNull();
+    expect(retryAfterMs('-5', now)).toBeNull();
+    expect(retryAfterMs(null, now)).toBeNull();
   });
 });
