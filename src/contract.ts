@@ -382,6 +382,9 @@ export const WebhookEndpoint = z
     events: z.array(OutboundEventType),
     description: z.string().nullable(),
     created_at: isoTime,
+    /** when deliveries to it stopped (its receiver answered 410 Gone), until it is enabled again */
+    disabled_at: isoTime.nullable(),
+    disabled_reason: z.string().nullable(),
   })
   .meta({ id: 'WebhookEndpoint' });
 export type WebhookEndpoint = z.infer<typeof WebhookEndpoint>;

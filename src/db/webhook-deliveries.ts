@@ -10,8 +10,11 @@ export interface DeliveryToSend {
   round_attempts: number;
   event_id: string;
   payload: string;
+  endpoint_id: string;
   url: string;
   secret: string;
+  /** when its endpoint was disabled (no attempt is made then), or null */
+  disabled_at: Date | null;
 }
 
 /** A delivery as the admin API lists it. */
@@ -44,7 +47,7 @@ export interface AttemptOutcome extends AttemptRow {
 
 export function toSend(db: Db, id: string): Promise<DeliveryToSend | null> {
   return db<DeliveryToSend[]>`
-    SELECT d.id, d.status, d.attempts, d.round_attempts, d.event_id, e.payload, w.url, w.secret
+    SELECT d.id, d.status, d.attempts, d.round_attempts, d.event_id, e.payload, d.endpoint_id, w.url, w.secret, w.disabled_at
     FROM webhook_deliveries d
     JOIN webhook_events e ON e.id = d.event_id
     JOIN webhook_endpoints w ON w.id = d.endpoint_id

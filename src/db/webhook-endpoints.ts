@@ -8,9 +8,11 @@ export interface WebhookEndpointRow {
   description: string | null;
   secret: string;
   created_at: Date;
+  disabled_at: Date | null;
+  disabled_reason: string | null;
 }
 
-export async function insert(db: Db, e: Omit<WebhookEndpointRow, 'created_at'>): Promise<WebhookEndpointRow> {
+export async function insert(db: Db, e: Omit<WebhookEndpointRow, 'created_at' | 'disabled_at' | 'disabled_reason'>): Promise<WebhookEndpointRow> {
   const [row] = await db<WebhookEndpointRow[]>`
     INSERT INTO webhook_endpoints (id, url, events, description, secret)
     VALUES (${e.id}, ${e.url}, ${e.events}, ${e.description}, ${e.secret})
@@ -31,10 +33,24 @@ export function remove(db: Db, id: string): Promise<boolean> {
   return db`DELETE FROM webhook_endpoints WHERE id = ${id}`.then((r) => r.count > 0);
 }
 
-/** Whether any endpoint subscribes to one of the event types. */
+/** Disables the endpoint (no deliveries are made for it); false when there was none or it was disabled. */
+export function disable(db: Db, id: string, reason: string): Promise<boolean> {
+  return db`
+    UPDATE webhook_endpoints SET disabled_at = now(), disabled_reason = ${reason}
+    WHERE id = ${id} AND disabled_at IS NULL`.then((r) => r.count > 0);
+}
+
+/** Enables the endpoint again; null when there is none. */
+export function enable(db: Db, id: string): Promise<WebhookEndpointRow | null> {
+  return db<WebhookEndpointRow[]>`
+    UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL WHERE id = ${id} RETURNING *`.then(([row]) => row ?? null);
+}
+
+/** Whether any enabled endpoint subscribes to one of the event types. */
 export function subscribed(db: Db, types: readonly string[]): Promise<boolean> {
   // (as JSON: postgres.js serializes a text[] parameter only once it has fetched the array types)
   return db`
-    SELECT 1 FROM webhook_endpoints WHERE events && ARRAY(SELECT jsonb_array_elements_text(${db.json(types as string[])})) LIMIT 1
+    SELECT 1 FROM webhook_endpoints
+    WHERE events && ARRAY(SELECT jsonb_array_elements_text(${db.json(types as string[])})) AND disabled_at IS NULL LIMIT 1
   `.then((rows) => rows.length > 0);
 }

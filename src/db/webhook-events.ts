@@ -25,13 +25,13 @@ export async function insertWithDeliveries(db: Db, events: EventWrite[], firstDe
     ), event AS (
       INSERT INTO webhook_events (id, type, subject, payload, occurred_at)
       SELECT c.id, c.type, c.subject, c.payload, c.occurred_at FROM candidate c
-      WHERE EXISTS (SELECT 1 FROM webhook_endpoints w WHERE c.type = ANY (w.events))
+      WHERE EXISTS (SELECT 1 FROM webhook_endpoints w WHERE c.type = ANY (w.events) AND w.disabled_at IS NULL)
       ON CONFLICT (type, subject) DO NOTHING
       RETURNING id, type
     )
     INSERT INTO webhook_deliveries (id, event_id, endpoint_id, next_attempt_at)
     SELECT 'dlv_' || replace(gen_random_uuid()::text, '-', ''), event.id, w.id, now() + ${firstDelayMs}::integer * interval '1 millisecond'
-    FROM event JOIN webhook_endpoints w ON event.type = ANY (w.events)
+    FROM event JOIN webhook_endpoints w ON event.type = ANY (w.events) AND w.disabled_at IS NULL
     RETURNING id`;
   return rows.map((r) => r.id);
 }

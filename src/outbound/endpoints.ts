@@ -26,6 +26,8 @@ function endpointView(row: WebhookEndpointRow): WebhookEndpoint {
     events: row.events as OutboundEventType[],
     description: row.description,
     created_at: row.created_at.toISOString(),
+    disabled_at: row.disabled_at?.toISOString() ?? null,
+    disabled_reason: row.disabled_reason,
   };
 }
 
@@ -93,6 +95,22 @@ export class WebhookEndpoints {
     if (!(await endpointRows.remove(this.ctx.sql, id))) throw new AppError('webhook_endpoint_not_found', `no webhook endpoint ${id}`);
     log.info({ endpointId: id }, 'webhook endpoint deleted');
     await this.outbound.syncHoldEvents();
+  }
+
+  /**
+   * Enables a disabled endpoint again (new events are delivered to it; its failed deliveries can be
+   * redelivered). The caller waits at most Postgres's deadline.
+   */
+  enable(id: string, log: Logger = this.ctx.logger): Promise<WebhookEndpoint> {
+    return bounded(this.enableNow(id, log));
+  }
+
+  private async enableNow(id: string, log: Logger): Promise<WebhookEndpoint> {
+    const row = await endpointRows.enable(this.ctx.sql, id);
+    if (!row) throw new AppError('webhook_endpoint_not_found', `no webhook endpoint ${id}`);
+    await this.outbound.syncHoldEvents();
+    log.info({ endpointId: id }, 'webhook endpoint enabled');
+    return endpointView(row);
   }
 
   async deliveries(endpointId: string): Promise<WebhookDelivery[]> {

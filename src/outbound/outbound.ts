@@ -115,9 +115,13 @@ export class Outbound {
   async attempt(deliveryId: string, attempt: number): Promise<DeliveryStatus | 'stale'> {
     const d = await deliveryRows.toSend(this.ctx.sql, deliveryId);
     if (!d || d.status !== 'pending' || d.attempts !== attempt - 1) return 'stale';
-    const result = await send({ id: d.event_id, payload: d.payload, url: d.url, secret: d.secret }, this.ctx.config.WEBHOOK_TIMEOUT_MS);
+    // a disabled endpoint's deliveries fail unsent; a receiver that answers 410 Gone wants no more events
+    const result = d.disabled_at
+      ? { ok: false, at: new Date(), statusCode: null, error: 'endpoint disabled', durationMs: 0, retryAfterMs: null }
+      : await send({ id: d.event_id, payload: d.payload, url: d.url, secret: d.secret }, this.ctx.config.WEBHOOK_TIMEOUT_MS);
+    const gone = result.statusCode === 410;
     const round = d.round_attempts + 1;
-    const status: DeliveryStatus = result.ok ? 'delivered' : round < this.schedule.length ? 'pending' : 'failed';
+    const status: DeliveryStatus = result.ok ? 'delivered' : !gone && !d.disabled_at && round < this.schedule.length ? 'pending' : 'failed';
     const nextDelayMs = status === 'pending' ? nextDelay(this.schedule[round]!, result.retryAfterMs) : null;
     const moved = await deliveryRows.recordAttempt(this.ctx.sql, {
       delivery_id: deliveryId,
@@ -131,9 +135,20 @@ export class Outbound {
       nextDelayMs,
     });
     if (!moved) return 'stale';
+    if (gone) await this.disable(d.endpoint_id, d.url);
     if (nextDelayMs !== null) await this.enqueue(deliveryId, attempt + 1, nextDelayMs);
     if (status === 'failed') this.ctx.logger.warn({ deliveryId, eventId: d.event_id, url: d.url, attempts: attempt, error: result.error }, 'outbound event not delivered; retries exhausted');
     return status;
+  }
+
+  /**
+   * Disables an endpoint whose receiver answered 410 Gone (the Standard Webhooks specification): no
+   * deliveries are made for it, and its pending ones fail at their next attempt, until it is enabled again.
+   */
+  private async disable(endpointId: string, url: string): Promise<void> {
+    if (!(await endpointRows.disable(this.ctx.sql, endpointId, 'answered 410 Gone'))) return;
+    this.ctx.logger.warn({ endpointId, url }, 'webhook endpoint disabled: its receiver answered 410 Gone');
+    await this.syncHoldEvents();
   }
 
   /** Admin: sends a delivered or failed delivery again from the start of the schedule; false if pending or unknown. */

@@ -78,6 +78,7 @@ describe('Postgres outage', () => {
           h.request('GET', '/api/admin/webhook-endpoints/ep_0', admin),
           h.request('GET', '/api/admin/webhook-endpoints/ep_0/deliveries', admin),
           h.request('DELETE', '/api/admin/webhook-endpoints/ep_0', admin),
+          h.request('POST', '/api/admin/webhook-endpoints/ep_0/enable', admin),
           h.request('POST', '/api/admin/webhook-deliveries/whd_0/redeliver', admin),
         ].map(async (answer) => {
           const res = await answer;
@@ -88,7 +89,7 @@ describe('Postgres outage', () => {
       proxy.setDelay(0);
     }
     // (waited for, each would have answered once Postgres did: 201, 200 or 404)
-    expect(answers).toEqual(Array(12).fill({ status: 503, code: 'unavailable', retryAfter: '1' }));
+    expect(answers).toEqual(Array(13).fill({ status: 503, code: 'unavailable', retryAfter: '1' }));
 
     // the work went on; once it is over, none of the refused changes is in Postgres or Redis
     await settled();

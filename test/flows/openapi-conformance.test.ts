@@ -144,6 +144,7 @@ describe('the main flows answer as the document says', () => {
     expect((await adminCall('GET', '/webhook-endpoints')).status).toBe(200);
     expect((await adminCall('GET', `/webhook-endpoints/${idOf(endpoint)}`)).status).toBe(200);
     expect((await adminCall('GET', `/webhook-endpoints/${idOf(endpoint)}/deliveries`)).status).toBe(200);
+    expect((await adminCall('POST', `/webhook-endpoints/${idOf(endpoint)}/enable`)).status).toBe(200);
     expect((await adminCall('DELETE', `/webhook-endpoints/${idOf(endpoint)}`)).status).toBe(204);
     for (const path of ['/health/live', '/health/ready', '/metrics', '/openapi.json', '/docs', '/docs/start.js', '/docs/swagger-ui.css', '/admin', '/admin/dashboard.js', '/admin/dashboard.css']) {
       expect((await call('GET', path)).status, path).toBe(200);

@@ -155,6 +155,38 @@ describe('outbound events: delivery', () => {
     expect(Date.parse(second!.at) - Date.parse(first!.at)).toBeGreaterThanOrEqual(1000);
   });
 
+  it('a receiver that answers 410 Gone disables its endpoint: no retries, nothing sent, no new deliveries, until it is enabled again', async () => {
+    const { receiver, endpoint } = await endpointFor(['order.paid']);
+    const other = await endpointFor(['order.paid']);
+    const pid = await h.createProduct({ stock: 5, unit_price_minor: 300 });
+    // the first event waits for its second attempt (Retry-After); the second is answered 410 Gone
+    receiver.answer = () => ({ status: 503, headers: { 'retry-after': '2' } });
+    await checkout(pid, 1, 300);
+    await expect.poll(() => receiver.received.length, { timeout: 15_000 }).toBe(1);
+    receiver.answer = () => 410;
+    await checkout(pid, 1, 300);
+    await expect.poll(async () => (await deliveries(endpoint.id)).map((d) => d.status), { timeout: 15_000 }).toEqual(['failed', 'failed']);
+    const [gone, waiting] = await deliveries(endpoint.id);
+    expect(gone!.attempts.map((a) => [a.attempt, a.status_code, a.error])).toEqual([[1, 410, 'answered 410']]);
+    expect(waiting!.attempts.map((a) => [a.attempt, a.status_code, a.error])).toEqual([[1, 503, 'answered 503'], [2, null, 'endpoint disabled']]);
+    expect(receiver.received).toHaveLength(2);
+    const disabled = await body(admin('GET', `/webhook-endpoints/${endpoint.id}`), WebhookEndpoint);
+    expect(disabled).toMatchObject({ disabled_at: expect.any(String), disabled_reason: 'answered 410 Gone' });
+
+    // a new event: the other endpoint gets it, the disabled one no delivery
+    await checkout(pid, 1, 300);
+    await expect.poll(async () => (await deliveries(other.endpoint.id)).map((d) => d.status), { timeout: 15_000 }).toEqual(['delivered', 'delivered', 'delivered']);
+    expect(await deliveries(endpoint.id)).toHaveLength(2);
+
+    // enabled again, it gets the next event
+    receiver.answer = () => 204;
+    const enabled = await answer(admin('POST', `/webhook-endpoints/${endpoint.id}/enable`), WebhookEndpoint);
+    expect(enabled).toMatchObject({ status: 200, body: { ...disabled, disabled_at: null, disabled_reason: null } });
+    await checkout(pid, 1, 300);
+    await expect.poll(async () => (await deliveries(endpoint.id)).map((d) => d.status), { timeout: 15_000 }).toEqual(['delivered', 'failed', 'failed']);
+    expect((await admin('POST', '/webhook-endpoints/ep_0/enable')).status).toBe(404);
+  });
+
   it('after the last attempt the delivery has failed; redelivery sends it again', async () => {
     const { receiver, endpoint } = await endpointFor(['order.paid']);
     receiver.answer = () => 503;

@@ -428,6 +428,20 @@ const deleteWebhookEndpoint = createRoute({
   responses: { 204: { description: 'removed' }, ...problems([...ADMIN, 'webhook_endpoint_not_found']) },
 });
 
+const enableWebhookEndpoint = createRoute({
+  method: 'post',
+  path: '/api/admin/webhook-endpoints/{id}/enable',
+  operationId: 'enableWebhookEndpoint',
+  tags: ['outbound events'],
+  summary: 'Deliver to a disabled endpoint again',
+  description:
+    'An endpoint whose receiver answered 410 Gone is disabled: no deliveries are made for it, and its pending ones fail. ' +
+    'Enabled again, it gets the events from then on; redeliver the failed ones it should still get.',
+  security: admin,
+  request: { params: id('endpoint id') },
+  responses: { 200: json(WebhookEndpoint, 'the endpoint, enabled'), ...problems([...ADMIN, 'webhook_endpoint_not_found']) },
+});
+
 const listWebhookDeliveries = createRoute({
   method: 'get',
   path: '/api/admin/webhook-endpoints/{id}/deliveries',
@@ -582,6 +596,7 @@ export const OPERATIONS: RouteConfig[] = [
   listWebhookEndpoints,
   getWebhookEndpoint,
   deleteWebhookEndpoint,
+  enableWebhookEndpoint,
   listWebhookDeliveries,
   redeliverWebhook,
   healthLive,

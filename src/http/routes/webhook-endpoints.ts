@@ -15,6 +15,7 @@ export function webhookEndpointRoutes(engine: Engine): Hono {
       await endpoints.remove(c.req.param('id'), requestLogger(c));
       return c.body(null, 204);
     })
+    .post('/webhook-endpoints/:id/enable', async (c) => c.json(await endpoints.enable(c.req.param('id'), requestLogger(c))))
     .get('/webhook-endpoints/:id/deliveries', async (c) => c.json({ deliveries: await endpoints.deliveries(c.req.param('id')) }))
     .post('/webhook-deliveries/:id/redeliver', async (c) => c.json(await endpoints.redeliver(c.req.param('id'), requestLogger(c)), 202));
 }
