@@ -33,11 +33,26 @@ export function remove(db: Db, id: string): Promise<boolean> {
   return db`DELETE FROM webhook_endpoints WHERE id = ${id}`.then((r) => r.count > 0);
 }
 
-/** Disables the endpoint (no deliveries are made for it); false when there was none or it was disabled. */
-export function disable(db: Db, id: string, reason: string): Promise<boolean> {
+/** Disables the endpoint (no deliveries are made for it); the reason, or null when there was none or it was disabled. */
+export function disable(db: Db, id: string, reason: string): Promise<string | null> {
   return db`
     UPDATE webhook_endpoints SET disabled_at = now(), disabled_reason = ${reason}
-    WHERE id = ${id} AND disabled_at IS NULL`.then((r) => r.count > 0);
+    WHERE id = ${id} AND disabled_at IS NULL`.then((r) => (r.count > 0 ? reason : null));
+}
+
+/**
+ * Disables the endpoint if it is older than `forMs` and none of its deliveries succeeded within it; the
+ * reason, or null when it was not disabled.
+ */
+export function disableIfFailing(db: Db, id: string, forMs: number): Promise<string | null> {
+  const reason = `no delivery succeeded for ${forMs / 86_400_000} days`;
+  return db`
+    UPDATE webhook_endpoints w SET disabled_at = now(), disabled_reason = ${reason}
+    WHERE w.id = ${id} AND w.disabled_at IS NULL AND w.created_at <= now() - ${forMs}::bigint * interval '1 millisecond'
+      AND NOT EXISTS (
+        SELECT 1 FROM webhook_deliveries d
+        WHERE d.endpoint_id = w.id AND d.status = 'delivered' AND d.updated_at > now() - ${forMs}::bigint * interval '1 millisecond')`
+    .then((r) => (r.count > 0 ? reason : null));
 }
 
 /** Enables the endpoint again; null when there is none. */

@@ -22,6 +22,8 @@ const SYNC_BATCH = 500;
 /** The advisory lock that makes syncs of the hold-events switch take turns (a number no other lock uses: migrations take 7,355,608). */
 const HOLD_EVENTS_SYNC_LOCK = 7_355_609;
 
+/** An endpoint none of whose deliveries succeeded for this long is disabled when one more fails for good. */
+const FAILING_FOR_MS = 5 * 86_400_000;
 /** The longest a receiver's `Retry-After` may push its next attempt back. */
 const MAX_RETRY_AFTER_MS = 3_600_000;
 /** The most a retry is put off at random, as a share of its wait. */
@@ -135,19 +137,25 @@ export class Outbound {
       nextDelayMs,
     });
     if (!moved) return 'stale';
-    if (gone) await this.disable(d.endpoint_id, d.url);
     if (nextDelayMs !== null) await this.enqueue(deliveryId, attempt + 1, nextDelayMs);
-    if (status === 'failed') this.ctx.logger.warn({ deliveryId, eventId: d.event_id, url: d.url, attempts: attempt, error: result.error }, 'outbound event not delivered; retries exhausted');
+    // the Standard Webhooks specification's advice: an endpoint whose receiver answered 410 Gone, or that
+    // has had no delivery succeed for FAILING_FOR_MS, is disabled
+    const exhausted = status === 'failed' && !gone && !d.disabled_at;
+    if (exhausted) this.ctx.logger.warn({ deliveryId, eventId: d.event_id, url: d.url, attempts: attempt, error: result.error }, 'outbound event not delivered; retries exhausted');
+    const disabled = gone
+      ? await endpointRows.disable(this.ctx.sql, d.endpoint_id, 'answered 410 Gone')
+      : exhausted ? await endpointRows.disableIfFailing(this.ctx.sql, d.endpoint_id, FAILING_FOR_MS) : null;
+    if (disabled !== null) await this.disabled(d.endpoint_id, d.url, disabled);
     return status;
   }
 
   /**
-   * Disables an endpoint whose receiver answered 410 Gone (the Standard Webhooks specification): no
-   * deliveries are made for it, and its pending ones fail at their next attempt, until it is enabled again.
+   * After an endpoint was disabled (no deliveries are made for it, and its pending ones fail at their
+   * next attempt, until it is enabled again): logged, and products told whether hold events still have
+   * a subscriber.
    */
-  private async disable(endpointId: string, url: string): Promise<void> {
-    if (!(await endpointRows.disable(this.ctx.sql, endpointId, 'answered 410 Gone'))) return;
-    this.ctx.logger.warn({ endpointId, url }, 'webhook endpoint disabled: its receiver answered 410 Gone');
+  private async disabled(endpointId: string, url: string, reason: string): Promise<void> {
+    this.ctx.logger.warn({ endpointId, url, reason }, 'webhook endpoint disabled');
     await this.syncHoldEvents();
   }
 
