@@ -28,22 +28,32 @@ export function bounded<T>(query: PromiseLike<T>): Promise<T> {
  * A request's one wait for a change in Postgres. The caller is answered unavailable (503) once the
  * deadline passes, while the work goes on; the work calls `check` in its transaction before each step
  * that must not happen once the caller was told it failed, the commit last of all, so that it rolls
- * back instead. Only a commit already sent at the deadline may still land.
+ * back instead, and `made` once it has committed: what follows (bounded on its own) is answered, never
+ * a 503 for a change that was made. Only a commit already on its way at the deadline may still land.
  */
 export class Deadline {
   private readonly at = Date.now() + QUERY_DEADLINE_MS;
   private answered = false;
+  private committed = false;
 
   wait<T>(work: Promise<T>): Promise<T> {
-    return withDeadline(work, Math.max(0, this.at - Date.now()), () => {
-      this.answered = true;
-      return timedOut();
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.committed) return;
+        this.answered = true;
+        reject(timedOut());
+      }, Math.max(0, this.at - Date.now()));
+      work.then(resolve, reject).finally(() => clearTimeout(timer));
     });
   }
 
   check(): void {
     // (the flag as well as the clock: a timer may fire a millisecond before the clock reads `at`)
     if (this.answered || Date.now() >= this.at) throw timedOut();
+  }
+
+  made(): void {
+    this.committed = true;
   }
 }
 

@@ -117,8 +117,7 @@ export class Products {
 
   /**
    * Creates a product in Postgres and Redis. The caller waits at most Postgres's deadline: an insert
-   * that has not committed by then rolls back (`Deadline`); one that has goes on to Redis (a retry
-   * with the same `id` then answers product_exists).
+   * that has not committed by then rolls back (`Deadline`).
    */
   create(input: ProductInput, log: Logger = this.ctx.logger): Promise<AdminProduct> {
     const deadline = new Deadline();
@@ -146,10 +145,10 @@ export class Products {
       deadline.check();
       return inserted;
     });
+    deadline.made();
     if (!row) throw new AppError('product_exists', `product ${id} exists`);
     // (should this write fail, the product is loaded into Redis when first asked for, like after a Redis restart)
-    await this.syncFromPostgres(id, NOTHING_COMMITTED);
-    this.created(id);
+    if (await this.syncCommitted(id, log, NOTHING_COMMITTED)) this.created(id);
     log.info({ productId: id, stock: input.stock }, 'product created');
     return this.adminView(id);
   }
@@ -157,6 +156,7 @@ export class Products {
   /**
    * Changes a product in Postgres and Redis; lowering stock below what is committed is refused. The
    * caller waits at most Postgres's deadline: a change that has not committed by then rolls back.
+   * (Should Redis not get the committed row in time, the answer may show it as before the change.)
    */
   patch(id: string, patch: ProductPatch, log: Logger = this.ctx.logger): Promise<AdminProduct> {
     const deadline = new Deadline();
@@ -197,6 +197,7 @@ export class Products {
         redisWritten = true;
         deadline.check();
       });
+      deadline.made();
     } catch (err) {
       if (redisWritten) await this.syncFromPostgres(id).catch((syncErr: unknown) => {
         // Redis keeps at most less stock than Postgres until the next change or reconcile
@@ -204,7 +205,7 @@ export class Products {
       });
       throw err;
     }
-    await this.syncFromPostgres(id);
+    await this.syncCommitted(id, log);
     log.info({ productId: id, patch }, 'product changed');
     return this.adminView(id);
   }
@@ -313,6 +314,21 @@ export class Products {
       row.raffle_seed ? commitment(row.raffle_seed) : '',
       holdEvents ? '1' : '',
     ];
+  }
+
+  /**
+   * After a change committed: Redis gets the product's row, waited for at most Postgres's deadline (the
+   * write goes on). Should it fail, the product is loaded when Redis lacks it, and a reconcile repairs a
+   * record it left behind. True once written.
+   */
+  private async syncCommitted(id: string, log: Logger, committed?: Committed): Promise<boolean> {
+    try {
+      await bounded(this.syncFromPostgres(id, committed));
+      return true;
+    } catch (err) {
+      log.warn({ err, productId: id }, 'change committed, its Redis copy not written in time');
+      return false;
+    }
   }
 
   /** Writes to Redis what Postgres has committed for a product, holding its row lock (see the class comment). */
