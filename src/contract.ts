@@ -382,7 +382,7 @@ export const WebhookEndpoint = z
     events: z.array(OutboundEventType),
     description: z.string().nullable(),
     created_at: isoTime,
-    /** when deliveries to it stopped (its receiver answered 410 Gone, or none succeeded for 5 days), until it is enabled again */
+    /** when deliveries to it stopped (its receiver answered 410 Gone, or every attempt failed for 5 days), until it is enabled again */
     disabled_at: isoTime.nullable(),
     disabled_reason: z.string().nullable(),
   })

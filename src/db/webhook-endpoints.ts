@@ -41,17 +41,22 @@ export function disable(db: Db, id: string, reason: string): Promise<string | nu
 }
 
 /**
- * Disables the endpoint if it is older than `forMs` and none of its deliveries succeeded within it; the
- * reason, or null when it was not disabled.
+ * Disables the endpoint if its attempts have failed for `forMs`: its first attempt since its last
+ * success (or ever) is that old. The reason, or null when it was not disabled. (It reads every attempt
+ * of the endpoint: it runs when a delivery has failed for good, not per attempt.)
  */
 export function disableIfFailing(db: Db, id: string, forMs: number): Promise<string | null> {
-  const reason = `no delivery succeeded for ${forMs / 86_400_000} days`;
+  const reason = `every attempt failed for ${forMs / 86_400_000} days`;
   return db`
-    UPDATE webhook_endpoints w SET disabled_at = now(), disabled_reason = ${reason}
-    WHERE w.id = ${id} AND w.disabled_at IS NULL AND w.created_at <= now() - ${forMs}::bigint * interval '1 millisecond'
-      AND NOT EXISTS (
-        SELECT 1 FROM webhook_deliveries d
-        WHERE d.endpoint_id = w.id AND d.status = 'delivered' AND d.updated_at > now() - ${forMs}::bigint * interval '1 millisecond')`
+    WITH tried AS (
+      SELECT a.at, a.status_code BETWEEN 200 AND 299 AS ok
+      FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
+      WHERE d.endpoint_id = ${id}
+    )
+    UPDATE webhook_endpoints SET disabled_at = now(), disabled_reason = ${reason}
+    WHERE id = ${id} AND disabled_at IS NULL
+      AND (SELECT min(at) FROM tried WHERE at > coalesce((SELECT max(at) FROM tried WHERE ok), '-infinity'))
+        <= now() - ${forMs}::bigint * interval '1 millisecond'`
     .then((r) => (r.count > 0 ? reason : null));
 }
 

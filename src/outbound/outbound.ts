@@ -22,7 +22,7 @@ const SYNC_BATCH = 500;
 /** The advisory lock that makes syncs of the hold-events switch take turns (a number no other lock uses: migrations take 7,355,608). */
 const HOLD_EVENTS_SYNC_LOCK = 7_355_609;
 
-/** An endpoint none of whose deliveries succeeded for this long is disabled when one more fails for good. */
+/** An endpoint whose every attempt failed for this long is disabled when one more delivery fails for good. */
 const FAILING_FOR_MS = 5 * 86_400_000;
 /** The longest a receiver's `Retry-After` may push its next attempt back. */
 const MAX_RETRY_AFTER_MS = 3_600_000;
@@ -138,8 +138,8 @@ export class Outbound {
     });
     if (!moved) return 'stale';
     if (nextDelayMs !== null) await this.enqueue(deliveryId, attempt + 1, nextDelayMs);
-    // the Standard Webhooks specification's advice: an endpoint whose receiver answered 410 Gone, or that
-    // has had no delivery succeed for FAILING_FOR_MS, is disabled
+    // the Standard Webhooks specification's advice: an endpoint whose receiver answered 410 Gone, or
+    // whose every attempt failed for FAILING_FOR_MS, is disabled
     const exhausted = status === 'failed' && !gone && !d.disabled_at;
     if (exhausted) this.ctx.logger.warn({ deliveryId, eventId: d.event_id, url: d.url, attempts: attempt, error: result.error }, 'outbound event not delivered; retries exhausted');
     const disabled = gone

@@ -187,25 +187,32 @@ describe('outbound events: delivery', () => {
     expect((await admin('POST', '/webhook-endpoints/ep_0/enable')).status).toBe(404);
   });
 
-  it('an endpoint no delivery succeeded to for 5 days is disabled when one more fails for good', async () => {
+  it('an endpoint whose every attempt failed for 5 days is disabled when one more delivery fails for good', async () => {
     const { receiver, endpoint } = await endpointFor(['order.paid']);
     const pid = await h.createProduct({ stock: 5, unit_price_minor: 300 });
-    const days = (n: number) => h.sql`now() - ${n}::integer * interval '1 day'`;
-    await h.sql`UPDATE webhook_endpoints SET created_at = ${days(30)} WHERE id = ${endpoint.id}`;
-    // delivered 4 days ago: a failure now leaves it enabled
+    const statuses = async () => (await deliveries(endpoint.id)).map((d) => d.status);
+    const disabledReason = async () => (await body(admin('GET', `/webhook-endpoints/${endpoint.id}`), WebhookEndpoint)).disabled_reason;
+    /** Moves the endpoint's successful attempts, and its failed ones, back by so many days. */
+    const backdate = async (succeeded: number, failed: number) => {
+      await h.sql`
+        UPDATE webhook_attempts a SET at = now() - (CASE WHEN a.status_code BETWEEN 200 AND 299 THEN ${succeeded} ELSE ${failed} END)::integer * interval '1 day'
+        FROM webhook_deliveries d WHERE d.id = a.delivery_id AND d.endpoint_id = ${endpoint.id}`;
+    };
     await checkout(pid, 1, 300);
-    await expect.poll(async () => (await deliveries(endpoint.id)).map((d) => d.status), { timeout: 15_000 }).toEqual(['delivered']);
-    await h.sql`UPDATE webhook_deliveries SET updated_at = ${days(4)} WHERE endpoint_id = ${endpoint.id}`;
+    await expect.poll(statuses, { timeout: 15_000 }).toEqual(['delivered']);
     receiver.answer = () => 500;
     await checkout(pid, 1, 300);
-    await expect.poll(async () => (await deliveries(endpoint.id)).map((d) => d.status), { timeout: 15_000 }).toEqual(['failed', 'delivered']);
-    expect(await body(admin('GET', `/webhook-endpoints/${endpoint.id}`), WebhookEndpoint)).toMatchObject({ disabled_at: null });
-    // that success 6 days ago: the next failure disables it
-    await h.sql`UPDATE webhook_deliveries SET updated_at = ${days(6)} WHERE endpoint_id = ${endpoint.id} AND status = 'delivered'`;
+    await expect.poll(statuses, { timeout: 15_000 }).toEqual(['failed', 'delivered']);
+    // a success long ago, failures for 4 days: one more failure leaves it enabled
+    await backdate(30, 4);
     await checkout(pid, 1, 300);
-    await expect.poll(async () => (await body(admin('GET', `/webhook-endpoints/${endpoint.id}`), WebhookEndpoint)).disabled_reason, { timeout: 15_000 })
-      .toBe('no delivery succeeded for 5 days');
-    expect((await deliveries(endpoint.id)).map((d) => d.status)).toEqual(['failed', 'failed', 'delivered']);
+    await expect.poll(statuses, { timeout: 15_000 }).toEqual(['failed', 'failed', 'delivered']);
+    expect(await disabledReason()).toBeNull();
+    // failures for 6 days: the next one disables it
+    await backdate(30, 6);
+    await checkout(pid, 1, 300);
+    await expect.poll(disabledReason, { timeout: 15_000 }).toBe('every attempt failed for 5 days');
+    expect(await statuses()).toEqual(['failed', 'failed', 'failed', 'delivered']);
   });
 
   it('after the last attempt the delivery has failed; redelivery sends it again', async () => {

@@ -435,7 +435,7 @@ const enableWebhookEndpoint = createRoute({
   tags: ['outbound events'],
   summary: 'Deliver to a disabled endpoint again',
   description:
-    'An endpoint whose receiver answered 410 Gone, or that no delivery succeeded to for 5 days, is disabled: ' +
+    'An endpoint whose receiver answered 410 Gone, or whose every attempt failed for 5 days, is disabled: ' +
     'no deliveries are made for it, and its pending ones fail. ' +
     'Enabled again, it gets the events from then on; redeliver the failed ones it should still get.',
   security: admin,
