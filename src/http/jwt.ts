@@ -32,8 +32,9 @@ const CACHE_SIZE = 50_000;
 export const VALID_SUB = /^[^\u0000-\u001f\u007f\p{Cs}]{1,255}$/u;
 
 /**
- * Longer tokens are refused unread. 8 KiB, the header line common proxies pass (nginx's default large
- * header buffer): an identity provider's token with many group claims runs past 4 KiB.
+ * Longer tokens are refused unread. 8 KiB, about the longest header line common proxies pass (nginx's
+ * default large header buffer holds `Authorization: Bearer ` and a little over 8,150 characters): an
+ * identity provider's token with many group claims runs past 4 KiB.
  */
 export const MAX_TOKEN_LENGTH = 8192;
 
