@@ -28,26 +28,26 @@ export function find(db: Db, id: string): Promise<WebhookEndpointRow | null> {
   return db<WebhookEndpointRow[]>`SELECT * FROM webhook_endpoints WHERE id = ${id}`.then(([row]) => row ?? null);
 }
 
-/** Deletes the endpoint with its deliveries and their attempts; false when there was none. */
-export function remove(db: Db, id: string): Promise<boolean> {
-  return db`DELETE FROM webhook_endpoints WHERE id = ${id}`.then((r) => r.count > 0);
+/** Deletes the endpoint with its deliveries and their attempts; the endpoint, or null when there was none. */
+export function remove(db: Db, id: string): Promise<WebhookEndpointRow | null> {
+  return db<WebhookEndpointRow[]>`DELETE FROM webhook_endpoints WHERE id = ${id} RETURNING *`.then(([row]) => row ?? null);
 }
 
-/** Disables the endpoint (no deliveries are made for it); the reason, or null when there was none or it was disabled. */
-export function disable(db: Db, id: string, reason: string): Promise<string | null> {
-  return db`
+/** Disables the endpoint (no deliveries are made for it); the endpoint, or null when there was none or it was disabled. */
+export function disable(db: Db, id: string, reason: string): Promise<WebhookEndpointRow | null> {
+  return db<WebhookEndpointRow[]>`
     UPDATE webhook_endpoints SET disabled_at = now(), disabled_reason = ${reason}
-    WHERE id = ${id} AND disabled_at IS NULL`.then((r) => (r.count > 0 ? reason : null));
+    WHERE id = ${id} AND disabled_at IS NULL RETURNING *`.then(([row]) => row ?? null);
 }
 
 /**
  * Disables the endpoint if its attempts have failed for `forMs`: its first attempt since its last
- * success (or ever) is that old. The reason, or null when it was not disabled. (It reads every attempt
- * of the endpoint: it runs when a delivery has failed for good, not per attempt.)
+ * success (or ever) is that old. The endpoint, or null when it was not disabled. (It reads every
+ * attempt of the endpoint: it runs when a delivery has failed for good, not per attempt.)
  */
-export function disableIfFailing(db: Db, id: string, forMs: number): Promise<string | null> {
+export function disableIfFailing(db: Db, id: string, forMs: number): Promise<WebhookEndpointRow | null> {
   const reason = `every attempt failed for ${forMs / 86_400_000} days`;
-  return db`
+  return db<WebhookEndpointRow[]>`
     WITH tried AS (
       SELECT a.at, a.status_code BETWEEN 200 AND 299 AS ok
       FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
@@ -56,8 +56,8 @@ export function disableIfFailing(db: Db, id: string, forMs: number): Promise<str
     UPDATE webhook_endpoints SET disabled_at = now(), disabled_reason = ${reason}
     WHERE id = ${id} AND disabled_at IS NULL
       AND (SELECT min(at) FROM tried WHERE at > coalesce((SELECT max(at) FROM tried WHERE ok), '-infinity'))
-        <= now() - ${forMs}::bigint * interval '1 millisecond'`
-    .then((r) => (r.count > 0 ? reason : null));
+        <= now() - ${forMs}::bigint * interval '1 millisecond'
+    RETURNING *`.then(([row]) => row ?? null);
 }
 
 /** Enables the endpoint again; null when there is none. */

@@ -1,16 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import {
-  HoldEventType,
-  type CreatedWebhookEndpoint,
-  type CreateWebhookEndpointBody,
-  type OutboundEventType,
-  type WebhookDelivery,
-  type WebhookEndpoint,
-} from '../contract.js';
+import type { CreatedWebhookEndpoint, CreateWebhookEndpointBody, OutboundEventType, WebhookDelivery, WebhookEndpoint } from '../contract.js';
 import * as deliveryRows from '../db/webhook-deliveries.js';
 import * as endpointRows from '../db/webhook-endpoints.js';
-import { bounded, Deadline } from '../db/sql.js';
+import { bounded, Deadline, type Db } from '../db/sql.js';
 import type { WebhookEndpointRow } from '../db/webhook-endpoints.js';
 import { AppError } from '../errors.js';
 import type { EngineContext } from '../engine/context.js';
@@ -46,29 +39,20 @@ export class WebhookEndpoints {
   }
 
   private async createBefore(deadline: Deadline, input: CreateWebhookEndpointBody, log: Logger): Promise<CreatedWebhookEndpoint> {
-    const row = await this.ctx.sql.begin(async (tx) => {
-      const inserted = await endpointRows.insert(tx, {
-        id: `ep_${randomBytes(12).toString('hex')}`,
-        url: input.url,
-        events: input.events,
-        description: input.description ?? null,
-        // 24 random bytes, base64, as the Standard Webhooks specification suggests
-        secret: `whsec_${randomBytes(24).toString('base64')}`,
-      });
-      deadline.check();
-      return inserted;
-    });
-    try {
-      if (input.events.some((e) => HoldEventType.safeParse(e).success)) await this.outbound.syncHoldEvents();
-      deadline.check();
-    } catch (err) {
-      // an answer other than 201 must not leave an endpoint behind whose secret nobody got (products
-      // told already only write notices that no endpoint keeps, until endpoints change again)
-      await endpointRows.remove(this.ctx.sql, row.id).catch((removeErr: unknown) => {
-        log.error({ err: removeErr, endpointId: row.id }, 'webhook endpoint not registered, but could not be removed: delete it');
-      });
-      throw err;
-    }
+    // (an answer other than 201 leaves no endpoint behind whose secret nobody got: it rolls back)
+    const row = (await this.outbound.changeEndpoint(
+      (tx) =>
+        endpointRows.insert(tx, {
+          id: `ep_${randomBytes(12).toString('hex')}`,
+          url: input.url,
+          events: input.events,
+          description: input.description ?? null,
+          // 24 random bytes, base64, as the Standard Webhooks specification suggests
+          secret: `whsec_${randomBytes(24).toString('base64')}`,
+        }),
+      () => deadline.check(),
+    ))!;
+    deadline.made();
     log.info({ endpointId: row.id, url: row.url, events: row.events }, 'webhook endpoint registered');
     return { ...endpointView(row), secret: row.secret };
   }
@@ -83,34 +67,31 @@ export class WebhookEndpoints {
     return endpointView(row);
   }
 
-  /**
-   * Deletes the endpoint; its pending deliveries are dropped with it. The caller waits at most
-   * Postgres's deadline; the deletion goes on (a retry then answers not found).
-   */
+  /** Deletes the endpoint; its pending deliveries are dropped with it. The caller waits at most Postgres's deadline. */
   remove(id: string, log: Logger = this.ctx.logger): Promise<void> {
-    return bounded(this.removeNow(id, log));
-  }
-
-  private async removeNow(id: string, log: Logger): Promise<void> {
-    if (!(await endpointRows.remove(this.ctx.sql, id))) throw new AppError('webhook_endpoint_not_found', `no webhook endpoint ${id}`);
-    log.info({ endpointId: id }, 'webhook endpoint deleted');
-    await this.outbound.syncHoldEvents();
+    return this.changed(id, endpointRows.remove, log, 'webhook endpoint deleted').then(() => undefined);
   }
 
   /**
    * Enables a disabled endpoint again (new events are delivered to it; its failed deliveries can be
    * redelivered). The caller waits at most Postgres's deadline.
    */
-  enable(id: string, log: Logger = this.ctx.logger): Promise<WebhookEndpoint> {
-    return bounded(this.enableNow(id, log));
+  async enable(id: string, log: Logger = this.ctx.logger): Promise<WebhookEndpoint> {
+    return endpointView(await this.changed(id, endpointRows.enable, log, 'webhook endpoint enabled'));
   }
 
-  private async enableNow(id: string, log: Logger): Promise<WebhookEndpoint> {
-    const row = await endpointRows.enable(this.ctx.sql, id);
-    if (!row) throw new AppError('webhook_endpoint_not_found', `no webhook endpoint ${id}`);
-    await this.outbound.syncHoldEvents();
-    log.info({ endpointId: id }, 'webhook endpoint enabled');
-    return endpointView(row);
+  /** The endpoint after `change`, made with its hold-events switch (`Outbound.changeEndpoint`) by the deadline, or not at all. */
+  private changed(id: string, change: (db: Db, id: string) => Promise<WebhookEndpointRow | null>, log: Logger, line: string): Promise<WebhookEndpointRow> {
+    const deadline = new Deadline();
+    return deadline.wait(
+      (async () => {
+        const row = await this.outbound.changeEndpoint((tx) => change(tx, id), () => deadline.check());
+        deadline.made();
+        if (!row) throw new AppError('webhook_endpoint_not_found', `no webhook endpoint ${id}`);
+        log.info({ endpointId: id }, line);
+        return row;
+      })(),
+    );
   }
 
   async deliveries(endpointId: string): Promise<WebhookDelivery[]> {

@@ -92,20 +92,29 @@ export class Outbound {
   }
 
   /**
-   * Tells every product's record whether to write hold notices, after an endpoint came or went. (A
-   * product loaded meanwhile by another process reads the subscriptions itself.)
+   * Changes an endpoint (`change` answers it, or null for none) and, when it subscribes to hold events,
+   * tells every product's record whether to write hold notices, in one transaction: a change whose
+   * switch cannot be written (Redis down) rolls back with it. The transaction holds an advisory lock:
+   * changes take turns, each reading the subscriptions once the one before has written them (of two
+   * that overlap, an endpoint registered while another is deleted, the older read could land last).
+   * `beforeCommit` runs last in it (a request's `Deadline.check`). (A product loaded meanwhile by
+   * another process reads the subscriptions itself.)
    */
-  async syncHoldEvents(): Promise<void> {
-    // one sync at a time, each reading the subscriptions once the one before has written them: of two
-    // that overlap (an endpoint registered while another is deleted), the older read could land last
-    await this.ctx.sql.begin(async (tx) => {
+  async changeEndpoint<R extends { events: string[] }>(change: (tx: Db) => Promise<R | null>, beforeCommit = () => {}): Promise<R | null> {
+    const changed = await this.ctx.sql.begin(async (tx) => {
       await tx`SELECT pg_advisory_xact_lock(${HOLD_EVENTS_SYNC_LOCK})`;
-      const on = await this.holdEventsOn(tx);
-      const ids = await this.ctx.redis.smembers(this.ctx.keys.productIndex);
-      for (let i = 0; i < ids.length; i += SYNC_BATCH) {
-        await Promise.all(ids.slice(i, i + SYNC_BATCH).map((id) => commands.setHoldEvents(this.ctx.redis, this.ctx.keys.product(id), on)));
+      const endpoint = await change(tx);
+      if (endpoint?.events.some((e) => HoldEventType.safeParse(e).success)) {
+        const on = await this.holdEventsOn(tx);
+        const ids = await this.ctx.redis.smembers(this.ctx.keys.productIndex);
+        for (let i = 0; i < ids.length; i += SYNC_BATCH) {
+          await Promise.all(ids.slice(i, i + SYNC_BATCH).map((id) => commands.setHoldEvents(this.ctx.redis, this.ctx.keys.product(id), on)));
+        }
       }
+      beforeCommit();
+      return endpoint;
     });
+    return changed as R | null;
   }
 
   /** After the drain's commit: the first attempt of each new delivery. */
@@ -142,21 +151,12 @@ export class Outbound {
     // whose every attempt failed for FAILING_FOR_MS, is disabled
     const exhausted = status === 'failed' && !gone && !d.disabled_at;
     if (exhausted) this.ctx.logger.warn({ deliveryId, eventId: d.event_id, url: d.url, attempts: attempt, error: result.error }, 'outbound event not delivered; retries exhausted');
+    // (a disabled endpoint makes no deliveries, and its pending ones fail at their next attempt, until it is enabled again)
     const disabled = gone
-      ? await endpointRows.disable(this.ctx.sql, d.endpoint_id, 'answered 410 Gone')
-      : exhausted ? await endpointRows.disableIfFailing(this.ctx.sql, d.endpoint_id, FAILING_FOR_MS) : null;
-    if (disabled !== null) await this.disabled(d.endpoint_id, d.url, disabled);
+      ? await this.changeEndpoint((tx) => endpointRows.disable(tx, d.endpoint_id, 'answered 410 Gone'))
+      : exhausted ? await this.changeEndpoint((tx) => endpointRows.disableIfFailing(tx, d.endpoint_id, FAILING_FOR_MS)) : null;
+    if (disabled) this.ctx.logger.warn({ endpointId: disabled.id, url: disabled.url, reason: disabled.disabled_reason }, 'webhook endpoint disabled');
     return status;
-  }
-
-  /**
-   * After an endpoint was disabled (no deliveries are made for it, and its pending ones fail at their
-   * next attempt, until it is enabled again): logged, and products told whether hold events still have
-   * a subscriber.
-   */
-  private async disabled(endpointId: string, url: string, reason: string): Promise<void> {
-    this.ctx.logger.warn({ endpointId, url, reason }, 'webhook endpoint disabled');
-    await this.syncHoldEvents();
   }
 
   /** Admin: sends a delivered or failed delivery again from the start of the schedule; false if pending or unknown. */

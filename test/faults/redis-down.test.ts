@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RedisServer } from '../../src/tools/redis-server.js';
 import { test } from '../support/fixtures.js';
 import { ADMIN_TOKEN, rawRedis, type Harness } from '../support/harness.js';
-import { Hold, Problem, WebhookEndpointList } from '../../src/contract.js';
+import { CreatedWebhookEndpoint, Hold, Problem, WebhookEndpointList } from '../../src/contract.js';
 import { answer, body } from '../support/answers.js';
 
 test.override('engineEnv', ({ privateRedis }) => ({ REDIS_URL: privateRedis.url }));
@@ -62,6 +62,32 @@ describe('Redis down', () => {
       expect(await endpoints()).toEqual(before);
     } finally {
       await redis.start();
+    }
+  });
+
+  it('a webhook endpoint whose deletion is refused with 503 is still there, and still kept to by the products', async () => {
+    const pid = await h.createProduct({ stock: 10 });
+    const created = await answer(h.request('POST', '/api/admin/webhook-endpoints', { token: ADMIN_TOKEN, body: { url: 'https://example.com/hooks', events: ['hold.created'] } }), CreatedWebhookEndpoint);
+    expect(created.status).toBe(201);
+    const { id } = created.body;
+    await redis.kill();
+    try {
+      const res = await h.request('DELETE', `/api/admin/webhook-endpoints/${id}`, { token: ADMIN_TOKEN });
+      expect(await answer(res, Problem)).toMatchObject({ status: 503, body: { code: 'unavailable' } });
+      expect((await h.request('GET', `/api/admin/webhook-endpoints/${id}`, { token: ADMIN_TOKEN })).status).toBe(200);
+    } finally {
+      await redis.start();
+    }
+    // (an emptied Redis: the product is loaded again from Postgres, with the endpoint's subscription)
+    await expect.poll(async () => (await hold(pid, 'after')).status, { timeout: 10_000, interval: 200 }).toBe(201);
+    const raw = rawRedis(redis.url);
+    const holdEvents = () => raw.hget(h.runtime.engine.ctx.keys.product(pid).product, 'hold_events');
+    try {
+      expect(await holdEvents()).toBe('1');
+      expect((await h.request('DELETE', `/api/admin/webhook-endpoints/${id}`, { token: ADMIN_TOKEN })).status).toBe(204);
+      expect(await holdEvents()).toBe('');
+    } finally {
+      raw.disconnect();
     }
   });
 });
