@@ -101,20 +101,40 @@ export class Outbound {
    * another process reads the subscriptions itself.)
    */
   async changeEndpoint<R extends { events: string[] }>(change: (tx: Db) => Promise<R | null>, beforeCommit = () => {}): Promise<R | null> {
-    const changed = await this.ctx.sql.begin(async (tx) => {
-      await tx`SELECT pg_advisory_xact_lock(${HOLD_EVENTS_SYNC_LOCK})`;
-      const endpoint = await change(tx);
-      if (endpoint?.events.some((e) => HoldEventType.safeParse(e).success)) {
-        const on = await this.holdEventsOn(tx);
-        const ids = await this.ctx.redis.smembers(this.ctx.keys.productIndex);
-        for (let i = 0; i < ids.length; i += SYNC_BATCH) {
-          await Promise.all(ids.slice(i, i + SYNC_BATCH).map((id) => commands.setHoldEvents(this.ctx.redis, this.ctx.keys.product(id), on)));
+    let switched = false;
+    try {
+      const changed = await this.ctx.sql.begin(async (tx) => {
+        await tx`SELECT pg_advisory_xact_lock(${HOLD_EVENTS_SYNC_LOCK})`;
+        const endpoint = await change(tx);
+        if (endpoint?.events.some((e) => HoldEventType.safeParse(e).success)) {
+          switched = true;
+          await this.switchHoldEvents(tx);
         }
+        beforeCommit();
+        return endpoint;
+      });
+      return changed as R | null;
+    } catch (err) {
+      // a change that rolled back after its switch was written: the switch goes back to what is committed
+      if (switched) {
+        await this.ctx.sql.begin(async (tx) => {
+          await tx`SELECT pg_advisory_xact_lock(${HOLD_EVENTS_SYNC_LOCK})`;
+          await this.switchHoldEvents(tx);
+        }).catch((switchErr: unknown) => {
+          this.ctx.logger.error({ err: switchErr }, 'hold-events switch may not match the endpoints until they change again');
+        });
       }
-      beforeCommit();
-      return endpoint;
-    });
-    return changed as R | null;
+      throw err;
+    }
+  }
+
+  /** Tells every product's record whether some endpoint subscribes to hold events, as `tx` reads it. */
+  private async switchHoldEvents(tx: Db): Promise<void> {
+    const on = await this.holdEventsOn(tx);
+    const ids = await this.ctx.redis.smembers(this.ctx.keys.productIndex);
+    for (let i = 0; i < ids.length; i += SYNC_BATCH) {
+      await Promise.all(ids.slice(i, i + SYNC_BATCH).map((id) => commands.setHoldEvents(this.ctx.redis, this.ctx.keys.product(id), on)));
+    }
   }
 
   /** After the drain's commit: the first attempt of each new delivery. */

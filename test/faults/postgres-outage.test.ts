@@ -106,6 +106,24 @@ describe('Postgres outage', () => {
     expect((await h.request('GET', `/api/products/${lost}`)).status).toBe(200);
   });
 
+  it('an endpoint deletion refused past the deadline leaves the products writing its hold notices', async () => {
+    const pid = await h.createProduct({ stock: 1 });
+    const kept = await body(h.request('POST', '/api/admin/webhook-endpoints', { token: ADMIN_TOKEN, body: { url: 'http://127.0.0.1:9/kept', events: ['hold.created'] } }), CreatedWebhookEndpoint);
+    const holdEvents = () => h.redis.hget(h.runtime.engine.ctx.keys.product(pid).product, 'hold_events');
+    expect(await holdEvents()).toBe('1');
+    proxy.setDelay(2_000);
+    try {
+      expect((await h.request('DELETE', `/api/admin/webhook-endpoints/${kept.id}`, { token: ADMIN_TOKEN })).status).toBe(503);
+    } finally {
+      proxy.setDelay(0);
+    }
+    // the deletion went on, switched the products' hold notices off, and then rolled back
+    await settled();
+    expect(await h.sql`SELECT id FROM webhook_endpoints WHERE id = ${kept.id}`).toEqual([{ id: kept.id }]);
+    await expect.poll(holdEvents).toBe('1');
+    expect((await h.request('DELETE', `/api/admin/webhook-endpoints/${kept.id}`, { token: ADMIN_TOKEN })).status).toBe(204);
+  });
+
   it('answers a change that committed as made, also when its Redis write then waits past the deadline', async () => {
     const pid = await h.createProduct({ stock: 5, unit_price_minor: 700 });
     const { products } = h.runtime.engine;
