@@ -19,7 +19,7 @@ const OVERDUE_BATCH = 1000;
 
 /** Products told at once whether to write hold notices. */
 const SYNC_BATCH = 500;
-/** The advisory lock that makes syncs of the hold-events switch take turns (a number no other lock uses: migrations take 7,355,608). */
+/** The advisory lock that makes endpoint changes, with their hold-events switch, take turns (a number no other lock uses: migrations take 7,355,608). */
 const HOLD_EVENTS_SYNC_LOCK = 7_355_609;
 
 /** An endpoint whose every attempt failed for this long is disabled when one more delivery fails for good. */
