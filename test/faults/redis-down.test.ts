@@ -66,6 +66,8 @@ describe('Redis down', () => {
   });
 
   it('a webhook endpoint whose deletion is refused with 503 is still there, and still kept to by the products', async () => {
+    // (Redis was restarted just before: the engine reconnects by itself)
+    await expect.poll(async () => (await h.request('GET', '/health/ready')).status, { timeout: 10_000, interval: 200 }).toBe(200);
     const pid = await h.createProduct({ stock: 10 });
     const created = await answer(h.request('POST', '/api/admin/webhook-endpoints', { token: ADMIN_TOKEN, body: { url: 'https://example.com/hooks', events: ['hold.created'] } }), CreatedWebhookEndpoint);
     expect(created.status).toBe(201);
