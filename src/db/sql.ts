@@ -28,8 +28,8 @@ export function bounded<T>(query: PromiseLike<T>): Promise<T> {
  * A request's one wait for a change in Postgres. The caller is answered unavailable (503) once the
  * deadline passes, while the work goes on; the work calls `check` in its transaction before each step
  * that must not happen once the caller was told it failed, the commit last of all, so that it rolls
- * back instead, and `made` once it has committed: what follows (bounded on its own) is answered, never
- * a 503 for a change that was made. Only a commit already on its way at the deadline may still land.
+ * back instead, and `made` once it has committed: what follows, bounded on its own, is no longer cut
+ * short by the deadline. Only a commit already on its way at the deadline may still land.
  */
 export class Deadline {
   private readonly at = Date.now() + QUERY_DEADLINE_MS;
