@@ -191,6 +191,7 @@ export function isUnavailable(err: unknown): boolean {
   if (/Command timed out|Connection is closed|Stream isn't writeable|connect ECONNREFUSED|ECONNRESET/.test(e.message)) {
     return true;
   }
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT',
-    'CONNECTION_DESTROYED', '57P01', '57P03'].includes(e.code ?? '');
+  // (EPIPE: a write to a connection the other side has closed; the others: a host or its name not reachable)
+  return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+    'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT', 'CONNECTION_DESTROYED', '57P01', '57P03'].includes(e.code ?? '');
 }
