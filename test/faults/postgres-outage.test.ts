@@ -104,6 +104,7 @@ describe('Postgres outage', () => {
     expect(await h.sql`SELECT id FROM products WHERE id = ${newId}`).toEqual([]);
     expect((await h.request('POST', '/api/admin/products', { ...admin, body: newProduct })).status).toBe(201);
     expect((await h.request('GET', `/api/products/${lost}`)).status).toBe(200);
+    expect((await h.request('DELETE', `/api/admin/webhook-endpoints/${kept.id}`, admin)).status).toBe(204);
   });
 
   it('an endpoint deletion refused past the deadline leaves the products writing its hold notices', async () => {
