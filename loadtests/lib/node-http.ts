@@ -12,8 +12,9 @@ export function nodeHttp(baseUrl: string): { http: Http; close(): void } {
   const transport = url.protocol === 'https:' ? https : http;
   const agent = new transport.Agent({ keepAlive: true });
 
-  const send = (method: string, path: string, headers: Record<string, string>, body: string | undefined) =>
-    new Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }>((resolve, reject) => {
+  type Answer = { status: number; headers: http.IncomingHttpHeaders; text: string };
+  const send = (method: string, path: string, headers: Record<string, string>, body: string | undefined): Promise<Answer> =>
+    new Promise<Answer>((resolve, reject) => {
       const req = transport.request(
         { protocol: url.protocol, hostname: url.hostname, port: url.port, path, method, headers, agent, timeout: REQUEST_TIMEOUT_MS },
         (res) => {
@@ -24,7 +25,15 @@ export function nodeHttp(baseUrl: string): { http: Http; close(): void } {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // a kept-alive connection the server closed as the request went out: a reading request is sent
+        // again on a new one, as browsers do (node:http's own advice, see request.reusedSocket)
+        if (req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE') && (method === 'GET' || method === 'HEAD')) {
+          resolve(send(method, path, headers, body));
+        } else {
+          reject(err);
+        }
+      });
       req.end(body);
     });
 
