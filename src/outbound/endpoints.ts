@@ -25,6 +25,8 @@ function endpointView(row: WebhookEndpointRow): WebhookEndpoint {
 }
 
 
+const notFound = (id: string) => new AppError('webhook_endpoint_not_found', `no webhook endpoint ${id}`);
+
 /** Admin side of outbound events: endpoints (their secret shown once, at creation) and their deliveries. */
 export class WebhookEndpoints {
   constructor(
@@ -32,27 +34,19 @@ export class WebhookEndpoints {
     private readonly outbound: Outbound,
   ) {}
 
-  /** Registers an endpoint; the caller waits at most Postgres's deadline (see `Deadline`). */
-  create(input: CreateWebhookEndpointBody, log: Logger = this.ctx.logger): Promise<CreatedWebhookEndpoint> {
-    const deadline = new Deadline();
-    return deadline.wait(this.createBefore(deadline, input, log));
-  }
-
-  private async createBefore(deadline: Deadline, input: CreateWebhookEndpointBody, log: Logger): Promise<CreatedWebhookEndpoint> {
+  /** Registers an endpoint; the caller waits at most Postgres's deadline (see `changed`). */
+  async create(input: CreateWebhookEndpointBody, log: Logger = this.ctx.logger): Promise<CreatedWebhookEndpoint> {
     // (an answer other than 201 leaves no endpoint behind whose secret nobody got: it rolls back)
-    const row = (await this.outbound.changeEndpoint(
-      (tx) =>
-        endpointRows.insert(tx, {
-          id: `ep_${randomBytes(12).toString('hex')}`,
-          url: input.url,
-          events: input.events,
-          description: input.description ?? null,
-          // 24 random bytes, base64, as the Standard Webhooks specification suggests
-          secret: `whsec_${randomBytes(24).toString('base64')}`,
-        }),
-      () => deadline.check(),
+    const row = (await this.changed((tx) =>
+      endpointRows.insert(tx, {
+        id: `ep_${randomBytes(12).toString('hex')}`,
+        url: input.url,
+        events: input.events,
+        description: input.description ?? null,
+        // 24 random bytes, base64, as the Standard Webhooks specification suggests
+        secret: `whsec_${randomBytes(24).toString('base64')}`,
+      }),
     ))!;
-    deadline.made();
     log.info({ endpointId: row.id, url: row.url, events: row.events }, 'webhook endpoint registered');
     return { ...endpointView(row), secret: row.secret };
   }
@@ -63,13 +57,14 @@ export class WebhookEndpoints {
 
   async get(id: string): Promise<WebhookEndpoint> {
     const row = await bounded(endpointRows.find(this.ctx.sql, id));
-    if (!row) throw new AppError('webhook_endpoint_not_found', `no webhook endpoint ${id}`);
+    if (!row) throw notFound(id);
     return endpointView(row);
   }
 
   /** Deletes the endpoint; its pending deliveries are dropped with it. The caller waits at most Postgres's deadline. */
-  remove(id: string, log: Logger = this.ctx.logger): Promise<void> {
-    return this.changed(id, endpointRows.remove, log, 'webhook endpoint deleted').then(() => undefined);
+  async remove(id: string, log: Logger = this.ctx.logger): Promise<void> {
+    if (!(await this.changed((tx) => endpointRows.remove(tx, id)))) throw notFound(id);
+    log.info({ endpointId: id }, 'webhook endpoint deleted');
   }
 
   /**
@@ -77,21 +72,23 @@ export class WebhookEndpoints {
    * redelivered). The caller waits at most Postgres's deadline.
    */
   async enable(id: string, log: Logger = this.ctx.logger): Promise<WebhookEndpoint> {
-    return endpointView(await this.changed(id, endpointRows.enable, log, 'webhook endpoint enabled'));
+    const row = await this.changed((tx) => endpointRows.enable(tx, id));
+    if (!row) throw notFound(id);
+    log.info({ endpointId: id }, 'webhook endpoint enabled');
+    return endpointView(row);
   }
 
-  /** The endpoint after `change`, made with its hold-events switch (`Outbound.changeEndpoint`) by the deadline, or not at all. */
-  private changed(id: string, change: (db: Db, id: string) => Promise<WebhookEndpointRow | null>, log: Logger, line: string): Promise<WebhookEndpointRow> {
+  /**
+   * `change` made with its hold-events switch (`Outbound.changeEndpoint`) by Postgres's deadline, or not
+   * at all: the caller is answered 503 at the deadline, and a change not committed by then rolls back.
+   */
+  private changed(change: (tx: Db) => Promise<WebhookEndpointRow | null>): Promise<WebhookEndpointRow | null> {
     const deadline = new Deadline();
-    return deadline.wait(
-      (async () => {
-        const row = await this.outbound.changeEndpoint((tx) => change(tx, id), () => deadline.check());
-        deadline.made();
-        if (!row) throw new AppError('webhook_endpoint_not_found', `no webhook endpoint ${id}`);
-        log.info({ endpointId: id }, line);
-        return row;
-      })(),
-    );
+    const made = this.outbound.changeEndpoint(change, () => deadline.check()).then((row) => {
+      deadline.made();
+      return row;
+    });
+    return deadline.wait(made);
   }
 
   async deliveries(endpointId: string): Promise<WebhookDelivery[]> {
