@@ -26,14 +26,15 @@ const lockWaiters = async () =>
  * transaction; one whose BEGIN has not arrived has a chunk in the proxy).
  */
 async function settled(): Promise<void> {
-  const busy = async () => {
-    const [open] = await h.sql<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')`;
-    return proxy.delayedChunks() + open!.n;
-  };
+  const busy = () => h.sql<{ state: string; query: string }[]>`
+    SELECT state, query FROM pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')`;
+  const until = Date.now() + 30_000;
   for (let quiet = 0; quiet < 3; ) {
-    quiet = (await busy()) === 0 ? quiet + 1 : 0;
+    const open = await busy();
+    quiet = proxy.delayedChunks() + open.length === 0 ? quiet + 1 : 0;
+    // (failing with what is still open says more than the test's timeout would)
+    if (Date.now() > until) expect({ delayedChunks: proxy.delayedChunks(), open }).toEqual({ delayedChunks: 0, open: [] });
     await new Promise((r) => setTimeout(r, 100));
   }
 }

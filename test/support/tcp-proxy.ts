@@ -23,15 +23,26 @@ export async function startTcpProxy(host: string, port: number): Promise<TcpProx
   let open = true;
   let delayMs = 0;
   let delayed = 0;
-  const pipe = (from: Socket, to: Socket) =>
-    from.on('data', (chunk) => {
-      if (delayMs === 0) return to.write(chunk);
-      delayed++;
-      setTimeout(() => {
+  // Each direction is a queue: a chunk goes out when its delay is over and never before the chunk ahead
+  // of it, also when the delay drops while chunks are held (a byte stream delivered out of order is no
+  // longer the protocol the two ends speak).
+  const pipe = (from: Socket, to: Socket) => {
+    const queue: { chunk: Buffer; due: number }[] = [];
+    const flush = () => {
+      while (queue.length > 0 && queue[0]!.due <= Date.now()) {
+        const { chunk } = queue.shift()!;
         delayed--;
         if (to.writable) to.write(chunk);
-      }, delayMs);
+      }
+      if (queue.length > 0) setTimeout(flush, queue[0]!.due - Date.now());
+    };
+    from.on('data', (chunk: Buffer) => {
+      if (delayMs === 0 && queue.length === 0) return to.write(chunk);
+      delayed++;
+      queue.push({ chunk, due: Date.now() + delayMs });
+      if (queue.length === 1) setTimeout(flush, delayMs);
     });
+  };
   const server = createServer((client) => {
     if (!open) return client.destroy();
     const upstream = connect(target.port, target.host);
