@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JwtVerifier, signJwt } from '../../src/http/jwt.js';
+import { JwtVerifier, signJwt, TokenCache } from '../../src/http/jwt.js';
 
 const SECRET = 'unit-test-secret-0123456789';
 const now = Date.now();
@@ -55,5 +55,36 @@ describe('JwtVerifier with JWT_ISSUER / JWT_AUDIENCE', () => {
     ['an aud list without us', { ...claims, aud: ['other'] }],
   ])('refuses %s', (_, c) => {
     expect(jwt.verify(signJwt(SECRET, c), now)).toBeNull();
+  });
+});
+
+describe('TokenCache', () => {
+  const verified = { sub: 'u', expMs: 0 };
+  const tokens = ['a', 'b', 'c', 'd'].map((c) => c.repeat(10));
+  const held = (cache: TokenCache) => tokens.filter((t) => cache.get(t, 0) !== undefined);
+
+  it('holds no more characters than its limit: a token past it empties the cache', () => {
+    const cache = new TokenCache({ tokens: 100, chars: 30 });
+    for (const t of tokens.slice(0, 3)) cache.set(t, verified, 1);
+    cache.set(tokens[0]!, verified, 1);
+    expect(held(cache)).toEqual(tokens.slice(0, 3));
+    cache.set(tokens[3]!, verified, 1);
+    expect(held(cache)).toEqual([tokens[3]]);
+  });
+
+  it('counts an expired token out when it drops it', () => {
+    const cache = new TokenCache({ tokens: 100, chars: 30 });
+    cache.set(tokens[0]!, verified, 1);
+    cache.set(tokens[1]!, verified, 5);
+    cache.set(tokens[2]!, verified, 5);
+    expect(cache.get(tokens[0]!, 1)).toBeUndefined();
+    cache.set(tokens[3]!, verified, 5);
+    expect(held(cache)).toEqual(tokens.slice(1));
+  });
+
+  it('holds no more tokens than its limit', () => {
+    const cache = new TokenCache({ tokens: 2, chars: 1000 });
+    for (const t of tokens.slice(0, 3)) cache.set(t, verified, 1);
+    expect(held(cache)).toEqual([tokens[2]]);
   });
 });
