@@ -1,3 +1,4 @@
+import type { PaymentEvent } from '../contract.js';
 import type { Db } from './sql.js';
 
 /** A payment event as the persistence worker writes it to `payment_events`. */
@@ -14,9 +15,25 @@ export interface PaymentEventWrite {
   received_at: Date;
 }
 
-/** Whether Postgres has the event with a final result (a deferred one still waits for its order). */
-export function settled(db: Db, eventId: string): Promise<boolean> {
-  return db`SELECT 1 FROM payment_events WHERE event_id = ${eventId} AND result <> 'deferred'`.then((rows) => rows.length > 0);
+/** An event's row: `payload` is the event as received (JSON), at `receivedAt`. */
+export function eventRow(payload: string, result: string, receivedAt: Date): PaymentEventWrite {
+  const e = JSON.parse(payload) as PaymentEvent;
+  return {
+    event_id: e.event_id,
+    type: e.type,
+    hold_id: e.hold_id,
+    order_id: e.order_id ?? null,
+    amount_minor: e.amount_minor,
+    currency: e.currency,
+    payload,
+    result,
+    received_at: receivedAt,
+  };
+}
+
+/** The event's final result in Postgres (a deferred one still waits for its order), or null. */
+export function settled(db: Db, eventId: string): Promise<string | null> {
+  return db<{ result: string }[]>`SELECT result FROM payment_events WHERE event_id = ${eventId} AND result <> 'deferred'`.then((rows) => rows[0]?.result ?? null);
 }
 
 /**

@@ -54,31 +54,35 @@ export class Payments {
     // a late redelivery after Redis dropped the hold and its events: Postgres remembers the event. (One
     // Postgres has as deferred never reached an order: with its hold gone it is not a duplicate.) A new
     // success for an order that ended unpaid and whose records Redis dropped: they are written back, and it applies.
-    // A new failure for an order that ended, its records dropped, changes nothing.
-    let settled = false;
-    let ended: OrderStatus | null = null;
+    // A new failure for an order that ended, its records dropped, changes nothing, its amount checked as Redis would.
+    let recorded: string | null = null;
+    let orderRow: orderRows.OrderRow | null = null;
     if (!reply.ok && reply.code === ReplyCode.HoldNotFound) {
-      settled = await this.settledInPostgres(e.event_id);
-      if (!settled && script.kind === 'succeeded' && this.gate && (await this.gate.restoreEnded(ref))) reply = await applyInRedis();
-      if (!settled && script.kind === 'failed') ended = await this.endedInPostgres(orderId);
+      recorded = await this.recordedInPostgres(e.event_id);
+      if (!recorded && script.kind === 'succeeded' && this.gate && (await this.gate.restoreEnded(ref))) reply = await applyInRedis();
+      else if (recorded === 'amount_mismatch' || (!recorded && script.kind === 'failed')) orderRow = await bounded(orderRows.find(this.ctx.sql, orderId));
     }
     try {
       if (!reply.ok) {
-        if (settled) {
+        if (orderRow && (Number(orderRow.total_minor) !== e.amount_minor || orderRow.currency !== e.currency)) {
+          if (!recorded) await bounded(paymentEventRows.upsert(this.ctx.sql, [paymentEventRows.eventRow(JSON.stringify(e), 'amount_mismatch', new Date())]));
+          this.mismatched(e, log);
+          throw toDomainError({ ok: false, code: ReplyCode.AmountMismatch, expectedTotal: Number(orderRow.total_minor), expectedCurrency: orderRow.currency });
+        }
+        if (recorded) {
           this.observer.paymentEvent('duplicate', null);
           return { result: 'duplicate', order_id: null, order_status: null };
         }
-        if (ended) {
+        if (orderRow && orderRow.status !== 'pending_payment') {
           // no drain records an event Redis did not take: its inbox row is settled here
           await bounded(inboxRows.settle(this.ctx.sql, e.event_id, 'ignored'));
-          this.observer.paymentEvent('ignored', ended);
-          log.info({ eventId: e.event_id, type: e.type, orderId, status: ended }, 'payment event for an ended order ignored');
-          return { result: 'ignored', order_id: orderId, order_status: ended };
+          this.observer.paymentEvent('ignored', orderRow.status);
+          log.info({ eventId: e.event_id, type: e.type, orderId, status: orderRow.status }, 'payment event for an ended order ignored');
+          return { result: 'ignored', order_id: orderId, order_status: orderRow.status };
         }
         if (reply.code === ReplyCode.AmountMismatch) {
           this.mismatchRecorded(ref.productId, e);
-          log.warn({ eventId: e.event_id, holdId: e.hold_id }, 'payment amount mismatch');
-          this.observer.paymentEvent('amount_mismatch', null);
+          this.mismatched(e, log);
         }
         throw toDomainError(reply);
       }
@@ -112,6 +116,11 @@ export class Payments {
     return reply.result !== 'duplicate';
   }
 
+  private mismatched(e: PaymentEvent, log: Logger): void {
+    log.warn({ eventId: e.event_id, holdId: e.hold_id }, 'payment amount mismatch');
+    this.observer.paymentEvent('amount_mismatch', null);
+  }
+
   /** The script recorded the event as a mismatch, in the product's event outbox: on to Postgres. */
   private mismatchRecorded(productId: string, e: PaymentEvent): void {
     this.persistence.changed(productId, { orders: {}, events: { [e.event_id]: 'amount_mismatch' }, notices: 0 });
@@ -126,13 +135,7 @@ export class Payments {
     return { ref, orderId };
   }
 
-  private settledInPostgres(eventId: string): Promise<boolean> {
+  private recordedInPostgres(eventId: string): Promise<string | null> {
     return bounded(paymentEventRows.settled(this.ctx.sql, eventId));
-  }
-
-  /** The status of the order if Postgres has it ended (paid, failed, expired or refund required), else null. */
-  private async endedInPostgres(orderId: string): Promise<OrderStatus | null> {
-    const order = await bounded(orderRows.find(this.ctx.sql, orderId));
-    return order && order.status !== 'pending_payment' ? order.status : null;
   }
 }

@@ -4,7 +4,7 @@ import * as orderConflicts from '../db/order-conflicts.js';
 import * as orderRows from '../db/orders.js';
 import type { OrderWrite } from '../db/orders.js';
 import * as paymentEventRows from '../db/payment-events.js';
-import type { PaymentEventWrite } from '../db/payment-events.js';
+import { eventRow, type PaymentEventWrite } from '../db/payment-events.js';
 import type { Db } from '../db/sql.js';
 import { commands } from '../redis/commands.js';
 import { isUnavailable } from '../errors.js';
@@ -110,20 +110,9 @@ export class Persistence {
 
   private async writeEvents(productId: string, k: ProductKeys): Promise<number> {
     const batch = await this.read(k.eventOutbox, k.events);
-    const failed = await this.upsert(batch, 'payment event', (id, raw) => {
+    const failed = await this.upsert(batch, 'payment event', (_, raw) => {
       const ev = parsePaymentEvent(raw);
-      const p = JSON.parse(ev.payload) as PaymentEvent;
-      return {
-        event_id: id,
-        type: p.type,
-        hold_id: p.hold_id,
-        order_id: p.order_id ?? null,
-        amount_minor: p.amount_minor,
-        currency: p.currency,
-        payload: ev.payload,
-        result: ev.result,
-        received_at: new Date(ev.at),
-      };
+      return eventRow(ev.payload, ev.result, new Date(ev.at));
     }, (rows) => this.writeEventRows(productId, k, rows));
     await this.markPersisted(batch, failed, (p, id, raw) => commands.markEventPersisted(p, k, id, raw));
     return batch.length;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/http/webhook-signature.js';
 import { test } from '../support/fixtures.js';
 import { WEBHOOK_SECRET, type Harness } from '../support/harness.js';
-import { Hold, Order, PaymentOutcome } from '../../src/contract.js';
+import { Hold, Order, PaymentOutcome, Problem } from '../../src/contract.js';
 import { body } from '../support/answers.js';
 
 /** Ended records leave Redis after their retention; Postgres answers for them from then on. */
@@ -57,6 +57,17 @@ describe('record retention', () => {
     const fail = () => h.request('POST', '/api/webhooks/payment', { body: failedRaw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, failedRaw) } });
     for (const _ of [1, 2]) expect(await body(fail(), PaymentOutcome)).toEqual({ result: 'ignored', order_id: order.id, order_status: 'paid' });
     expect(await h.sql`SELECT result FROM payment_inbox WHERE event_id = 'evt-late-failure'`).toEqual([{ result: 'ignored' }]);
+
+    // a late failure with another amount is refused as Redis would refuse it, recorded, and refused again when retried
+    const wrongRaw = JSON.stringify({ event_id: 'evt-late-wrong', type: 'payment.failed', hold_id: hold.id, amount_minor: 599, currency: 'EUR' });
+    const wrong = () => h.request('POST', '/api/webhooks/payment', { body: wrongRaw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, wrongRaw) } });
+    for (const _ of [1, 2]) {
+      const res = await wrong();
+      expect(res.status).toBe(422);
+      expect(await body(res, Problem)).toMatchObject({ code: 'amount_mismatch', expected_amount_minor: 600, expected_currency: 'EUR' });
+    }
+    expect(await h.sql`SELECT result FROM payment_events WHERE event_id = 'evt-late-wrong'`).toEqual([{ result: 'amount_mismatch' }]);
+    expect(await h.sql`SELECT result FROM payment_inbox WHERE event_id = 'evt-late-wrong'`).toEqual([{ result: 'amount_mismatch' }]);
     expect(await h.sql`SELECT status FROM orders WHERE id = ${order.id}`).toEqual([{ status: 'paid' }]);
     expect(await h.stock(pid)).toEqual({ total: 5, available: 3, held: 0, pending_payment: 0, sold: 2 });
   });
