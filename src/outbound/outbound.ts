@@ -103,8 +103,7 @@ export class Outbound {
   async changeEndpoint<R extends { events: string[] }>(change: (tx: Db) => Promise<R | null>, beforeCommit = () => {}): Promise<R | null> {
     let switched = false;
     try {
-      const changed = await this.ctx.sql.begin(async (tx) => {
-        await tx`SELECT pg_advisory_xact_lock(${HOLD_EVENTS_SYNC_LOCK})`;
+      return await this.inTurn(async (tx) => {
         const endpoint = await change(tx);
         if (endpoint?.events.some((e) => HoldEventType.safeParse(e).success)) {
           switched = true;
@@ -113,19 +112,23 @@ export class Outbound {
         beforeCommit();
         return endpoint;
       });
-      return changed as R | null;
     } catch (err) {
       // a change that rolled back after its switch was written: the switch goes back to what is committed
       if (switched) {
-        await this.ctx.sql.begin(async (tx) => {
-          await tx`SELECT pg_advisory_xact_lock(${HOLD_EVENTS_SYNC_LOCK})`;
-          await this.switchHoldEvents(tx);
-        }).catch((switchErr: unknown) => {
+        await this.inTurn((tx) => this.switchHoldEvents(tx)).catch((switchErr: unknown) => {
           this.ctx.logger.error({ err: switchErr }, 'hold-events switch may not match the endpoints until they change again');
         });
       }
       throw err;
     }
+  }
+
+  /** A transaction that holds the endpoint changes' advisory lock: they take turns. */
+  private inTurn<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    return this.ctx.sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(${HOLD_EVENTS_SYNC_LOCK})`;
+      return work(tx);
+    }) as Promise<T>;
   }
 
   /** Tells every product's record whether some endpoint subscribes to hold events, as `tx` reads it. */
