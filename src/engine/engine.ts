@@ -47,7 +47,7 @@ export function createEngine(ctx: EngineContext): Engine {
   const raffle = new Raffle(ctx, load);
   const admission = new Admission(ctx, load, raffle);
   products.admissionStats = (id) => admission.stats(id);
-  products.holdEvents = (db) => outbound.holdEventsOn(db);
+  products.holdEvents = (tx) => outbound.holdEventsInTurn(tx);
   const payments = new Payments(ctx, persistence);
   const inbox = new PaymentInbox(ctx, payments);
   const recovery = new Recovery(ctx, products, persistence, inbox);

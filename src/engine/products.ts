@@ -34,7 +34,7 @@ const DEFAULT_ADMISSION_WINDOW_S = 120;
 
 /** The record's fields upsertProduct sets from its arguments, by position (null: the total, and what only a new record takes). */
 const SETTING_FIELDS = ['name', 'price', 'currency', null, 'starts_at', 'ends_at', 'limit', null, null, null,
-  'admission', 'admission_window_ms', 'admission_headroom', 'raffle_closes_at', 'raffle_commit'] as const;
+  'admission', 'admission_window_ms', 'admission_headroom', 'raffle_closes_at', 'raffle_commit', 'hold_events'] as const;
 
 /** A raffle's seed is fixed as soon as a product is one (its commitment is public from then on). */
 const seedFor = (admission: ProductRow['admission'], seed: string | null) => seed ?? (admission === 'raffle' ? newSeed() : null);
@@ -106,8 +106,8 @@ export class Products {
   private readonly unknownUntil = new Map<string, number>();
   /** a waiting room's or raffle's state for the admin view (set by the engine) */
   admissionStats: (id: string) => Promise<AdmissionStats | null> = () => Promise.resolve(null);
-  /** whether the product's scripts write hold notices (set by the engine) */
-  holdEvents: (db: Db) => Promise<boolean> = () => Promise.resolve(false);
+  /** whether the product's scripts write hold notices, read in a load's transaction (set by the engine) */
+  holdEvents: (tx: Db) => Promise<boolean> = () => Promise.resolve(false);
   /** checks the product Redis has against Postgres, rebuilding it if need be; false if unknown (set by the engine: Recovery) */
   ensure: (id: string) => Promise<boolean> = () => Promise.resolve(false);
   /** a product this process created, its Redis record fresh from Postgres (set by the engine) */
@@ -274,11 +274,11 @@ export class Products {
   }
 
   /**
-   * The settings (what a change writes besides the total) in which the product's Redis record differs
-   * from `row`, by their names in the record.
+   * The settings (what a change writes besides the total, and the hold-events switch) in which the
+   * product's Redis record differs from `row`, by their names in the record. `tx` holds the row lock.
    */
-  async settingsDrift(row: ProductRow): Promise<string[]> {
-    const args = this.upsertArgs(row, NOTHING_COMMITTED, false);
+  async settingsDrift(tx: Db, row: ProductRow): Promise<string[]> {
+    const args = this.upsertArgs(row, NOTHING_COMMITTED, await this.holdEvents(tx));
     const settings = SETTING_FIELDS.flatMap((field, i) => (field ? [{ field, value: String(args[i]) }] : []));
     const values = await this.ctx.redis.hmget(this.ctx.keys.product(row.id).product, ...settings.map((s) => s.field));
     return settings.filter((s, i) => values[i] !== s.value).map((s) => s.field);

@@ -49,7 +49,7 @@ export class Reconciler {
     const { audit, settings, postgres, conflicts, reloaded } = await bounded(this.ctx.sql.begin(async (tx) => {
       const row = (await productRows.lock(tx, id))!;
       const audit = decode.auditProduct(await commands.auditProduct(this.ctx.redis, k, repair));
-      const settings = await this.products.settingsDrift(row);
+      const settings = await this.products.settingsDrift(tx, row);
       const [committed, conflicts] = await Promise.all([orderRows.committedUnits(tx, id), orderConflicts.count(tx, id)]);
       const reload = repair && (audit.counters.total !== row.stock || settings.length > 0);
       const reloaded = reload && (await this.products.load(tx, row).then(() => true, belowCommitted));

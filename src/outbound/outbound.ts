@@ -92,6 +92,16 @@ export class Outbound {
   }
 
   /**
+   * `holdEventsOn` for a product's load, in `tx`: it waits for an endpoint change under way, and a
+   * change waits for its commit. (Read while a change's switch was written but not committed, the
+   * committed subscriptions would undo the switch on the product loaded.)
+   */
+  async holdEventsInTurn(tx: Db): Promise<boolean> {
+    await tx`SELECT pg_advisory_xact_lock_shared(${HOLD_EVENTS_SYNC_LOCK})`;
+    return this.holdEventsOn(tx);
+  }
+
+  /**
    * Changes an endpoint (`change` answers it, or null for none) and, when it subscribes to hold events,
    * tells every product's record whether to write hold notices, in one transaction: a change whose
    * switch cannot be written (Redis down) rolls back with it. The transaction holds an advisory lock:

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdminProduct, Draw, Hold, Order, Ticket } from '../../src/contract.js';
+import { AdminProduct, Draw, Hold, Order, ReconcileReport, Ticket } from '../../src/contract.js';
 import { body } from '../support/answers.js';
 import { asCustomer } from '../support/drops.js';
 import { test } from '../support/fixtures.js';
@@ -105,6 +105,60 @@ describe('outbound events: holds, waiting rooms and raffles', () => {
     expect(await h.redis.hget(h.runtime.engine.ctx.keys.product(pid).product, 'hold_events')).toBe('1');
     expect((await customer(pid, uniq('u'), 'POST', '/api/holds', { product_id: pid, qty: 1 })).status).toBe(201);
     expect(await notices(pid)).toBe(1);
+  });
+
+  it('a product changed while an endpoint registration switches hold notices on keeps them on', async () => {
+    const pid = await h.createProduct({ stock: 10 });
+    const hold = () => h.redis.hget(h.runtime.engine.ctx.keys.product(pid).product, 'hold_events');
+    expect(await hold()).toBe('');
+    // the registration's switch is written to Redis; its transaction waits to commit
+    const { outbound } = h.runtime.engine;
+    const switchHoldEvents = Reflect.get(outbound, 'switchHoldEvents') as (tx: unknown) => Promise<void>;
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let switched = false;
+    Object.assign(outbound, {
+      switchHoldEvents: async (tx: unknown) => {
+        await switchHoldEvents.call(outbound, tx);
+        switched = true;
+        await held;
+      },
+    });
+    try {
+      const joining = registerEndpoint(h, ['hold.created']);
+      await expect.poll(() => switched).toBe(true);
+      expect(await hold()).toBe('1');
+      // the change's load reads the subscriptions once the registration has committed, not before
+      let changed = false;
+      const change = admin('PATCH', `/products/${pid}`, { unit_price_minor: 250 }).finally(() => (changed = true));
+      const waitsItsTurn = async () => (await h.sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event = 'advisory' AND datname = current_database()`)[0]!.n > 0;
+      await expect.poll(async () => changed || (await waitsItsTurn())).toBe(true);
+      release();
+      expect((await change).status).toBe(200);
+      await joining;
+    } finally {
+      release();
+      Object.assign(outbound, { switchHoldEvents });
+    }
+    await expect.poll(async () => (await body(admin('GET', `/products/${pid}`), AdminProduct)).unit_price_minor).toBe(250);
+    expect(await hold()).toBe('1');
+    expect((await customer(pid, uniq('u'), 'POST', '/api/holds', { product_id: pid, qty: 1 })).status).toBe(201);
+    expect(await notices(pid)).toBe(1);
+  });
+
+  it('a reconcile switches hold notices back on for a product whose record lost the switch', async () => {
+    await registerEndpoint(h, ['hold.created']);
+    const pid = await h.createProduct({ stock: 10 });
+    const key = h.runtime.engine.ctx.keys.product(pid).product;
+    expect(await h.redis.hget(key, 'hold_events')).toBe('1');
+    await h.redis.hset(key, 'hold_events', '');
+    const report = await body(admin('POST', '/reconcile'), ReconcileReport);
+    expect(report.products.find((p) => p.product_id === pid)).toMatchObject({
+      drift: ['hold_events in Redis != Postgres'],
+      repaired: ['settings reloaded from Postgres'],
+    });
+    expect(await h.redis.hget(key, 'hold_events')).toBe('1');
   });
 
   it('queue.admitted for each customer the waiting room admits, once', async () => {
