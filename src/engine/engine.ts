@@ -54,7 +54,7 @@ export function createEngine(ctx: EngineContext): Engine {
   products.ensure = (id) => recovery.ensure(id);
   products.created = (id) => recovery.fresh(id);
   payments.gate = recovery;
-  const holds = new Holds(ctx, recovery, (productId, userId) => admission.position(productId, userId));
+  const holds = new Holds(ctx, recovery, (productId, userId) => admission.position(productId, userId), (productId) => expiry.holdsOf([productId]));
   const orders = new Orders(ctx, persistence, recovery);
   return {
     ctx,

@@ -69,6 +69,8 @@ export class Holds {
     private readonly gate: ProductGate,
     /** a customer's place in a waiting room, for the answer to a hold refused for want of admission */
     private readonly positionOf: (productId: string, userId: string) => Promise<number | null>,
+    /** ends the product's holds whose time is up, as an expiry job does */
+    private readonly expireDue: (productId: string) => Promise<unknown>,
   ) {
     this.batches = new HoldBatches((products) => this.placeBatch(products), callGroupOf(ctx));
   }
@@ -168,9 +170,19 @@ export class Holds {
   async get(holdId: string, userId: string): Promise<HoldView> {
     const ref = parseId('h', holdId);
     if (!ref) throw new AppError('hold_not_found');
-    const rec = await this.ctx.redis.hget(this.ctx.keys.product(ref.productId).holds, ref.seq);
-    const h = rec ? parseHold(rec) : null;
-    if (!h || h.userId !== userId) throw new AppError('hold_not_found');
+    const read = async () => {
+      const rec = await this.ctx.redis.hget(this.ctx.keys.product(ref.productId).holds, ref.seq);
+      const h = rec ? parseHold(rec) : null;
+      if (!h || h.userId !== userId) throw new AppError('hold_not_found');
+      return h;
+    };
+    let h = await read();
+    // a hold whose time is up is not shown active until its expiry job comes (late, or no worker running):
+    // it is ended now, as the job would end it (expired, or converted by a payment that came first)
+    if (h.status === 'active' && h.expiresAt <= Date.now()) {
+      await this.expireDue(ref.productId);
+      h = await read();
+    }
     return holdView(ref.productId, ref.seq, h);
   }
 

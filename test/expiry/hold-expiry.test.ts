@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { test } from '../support/fixtures.js';
 import type { Harness } from '../support/harness.js';
-import { Hold, type HoldStatus } from '../../src/contract.js';
-import { body } from '../support/answers.js';
+import { Hold, Problem, type HoldStatus } from '../../src/contract.js';
+import { answer, body } from '../support/answers.js';
 
 const TTL_MS = 800;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -135,5 +135,25 @@ describe('the periodic sweep covers a lost expiry job', () => {
     for (const job of delayed) await job.remove();
     expect(await h.stock(pid)).toMatchObject({ available: 0, held: 4 });
     await expect.poll(() => h.stock(pid), { timeout: 8000, interval: 200 }).toEqual({ total: 4, available: 4, held: 0, pending_payment: 0, sold: 0 });
+  });
+});
+
+describe('a hold read once its time is up, before an expiry job has ended it', () => {
+  let h: Harness;
+  test.beforeAll(async ({ startEngine }) => {
+    // no worker: no expiry job runs, and the sweep is far away
+    h = await startEngine({ HOLD_TTL_MS: '300', SWEEP_INTERVAL_MS: '600000' }, { inProcess: true });
+  });
+
+  it('reads as expired, as the order route treats it, and its stock is back', async () => {
+    const pid = await h.createProduct({ stock: 3 });
+    const hold = await body(h.request('POST', '/api/holds', { token: h.token('late'), body: { product_id: pid, qty: 2 } }), Hold);
+    await sleep(500);
+    expect(await h.stock(pid)).toMatchObject({ available: 1, held: 2 });
+    expect(await holdStatus(h, hold.id, 'late')).toBe('expired');
+    expect(await h.stock(pid)).toMatchObject({ available: 3, held: 0 });
+    const order = await answer(h.request('POST', '/api/orders', { token: h.token('late'), body: { hold_id: hold.id } }), Problem);
+    expect({ status: order.status, code: order.body.code }).toEqual({ status: 410, code: 'hold_expired' });
+    expect(await holdStatus(h, hold.id, 'late')).toBe('expired');
   });
 });
