@@ -14,6 +14,12 @@ import { PRODUCT_ID_PATTERN } from './redis/keys.js';
 
 const isoTime = z.iso.datetime({ offset: true });
 /**
+ * A time an operator sets (sale window, raffle close): one Postgres can store, years 1 to 9999 in UTC
+ * ("0001-01-01T00:00:00+14:00" is RFC 3339, and in year 0).
+ */
+const [FIRST_TIME, LAST_TIME] = [Date.parse('0001-01-01T00:00:00Z'), Date.parse('9999-12-31T23:59:59.999Z')];
+const storedTime = isoTime.refine((s) => Date.parse(s) >= FIRST_TIME && Date.parse(s) <= LAST_TIME, 'must lie in years 1 to 9999 (UTC)');
+/**
  * Prices stay below 1e9 minor units, so an order total (qty <= 100) stays below 1e11: the Lua scripts
  * print numbers with 14 significant digits, and larger ones would lose digits there.
  */
@@ -23,7 +29,8 @@ const productId = z.string().regex(PRODUCT_ID_PATTERN, 'must be 1-64 letters, di
 const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like EUR');
 const qty = z.number().int().min(1).max(100);
 const recordId = z.string().min(1).max(100);
-const name = z.string().trim().min(1).max(200);
+// (Postgres text cannot hold NUL)
+const name = z.string().trim().min(1).max(200).regex(/^[^\u0000]*$/, 'must not contain NUL');
 const stock = z.number().int().min(0).max(1_000_000_000);
 const perUserLimit = z.number().int().min(1).max(1_000_000).nullable();
 const units = z.number().int().min(0);
@@ -57,8 +64,8 @@ export const CreateHoldBody = z.strictObject({ product_id: productId, qty }).met
 export type CreateHoldBody = z.infer<typeof CreateHoldBody>;
 
 const saleWindow = {
-  sale_starts_at: isoTime.nullable().optional(),
-  sale_ends_at: isoTime.nullable().optional(),
+  sale_starts_at: storedTime.nullable().optional(),
+  sale_ends_at: storedTime.nullable().optional(),
 };
 const windowIsOrdered = (p: { sale_starts_at?: string | null; sale_ends_at?: string | null }) =>
   !p.sale_starts_at || !p.sale_ends_at || Date.parse(p.sale_ends_at) > Date.parse(p.sale_starts_at);
@@ -72,7 +79,7 @@ const admission = {
   /** admitted-but-unused tickets may exceed the units left by this many (default 0) */
   admission_headroom: admissionHeadroom.optional(),
   /** a raffle takes entries until then (required for `raffle`) */
-  raffle_closes_at: isoTime.nullable().optional(),
+  raffle_closes_at: storedTime.nullable().optional(),
 };
 
 export const CreateProductBody = z
