@@ -38,12 +38,13 @@ export function settled(db: Db, eventId: string): Promise<string | null> {
 
 /**
  * Whether the hold's order is paid in Postgres and no other event is recorded as what paid it: then
- * `eventId` did, and only its own record did not reach Postgres.
+ * `eventId` did, and only its own record did not reach Postgres. (Only a success pays: a failure applied
+ * before a late success re-reserved the order is no payment of it.)
  */
 export function paidBy(db: Db, order: { id: string; holdId: string }, eventId: string): Promise<boolean> {
   return db`
     SELECT 1 FROM orders o WHERE o.id = ${order.id} AND o.hold_id = ${order.holdId} AND o.status = 'paid'
-      AND NOT EXISTS (SELECT 1 FROM payment_events e WHERE e.hold_id = o.hold_id AND e.event_id <> ${eventId} AND e.result = 'applied')`
+      AND NOT EXISTS (SELECT 1 FROM payment_events e WHERE e.hold_id = o.hold_id AND e.event_id <> ${eventId} AND e.type = 'payment.succeeded' AND e.result = 'applied')`
     .then((rows) => rows.length > 0);
 }
 

@@ -54,13 +54,14 @@ export class Payments {
     // a late redelivery after Redis dropped the hold and its events: Postgres remembers the event. (One
     // Postgres has as deferred never reached an order: with its hold gone it is not a duplicate.) A new
     // success for an order that ended unpaid and whose records Redis dropped: they are written back, and it applies.
-    // A new failure for an order that ended, its records dropped, changes nothing, its amount checked as Redis would.
+    // Any other event for an order that ended, its records dropped, is answered as Redis would answer it:
+    // its amount checked, then ignored (or a duplicate, for the success that paid it).
     let recorded: string | null = null;
     let orderRow: orderRows.OrderRow | null = null;
     if (!reply.ok && reply.code === ReplyCode.HoldNotFound) {
       recorded = await this.recordedInPostgres(e.event_id);
       if (!recorded && script.kind === 'succeeded' && this.gate && (await this.gate.restoreEnded(ref))) reply = await applyInRedis();
-      else if (recorded === 'amount_mismatch' || (!recorded && script.kind === 'failed')) orderRow = await bounded(orderRows.find(this.ctx.sql, orderId));
+      else if (recorded === 'amount_mismatch' || !recorded) orderRow = await bounded(orderRows.find(this.ctx.sql, orderId));
     }
     try {
       if (!reply.ok) {
@@ -69,11 +70,22 @@ export class Payments {
           this.mismatched(e, log);
           throw toDomainError({ ok: false, code: ReplyCode.AmountMismatch, expectedTotal: Number(orderRow.total_minor), expectedCurrency: orderRow.currency });
         }
+        if (recorded === 'amount_mismatch') {
+          // refused before, against a hold that never had an order: refused again, as Redis refused its retries
+          this.mismatched(e, log);
+          throw new AppError('amount_mismatch', 'this event was refused before: its amount or currency differs from what the hold costs');
+        }
         if (recorded) {
           this.observer.paymentEvent('duplicate', null);
           return { result: 'duplicate', order_id: null, order_status: null };
         }
         if (orderRow && orderRow.status !== 'pending_payment') {
+          // the success that paid the order, whose own record did not reach Postgres (Redis lost it): a duplicate
+          if (script.kind === 'succeeded' && orderRow.status === 'paid' && (await bounded(paymentEventRows.paidBy(this.ctx.sql, { id: orderId, holdId: e.hold_id }, e.event_id)))) {
+            await bounded(inboxRows.settle(this.ctx.sql, e.event_id, 'applied'));
+            this.observer.paymentEvent('duplicate', null);
+            return { result: 'duplicate', order_id: orderId, order_status: 'paid' };
+          }
           // no drain records an event Redis did not take: its inbox row is settled here
           await bounded(inboxRows.settle(this.ctx.sql, e.event_id, 'ignored'));
           this.observer.paymentEvent('ignored', orderRow.status);

@@ -63,3 +63,31 @@ describe('a total loss of Redis after a payment, past the order\'s deadline', ()
     expect(await h.stock(pid)).toMatchObject({ available: 0, held: 0, pending_payment: 0, sold: 2 });
   });
 });
+
+describe('a total loss of Redis after a late success paid a failed order', () => {
+  it('the success is settled as what paid the order: the failure before it is no payment, no refund is asked for', async () => {
+    const engine = h.runtime.engine;
+    const pid = await h.createProduct({ stock: 5, unit_price_minor: 700 });
+    const token = h.token(uniq('u'));
+    const hold = await body(h.request('POST', '/api/holds', { token, body: { product_id: pid, qty: 2 } }), Hold);
+    const order = await body(h.request('POST', '/api/orders', { token, body: { hold_id: hold.id } }), Order);
+    const send = (type: string) => {
+      const eventId = uniq('evt');
+      const raw = JSON.stringify({ event_id: eventId, type, hold_id: hold.id, amount_minor: 1400, currency: 'EUR' });
+      return { eventId, res: answer(h.request('POST', '/api/webhooks/payment', { body: raw, headers: { 'payment-signature': signPayload(WEBHOOK_SECRET, raw) } }), PaymentOutcome) };
+    };
+    expect((await send('payment.failed').res).body).toMatchObject({ result: 'applied', order_status: 'payment_failed' });
+    await engine.persistence.drain(pid);
+    // the customer pays after all: the late success re-reserves the units
+    const success = send('payment.succeeded');
+    expect((await success.res).body).toMatchObject({ result: 'applied', order_status: 'paid' });
+    // the orders' drain writes the paid order; Redis is lost before the events' drain records the success
+    const writeOrders = Reflect.get(engine.persistence, 'writeOrders') as (productId: string, k: unknown) => Promise<number>;
+    await writeOrders.call(engine.persistence, pid, engine.ctx.keys.product(pid));
+    expect(await h.sql`SELECT status FROM orders WHERE id = ${order.id}`).toEqual([{ status: 'paid' }]);
+    await dropPrefix(h.redis, h.config.KEY_PREFIX);
+
+    expect(await engine.inbox.recover({ minAgeMs: 0 })).toMatchObject({ refund_required: 0, unresolved: 0 });
+    expect(await inboxResult(success.eventId)).toBe('applied');
+  });
+});
