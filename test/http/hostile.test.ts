@@ -238,6 +238,11 @@ const webhookRows: Row[] = [
       const raw = `{"event_id":"${uniq('e')}","type":"payment.succeeded","hold_id":"h_1_${pid}","amount_minor":0,"currency":"EUR","__proto__":{"polluted":"yes"}}`;
       return { path: '/api/webhooks/payment', headers: { ...json, 'payment-signature': signPayload(WEBHOOK_SECRET, raw) }, body: raw };
     } },
+  { name: 'webhook: signed, a hold id with NUL', status: 404, code: 'hold_not_found',
+    req: () => {
+      const raw = JSON.stringify({ event_id: uniq('e'), type: 'payment.succeeded', hold_id: `h_1_${pid}\u0000`, amount_minor: 0, currency: 'EUR' });
+      return { path: '/api/webhooks/payment', headers: { ...json, 'payment-signature': signPayload(WEBHOOK_SECRET, raw) }, body: raw };
+    } },
   { name: 'webhook: text/plain', status: 415, code: 'unsupported_media_type',
     req: () => ({ path: '/api/webhooks/payment', headers: { 'content-type': 'text/plain', 'payment-signature': signPayload(WEBHOOK_SECRET, '{}') }, body: '{}' }) },
   { name: 'webhook: oversized', status: 413, code: 'payload_too_large',
