@@ -20,6 +20,9 @@ test.beforeAll(({ harness }) => {
 });
 
 const admin = (method: string, path: string, payload?: unknown) => h.request(method, `/api/admin${path}`, { token: ADMIN_TOKEN, body: payload });
+/** Whether a transaction of the engine waits for the endpoint changes' advisory lock. */
+const waitsItsTurn = async () => (await h.sql<{ n: number }[]>`
+  SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event = 'advisory' AND datname = current_database()`)[0]!.n > 0;
 
 describe('outbound events: holds, waiting rooms and raffles', () => {
   const customer = (pid: string, user: string, method: string, path: string, json?: unknown) => asCustomer(h, user, method, path, json);
@@ -92,8 +95,6 @@ describe('outbound events: holds, waiting rooms and raffles', () => {
       const deleted = admin('DELETE', `/webhook-endpoints/${leaving.endpoint.id}`);
       await expect.poll(() => holding).toBe(false);
       const joining = registerEndpoint(h, ['hold.created']).finally(() => (registered = true));
-      const waitsItsTurn = async () => (await h.sql<{ n: number }[]>`
-        SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event = 'advisory' AND datname = current_database()`)[0]!.n > 0;
       await expect.poll(async () => registered || (await waitsItsTurn())).toBe(true);
       release();
       expect((await deleted).status).toBe(204);
@@ -131,8 +132,6 @@ describe('outbound events: holds, waiting rooms and raffles', () => {
       // the change's load reads the subscriptions once the registration has committed, not before
       let changed = false;
       const change = admin('PATCH', `/products/${pid}`, { unit_price_minor: 250 }).finally(() => (changed = true));
-      const waitsItsTurn = async () => (await h.sql<{ n: number }[]>`
-        SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event = 'advisory' AND datname = current_database()`)[0]!.n > 0;
       await expect.poll(async () => changed || (await waitsItsTurn())).toBe(true);
       release();
       expect((await change).status).toBe(200);
