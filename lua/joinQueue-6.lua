@@ -15,7 +15,7 @@
      wake ms: when the product's next step is due (the line's opening, the raffle's draw; 0 = none),
      sale end ms (0 = none)}
     {-1}   product not found        {-40}  the product sells without a waiting room or raffle
-    {-41}  the raffle is closed     {-4}   the sale has ended (no ticket is given)
+    {-41}  the raffle is closed (or drawn)     {-4}   the sale has ended (no ticket is given)
 ]]
 local rcall = redis.call
 -- @include "clock"
@@ -39,7 +39,8 @@ if not rec and saleState(Q.starts, Q.ends, now) == 'after' then return {-4} end
 if Q.admission == 'raffle' then
   local r = rcall('HMGET', K.product, 'raffle_closes_at', 'r_drawn')
   if not rec then
-    if not r[1] or r[1] == '' or now >= tonumber(r[1]) then return {-41} end
+    -- (a drawn raffle is closed for good, even if its close is moved out again: the draw's entrants are final)
+    if not r[1] or r[1] == '' or now >= tonumber(r[1]) or (r[2] and r[2] ~= '') then return {-41} end
     rec = formatTicket({ status = 'e', position = 0, untilMs = 0 })
     rcall('HSET', K.tickets, user, rec)
   end

@@ -7,11 +7,14 @@
 --   q_later    customers who joined while the line, once open, was closed again (a sale moved into the
 --              future), waiting in the pre-queue to be drawn at the reopening
 --   q_draws    the later draws placed so far, "at:n;at:n..." (see drawnRank)
+--   q_until_max the latest admission window's end handed out
+--   q_mixed_until until then the admitted list may hold a shorter window behind a longer one (the window was
+--              shortened while tickets were admitted), so the expiry walk looks behind an unexpired head too
 -- The line admits only while the sale is on (its window, as the hold script checks it): before the start and
 -- from the end on it is closed, also when it had opened and the sale was then moved (see closeLine).
 local LINE_FIELDS = { 'admission', 'starts_at', 'admission_window_ms', 'admission_headroom', 'available', 'held',
   'pending', 'q_pre', 'q_tail', 'q_next', 'q_unused', 'q_sold_out', 'q_admitted', 'q_rate', 'q_rate_at', 'q_rate_mark',
-  'ends_at', 'q_later', 'q_draws' }
+  'ends_at', 'q_later', 'q_draws', 'q_until_max', 'q_mixed_until' }
 -- How far back the admission rate looks (the time constant of its moving average).
 local RATE_WINDOW_MS = 30000
 -- A pre-queue score is a draw below 2^48, plus this times the draws before its own: each draw's members
@@ -28,7 +31,7 @@ local function loadLine(productKey)
   return { admission = v[1] or 'open', starts = v[2] or '', window = n(v[3]), headroom = n(v[4]),
     available = n(v[5]), held = n(v[6]), pending = n(v[7]), pre = v[8] or '', tail = n(v[9]), next = n(v[10]),
     unused = n(v[11]), soldOut = v[12] == '1', admittedTotal = n(v[13]), rate = n(v[14]), rateAt = n(v[15]),
-    rateMark = n(v[16]), ends = v[17] or '', later = n(v[18]), draws = draws }
+    rateMark = n(v[16]), ends = v[17] or '', later = n(v[18]), draws = draws, untilMax = n(v[20]), mixedUntil = n(v[21]) }
 end
 
 -- The sale's start while it is ahead (the line's next opening), else 0.
@@ -42,7 +45,8 @@ local function saveLine(productKey, Q)
   for i, d in ipairs(Q.draws) do draws[i] = int(d.at) .. ':' .. int(d.n) end
   rcall('HSET', productKey, 'q_pre', Q.pre, 'q_tail', int(Q.tail), 'q_next', int(Q.next), 'q_unused', int(Q.unused),
     'q_sold_out', Q.soldOut and '1' or '', 'q_admitted', int(Q.admittedTotal), 'q_rate', string.format('%.4f', Q.rate),
-    'q_rate_at', int(Q.rateAt), 'q_rate_mark', int(Q.rateMark), 'q_later', int(Q.later), 'q_draws', table.concat(draws, ';'))
+    'q_rate_at', int(Q.rateAt), 'q_rate_mark', int(Q.rateMark), 'q_later', int(Q.later), 'q_draws', table.concat(draws, ';'),
+    'q_until_max', int(Q.untilMax), 'q_mixed_until', int(Q.mixedUntil))
 end
 
 -- Opens the line while the sale is on; true when open. The first opening freezes the pre-queue: its members
@@ -128,9 +132,20 @@ local function tickLine(K, Q, now, limit)
     end
     rcall('LPOP', K.admitted)
   end
+  -- a window shortened while tickets were admitted: a shorter window behind the head may have passed
+  if now < Q.mixedUntil then
+    for _, user in ipairs(rcall('LRANGE', K.admitted, 0, limit - 1)) do
+      local t = parseTicket(rcall('HGET', K.tickets, user))
+      if t.status == 'a' and t.untilMs <= now then
+        t.status = 'x'
+        rcall('HSET', K.tickets, user, formatTicket(t))
+        Q.unused = Q.unused - 1
+      end
+    end
+  end
 
-  if Q.available > 0 then Q.soldOut = false
-  elseif Q.held == 0 and Q.pending == 0 then Q.soldOut = true end
+  -- (a unit held or pending can come back: a line marked sold out before a restock is not sold out once it is held)
+  Q.soldOut = Q.available == 0 and Q.held == 0 and Q.pending == 0
 
   -- the rate is sampled before this step's admissions, which count towards the next sample
   local dt = now - Q.rateAt
@@ -149,6 +164,8 @@ local function tickLine(K, Q, now, limit)
     local t = parseTicket(rcall('HGET', K.tickets, user))
     if t.status == 'w' then
       t.status, t.untilMs = 'a', now + Q.window
+      if t.untilMs < Q.untilMax then Q.mixedUntil = math.max(Q.mixedUntil, Q.untilMax) end
+      Q.untilMax = math.max(Q.untilMax, t.untilMs)
       rcall('HSET', K.tickets, user, formatTicket(t))
       rcall('RPUSH', K.admitted, user)
       notice(K, 'queue.admitted', now, int(t.untilMs), user)

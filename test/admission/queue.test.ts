@@ -281,4 +281,43 @@ describe('waiting room', () => {
     expect((await answer(asCustomer(h, 'r-1', 'POST', '/api/holds', { product_id: pid, qty: 1 }), Hold)).status).toBe(201);
     expect(await h.stock(pid)).toMatchObject({ total: 1, available: 0, held: 1 });
   });
+
+  it('a window shortened while tickets are admitted: a shorter window that passes unused gives its place on, behind a longer one', { timeout: 30_000 }, async () => {
+    const pid = await h.createProduct({ stock: 2, admission: 'queue', admission_window_s: 3600 });
+    const join = (user: string) => body(asCustomer(h, user, 'POST', `/api/products/${pid}/queue`), Ticket);
+    expect(await join('ws-a')).toMatchObject({ status: 'admitted', position: 1 });
+    await body(admin('PATCH', `/products/${pid}`, { admission_window_s: 5 }), AdminProduct);
+    expect(await join('ws-b')).toMatchObject({ status: 'admitted', position: 2 });
+    expect(await join('ws-c')).toMatchObject({ status: 'waiting', position: 3, ahead: 0 });
+    // b's window passes unused while a's older, longer one runs: b's unit goes to c
+    await expect.poll(() => ticketOf(pid, 'ws-b'), { timeout: 10_000, interval: 250 }).toMatchObject({ status: 'expired' });
+    await expect.poll(() => ticketOf(pid, 'ws-c'), { timeout: 10_000, interval: 250 }).toMatchObject({ status: 'admitted' });
+    expect(await ticketOf(pid, 'ws-a')).toMatchObject({ status: 'admitted' });
+  });
+});
+
+describe('waiting room, its steps run by the test alone', () => {
+  test('a line marked sold out is not sold out once a restocked unit is held: that unit can come back', async ({ startEngine }) => {
+    // no worker: no admission step lands between the restock and the hold
+    const e = await startEngine({}, { worker: false });
+    const pid = await e.createProduct({ stock: 1, admission: 'queue', admission_window_s: 600, admission_headroom: 1 });
+    const join = (user: string) => body(asCustomer(e, user, 'POST', `/api/products/${pid}/queue`), Ticket);
+    const holdAs = (user: string) => body(asCustomer(e, user, 'POST', '/api/holds', { product_id: pid, qty: 1 }), Hold);
+    const ticket = (user: string) => body(e.request('GET', `/api/products/${pid}/queue`, { token: e.token(user) }), Ticket);
+    expect(await join('so-a')).toMatchObject({ status: 'admitted', position: 1 });
+    expect(await join('so-b')).toMatchObject({ status: 'admitted', position: 2 });
+    expect(await join('so-c')).toMatchObject({ status: 'waiting', position: 3 });
+    await buy(e, 'so-a', (await holdAs('so-a')).id);
+    await e.runtime.engine.admission.step(pid);
+    // (a process answers polls from a view of the line up to half a second old)
+    await sleep(600);
+    expect(await ticket('so-c')).toMatchObject({ status: 'sold_out' });
+    // a restock; b, still admitted (headroom), holds the unit at once
+    await body(e.request('PATCH', `/api/admin/products/${pid}`, { token: ADMIN_TOKEN, body: { stock: 2 } }), AdminProduct);
+    await holdAs('so-b');
+    await e.runtime.engine.admission.step(pid);
+    expect(await e.stock(pid)).toMatchObject({ available: 0, held: 1 });
+    await sleep(600);
+    expect(['waiting', 'admitted']).toContain((await ticket('so-c')).status);
+  });
 });

@@ -157,4 +157,17 @@ describe('raffle', () => {
     expect(await drawOf(pid)).toEqual(drawn);
     expect(drawn.order).toHaveLength(entrants.length);
   });
+
+  it('once drawn, a raffle takes no more entries, also when its close is moved out again', { timeout: 30_000 }, async () => {
+    const pid = await h.createProduct({ stock: 1, admission: 'raffle', raffle_closes_at: fromNow(3600_000) });
+    for (const u of ['rd-1', 'rd-2', 'rd-3']) expect((await answer(asCustomer(h, u, 'POST', `/api/products/${pid}/queue`), Ticket)).status).toBe(201);
+    await body(admin('PATCH', `/products/${pid}`, { raffle_closes_at: fromNow(-1000) }), AdminProduct);
+    await expect.poll(async () => (await drawOf(pid)).winners, { timeout: 10_000, interval: 200 }).toBe(1);
+    await body(admin('PATCH', `/products/${pid}`, { raffle_closes_at: fromNow(3600_000) }), AdminProduct);
+    const late = await answer(asCustomer(h, 'rd-late', 'POST', `/api/products/${pid}/queue`), Problem);
+    expect({ status: late.status, code: late.body.code }).toEqual({ status: 409, code: 'raffle_closed' });
+    // the published record stays what was drawn: every entrant is in its order
+    const draw = await drawOf(pid);
+    expect({ entries: draw.entries, order: draw.order!.length }).toEqual({ entries: 3, order: 3 });
+  });
 });
