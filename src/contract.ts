@@ -29,8 +29,9 @@ const productId = z.string().regex(PRODUCT_ID_PATTERN, 'must be 1-64 letters, di
 const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like EUR');
 const qty = z.number().int().min(1).max(100);
 const recordId = z.string().min(1).max(100);
-// (Postgres text cannot hold NUL)
-const name = z.string().trim().min(1).max(200).regex(/^[^\u0000]*$/, 'must not contain NUL');
+/** Text Postgres can store: it cannot hold NUL. */
+const noNul = <T extends z.ZodString | z.ZodURL>(schema: T) => schema.regex(/^[^\u0000]*$/, 'must not contain NUL');
+const name = noNul(z.string().trim().min(1).max(200));
 const stock = z.number().int().min(0).max(1_000_000_000);
 const perUserLimit = z.number().int().min(1).max(1_000_000).nullable();
 const units = z.number().int().min(0);
@@ -366,8 +367,23 @@ export type OutboundEventType = z.infer<typeof OutboundEventType>;
 export const HoldEventType = z.enum(HOLD_EVENT_TYPES);
 export type HoldEventType = z.infer<typeof HoldEventType>;
 
-const endpointId = z.string().regex(/^ep_[0-9a-f]{24}$/);
-const webhookUrl = z.url({ protocol: /^https?$/, hostname: z.regexes.hostname, error: 'must be an http(s) URL' }).max(2000);
+/** Ids as the engine hands them out: anything else names no endpoint or delivery. */
+export const WebhookEndpointId = z.string().regex(/^ep_[0-9a-f]{24}$/);
+export const WebhookDeliveryId = z.string().regex(/^dlv_[0-9a-f]{32}$/);
+/** Whether a URL's user and password decode (sent decoded, as HTTP Basic credentials: src/outbound/send.ts). */
+function credentialsDecode(url: string): boolean {
+  try {
+    const u = new URL(url);
+    decodeURIComponent(u.username);
+    decodeURIComponent(u.password);
+  } catch (err) {
+    // (not a URL: the url check says so)
+    return !(err instanceof URIError);
+  }
+  return true;
+}
+const webhookUrl = noNul(z.url({ protocol: /^https?$/, hostname: z.regexes.hostname, error: 'must be an http(s) URL' }).max(2000))
+  .refine(credentialsDecode, 'user and password must be valid percent-encoding');
 
 export const CreateWebhookEndpointBody = z
   .strictObject({
@@ -376,7 +392,7 @@ export const CreateWebhookEndpointBody = z
       .array(OutboundEventType)
       .min(1)
       .refine((events) => new Set(events).size === events.length, 'lists an event twice'),
-    description: z.string().trim().min(1).max(500).optional(),
+    description: noNul(z.string().trim().min(1).max(500)).optional(),
   })
   .meta({ id: 'CreateWebhookEndpointBody' });
 export type CreateWebhookEndpointBody = z.infer<typeof CreateWebhookEndpointBody>;
@@ -384,7 +400,7 @@ export type CreateWebhookEndpointBody = z.infer<typeof CreateWebhookEndpointBody
 /** An endpoint as the admin API shows it after its creation: never with its secret. */
 export const WebhookEndpoint = z
   .strictObject({
-    id: endpointId,
+    id: WebhookEndpointId,
     url: webhookUrl,
     events: z.array(OutboundEventType),
     description: z.string().nullable(),
@@ -423,8 +439,8 @@ export type WebhookDeliveryStatus = z.infer<typeof WebhookDeliveryStatus>;
 /** One event for one endpoint: sent until the endpoint answers 2xx or the retry schedule runs out. */
 export const WebhookDelivery = z
   .strictObject({
-    id: z.string(),
-    endpoint_id: endpointId,
+    id: WebhookDeliveryId,
+    endpoint_id: WebhookEndpointId,
     /** the `webhook-id` header of every attempt: receivers deduplicate by it */
     event_id: z.string(),
     event_type: OutboundEventType,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { CreatedWebhookEndpoint, CreateWebhookEndpointBody, OutboundEventType, WebhookDelivery, WebhookEndpoint } from '../contract.js';
+import { WebhookDeliveryId, WebhookEndpointId, type CreatedWebhookEndpoint, type CreateWebhookEndpointBody, type OutboundEventType, type WebhookDelivery, type WebhookEndpoint } from '../contract.js';
 import * as deliveryRows from '../db/webhook-deliveries.js';
 import * as endpointRows from '../db/webhook-endpoints.js';
 import { bounded, Deadline, type Db } from '../db/sql.js';
@@ -26,6 +26,13 @@ function endpointView(row: WebhookEndpointRow): WebhookEndpoint {
 
 
 const notFound = (id: string) => new AppError('webhook_endpoint_not_found', `no webhook endpoint ${id}`);
+const deliveryNotFound = (id: string) => new AppError('webhook_delivery_not_found', `no webhook delivery ${id}`);
+
+/** An id of the shape the engine hands out, or 404 without asking Postgres (whose text cannot hold a NUL, say). */
+function endpointId(id: string): string {
+  if (!WebhookEndpointId.safeParse(id).success) throw notFound(id);
+  return id;
+}
 
 /** Admin side of outbound events: endpoints (their secret shown once, at creation) and their deliveries. */
 export class WebhookEndpoints {
@@ -56,13 +63,14 @@ export class WebhookEndpoints {
   }
 
   async get(id: string): Promise<WebhookEndpoint> {
-    const row = await bounded(endpointRows.find(this.ctx.sql, id));
+    const row = await bounded(endpointRows.find(this.ctx.sql, endpointId(id)));
     if (!row) throw notFound(id);
     return endpointView(row);
   }
 
   /** Deletes the endpoint; its pending deliveries are dropped with it. The caller waits at most Postgres's deadline. */
   async remove(id: string, log: Logger = this.ctx.logger): Promise<void> {
+    endpointId(id);
     if (!(await this.changed((tx) => endpointRows.remove(tx, id)))) throw notFound(id);
     log.info({ endpointId: id }, 'webhook endpoint deleted');
   }
@@ -72,6 +80,7 @@ export class WebhookEndpoints {
    * redelivered). The caller waits at most Postgres's deadline.
    */
   async enable(id: string, log: Logger = this.ctx.logger): Promise<WebhookEndpoint> {
+    endpointId(id);
     const row = await this.changed((tx) => endpointRows.enable(tx, id));
     if (!row) throw notFound(id);
     log.info({ endpointId: id }, 'webhook endpoint enabled');
@@ -101,13 +110,14 @@ export class WebhookEndpoints {
    * The caller waits at most Postgres's deadline; the restart goes on (deliveries are at least once).
    */
   redeliver(deliveryId: string, log: Logger = this.ctx.logger): Promise<WebhookDelivery> {
+    if (!WebhookDeliveryId.safeParse(deliveryId).success) return Promise.reject(deliveryNotFound(deliveryId));
     return bounded(this.redeliverNow(deliveryId, log));
   }
 
   private async redeliverNow(deliveryId: string, log: Logger): Promise<WebhookDelivery> {
     await this.outbound.redeliver(deliveryId, log);
     const row = await deliveryRows.find(this.ctx.sql, deliveryId);
-    if (!row) throw new AppError('webhook_delivery_not_found', `no webhook delivery ${deliveryId}`);
+    if (!row) throw deliveryNotFound(deliveryId);
     return (await this.withAttempts([row]))[0]!;
   }
 

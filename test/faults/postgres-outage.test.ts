@@ -80,11 +80,11 @@ describe('Postgres outage', () => {
           h.request('POST', '/api/admin/recover', { ...admin, body: {} }),
           h.request('POST', '/api/admin/webhook-endpoints', { ...admin, body: { url: 'http://127.0.0.1:9/hook', events: ['hold.created'] } }),
           h.request('GET', '/api/admin/webhook-endpoints', admin),
-          h.request('GET', '/api/admin/webhook-endpoints/ep_0', admin),
-          h.request('GET', '/api/admin/webhook-endpoints/ep_0/deliveries', admin),
+          h.request('GET', '/api/admin/webhook-endpoints/ep_000000000000000000000000', admin),
+          h.request('GET', '/api/admin/webhook-endpoints/ep_000000000000000000000000/deliveries', admin),
           h.request('DELETE', `/api/admin/webhook-endpoints/${kept.id}`, admin),
           h.request('POST', `/api/admin/webhook-endpoints/${kept.id}/enable`, admin),
-          h.request('POST', '/api/admin/webhook-deliveries/whd_0/redeliver', admin),
+          h.request('POST', '/api/admin/webhook-deliveries/dlv_00000000000000000000000000000000/redeliver', admin),
         ].map(async (answer) => {
           const res = await answer;
           return { status: res.status, code: ((await res.json()) as { code?: string }).code, retryAfter: res.headers.get('retry-after') };

@@ -63,7 +63,7 @@ describe('outbound events: endpoints', () => {
     for (const res of [await admin('GET', `/webhook-endpoints/${created.id}`), await admin('DELETE', `/webhook-endpoints/${created.id}`), await admin('GET', `/webhook-endpoints/${created.id}/deliveries`)]) {
       expect(await answer(res, Problem)).toMatchObject({ status: 404, body: { code: 'webhook_endpoint_not_found' } });
     }
-    expect(await answer(admin('POST', '/webhook-deliveries/dlv_unknown/redeliver'), Problem)).toMatchObject({ status: 404, body: { code: 'webhook_delivery_not_found' } });
+    expect(await answer(admin('POST', '/webhook-deliveries/dlv_00000000000000000000000000000000/redeliver'), Problem)).toMatchObject({ status: 404, body: { code: 'webhook_delivery_not_found' } });
   });
 
   describe.each([
@@ -76,6 +76,11 @@ describe('outbound events: endpoints', () => {
     ['a relative URL', { url: '/hooks', events: ['order.paid'] }, 'invalid_request'],
     ['no URL', { events: ['order.paid'] }, 'invalid_request'],
     ['an unknown field', { url: 'https://example.com/h', events: ['order.paid'], secret: 'whsec_mine' }, 'invalid_request'],
+    // (Postgres text cannot hold NUL; a password that is no percent-encoding could never be sent)
+    ['a description with NUL', { url: 'https://example.com/h', events: ['order.paid'], description: 'ERP\u0000' }, 'invalid_request'],
+    ['a URL with NUL in its path', { url: 'https://example.com/h\u0000x', events: ['order.paid'] }, 'invalid_request'],
+    ['a URL ending in NUL', { url: 'https://example.com/h\u0000', events: ['order.paid'] }, 'invalid_request'],
+    ['a password with a bare %', { url: 'http://erp:100%pure@example.com/h', events: ['order.paid'] }, 'invalid_request'],
   ])('registration with %s', (_label, payload, code) => {
     it(`is refused with 400 ${code} and registers nothing`, async () => {
       const before = (await body(admin('GET', '/webhook-endpoints'), WebhookEndpointList)).endpoints.length;
@@ -83,6 +88,16 @@ describe('outbound events: endpoints', () => {
       expect(res).toMatchObject({ status: 400, body: { code } });
       expect((await body(admin('GET', '/webhook-endpoints'), WebhookEndpointList)).endpoints).toHaveLength(before);
     });
+  });
+
+  it.each([
+    ['GET', '/webhook-endpoints/ep_%00', 'webhook_endpoint_not_found'],
+    ['DELETE', '/webhook-endpoints/ep_%00', 'webhook_endpoint_not_found'],
+    ['POST', '/webhook-endpoints/ep_%00/enable', 'webhook_endpoint_not_found'],
+    ['GET', '/webhook-endpoints/ep_%00/deliveries', 'webhook_endpoint_not_found'],
+    ['POST', '/webhook-deliveries/dlv_%00/redeliver', 'webhook_delivery_not_found'],
+  ])('%s %s (an id with NUL) is 404', async (method, path, code) => {
+    expect(await answer(admin(method, path), Problem)).toMatchObject({ status: 404, body: { code } });
   });
 
   it('names the events it offers when one is unknown', async () => {
@@ -184,7 +199,7 @@ describe('outbound events: delivery', () => {
     expect(enabled).toMatchObject({ status: 200, body: { ...disabled, disabled_at: null, disabled_reason: null } });
     await checkout(pid, 1, 300);
     await expect.poll(async () => (await deliveries(endpoint.id)).map((d) => d.status), { timeout: 15_000 }).toEqual(['delivered', 'failed', 'failed']);
-    expect((await admin('POST', '/webhook-endpoints/ep_0/enable')).status).toBe(404);
+    expect((await admin('POST', '/webhook-endpoints/ep_000000000000000000000000/enable')).status).toBe(404);
   });
 
   it('an endpoint whose every attempt failed for 5 days is disabled when one more delivery fails for good', async () => {
