@@ -3,7 +3,7 @@ import type { Hold as HoldView } from '../contract.js';
 import { AppError } from '../errors.js';
 import { commands, type HoldRequest } from '../redis/commands.js';
 import { formatId, parseId, type ProductKeys } from '../redis/keys.js';
-import { decode, ReplyCode, SOLD_OUT, type HoldOutcome, type Refusal } from '../redis/replies.js';
+import { decode, ReplyCode, SOLD_OUT, type Refusal } from '../redis/replies.js';
 import { callGroupOf, type EngineContext } from './context.js';
 import { HoldBatches, type ProductPlaced, type ProductRequests } from './hold-batches.js';
 import { NO_OBSERVER, type EngineObserver } from './observer.js';

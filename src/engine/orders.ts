@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Order as OrderView, OrderStatus } from '../contract.js';
+import type { Order as OrderView } from '../contract.js';
 import * as orderRows from '../db/orders.js';
 import { bounded } from '../db/sql.js';
 import { AppError } from '../errors.js';

@@ -1,6 +1,6 @@
 import type { ChainableCommander } from 'ioredis';
 import type { Logger } from 'pino';
-import type { OrderStatus, PaymentEvent, PaymentOutcome } from '../contract.js';
+import type { PaymentEvent, PaymentOutcome } from '../contract.js';
 import * as orderRows from '../db/orders.js';
 import * as inboxRows from '../db/payment-inbox.js';
 import * as paymentEventRows from '../db/payment-events.js';
@@ -11,7 +11,6 @@ import { formatId, parseId, type RecordRef } from '../redis/keys.js';
 import type { EngineContext } from './context.js';
 import { NO_OBSERVER, type EngineObserver } from './observer.js';
 import type { Persistence } from './persistence.js';
-import type { OrderRecord } from './records.js';
 import type { ProductGate } from './recovery.js';
 import { decode, ReplyCode } from '../redis/replies.js';
 import type { RawReply } from '../redis/scripts.js';

@@ -1,5 +1,4 @@
 import type { ChainableCommander } from 'ioredis';
-import type { PaymentEvent } from '../contract.js';
 import * as orderConflicts from '../db/order-conflicts.js';
 import * as orderRows from '../db/orders.js';
 import type { OrderWrite } from '../db/orders.js';

@@ -6,7 +6,7 @@ import * as productRows from '../db/products.js';
 import { bounded } from '../db/sql.js';
 import { AppError } from '../errors.js';
 import { commands } from '../redis/commands.js';
-import { decode, type Audit } from '../redis/replies.js';
+import { decode } from '../redis/replies.js';
 import type { EngineContext } from './context.js';
 import type { Persistence } from './persistence.js';
 import type { Products } from './products.js';

@@ -52,7 +52,7 @@ export interface Workers {
  * checks Redis's generation marker every SWEEP_INTERVAL_MS (Recovery).
  */
 export async function startWorkers(engine: Engine, connection: RedisClient): Promise<Workers> {
-  const { config, keys, queues, logger } = engine.ctx;
+  const { config, keys, logger } = engine.ctx;
   const table = handlers(engine);
   const processJob = async (job: Job) => {
     const name = job.name as JobName;
