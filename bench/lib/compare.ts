@@ -34,8 +34,17 @@ const fmtRun = (r: RunSummary) =>
   `${fmtInt(r.rps)} req/s, p50/p97.5/p99 ${fmtLatencies(r)}, non-2xx ${r.non2xx}, errors ${r.errors}`;
 
 /**
- * Warms every target up, then alternates measured runs (a, b, a, b, ...) so that background noise on
- * the machine hits all of them alike. Each run is autocannon in its own process.
+ * The targets in the order of round `round`: each goes first in turn. (Measured always first, the same
+ * engine came out a few per cent worse on this machine: bench/results/2026-12-04-versus-3ca0d52-*.md.)
+ */
+export const rotated = <T>(targets: readonly T[], round: number): T[] => {
+  const k = round % targets.length;
+  return [...targets.slice(k), ...targets.slice(0, k)];
+};
+
+/**
+ * Warms every target up, then alternates measured runs (a, b, b, a, ...: each first in turn) so that
+ * background noise on the machine hits all of them alike. Each run is autocannon in its own process.
  */
 export async function compareAlternating(ctx: BenchContext, targets: LoadTarget[]): Promise<Comparison> {
   const { connections, warmup, duration, runs } = ctx.opts;
@@ -46,7 +55,7 @@ export async function compareAlternating(ctx: BenchContext, targets: LoadTarget[
   for (const t of targets) await load(t, warmup);
   const measured: Record<string, RunSummary[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
   for (let i = 1; i <= runs; i++) {
-    for (const t of targets) {
+    for (const t of rotated(targets, i - 1)) {
       const r = await load(t, duration);
       measured[t.name]!.push(r);
       ctx.log(`  ${t.name} #${i}: ${fmtRun(r)}`);
