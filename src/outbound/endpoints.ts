@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import { WebhookDeliveryId, WebhookEndpointId, type CreatedWebhookEndpoint, type CreateWebhookEndpointBody, type OutboundEventType, type WebhookDelivery, type WebhookEndpoint } from '../contract.js';
 import * as deliveryRows from '../db/webhook-deliveries.js';
 import * as endpointRows from '../db/webhook-endpoints.js';
@@ -28,9 +29,9 @@ function endpointView(row: WebhookEndpointRow): WebhookEndpoint {
 const notFound = (id: string) => new AppError('webhook_endpoint_not_found', `no webhook endpoint ${id}`);
 const deliveryNotFound = (id: string) => new AppError('webhook_delivery_not_found', `no webhook delivery ${id}`);
 
-/** An id of the shape the engine hands out, or 404 without asking Postgres (whose text cannot hold a NUL, say). */
-function endpointId(id: string): string {
-  if (!WebhookEndpointId.safeParse(id).success) throw notFound(id);
+/** `id` when it has the shape the engine hands out, else a 404 without asking Postgres (whose text cannot hold a NUL, say). */
+function wellFormed(shape: z.ZodString, id: string, missing: (id: string) => AppError): string {
+  if (!shape.safeParse(id).success) throw missing(id);
   return id;
 }
 
@@ -63,14 +64,14 @@ export class WebhookEndpoints {
   }
 
   async get(id: string): Promise<WebhookEndpoint> {
-    const row = await bounded(endpointRows.find(this.ctx.sql, endpointId(id)));
+    const row = await bounded(endpointRows.find(this.ctx.sql, wellFormed(WebhookEndpointId, id, notFound)));
     if (!row) throw notFound(id);
     return endpointView(row);
   }
 
   /** Deletes the endpoint; its pending deliveries are dropped with it. The caller waits at most Postgres's deadline. */
   async remove(id: string, log: Logger = this.ctx.logger): Promise<void> {
-    endpointId(id);
+    wellFormed(WebhookEndpointId, id, notFound);
     if (!(await this.changed((tx) => endpointRows.remove(tx, id)))) throw notFound(id);
     log.info({ endpointId: id }, 'webhook endpoint deleted');
   }
@@ -80,7 +81,7 @@ export class WebhookEndpoints {
    * redelivered). The caller waits at most Postgres's deadline.
    */
   async enable(id: string, log: Logger = this.ctx.logger): Promise<WebhookEndpoint> {
-    endpointId(id);
+    wellFormed(WebhookEndpointId, id, notFound);
     const row = await this.changed((tx) => endpointRows.enable(tx, id));
     if (!row) throw notFound(id);
     log.info({ endpointId: id }, 'webhook endpoint enabled');
@@ -109,9 +110,8 @@ export class WebhookEndpoints {
    * Sends a delivered or failed delivery again; a pending one is answered as it is (it is on its way).
    * The caller waits at most Postgres's deadline; the restart goes on (deliveries are at least once).
    */
-  redeliver(deliveryId: string, log: Logger = this.ctx.logger): Promise<WebhookDelivery> {
-    if (!WebhookDeliveryId.safeParse(deliveryId).success) return Promise.reject(deliveryNotFound(deliveryId));
-    return bounded(this.redeliverNow(deliveryId, log));
+  async redeliver(deliveryId: string, log: Logger = this.ctx.logger): Promise<WebhookDelivery> {
+    return bounded(this.redeliverNow(wellFormed(WebhookDeliveryId, deliveryId, deliveryNotFound), log));
   }
 
   private async redeliverNow(deliveryId: string, log: Logger): Promise<WebhookDelivery> {
